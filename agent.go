@@ -1,0 +1,168 @@
+package parley
+
+import (
+	"regexp"
+	"strings"
+	"time"
+)
+
+// MaxCapacity bounds the concurrent chats one agent can be given.
+const MaxCapacity = 50
+
+// DefaultCapacity is the chat capacity of an agent created without one.
+const DefaultCapacity = 3
+
+// Role says what a user may do. Every role can be a member of groups and take
+// chats; supervisors and admins can do more.
+type Role string
+
+// Roles.
+const (
+	RoleAgent      Role = "agent"
+	RoleSupervisor Role = "supervisor"
+	RoleAdmin      Role = "admin"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	return r == RoleAgent || r == RoleSupervisor || r == RoleAdmin
+}
+
+// Presence is an agent's availability as the agent (or later a telephony or
+// calendar source) sets it.
+type Presence string
+
+// Presences. Offline means logged out: the agent counts for nothing in
+// routing. The others mean logged in.
+const (
+	PresenceAvailable Presence = "available"
+	PresenceAway      Presence = "away"
+	PresenceBusy      Presence = "busy"
+	PresenceOffline   Presence = "offline"
+)
+
+// Valid reports whether p is a known presence.
+func (p Presence) Valid() bool {
+	switch p {
+	case PresenceAvailable, PresenceAway, PresenceBusy, PresenceOffline:
+		return true
+	}
+	return false
+}
+
+// Status is an agent's work state in the contact center.
+type Status string
+
+// Statuses. Only a ready agent is offered chats.
+const (
+	StatusReady    Status = "ready"
+	StatusNotReady Status = "not_ready"
+	StatusWrapUp   Status = "wrap_up"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	return s == StatusReady || s == StatusNotReady || s == StatusWrapUp
+}
+
+// Agent is a person who answers chats: an estos LiveChat consultant, a
+// Genesys agent, a Mitel agent or a Rocket.Chat livechat agent. Admins and
+// supervisors are agents with another role.
+type Agent struct {
+	ID       int64  `json:"id"`
+	TenantID int64  `json:"tenant_id"`
+	Login    string `json:"login"`
+	// DisplayName is the full name shown to colleagues.
+	DisplayName string `json:"display_name"`
+	// ChatName is the name visitors see; DisplayName when empty.
+	ChatName  string `json:"chat_name,omitempty"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Role      Role   `json:"role"`
+	// Capacity is the maximum number of concurrent chats.
+	Capacity     int          `json:"capacity"`
+	Groups       []Membership `json:"groups"`
+	Presence     Presence     `json:"presence"`
+	Status       Status       `json:"status"`
+	StatusReason string       `json:"status_reason,omitempty"`
+	// PasswordHash is the PHC-encoded argon2id hash; never serialized.
+	PasswordHash string    `json:"-"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Membership places an agent in a group, optionally with its own capacity.
+type Membership struct {
+	GroupID int64 `json:"group_id"`
+	// Capacity overrides the agent's capacity for chats of this group; 0
+	// means no override.
+	Capacity int `json:"capacity,omitempty"`
+}
+
+// NameForVisitors returns the name a visitor sees for the agent.
+func (a *Agent) NameForVisitors() string {
+	if a.ChatName != "" {
+		return a.ChatName
+	}
+	if a.DisplayName != "" {
+		return a.DisplayName
+	}
+	return a.Login
+}
+
+// InGroup reports whether the agent is a member of group id.
+func (a *Agent) InGroup(id int64) bool {
+	for _, m := range a.Groups {
+		if m.GroupID == id {
+			return true
+		}
+	}
+	return false
+}
+
+var loginPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$`)
+
+// Validate reports whether a can be stored.
+func (a *Agent) Validate() error {
+	switch {
+	case !loginPattern.MatchString(a.Login):
+		return Errorf(EINVALID, "login must be 1 to 100 letters, digits or . _ @ - and start with a letter or digit")
+	case len(a.DisplayName) > 200 || len(a.ChatName) > 200 || len(a.FirstName) > 200 || len(a.LastName) > 200:
+		return Errorf(EINVALID, "names are limited to 200 characters")
+	case len(a.Email) > 320:
+		return Errorf(EINVALID, "email is longer than 320 characters")
+	case a.Email != "" && !strings.Contains(a.Email, "@"):
+		return Errorf(EINVALID, "email is not an address")
+	case !a.Role.Valid():
+		return Errorf(EINVALID, "role must be agent, supervisor or admin")
+	case a.Capacity < 1 || a.Capacity > MaxCapacity:
+		return Errorf(EINVALID, "capacity must be between 1 and %d", MaxCapacity)
+	case !a.Presence.Valid():
+		return Errorf(EINVALID, "presence must be available, away, busy or offline")
+	case !a.Status.Valid():
+		return Errorf(EINVALID, "status must be ready, not_ready or wrap_up")
+	case len(a.StatusReason) > 200:
+		return Errorf(EINVALID, "status reason is longer than 200 characters")
+	}
+	seen := make(map[int64]bool, len(a.Groups))
+	for _, m := range a.Groups {
+		if seen[m.GroupID] {
+			return Errorf(EINVALID, "group %d is listed twice", m.GroupID)
+		}
+		seen[m.GroupID] = true
+		if m.Capacity < 0 || m.Capacity > MaxCapacity {
+			return Errorf(EINVALID, "group capacity must be between 0 and %d", MaxCapacity)
+		}
+	}
+	return nil
+}
+
+// Session is a logged-in agent's credential. Only the SHA-256 of the token
+// is stored.
+type Session struct {
+	TokenHash []byte
+	AgentID   int64
+	TenantID  int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}

@@ -1,0 +1,329 @@
+package conversation
+
+import (
+	"context"
+	"time"
+
+	"github.com/parleychat/parley"
+)
+
+func requireAdmin(actor Actor) error {
+	if !actor.hasRole(parley.RoleAdmin) {
+		return parley.Errorf(parley.EFORBIDDEN, "this needs the admin role")
+	}
+	return nil
+}
+
+// CreateTenant adds a tenant. Only admins of the default tenant manage
+// tenants.
+func (s *Service) CreateTenant(ctx context.Context, actor Actor, name string) (*parley.Tenant, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	if actor.TenantID != parley.DefaultTenantID {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only admins of the default tenant manage tenants")
+	}
+	t := &parley.Tenant{Name: name}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateTenant(ctx, t); err != nil {
+		return nil, internal("create tenant", err)
+	}
+	return t, nil
+}
+
+// Tenants lists the tenants (admins of the default tenant only).
+func (s *Service) Tenants(ctx context.Context, actor Actor) ([]*parley.Tenant, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	if actor.TenantID != parley.DefaultTenantID {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only admins of the default tenant manage tenants")
+	}
+	return s.store.Tenants(ctx)
+}
+
+// targetTenant returns the tenant an admin works on: its own, or for an
+// admin of the default tenant any tenant it names.
+func (s *Service) targetTenant(ctx context.Context, actor Actor, tenantID int64) (int64, error) {
+	if err := requireAdmin(actor); err != nil {
+		return 0, err
+	}
+	if tenantID == 0 || tenantID == actor.TenantID {
+		return actor.TenantID, nil
+	}
+	if actor.TenantID != parley.DefaultTenantID {
+		return 0, parley.Errorf(parley.ENOTFOUND, "tenant not found")
+	}
+	if _, err := s.store.Tenant(ctx, tenantID); err != nil {
+		return 0, internal("find tenant", err)
+	}
+	return tenantID, nil
+}
+
+// Groups lists the groups of the actor's tenant. Everyone logged in may
+// read them (agents pick transfer targets from them).
+func (s *Service) Groups(ctx context.Context, actor Actor) ([]*parley.Group, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents list groups")
+	}
+	return s.store.Groups(ctx, actor.TenantID)
+}
+
+// CreateGroup adds a group to the admin's tenant (or to g.TenantID for
+// admins of the default tenant).
+func (s *Service) CreateGroup(ctx context.Context, actor Actor, g *parley.Group) error {
+	tenant, err := s.targetTenant(ctx, actor, g.TenantID)
+	if err != nil {
+		return err
+	}
+	g.TenantID = tenant
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	if err := s.store.CreateGroup(ctx, g); err != nil {
+		return internal("create group", err)
+	}
+	return nil
+}
+
+// GroupUpdate changes the fields that are set.
+type GroupUpdate struct {
+	Name           *string             `json:"name"`
+	WelcomeMessage *string             `json:"welcome_message"`
+	QueueMessage   *string             `json:"queue_message"`
+	ClosedMessage  *string             `json:"closed_message"`
+	Limits         *parley.GroupLimits `json:"limits"`
+}
+
+// UpdateGroup changes a group of the admin's tenant.
+func (s *Service) UpdateGroup(ctx context.Context, actor Actor, id int64, u GroupUpdate) (*parley.Group, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	g, err := s.adminGroup(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	set(&g.Name, u.Name)
+	set(&g.WelcomeMessage, u.WelcomeMessage)
+	set(&g.QueueMessage, u.QueueMessage)
+	set(&g.ClosedMessage, u.ClosedMessage)
+	set(&g.Limits, u.Limits)
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateGroup(ctx, g); err != nil {
+		return nil, internal("update group", err)
+	}
+	if u.Limits != nil {
+		// A capacity override changes the members' routing.
+		agents, err := s.store.Agents(ctx, g.TenantID)
+		if err != nil {
+			return nil, internal("list agents", err)
+		}
+		for _, a := range agents {
+			if a.InGroup(g.ID) {
+				if err := s.agentChanged(ctx, a); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return g, nil
+}
+
+func (s *Service) adminGroup(ctx context.Context, actor Actor, id int64) (*parley.Group, error) {
+	g, err := s.store.Group(ctx, id)
+	if err != nil {
+		return nil, internal("load group", err)
+	}
+	if g.TenantID != actor.TenantID && actor.TenantID != parley.DefaultTenantID {
+		return nil, parley.Errorf(parley.ENOTFOUND, "group not found")
+	}
+	return g, nil
+}
+
+// Agents lists the agents of the actor's tenant. Agents see colleagues
+// (for transfers); only admins see every field.
+func (s *Service) Agents(ctx context.Context, actor Actor) ([]*parley.Agent, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents list agents")
+	}
+	return s.store.Agents(ctx, actor.TenantID)
+}
+
+// NewAgent is an agent to create, with its initial password.
+type NewAgent struct {
+	parley.Agent
+	Password string `json:"password"`
+}
+
+// CreateAgent adds an agent to the admin's tenant. Presence starts
+// offline and status ready; capacity defaults to DefaultCapacity.
+func (s *Service) CreateAgent(ctx context.Context, actor Actor, in NewAgent) (*parley.Agent, error) {
+	tenant, err := s.targetTenant(ctx, actor, in.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	a := in.Agent
+	a.ID, a.TenantID, a.CreatedAt = 0, tenant, time.Time{}
+	if a.Role == "" {
+		a.Role = parley.RoleAgent
+	}
+	if a.Capacity == 0 {
+		a.Capacity = parley.DefaultCapacity
+	}
+	if a.Presence == "" {
+		a.Presence = parley.PresenceOffline
+	}
+	if a.Status == "" {
+		a.Status = parley.StatusReady
+	}
+	if a.DisplayName == "" {
+		a.DisplayName = a.Login
+	}
+	if err := s.checkAgent(ctx, &a); err != nil {
+		return nil, err
+	}
+	if a.PasswordHash, err = s.HashPassword(ctx, in.Password); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateAgent(ctx, &a); err != nil {
+		return nil, internal("create agent", err)
+	}
+	if err := s.agentChanged(ctx, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+func (s *Service) checkAgent(ctx context.Context, a *parley.Agent) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	for _, m := range a.Groups {
+		g, err := s.store.Group(ctx, m.GroupID)
+		if err != nil || g.TenantID != a.TenantID {
+			if err != nil && !isCode(err, parley.ENOTFOUND) {
+				return internal("load group", err)
+			}
+			return parley.Errorf(parley.EINVALID, "group %d does not exist", m.GroupID)
+		}
+	}
+	return nil
+}
+
+// AgentUpdate changes the fields that are set.
+type AgentUpdate struct {
+	DisplayName *string              `json:"display_name"`
+	ChatName    *string              `json:"chat_name"`
+	FirstName   *string              `json:"first_name"`
+	LastName    *string              `json:"last_name"`
+	Email       *string              `json:"email"`
+	Role        *parley.Role         `json:"role"`
+	Capacity    *int                 `json:"capacity"`
+	Groups      *[]parley.Membership `json:"groups"`
+	Password    *string              `json:"password"`
+}
+
+// UpdateAgent changes an agent of the admin's tenant.
+func (s *Service) UpdateAgent(ctx context.Context, actor Actor, id int64, u AgentUpdate) (*parley.Agent, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	a, err := s.store.Agent(ctx, id)
+	if err != nil {
+		return nil, internal("load agent", err)
+	}
+	if a.TenantID != actor.TenantID && actor.TenantID != parley.DefaultTenantID {
+		return nil, parley.Errorf(parley.ENOTFOUND, "agent not found")
+	}
+	set(&a.DisplayName, u.DisplayName)
+	set(&a.ChatName, u.ChatName)
+	set(&a.FirstName, u.FirstName)
+	set(&a.LastName, u.LastName)
+	set(&a.Email, u.Email)
+	set(&a.Role, u.Role)
+	set(&a.Capacity, u.Capacity)
+	set(&a.Groups, u.Groups)
+	if err := s.checkAgent(ctx, a); err != nil {
+		return nil, err
+	}
+	if u.Password != nil {
+		if a.PasswordHash, err = s.HashPassword(ctx, *u.Password); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.store.UpdateAgent(ctx, a); err != nil {
+		return nil, internal("update agent", err)
+	}
+	if err := s.agentChanged(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// EnsureAdmin creates the first admin of the default tenant when there is
+// none, with a random password that is returned once.
+func (s *Service) EnsureAdmin(ctx context.Context) (login, password string, created bool, err error) {
+	agents, err := s.store.Agents(ctx, parley.DefaultTenantID)
+	if err != nil {
+		return "", "", false, internal("list agents", err)
+	}
+	for _, a := range agents {
+		if a.Role == parley.RoleAdmin {
+			return "", "", false, nil
+		}
+	}
+	password = newToken()
+	a := parley.Agent{
+		TenantID: parley.DefaultTenantID, Login: "admin", DisplayName: "Administrator",
+		Role: parley.RoleAdmin, Capacity: parley.DefaultCapacity,
+		Presence: parley.PresenceOffline, Status: parley.StatusReady, Groups: []parley.Membership{},
+	}
+	if a.PasswordHash, err = s.HashPassword(ctx, password); err != nil {
+		return "", "", false, err
+	}
+	if err := s.store.CreateAgent(ctx, &a); err != nil {
+		return "", "", false, internal("create admin", err)
+	}
+	return a.Login, password, true, nil
+}
+
+// Seed creates groups and agents directly, without an acting admin (for
+// --demo and tests). Agents get password as their password.
+func (s *Service) Seed(ctx context.Context, groups []*parley.Group, agents []*parley.Agent, password string) error {
+	for _, g := range groups {
+		if err := g.Validate(); err != nil {
+			return err
+		}
+		if err := s.store.CreateGroup(ctx, g); err != nil {
+			return internal("seed group", err)
+		}
+	}
+	for _, a := range agents {
+		if err := s.checkAgent(ctx, a); err != nil {
+			return err
+		}
+		hash, err := s.HashPassword(ctx, password)
+		if err != nil {
+			return err
+		}
+		a.PasswordHash = hash
+		if err := s.store.CreateAgent(ctx, a); err != nil {
+			return internal("seed agent", err)
+		}
+		if err := s.agentChanged(ctx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}

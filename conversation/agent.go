@@ -1,0 +1,357 @@
+package conversation
+
+import (
+	"context"
+	"time"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/routing"
+)
+
+// Accept makes the agent the handler of a chat offered to it.
+func (s *Service) Accept(ctx context.Context, actor Actor, chatID string) (*ChatView, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents accept chats")
+	}
+	unlock := s.lockChat(chatID)
+	c, err := s.tenantChat(ctx, actor, chatID)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	if c.State != parley.StateQueued || c.OfferedTo != actor.Agent.ID {
+		unlock()
+		if !c.Active() {
+			return nil, errChatEnded
+		}
+		return nil, parley.Errorf(parley.ECONFLICT, "this chat is not offered to you")
+	}
+	g, err := s.store.Group(ctx, c.GroupID)
+	if err != nil {
+		unlock()
+		return nil, internal("load group", err)
+	}
+	now := time.Now().UTC()
+	ap := actor.party(nil)
+	c.State, c.AgentID, c.OfferedTo, c.AcceptedAt = parley.StateHandling, actor.Agent.ID, 0, now
+	c.Participants = append(c.Participants, parley.Participant{Party: ap, JoinedAt: now})
+	events := []parley.Event{
+		{Type: parley.EventJoined, From: ap},
+		{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateHandling}},
+	}
+	if g.WelcomeMessage != "" {
+		events = append(events, parley.Event{Type: parley.EventMessage, From: system, Text: g.WelcomeMessage})
+	}
+	stamp(c.ID, now, events)
+	stored, err := s.store.UpdateChat(ctx, c, events)
+	unlock()
+	if err != nil {
+		return nil, internal("accept chat", err)
+	}
+	s.publish(ctx, stored...)
+	s.router.Do(ctx, routing.OfferAccepted{ChatID: c.ID, AgentID: actor.Agent.ID})
+	s.armIdle(c.ID, c.IdleTimeout)
+	view, err := s.view(ctx, c, true)
+	if err != nil {
+		return nil, err
+	}
+	s.notifyAgent(ctx, actor.Agent.ID, AgentNotice{Type: NoticeAssigned, ChatID: c.ID, Chat: view})
+	return view, nil
+}
+
+// Decline turns down a chat offered to the agent; it goes to the next
+// agent or back to the queue.
+func (s *Service) Decline(ctx context.Context, actor Actor, chatID string) error {
+	if actor.Agent == nil {
+		return parley.Errorf(parley.EFORBIDDEN, "only agents decline chats")
+	}
+	unlock := s.lockChat(chatID)
+	c, err := s.tenantChat(ctx, actor, chatID)
+	if err != nil {
+		unlock()
+		return err
+	}
+	if c.State != parley.StateQueued || c.OfferedTo != actor.Agent.ID {
+		unlock()
+		if !c.Active() {
+			return errChatEnded
+		}
+		return parley.Errorf(parley.ECONFLICT, "this chat is not offered to you")
+	}
+	c.OfferedTo = 0
+	_, err = s.store.UpdateChat(ctx, c, nil)
+	unlock()
+	if err != nil {
+		return internal("decline chat", err)
+	}
+	s.notifyAgent(ctx, actor.Agent.ID, AgentNotice{Type: NoticeRevoke, ChatID: c.ID})
+	s.router.Do(ctx, routing.OfferDeclined{ChatID: c.ID, AgentID: actor.Agent.ID, At: time.Now().UTC()})
+	return nil
+}
+
+// End terminates a chat the agent handles.
+func (s *Service) End(ctx context.Context, actor Actor, chatID string) error {
+	if actor.Agent == nil {
+		return parley.Errorf(parley.EFORBIDDEN, "only agents end chats; visitors leave them")
+	}
+	if _, err := s.tenantChat(ctx, actor, chatID); err != nil {
+		return err
+	}
+	return s.terminate(ctx, chatID, parley.CauseAgentEnded, func(c *parley.Chat) error {
+		if c.AgentID != actor.Agent.ID || c.State != parley.StateHandling {
+			return parley.Errorf(parley.EFORBIDDEN, "this chat is not yours")
+		}
+		return nil
+	}, parley.Event{Type: parley.EventLeft, From: actor.party(nil)})
+}
+
+// Transfer names where a chat goes: a group, or an agent (in the chat's
+// group unless GroupID is also set).
+type Transfer struct {
+	GroupID int64 `json:"group_id,omitempty"`
+	AgentID int64 `json:"agent_id,omitempty"`
+}
+
+// Transfer hands a chat the agent handles to another group or agent. The
+// agent leaves the chat; the visitor waits for the next agent.
+func (s *Service) Transfer(ctx context.Context, actor Actor, chatID string, to Transfer) error {
+	if actor.Agent == nil {
+		return parley.Errorf(parley.EFORBIDDEN, "only agents transfer chats")
+	}
+	if to.GroupID == 0 && to.AgentID == 0 {
+		return parley.Errorf(parley.EINVALID, "a target group_id or agent_id is required")
+	}
+	if to.AgentID == actor.Agent.ID {
+		return parley.Errorf(parley.EINVALID, "a chat cannot be transferred to its own agent")
+	}
+	// Check the target first: routing must not be asked while a chat is
+	// locked (the dispatcher locks chats while it applies decisions).
+	c, err := s.tenantChat(ctx, actor, chatID)
+	if err != nil {
+		return err
+	}
+	group := c.GroupID
+	if to.GroupID != 0 {
+		group = to.GroupID
+	}
+	g, err := s.findGroup(ctx, actor.TenantID, group, "")
+	if err != nil {
+		return err
+	}
+	notice := "You are being transferred to " + g.Name + "."
+	if to.AgentID != 0 {
+		target, err := s.store.Agent(ctx, to.AgentID)
+		if err != nil || target.TenantID != actor.TenantID {
+			if err != nil && !isCode(err, parley.ENOTFOUND) {
+				return internal("load agent", err)
+			}
+			return parley.Errorf(parley.ENOTFOUND, "agent not found")
+		}
+		var can bool
+		s.router.Query(func(e *routing.Engine) { can = e.AgentCanTake(target.ID, g.ID) })
+		if !can {
+			return parley.Errorf(parley.ECONFLICT, "%s cannot take a chat now", target.NameForVisitors())
+		}
+		notice = "You are being transferred to " + target.NameForVisitors() + "."
+	} else if !s.groupOpen(g.ID) {
+		return parley.Errorf(parley.ECLOSED, "%s is closed", g.Name)
+	}
+
+	unlock := s.lockChat(chatID)
+	if c, err = s.store.Chat(ctx, chatID); err != nil {
+		unlock()
+		return internal("load chat", err)
+	}
+	if c.AgentID != actor.Agent.ID || c.State != parley.StateHandling {
+		unlock()
+		if !c.Active() && c.AgentID == actor.Agent.ID {
+			return errChatEnded
+		}
+		return parley.Errorf(parley.EFORBIDDEN, "this chat is not yours")
+	}
+	now := time.Now().UTC()
+	ap := actor.party(nil)
+	c.State, c.AgentID, c.GroupID, c.QueuedAt = parley.StateQueued, 0, g.ID, now
+	for i := range c.Participants {
+		p := &c.Participants[i]
+		if p.Kind == parley.PartyAgent && p.AgentID == actor.Agent.ID && p.LeftAt.IsZero() {
+			p.LeftAt = now
+		}
+	}
+	events := []parley.Event{
+		{Type: parley.EventNotice, From: system, Notice: parley.NoticeTransferred, Text: notice},
+		{Type: parley.EventLeft, From: ap},
+		{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateQueued}},
+	}
+	stamp(c.ID, now, events)
+	stored, err := s.store.UpdateChat(ctx, c, events)
+	unlock()
+	if err != nil {
+		return internal("transfer chat", err)
+	}
+	s.publish(ctx, stored...)
+	s.stopIdle(c.ID)
+	s.notifyAgent(ctx, actor.Agent.ID, AgentNotice{Type: NoticeRemoved, ChatID: c.ID})
+	s.router.Do(ctx, routing.ChatQueued{ChatID: c.ID, GroupID: g.ID, Priority: c.Priority, At: now, OnlyAgent: to.AgentID})
+	return nil
+}
+
+// PresenceChange sets an agent's presence and status.
+type PresenceChange struct {
+	Presence parley.Presence `json:"presence"`
+	Status   parley.Status   `json:"status"`
+	Reason   string          `json:"reason,omitempty"`
+}
+
+// SetPresence changes the calling agent's presence and status. An empty
+// field keeps its value.
+func (s *Service) SetPresence(ctx context.Context, actor Actor, ch PresenceChange) (*parley.Agent, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents have a presence")
+	}
+	a, err := s.store.Agent(ctx, actor.Agent.ID)
+	if err != nil {
+		return nil, internal("load agent", err)
+	}
+	if ch.Presence != "" {
+		a.Presence = ch.Presence
+	}
+	if ch.Status != "" {
+		a.Status = ch.Status
+		a.StatusReason = ""
+	}
+	if ch.Reason != "" {
+		a.StatusReason = ch.Reason
+	}
+	if a.Status != parley.StatusNotReady {
+		a.StatusReason = ""
+	}
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateAgent(ctx, a); err != nil {
+		return nil, internal("update agent", err)
+	}
+	if err := s.agentChanged(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// agentChanged tells routing and the agent's consoles about a changed
+// agent record.
+func (s *Service) agentChanged(ctx context.Context, a *parley.Agent) error {
+	ra, err := s.routingAgent(ctx, a)
+	if err != nil {
+		return err
+	}
+	s.router.Do(ctx, routing.AgentChanged{Agent: ra, At: time.Now().UTC()})
+	s.notifyAgent(ctx, a.ID, AgentNotice{Type: NoticeAgent, Agent: a})
+	return nil
+}
+
+// routingAgent builds the engine's view of an agent: per group, the
+// membership's capacity, else the group's override, else the agent's.
+func (s *Service) routingAgent(ctx context.Context, a *parley.Agent) (routing.Agent, error) {
+	ra := routing.Agent{
+		ID: a.ID, Presence: a.Presence, Status: a.Status, Capacity: a.Capacity,
+		Groups: make(map[int64]int, len(a.Groups)),
+	}
+	for _, m := range a.Groups {
+		c := m.Capacity
+		if c == 0 {
+			g, err := s.store.Group(ctx, m.GroupID)
+			if err != nil && !isCode(err, parley.ENOTFOUND) {
+				return routing.Agent{}, internal("load group", err)
+			}
+			if err == nil && g.Limits.Capacity != nil {
+				c = *g.Limits.Capacity
+			}
+		}
+		ra.Groups[m.GroupID] = c
+	}
+	return ra, nil
+}
+
+// apply carries out one routing decision. It runs with the dispatcher
+// locked and never calls it.
+func (s *Service) apply(ctx context.Context, d routing.Decision) []routing.Input {
+	switch d := d.(type) {
+	case routing.Offer:
+		return s.applyOffer(ctx, d)
+	case routing.Revoke:
+		unlock := s.lockChat(d.ChatID)
+		c, err := s.store.Chat(ctx, d.ChatID)
+		if err == nil && c.OfferedTo == d.AgentID {
+			c.OfferedTo = 0
+			_, err = s.store.UpdateChat(ctx, c, nil)
+		}
+		unlock()
+		if err != nil {
+			s.log.Error("revoke offer", "chat", d.ChatID, "agent", d.AgentID, "err", err)
+		}
+		s.notifyAgent(ctx, d.AgentID, AgentNotice{Type: NoticeRevoke, ChatID: d.ChatID})
+	case routing.Queued:
+		s.publish(ctx, parley.Event{
+			ChatID: d.ChatID, Type: parley.EventQueue, At: time.Now().UTC(), From: system,
+			Queue: &parley.QueueInfo{Position: d.Position, EstimatedWait: d.EstimatedWait},
+		})
+	}
+	return nil
+}
+
+func (s *Service) applyOffer(ctx context.Context, d routing.Offer) []routing.Input {
+	unlock := s.lockChat(d.ChatID)
+	c, err := s.store.Chat(ctx, d.ChatID)
+	if err != nil {
+		unlock()
+		s.log.Error("offer: load chat", "chat", d.ChatID, "err", err)
+		return []routing.Input{routing.OfferDeclined{ChatID: d.ChatID, AgentID: d.AgentID, At: time.Now().UTC()}}
+	}
+	if !c.Active() {
+		// The chat ended while it was being placed.
+		unlock()
+		return []routing.Input{routing.ChatEnded{ChatID: d.ChatID, At: time.Now().UTC()}}
+	}
+	if c.State != parley.StateQueued {
+		unlock()
+		return nil
+	}
+	c.OfferedTo = d.AgentID
+	_, err = s.store.UpdateChat(ctx, c, nil)
+	unlock()
+	if err != nil {
+		s.log.Error("offer: update chat", "chat", d.ChatID, "err", err)
+		return []routing.Input{routing.OfferDeclined{ChatID: d.ChatID, AgentID: d.AgentID, At: time.Now().UTC()}}
+	}
+	s.count(func(st *Stats) { st.offers++ })
+	s.publish(ctx, parley.Event{
+		ChatID: c.ID, Type: parley.EventQueue, At: time.Now().UTC(), From: system,
+		Queue: &parley.QueueInfo{Position: 0, EstimatedWait: -1},
+	})
+	view, err := s.viewUnrouted(ctx, c)
+	if err != nil {
+		s.log.Error("offer: view", "chat", d.ChatID, "err", err)
+	}
+	s.notifyAgent(ctx, d.AgentID, AgentNotice{Type: NoticeOffer, ChatID: c.ID, Chat: view})
+	return nil
+}
+
+// viewUnrouted builds an agent's view without asking the dispatcher, which
+// is locked while decisions are applied.
+func (s *Service) viewUnrouted(ctx context.Context, c *parley.Chat) (*ChatView, error) {
+	v := &ChatView{
+		ID: c.ID, TenantID: c.TenantID, GroupID: c.GroupID, State: c.State, OfferedTo: c.OfferedTo,
+		LastSeq: c.LastSeq, CreatedAt: c.CreatedAt, Participants: c.Participants,
+		Queue: &parley.QueueInfo{EstimatedWait: -1},
+	}
+	if g, err := s.store.Group(ctx, c.GroupID); err == nil {
+		v.GroupName = g.Name
+	}
+	vis, err := s.store.Visitor(ctx, c.VisitorID)
+	if err != nil {
+		return v, internal("load visitor", err)
+	}
+	v.Visitor = vis
+	return v, nil
+}

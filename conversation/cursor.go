@@ -1,0 +1,184 @@
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/parleychat/parley"
+)
+
+// cursorPage is how many stored events a cursor reads at a time.
+const cursorPage = 500
+
+// resyncEvery bounds how long a cursor trusts the bus alone: after this
+// much quiet it checks the store, in case a notification was lost.
+const resyncEvery = 30 * time.Second
+
+// Cursor reads one chat's log for one reader: first the stored events after
+// the reader's last sequence number, then live events as they happen, with
+// no gap and no duplicate. Events the reader may not see are skipped.
+type Cursor struct {
+	svc     *Service
+	chatID  string
+	visitor bool
+	last    int64
+	sub     *Subscription
+	sync    bool // the store may hold events the cursor has not read
+}
+
+// OpenCursor returns a cursor over the chat for actor, positioned after
+// sequence number after (0 reads from the start).
+func (s *Service) OpenCursor(ctx context.Context, actor Actor, chatID string, after int64) (*Cursor, error) {
+	if after < 0 {
+		return nil, parley.Errorf(parley.EINVALID, "after must not be negative")
+	}
+	if _, err := s.readableChat(ctx, actor, chatID); err != nil {
+		return nil, err
+	}
+	// Subscribe before reading the store so nothing falls in between.
+	sub, err := s.hub.subscribe(ctx, chatSubject(chatID))
+	if err != nil {
+		return nil, internal("subscribe", err)
+	}
+	return &Cursor{svc: s, chatID: chatID, visitor: actor.IsVisitor(), last: after, sub: sub, sync: true}, nil
+}
+
+// ChatID returns the chat the cursor reads.
+func (c *Cursor) ChatID() string { return c.chatID }
+
+// Last returns the sequence number of the last stored event read.
+func (c *Cursor) Last() int64 { return c.last }
+
+// Close releases the cursor's subscription.
+func (c *Cursor) Close() { c.sub.Close() }
+
+// Next returns the next events for the reader, waiting up to wait for
+// some when there are none: stored events in order with increasing
+// sequence numbers, ephemeral ones (typing, queue position) with sequence
+// number 0. After wait it returns no events and no error; it returns ctx's
+// error when ctx ends first.
+func (c *Cursor) Next(ctx context.Context, wait time.Duration) ([]parley.Event, error) {
+	if c.sync {
+		if out, err := c.readStore(ctx); err != nil || len(out) > 0 {
+			return out, err
+		}
+	}
+	if wait <= 0 {
+		return nil, nil
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		// Trust the bus alone for at most resyncEvery.
+		resync := time.NewTimer(min(wait, resyncEvery))
+		select {
+		case <-ctx.Done():
+			resync.Stop()
+			return nil, ctx.Err()
+		case <-deadline.C:
+			resync.Stop()
+			return nil, nil
+		case <-resync.C:
+			c.sync = true
+		case <-c.sub.Ready():
+			resync.Stop()
+			if out := c.takeLive(); len(out) > 0 && !c.sync {
+				return out, nil
+			} else if c.sync {
+				more, err := c.readStore(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if out = append(out, more...); len(out) > 0 {
+					return out, nil
+				}
+			}
+			continue
+		}
+		if c.sync {
+			out, err := c.readStore(ctx)
+			if err != nil || len(out) > 0 {
+				return out, err
+			}
+		}
+	}
+}
+
+// readStore reads stored events after the cursor, one page at a time.
+func (c *Cursor) readStore(ctx context.Context) ([]parley.Event, error) {
+	events, err := c.svc.store.Events(ctx, c.chatID, c.last, cursorPage)
+	if err != nil {
+		return nil, internal("read events", err)
+	}
+	c.sync = len(events) == cursorPage
+	out := events[:0]
+	for _, e := range events {
+		c.last = e.Seq
+		if e.VisibleTo(c.visitor) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// takeLive returns the live events that follow the cursor directly and
+// marks it for a store read when it sees a gap or lost notifications.
+func (c *Cursor) takeLive() []parley.Event {
+	msgs, lagged := c.sub.Take()
+	if lagged {
+		c.sync = true
+	}
+	var out []parley.Event
+	for _, m := range msgs {
+		var e parley.Event
+		if err := json.Unmarshal(m, &e); err != nil {
+			c.svc.log.Error("decode event", "chat", c.chatID, "err", err)
+			c.sync = true
+			continue
+		}
+		switch {
+		case e.Seq == 0:
+			if e.VisibleTo(c.visitor) {
+				out = append(out, e)
+			}
+		case c.sync || e.Seq <= c.last:
+			// Already read, or the store read that follows covers it.
+		case e.Seq == c.last+1:
+			c.last = e.Seq
+			if e.VisibleTo(c.visitor) {
+				out = append(out, e)
+			}
+		default:
+			c.sync = true // a gap: the missing events are in the store
+		}
+	}
+	return out
+}
+
+// MaxPollWait bounds a long-poll.
+const MaxPollWait = 60 * time.Second
+
+// Poll returns the events of the chat after sequence number after that the
+// actor may see, waiting up to wait for some if there are none yet. last is
+// the sequence number to pass as after next time. A visitor's poll keeps
+// the visitor present in the chat.
+func (s *Service) Poll(ctx context.Context, actor Actor, chatID string, after int64, wait time.Duration) (events []parley.Event, last int64, err error) {
+	if wait < 0 || wait > MaxPollWait {
+		return nil, 0, parley.Errorf(parley.EINVALID, "wait must be between 0 and %d seconds", int(MaxPollWait/time.Second))
+	}
+	cur, err := s.OpenCursor(ctx, actor, chatID, after)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer cur.Close()
+	if actor.IsVisitor() {
+		release := s.VisitorPolled(ctx, chatID)
+		defer release()
+	}
+	events, err = cur.Next(ctx, wait)
+	if events == nil {
+		events = []parley.Event{}
+	}
+	return events, cur.Last(), err
+}

@@ -1,0 +1,321 @@
+// Package conversation is the chat lifecycle: requesting a chat, messages,
+// typing, files, accepting, declining, transferring, leaving and ending,
+// the idle and disconnect timeouts, and the limits on what is sent. Every
+// transport (native API, dialects) is a thin translation onto Service.
+//
+// Each change is committed to the Store before it is acknowledged and then
+// published on the Bus; clients read a chat through a Cursor, which merges
+// the store's log with live notifications without gap or duplicate.
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/routing"
+)
+
+// Bus carries notifications between nodes; natsbus implements it. The bus
+// is a doorbell: everything that matters is in the store first.
+type Bus interface {
+	Publish(ctx context.Context, subject string, data []byte) error
+	Subscribe(subject string, fn func(data []byte)) (unsubscribe func() error, err error)
+	// Flush returns once every earlier Subscribe is in effect.
+	Flush(ctx context.Context) error
+}
+
+// Config holds the limits and timeouts of chats. The zero value of a field
+// means its default, except where a field says 0 turns a feature off.
+type Config struct {
+	// MaxMessageLength is the maximum message length in characters (1024).
+	MaxMessageLength int
+	// MaxAttachmentKB is the largest attachment in KB (5120); negative
+	// turns attachments off (the configuration value 0).
+	MaxAttachmentKB int
+	// AllowedAttachmentTypes, when not empty, lists the only file
+	// extensions accepted; RestrictedAttachmentTypes is then ignored.
+	AllowedAttachmentTypes []string
+	// RestrictedAttachmentTypes lists refused extensions (exe, bat, cmd,
+	// com, vbs); nil means the default list.
+	RestrictedAttachmentTypes []string
+	// CustomerTimeout is the server's fail-safe: no chat stays open longer
+	// than this without visitor activity (900 s).
+	CustomerTimeout time.Duration
+	// IdleTimeout closes a chat whose visitor was inactive this long (300 s)
+	// unless the group or the request sets another; capped by
+	// CustomerTimeout.
+	IdleTimeout time.Duration
+	// IdleWarning is how long before the idle timeout the visitor is
+	// warned (60 s); negative turns the warning off.
+	IdleWarning time.Duration
+	// DisconnectTimeout is the grace a visitor whose page went away has to
+	// come back (60 s).
+	DisconnectTimeout time.Duration
+	// DisconnectWarning is how long before the grace ends the agent is
+	// warned (20 s); negative turns the warning off.
+	DisconnectWarning time.Duration
+	// PollGrace is how long after a long-poll ends its visitor still
+	// counts as connected (20 s).
+	PollGrace time.Duration
+	// RejectGroups lists group IDs that cannot be requested
+	// (ServiceGroupIDsToReject).
+	RejectGroups []int64
+	// IgnoreCustomerDetails drops name, email and phone from requests.
+	IgnoreCustomerDetails bool
+	// FilesDir is where attachments are stored.
+	FilesDir string
+	// SessionTTL is how long an agent's login lasts (12 h).
+	SessionTTL time.Duration
+	// LogText puts message text into debug logs; off by default.
+	LogText bool
+}
+
+// Defaults.
+const (
+	DefaultMaxMessageLength  = 1024
+	DefaultMaxAttachmentKB   = 5120
+	DefaultCustomerTimeout   = 900 * time.Second
+	DefaultIdleTimeout       = 300 * time.Second
+	DefaultIdleWarning       = 60 * time.Second
+	DefaultDisconnectTimeout = 60 * time.Second
+	DefaultDisconnectWarning = 20 * time.Second
+	DefaultPollGrace         = 20 * time.Second
+	DefaultSessionTTL        = 12 * time.Hour
+)
+
+// DefaultRestrictedAttachmentTypes is the restricted list when none is set.
+var DefaultRestrictedAttachmentTypes = []string{"exe", "bat", "cmd", "com", "vbs"}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if c.MaxMessageLength == 0 {
+		c.MaxMessageLength = DefaultMaxMessageLength
+	}
+	if c.MaxAttachmentKB == 0 {
+		c.MaxAttachmentKB = DefaultMaxAttachmentKB
+	}
+	if c.RestrictedAttachmentTypes == nil {
+		c.RestrictedAttachmentTypes = DefaultRestrictedAttachmentTypes
+	}
+	def(&c.CustomerTimeout, DefaultCustomerTimeout)
+	def(&c.IdleTimeout, DefaultIdleTimeout)
+	def(&c.IdleWarning, DefaultIdleWarning)
+	def(&c.DisconnectTimeout, DefaultDisconnectTimeout)
+	def(&c.DisconnectWarning, DefaultDisconnectWarning)
+	def(&c.PollGrace, DefaultPollGrace)
+	def(&c.SessionTTL, DefaultSessionTTL)
+	c.AllowedAttachmentTypes = normalizeTypes(c.AllowedAttachmentTypes)
+	c.RestrictedAttachmentTypes = normalizeTypes(c.RestrictedAttachmentTypes)
+	return c
+}
+
+func normalizeTypes(list []string) []string {
+	out := []string{}
+	for _, t := range list {
+		t = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t), "."))
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Service runs chats. Create it with New, call Start, and Close it when
+// done.
+type Service struct {
+	store  parley.Store
+	bus    Bus
+	log    *slog.Logger
+	cfg    Config
+	router *routing.Dispatcher
+	hub    *hub
+	stats  Stats
+
+	locks [256]sync.Mutex // per-chat serialization, striped by ID
+	seed  maphash.Seed
+
+	tmu    sync.Mutex
+	timers map[string]*chatTimers
+
+	// ctx lives as long as the service; timer callbacks use it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	hashSem chan struct{} // bounds concurrent password hashing
+}
+
+// New returns a service over store and bus. log may be nil.
+func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Service{
+		store:   store,
+		bus:     bus,
+		log:     log,
+		cfg:     cfg.withDefaults(),
+		seed:    maphash.MakeSeed(),
+		timers:  make(map[string]*chatTimers),
+		ctx:     ctx,
+		cancel:  cancel,
+		hashSem: make(chan struct{}, 2),
+	}
+	s.hub = newHub(bus, log)
+	s.router = routing.NewDispatcher(routing.NewEngine(), s.apply)
+	return s
+}
+
+// Config returns the effective configuration, defaults filled in.
+func (s *Service) Config() Config { return s.cfg }
+
+// Start rebuilds the routing state and the timers from the store: agents
+// and their presence, chats being handled, chats waiting in queues. Offers
+// that were pending when the server stopped are made again.
+func (s *Service) Start(ctx context.Context) error {
+	agents, err := s.store.Agents(ctx, 0)
+	if err != nil {
+		return fmt.Errorf("conversation: load agents: %w", err)
+	}
+	now := time.Now().UTC()
+	for _, a := range agents {
+		ra, err := s.routingAgent(ctx, a)
+		if err != nil {
+			return err
+		}
+		s.router.Do(ctx, routing.AgentChanged{Agent: ra, At: now})
+	}
+	chats, err := s.store.Chats(ctx, parley.ChatFilter{ActiveOnly: true})
+	if err != nil {
+		return fmt.Errorf("conversation: load chats: %w", err)
+	}
+	// Handled chats first so agents' loads are known before queued chats
+	// are placed; queued chats keep their place by QueuedAt.
+	for _, c := range chats {
+		if c.State == parley.StateHandling {
+			s.router.Do(ctx, routing.ChatAssigned{ChatID: c.ID, GroupID: c.GroupID, AgentID: c.AgentID})
+			s.armIdle(c.ID, c.IdleTimeout)
+		}
+	}
+	slices.SortStableFunc(chats, func(a, b *parley.Chat) int { return a.QueuedAt.Compare(b.QueuedAt) })
+	for _, c := range chats {
+		if c.State != parley.StateQueued {
+			continue
+		}
+		if c.OfferedTo != 0 {
+			// The offer died with the previous process; route again.
+			c.OfferedTo = 0
+			if _, err := s.store.UpdateChat(ctx, c, nil); err != nil {
+				return fmt.Errorf("conversation: clear offer: %w", err)
+			}
+		}
+		s.router.Do(ctx, routing.ChatQueued{ChatID: c.ID, GroupID: c.GroupID, Priority: c.Priority, At: c.QueuedAt})
+	}
+	for _, c := range chats {
+		// Nobody is connected yet; visitors who do not come back within
+		// the grace are treated as gone.
+		s.visitorSeen(c.ID)
+	}
+	return nil
+}
+
+// Close stops the timers and waits for running callbacks. It does not
+// close the store or the bus.
+func (s *Service) Close() error {
+	s.cancel()
+	s.tmu.Lock()
+	for _, t := range s.timers {
+		t.stopAll()
+	}
+	s.timers = map[string]*chatTimers{}
+	s.tmu.Unlock()
+	s.wg.Wait()
+	s.hub.close()
+	return nil
+}
+
+// lockChat serializes changes to one chat on this node; the store's version
+// check guards across nodes.
+func (s *Service) lockChat(id string) func() {
+	m := &s.locks[maphash.String(s.seed, id)%uint64(len(s.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// Stats are running totals for metrics.
+type Stats struct {
+	mu             sync.Mutex
+	chatsRequested int64
+	chatsEnded     map[parley.Cause]int64
+	messages       map[parley.PartyKind]int64
+	offers         int64
+}
+
+// Snapshot returns a copy of the totals.
+func (s *Service) Stats() StatsSnapshot {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	out := StatsSnapshot{
+		ChatsRequested: s.stats.chatsRequested,
+		Offers:         s.stats.offers,
+		ChatsEnded:     map[string]int64{},
+		Messages:       map[string]int64{},
+	}
+	for k, v := range s.stats.chatsEnded {
+		out.ChatsEnded[k.String()] = v
+	}
+	for k, v := range s.stats.messages {
+		out.Messages[string(k)] = v
+	}
+	return out
+}
+
+// StatsSnapshot is a copy of the running totals.
+type StatsSnapshot struct {
+	ChatsRequested int64
+	Offers         int64
+	ChatsEnded     map[string]int64 // by cause
+	Messages       map[string]int64 // by sender kind
+}
+
+func (s *Service) count(fn func(st *Stats)) {
+	s.stats.mu.Lock()
+	if s.stats.chatsEnded == nil {
+		s.stats.chatsEnded = map[parley.Cause]int64{}
+		s.stats.messages = map[parley.PartyKind]int64{}
+	}
+	fn(&s.stats)
+	s.stats.mu.Unlock()
+}
+
+// QueueLengths returns the number of chats waiting, by group.
+func (s *Service) QueueLengths() map[int64]int {
+	var out map[int64]int
+	s.router.Query(func(e *routing.Engine) { out = e.QueueLengths() })
+	return out
+}
+
+var errChatEnded = parley.Errorf(parley.ECLOSED, "the chat has ended")
+
+func isCode(err error, code string) bool { return parley.ErrorCode(err) == code }
+
+func internal(op string, err error) error {
+	var pe *parley.Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("conversation: %s: %w", op, err)
+}

@@ -1,0 +1,457 @@
+package conversation
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/routing"
+)
+
+// ChatRequest asks for a chat with a group.
+type ChatRequest struct {
+	// TenantID 0 means the default tenant.
+	TenantID int64
+	// GroupID or GroupName names the group; the ID wins when both are set.
+	GroupID   int64
+	GroupName string
+	// Visitor holds the visitor's details (ID and token are ignored).
+	Visitor parley.Visitor
+	// VisitorToken, when valid, keeps the identity of a returning visitor.
+	VisitorToken string
+	// SessionID is the client's own session identifier.
+	SessionID string
+	// Message is the visitor's first question, shown to both sides.
+	Message string
+	// MessageToAgent is shown to agents only (InitialMessageToAgent).
+	MessageToAgent string
+	// IdleTimeout is the client's idle timeout; 0 keeps the server's. The
+	// lesser of this and the server's CustomerTimeout applies.
+	IdleTimeout time.Duration
+}
+
+// ChatStarted is the result of RequestChat.
+type ChatStarted struct {
+	Chat *ChatView
+	// VisitorToken is the visitor's credential for this and later chats.
+	VisitorToken string
+	// Message is the group's queue message, if it has one.
+	Message string
+}
+
+// RequestChat creates a chat for a visitor and routes it. A closed group
+// gives an ECLOSED error whose message is the group's closed message.
+func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarted, error) {
+	if req.TenantID == 0 {
+		req.TenantID = parley.DefaultTenantID
+	}
+	g, err := s.findGroup(ctx, req.TenantID, req.GroupID, req.GroupName)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(s.cfg.RejectGroups, g.ID) {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "chat requests for this group are refused")
+	}
+	limits := s.limits(g)
+	if req.Message != "" {
+		if req.Message, err = checkText(req.Message, limits.maxLen); err != nil {
+			return nil, err
+		}
+	}
+	if req.MessageToAgent != "" {
+		if req.MessageToAgent, err = checkText(req.MessageToAgent, limits.maxLen); err != nil {
+			return nil, err
+		}
+	}
+	if req.IdleTimeout < 0 {
+		return nil, parley.Errorf(parley.EINVALID, "idle timeout must not be negative")
+	}
+	if len(req.SessionID) > 200 {
+		return nil, parley.Errorf(parley.EINVALID, "session id is longer than 200 characters")
+	}
+	details := req.Visitor
+	if s.cfg.IgnoreCustomerDetails {
+		details.Name, details.Email, details.Phone = "", "", ""
+	}
+	if err := details.Validate(); err != nil {
+		return nil, err
+	}
+	if !s.groupOpen(g.ID) {
+		msg := g.ClosedMessage
+		if msg == "" {
+			msg = "No agent is available at the moment."
+		}
+		return nil, parley.Errorf(parley.ECLOSED, "%s", msg)
+	}
+
+	visitor, token, err := s.visitorFor(ctx, req.TenantID, req.VisitorToken, details)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	c := &parley.Chat{
+		ID: newID(), TenantID: req.TenantID, GroupID: g.ID, VisitorID: visitor.ID,
+		State: parley.StateQueued, Cause: parley.CauseNone, SessionID: req.SessionID,
+		IdleTimeout: s.idleTimeout(limits.idle, req.IdleTimeout),
+		CreatedAt:   now, QueuedAt: now,
+	}
+	vp := parley.Party{Kind: parley.PartyVisitor, Name: visitor.Name}
+	c.Participants = []parley.Participant{{Party: vp, JoinedAt: now}}
+	events := []parley.Event{
+		{Type: parley.EventJoined, From: vp},
+		{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateQueued}},
+	}
+	if req.Message != "" {
+		events = append(events, parley.Event{Type: parley.EventMessage, From: vp, Text: req.Message})
+	}
+	if req.MessageToAgent != "" {
+		events = append(events, parley.Event{Type: parley.EventMessage, From: vp, Text: req.MessageToAgent, Audience: parley.AudienceAgents})
+	}
+	if g.QueueMessage != "" {
+		events = append(events, parley.Event{Type: parley.EventMessage, From: system, Text: g.QueueMessage})
+	}
+	stamp(c.ID, now, events)
+	stored, err := s.store.CreateChat(ctx, c, events)
+	if err != nil {
+		return nil, internal("create chat", err)
+	}
+	s.count(func(st *Stats) { st.chatsRequested++ })
+	s.publish(ctx, stored...)
+	s.visitorSeen(c.ID)
+	s.router.Do(ctx, routing.ChatQueued{ChatID: c.ID, GroupID: g.ID, Priority: c.Priority, At: now})
+
+	c, err = s.store.Chat(ctx, c.ID)
+	if err != nil {
+		return nil, internal("reload chat", err)
+	}
+	view, err := s.view(ctx, c, false)
+	if err != nil {
+		return nil, err
+	}
+	return &ChatStarted{Chat: view, VisitorToken: token, Message: g.QueueMessage}, nil
+}
+
+// visitorFor returns the visitor of a valid token, with its details
+// updated, or a new visitor with a new token.
+func (s *Service) visitorFor(ctx context.Context, tenantID int64, token string, details parley.Visitor) (*parley.Visitor, string, error) {
+	if token != "" {
+		v, err := s.store.VisitorByToken(ctx, hashToken(token))
+		if err == nil && v.TenantID == tenantID && strings.HasPrefix(token, visitorTokenPrefix) {
+			v.Name, v.Email, v.Phone = details.Name, details.Email, details.Phone
+			v.CustomerID, v.PrivateData, v.TZOffset = details.CustomerID, details.PrivateData, details.TZOffset
+			if err := s.store.UpdateVisitor(ctx, v); err != nil {
+				return nil, "", internal("update visitor", err)
+			}
+			return v, token, nil
+		}
+		if err != nil && !isCode(err, parley.ENOTFOUND) {
+			return nil, "", internal("find visitor", err)
+		}
+		// An unknown or foreign token starts a new identity.
+	}
+	token = visitorTokenPrefix + newToken()
+	v := details
+	v.ID, v.TenantID, v.TokenHash = newID(), tenantID, hashToken(token)
+	if err := s.store.CreateVisitor(ctx, &v); err != nil {
+		return nil, "", internal("create visitor", err)
+	}
+	return &v, token, nil
+}
+
+func (s *Service) findGroup(ctx context.Context, tenantID, id int64, name string) (*parley.Group, error) {
+	var (
+		g   *parley.Group
+		err error
+	)
+	switch {
+	case id != 0:
+		g, err = s.store.Group(ctx, id)
+		if err == nil && g.TenantID != tenantID {
+			return nil, parley.Errorf(parley.ENOTFOUND, "group not found")
+		}
+	case strings.TrimSpace(name) != "":
+		g, err = s.store.GroupByName(ctx, tenantID, strings.TrimSpace(name))
+	default:
+		return nil, parley.Errorf(parley.EINVALID, "a group id or name is required")
+	}
+	if err != nil {
+		return nil, internal("find group", err)
+	}
+	return g, nil
+}
+
+func (s *Service) groupOpen(groupID int64) bool {
+	var open bool
+	s.router.Query(func(e *routing.Engine) { open = e.GroupOpen(groupID) })
+	return open
+}
+
+// GroupStatus is what a visitor may know about a group before a chat.
+type GroupStatus struct {
+	GroupID   int64  `json:"group_id"`
+	GroupName string `json:"group_name"`
+	Open      bool   `json:"open"`
+	// EstimatedWait is in seconds, -1 without an estimate.
+	EstimatedWait int `json:"estimated_wait"`
+	Waiting       int `json:"waiting"`
+}
+
+// GroupStatus reports whether a group takes chats and how long the wait is.
+func (s *Service) GroupStatus(ctx context.Context, tenantID, groupID int64, name string) (*GroupStatus, error) {
+	if tenantID == 0 {
+		tenantID = parley.DefaultTenantID
+	}
+	g, err := s.findGroup(ctx, tenantID, groupID, name)
+	if err != nil {
+		return nil, err
+	}
+	st := &GroupStatus{GroupID: g.ID, GroupName: g.Name, EstimatedWait: -1}
+	s.router.Query(func(e *routing.Engine) {
+		st.Open = e.GroupOpen(g.ID)
+		st.Waiting = e.QueueLengths()[g.ID]
+	})
+	if slices.Contains(s.cfg.RejectGroups, g.ID) {
+		st.Open = false
+	}
+	return st, nil
+}
+
+type limits struct {
+	maxLen    int
+	maxFileKB int // negative: attachments off
+	idle      time.Duration
+}
+
+func (s *Service) limits(g *parley.Group) limits {
+	l := limits{maxLen: s.cfg.MaxMessageLength, maxFileKB: s.cfg.MaxAttachmentKB, idle: s.cfg.IdleTimeout}
+	if v := g.Limits.MaxMessageLength; v != nil {
+		l.maxLen = *v
+	}
+	if v := g.Limits.MaxAttachmentKB; v != nil {
+		l.maxFileKB = *v
+		if *v == 0 {
+			l.maxFileKB = -1
+		}
+	}
+	if v := g.Limits.IdleTimeoutSeconds; v != nil {
+		l.idle = time.Duration(*v) * time.Second
+	}
+	return l
+}
+
+// idleTimeout returns the idle timeout of a new chat: the client's value
+// when given, else the group's or server's, never above CustomerTimeout.
+func (s *Service) idleTimeout(group, client time.Duration) time.Duration {
+	d := group
+	if client > 0 {
+		d = client
+	}
+	if d <= 0 || d > s.cfg.CustomerTimeout {
+		d = s.cfg.CustomerTimeout
+	}
+	return d
+}
+
+// checkText validates a message and returns it as stored.
+func checkText(text string, maxLen int) (string, error) {
+	if !utf8.ValidString(text) {
+		return "", parley.Errorf(parley.EINVALID, "the message is not valid UTF-8")
+	}
+	if strings.TrimSpace(text) == "" {
+		return "", parley.Errorf(parley.EINVALID, "the message is empty")
+	}
+	if n := utf8.RuneCountInString(text); n > maxLen {
+		return "", parley.Errorf(parley.ETOOLARGE, "the message has %d characters; the limit is %d", n, maxLen)
+	}
+	if strings.IndexFunc(text, func(r rune) bool {
+		return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r'
+	}) >= 0 {
+		return "", parley.Errorf(parley.EINVALID, "the message contains control characters")
+	}
+	return text, nil
+}
+
+var system = parley.Party{Kind: parley.PartySystem}
+
+// stamp fills in the chat and time of events.
+func stamp(chatID string, at time.Time, events []parley.Event) {
+	for i := range events {
+		events[i].ChatID = chatID
+		if events[i].At.IsZero() {
+			events[i].At = at
+		}
+	}
+}
+
+// SendOptions are optional parts of a message.
+type SendOptions struct {
+	// ClientID makes the send idempotent: a retry returns the first result.
+	ClientID string
+}
+
+// Send adds a text message from the actor to the chat.
+func (s *Service) Send(ctx context.Context, actor Actor, chatID, text string, opt SendOptions) (*parley.Event, error) {
+	if len(opt.ClientID) > 100 {
+		return nil, parley.Errorf(parley.EINVALID, "client_id is longer than 100 characters")
+	}
+	return s.post(ctx, actor, chatID, opt.ClientID, func(c *parley.Chat, g *parley.Group) (parley.Event, error) {
+		text, err := checkText(text, s.limits(g).maxLen)
+		return parley.Event{Type: parley.EventMessage, Text: text}, err
+	})
+}
+
+// post checks that the actor may write to the chat, builds the event with
+// mk and stores and publishes it.
+func (s *Service) post(ctx context.Context, actor Actor, chatID, clientID string, mk func(*parley.Chat, *parley.Group) (parley.Event, error)) (*parley.Event, error) {
+	unlock := s.lockChat(chatID)
+	defer unlock()
+	c, v, err := s.writableChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.store.Group(ctx, c.GroupID)
+	if err != nil {
+		return nil, internal("load group", err)
+	}
+	e, err := mk(c, g)
+	if err != nil {
+		return nil, err
+	}
+	e.ChatID, e.At, e.From, e.ClientID = c.ID, time.Now().UTC(), actor.party(v), clientID
+	events := []parley.Event{e}
+	if !actor.IsVisitor() {
+		if n, ok := s.awayNotice(c.ID); ok {
+			events = append(events, n)
+		}
+	}
+	stored, err := s.store.AppendEvents(ctx, c.ID, events)
+	if err != nil {
+		return nil, internal("append event", err)
+	}
+	s.publish(ctx, stored...)
+	s.count(func(st *Stats) { st.messages[actor.Kind]++ })
+	if actor.IsVisitor() {
+		s.visitorActive(c.ID)
+	}
+	if s.cfg.LogText {
+		s.log.Debug("message", "chat", c.ID, "seq", stored[0].Seq, "text", stored[0].Text)
+	}
+	return &stored[0], nil
+}
+
+// writableChat loads a chat the actor may post to: a visitor its own
+// active chat, an agent the chat it handles.
+func (s *Service) writableChat(ctx context.Context, actor Actor, chatID string) (*parley.Chat, *parley.Visitor, error) {
+	c, err := s.tenantChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if actor.IsVisitor() {
+		if c.VisitorID != actor.VisitorID {
+			return nil, nil, parley.Errorf(parley.EFORBIDDEN, "this chat belongs to another visitor")
+		}
+	} else if c.AgentID != actor.AgentID() || c.State != parley.StateHandling {
+		if c.State == parley.StateTerminated && c.AgentID == actor.AgentID() {
+			return nil, nil, errChatEnded
+		}
+		return nil, nil, parley.Errorf(parley.EFORBIDDEN, "this chat is not yours")
+	}
+	if !c.Active() {
+		return nil, nil, errChatEnded
+	}
+	var v *parley.Visitor
+	if actor.IsVisitor() {
+		if v, err = s.store.Visitor(ctx, c.VisitorID); err != nil {
+			return nil, nil, internal("load visitor", err)
+		}
+	}
+	return c, v, nil
+}
+
+// Typing tells the other side that the actor started or stopped typing.
+// Typing is not stored.
+func (s *Service) Typing(ctx context.Context, actor Actor, chatID string, typing bool) error {
+	c, v, err := s.writableChat(ctx, actor, chatID)
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, parley.Event{
+		ChatID: c.ID, Type: parley.EventTyping, At: time.Now().UTC(), From: actor.party(v), Typing: typing,
+	})
+	if actor.IsVisitor() && typing {
+		s.visitorActive(c.ID)
+	}
+	return nil
+}
+
+// Leave ends the visitor's chat. Leaving a chat that has ended already is
+// not an error.
+func (s *Service) Leave(ctx context.Context, actor Actor, chatID string) error {
+	if !actor.IsVisitor() {
+		return parley.Errorf(parley.EFORBIDDEN, "only the visitor leaves a chat; agents end it")
+	}
+	c, err := s.readableChat(ctx, actor, chatID)
+	if err != nil {
+		return err
+	}
+	v, err := s.store.Visitor(ctx, c.VisitorID)
+	if err != nil {
+		return internal("load visitor", err)
+	}
+	vp := parley.Party{Kind: parley.PartyVisitor, Name: v.Name}
+	err = s.terminate(ctx, chatID, parley.CauseVisitorLeft, func(c *parley.Chat) error { return nil },
+		parley.Event{Type: parley.EventLeft, From: vp})
+	if isCode(err, parley.ECLOSED) {
+		return nil
+	}
+	return err
+}
+
+// terminate ends an active chat with cause: check may refuse, extra events
+// come before the state change. It returns ECLOSED when the chat has ended
+// already.
+func (s *Service) terminate(ctx context.Context, chatID string, cause parley.Cause, check func(*parley.Chat) error, extra ...parley.Event) error {
+	unlock := s.lockChat(chatID)
+	c, err := s.store.Chat(ctx, chatID)
+	if err != nil {
+		unlock()
+		return internal("load chat", err)
+	}
+	if !c.Active() {
+		unlock()
+		return errChatEnded
+	}
+	if err := check(c); err != nil {
+		unlock()
+		return err
+	}
+	now := time.Now().UTC()
+	agentID, offeredTo := c.AgentID, c.OfferedTo
+	c.State, c.Cause, c.EndedAt, c.OfferedTo = parley.StateTerminated, cause, now, 0
+	for i := range c.Participants {
+		if c.Participants[i].LeftAt.IsZero() {
+			c.Participants[i].LeftAt = now
+		}
+	}
+	events := append(extra, parley.Event{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateTerminated, Cause: cause}})
+	stamp(c.ID, now, events)
+	stored, err := s.store.UpdateChat(ctx, c, events)
+	unlock()
+	if err != nil {
+		return internal("end chat", err)
+	}
+	s.publish(ctx, stored...)
+	s.count(func(st *Stats) { st.chatsEnded[cause]++ })
+	s.dropTimers(chatID)
+	s.router.Do(ctx, routing.ChatEnded{ChatID: chatID, At: now})
+	for _, id := range []int64{agentID, offeredTo} {
+		if id != 0 {
+			s.notifyAgent(ctx, id, AgentNotice{Type: NoticeRemoved, ChatID: chatID})
+		}
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package parley
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each transport maps them once (HTTP status, WebSocket close
+// code, dialect fault); the code and message are safe to show to clients.
+const (
+	EINVALID      = "invalid"      // the request is malformed or breaks a rule
+	ENOTFOUND     = "not_found"    // the thing does not exist or is not visible to the caller
+	ECONFLICT     = "conflict"     // the thing changed or is in the wrong state
+	EUNAUTHORIZED = "unauthorized" // no or bad credentials
+	EFORBIDDEN    = "forbidden"    // credentials are fine but do not allow this
+	ECLOSED       = "closed"       // the service group is closed or the chat has ended
+	ETOOLARGE     = "too_large"    // a message, file or body exceeds its limit
+	EINTERNAL     = "internal"     // anything else; details are logged, never shown
+)
+
+// Error is the one error type of the domain. Code is one of the E… constants.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string { return fmt.Sprintf("parley: %s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
+// any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorMessage returns the client-safe message of err: the message of an
+// *Error, or a generic text for anything else.
+func ErrorMessage(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Message
+	default:
+		return "Internal error."
+	}
+}

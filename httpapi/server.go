@@ -1,0 +1,294 @@
+// Package httpapi serves Parley's native API v1: REST, a WebSocket with
+// resume, and a long-poll fallback, for visitors and agents, plus an admin
+// API, health endpoints and the OpenAPI document. It only translates HTTP
+// to calls on conversation.Service; the rules live there.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/conversation"
+)
+
+// Options configure a Server.
+type Options struct {
+	// AllowedOrigins lists the web origins (scheme://host[:port]) that may
+	// call the API from a browser and open WebSockets. The server's own
+	// origin is always allowed. "*" allows any origin (not recommended).
+	AllowedOrigins []string
+	// Logger receives request errors; nil discards them.
+	Logger *slog.Logger
+	// Registry receives the HTTP metrics; nil skips them.
+	Registry prometheus.Registerer
+	// Ready reports whether dependencies are up, for /readyz.
+	Ready func(ctx context.Context) error
+	// SecureCookies marks the session cookie Secure (behind HTTPS).
+	SecureCookies bool
+	// PingInterval is the WebSocket keep-alive period (25 s).
+	PingInterval time.Duration
+}
+
+// Server is the native API.
+type Server struct {
+	svc     *conversation.Service
+	opt     Options
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *metrics
+
+	// conns tracks open WebSockets so Shutdown can close them.
+	connsMu sync.Mutex
+	conns   map[*wsConn]struct{}
+	closing bool
+}
+
+// route is one endpoint of the API; the table drives both the mux and the
+// OpenAPI consistency test.
+type route struct {
+	method, path string
+	handler      func(*Server, http.ResponseWriter, *http.Request)
+}
+
+// routes lists every endpoint under /api/v1.
+var routes = []route{
+	{"GET", "/api/v1/openapi.json", (*Server).openAPI},
+	{"GET", "/api/v1/config", (*Server).getConfig},
+	{"GET", "/api/v1/groups/{id}/status", (*Server).groupStatus},
+	{"POST", "/api/v1/chats", (*Server).requestChat},
+	{"GET", "/api/v1/chats/{id}", (*Server).getChat},
+	{"GET", "/api/v1/chats/{id}/events", (*Server).pollEvents},
+	{"POST", "/api/v1/chats/{id}/messages", (*Server).sendMessage},
+	{"POST", "/api/v1/chats/{id}/typing", (*Server).typing},
+	{"POST", "/api/v1/chats/{id}/files", (*Server).uploadFile},
+	{"GET", "/api/v1/chats/{id}/files/{file}", (*Server).downloadFile},
+	{"POST", "/api/v1/chats/{id}/leave", (*Server).leave},
+	{"POST", "/api/v1/chats/{id}/accept", (*Server).accept},
+	{"POST", "/api/v1/chats/{id}/decline", (*Server).decline},
+	{"POST", "/api/v1/chats/{id}/end", (*Server).end},
+	{"POST", "/api/v1/chats/{id}/transfer", (*Server).transfer},
+	{"POST", "/api/v1/auth/login", (*Server).login},
+	{"POST", "/api/v1/auth/logout", (*Server).logout},
+	{"GET", "/api/v1/me", (*Server).me},
+	{"PUT", "/api/v1/me/presence", (*Server).setPresence},
+	{"PUT", "/api/v1/me/password", (*Server).changePassword},
+	{"GET", "/api/v1/me/chats", (*Server).myChats},
+	{"GET", "/api/v1/groups", (*Server).listGroups},
+	{"GET", "/api/v1/agents", (*Server).listAgents},
+	{"GET", "/api/v1/admin/tenants", (*Server).listTenants},
+	{"POST", "/api/v1/admin/tenants", (*Server).createTenant},
+	{"POST", "/api/v1/admin/groups", (*Server).createGroup},
+	{"PATCH", "/api/v1/admin/groups/{id}", (*Server).updateGroup},
+	{"POST", "/api/v1/admin/agents", (*Server).createAgent},
+	{"PATCH", "/api/v1/admin/agents/{id}", (*Server).updateAgent},
+	{"GET", "/api/v1/ws", (*Server).websocket},
+}
+
+// New returns the API server over svc.
+func New(svc *conversation.Service, opt Options) *Server {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.PingInterval == 0 {
+		opt.PingInterval = 25 * time.Second
+	}
+	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}}
+	s.metrics = newMetrics(opt.Registry, s)
+	for _, rt := range routes {
+		h := rt.handler
+		s.mux.Handle(rt.method+" "+rt.path, s.metrics.instrument(rt.path, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) }))
+	}
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, parley.Errorf(parley.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": parley.Version})
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	return s
+}
+
+// Handler returns the API with CORS and cross-origin protection applied.
+// Requests outside /api/, /healthz and /readyz go to next (the web UI);
+// next may be nil.
+func (s *Server) Handler(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	for _, o := range s.opt.AllowedOrigins {
+		if o != "*" {
+			_ = cop.AddTrustedOrigin(o) // validated at config time
+		}
+	}
+	api := cop.Handler(s.cors(s.mux))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/api/"), r.URL.Path == "/healthz", r.URL.Path == "/readyz":
+			if r.URL.Path == "/api/v1/ws" {
+				// WebSocket upgrades check origins themselves.
+				s.mux.ServeHTTP(w, r)
+				return
+			}
+			api.ServeHTTP(w, r)
+		case next != nil:
+			next.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.opt.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := s.opt.Ready(ctx); err != nil {
+			s.log.Warn("not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// Shutdown closes every WebSocket with "going away" so clients reconnect
+// to another node or after the restart.
+func (s *Server) Shutdown() {
+	s.connsMu.Lock()
+	s.closing = true
+	conns := make([]*wsConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.connsMu.Unlock()
+	for _, c := range conns {
+		c.goingAway()
+	}
+}
+
+// cors answers preflights and tags responses for allowed origins.
+func (s *Server) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && s.originAllowed(origin) {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Expose-Headers", "Content-Disposition")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) originAllowed(origin string) bool {
+	for _, o := range s.opt.AllowedOrigins {
+		if o == "*" || strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// Error responses. Each code maps to one status, once.
+var statusOf = map[string]int{
+	parley.EINVALID:      http.StatusBadRequest,
+	parley.ENOTFOUND:     http.StatusNotFound,
+	parley.ECONFLICT:     http.StatusConflict,
+	parley.EUNAUTHORIZED: http.StatusUnauthorized,
+	parley.EFORBIDDEN:    http.StatusForbidden,
+	parley.ECLOSED:       http.StatusConflict,
+	parley.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	parley.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// ErrorBody is the JSON of every error response.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var body ErrorBody
+	body.Error.Code, body.Error.Message = parley.ErrorCode(err), parley.ErrorMessage(err)
+	status, ok := statusOf[body.Error.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	writeJSON(w, status, body)
+}
+
+// fail writes err and logs it when it is internal.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if parley.ErrorCode(err) == parley.EINTERNAL {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, err)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// maxJSONBody bounds request bodies other than file uploads.
+const maxJSONBody = 64 << 10
+
+// decode reads a JSON body strictly: unknown fields, wrong types, trailing
+// data and oversize bodies are errors with a clear message.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return parley.Errorf(parley.EINVALID, "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var (
+		syntax    *json.SyntaxError
+		typeErr   *json.UnmarshalTypeError
+		tooBig    *http.MaxBytesError
+		domainErr *parley.Error
+	)
+	switch {
+	case errors.As(err, &domainErr):
+		return err
+	case errors.As(err, &tooBig):
+		return parley.Errorf(parley.ETOOLARGE, "the body is larger than %d bytes", tooBig.Limit)
+	case errors.As(err, &syntax):
+		return parley.Errorf(parley.EINVALID, "malformed JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typeErr):
+		return parley.Errorf(parley.EINVALID, "field %q must be %s", typeErr.Field, typeErr.Type)
+	case errors.Is(err, io.EOF):
+		return parley.Errorf(parley.EINVALID, "the body is empty; a JSON object is required")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return parley.Errorf(parley.EINVALID, "malformed JSON: unexpected end")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return parley.Errorf(parley.EINVALID, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return parley.Errorf(parley.EINVALID, "malformed JSON")
+}

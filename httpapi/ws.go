@@ -1,0 +1,419 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/conversation"
+)
+
+// WebSocket close codes besides the standard ones. 4001 means the client
+// should not reconnect with the same credentials; 1001 (going away) and
+// 1011 mean it should reconnect and resume.
+const (
+	closeUnauthorized websocket.StatusCode = 4001
+	closeBadHello     websocket.StatusCode = 4002
+)
+
+// helloTimeout is how long a new connection may take to say hello.
+const helloTimeout = 10 * time.Second
+
+// writeTimeout bounds one frame write; a peer that cannot take a frame in
+// this time is dropped and resumes later.
+const writeTimeout = 10 * time.Second
+
+// wsConn is one WebSocket session of a visitor or agent.
+type wsConn struct {
+	srv    *Server
+	conn   *websocket.Conn
+	actor  conversation.Actor
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	streams map[string]context.CancelFunc
+	cursors map[string]int64 // the hello's resume points, by chat
+}
+
+func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
+	patterns := make([]string, 0, len(s.opt.AllowedOrigins))
+	patterns = append(patterns, s.opt.AllowedOrigins...)
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: patterns})
+	if err != nil {
+		return // Accept has answered the request
+	}
+	conn.SetReadLimit(maxFrame)
+	s.metrics.wsOpened()
+	defer s.metrics.wsClosed()
+
+	// The request's context ends with the hijack; the session has its own.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := &wsConn{srv: s, conn: conn, ctx: ctx, cancel: cancel, streams: map[string]context.CancelFunc{}}
+
+	hello, err := c.readHello(r)
+	if err != nil {
+		code := closeBadHello
+		if parley.ErrorCode(err) == parley.EUNAUTHORIZED {
+			code = closeUnauthorized
+		}
+		conn.Close(code, parley.ErrorMessage(err))
+		return
+	}
+	if !s.register(c) {
+		conn.Close(websocket.StatusGoingAway, "server is shutting down")
+		return
+	}
+	defer s.unregister(c)
+
+	c.cursors = hello.Chats
+	c.send(ServerFrame{Type: frameReady, Actor: &ActorInfo{Kind: c.actor.Kind, VisitorID: c.actor.VisitorID, Agent: c.actor.Agent}})
+	c.wg.Add(1)
+	go c.keepAlive()
+	if err := c.start(); err != nil {
+		c.send(errorFrame("", err))
+		conn.Close(websocket.StatusInternalError, "could not start the session")
+		cancel()
+		c.wg.Wait()
+		return
+	}
+	c.readLoop()
+	cancel()
+	c.wg.Wait()
+	conn.Close(websocket.StatusNormalClosure, "")
+}
+
+func (s *Server) register(c *wsConn) bool {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) unregister(c *wsConn) {
+	s.connsMu.Lock()
+	delete(s.conns, c)
+	s.connsMu.Unlock()
+}
+
+// readHello reads and authenticates the first frame.
+func (c *wsConn) readHello(r *http.Request) (ClientFrame, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, helloTimeout)
+	defer cancel()
+	_, data, err := c.conn.Read(ctx)
+	if err != nil {
+		return ClientFrame{}, parley.Errorf(parley.EINVALID, "no hello received")
+	}
+	f, err := decodeFrame(data)
+	if err != nil {
+		return ClientFrame{}, err
+	}
+	if f.Type != frameHello {
+		return ClientFrame{}, parley.Errorf(parley.EINVALID, "the first frame must be a hello")
+	}
+	tok := f.Token
+	if tok == "" {
+		tok = token(r)
+	}
+	c.actor, err = c.srv.svc.Authenticate(c.ctx, tok)
+	return f, err
+}
+
+// start subscribes the chats of the session: those the hello names, and
+// for agents the chats they handle and their pending offers; for visitors
+// with an empty hello, their active chats.
+func (c *wsConn) start() error {
+	svc := c.srv.svc
+	for chatID, after := range c.cursors {
+		if err := c.subscribe(chatID, after); err != nil {
+			c.send(errorFrame("", err))
+		}
+	}
+	if c.actor.IsVisitor() {
+		if len(c.cursors) > 0 {
+			return nil
+		}
+		chats, err := svc.VisitorChats(c.ctx, c.actor)
+		if err != nil {
+			return err
+		}
+		for _, ch := range chats {
+			if err := c.subscribe(ch.ID, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	feed, err := svc.OpenAgentFeed(c.ctx, c.actor)
+	if err != nil {
+		return err
+	}
+	c.wg.Add(1)
+	go c.agentFeed(feed)
+	chats, err := svc.AgentChats(c.ctx, c.actor)
+	if err != nil {
+		return err
+	}
+	for _, ch := range chats {
+		if ch.OfferedTo == c.actor.AgentID() {
+			c.send(ServerFrame{Type: conversation.NoticeOffer, ChatID: ch.ID, Chat: ch})
+			continue
+		}
+		if !c.subscribed(ch.ID) {
+			if err := c.subscribe(ch.ID, c.cursor(ch.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *wsConn) cursor(chatID string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cursors[chatID]
+}
+
+func (c *wsConn) subscribed(chatID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.streams[chatID]
+	return ok
+}
+
+// subscribe starts streaming a chat from after; a running stream of the
+// same chat is replaced.
+func (c *wsConn) subscribe(chatID string, after int64) error {
+	cur, err := c.srv.svc.OpenCursor(c.ctx, c.actor, chatID, after)
+	if err != nil {
+		return err
+	}
+	view, err := c.srv.svc.Chat(c.ctx, c.actor, chatID)
+	if err != nil {
+		cur.Close()
+		return err
+	}
+	c.mu.Lock()
+	if stop, ok := c.streams[chatID]; ok {
+		stop()
+	} else if len(c.streams) >= maxSubscriptions {
+		c.mu.Unlock()
+		cur.Close()
+		return parley.Errorf(parley.EINVALID, "a connection follows at most %d chats", maxSubscriptions)
+	}
+	ctx, stop := context.WithCancel(c.ctx)
+	c.streams[chatID] = stop
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go c.stream(ctx, cur, view)
+	return nil
+}
+
+func (c *wsConn) unsubscribe(chatID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if stop, ok := c.streams[chatID]; ok {
+		stop()
+		delete(c.streams, chatID)
+	}
+}
+
+// stream sends a chat's snapshot, then its events, until the chat ends for
+// this reader or the stream is stopped.
+func (c *wsConn) stream(ctx context.Context, cur *conversation.Cursor, view *conversation.ChatView) {
+	defer c.wg.Done()
+	defer cur.Close()
+	if c.actor.IsVisitor() && view.State != parley.StateTerminated {
+		release := c.srv.svc.VisitorConnected(ctx, view.ID)
+		defer release()
+	}
+	if !c.send(ServerFrame{Type: frameChat, Chat: view}) {
+		return
+	}
+	for {
+		events, err := cur.Next(ctx, time.Hour)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.send(errorFrame("", err))
+			}
+			return
+		}
+		for i := range events {
+			if !c.send(ServerFrame{Type: frameEvent, Event: &events[i]}) {
+				return
+			}
+			if c.finished(&events[i]) {
+				c.forget(ctx, view.ID)
+				return
+			}
+		}
+	}
+}
+
+// finished reports whether e is the last event of a chat for this reader:
+// the chat terminated, or the agent left it (a transfer).
+func (c *wsConn) finished(e *parley.Event) bool {
+	if e.Type == parley.EventState && e.State != nil && e.State.State == parley.StateTerminated {
+		return true
+	}
+	return e.Type == parley.EventLeft && e.From.Kind == parley.PartyAgent && e.From.AgentID == c.actor.AgentID() && c.actor.Agent != nil
+}
+
+// forget drops a finished stream unless a newer one replaced it.
+func (c *wsConn) forget(ctx context.Context, chatID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.streams[chatID]; ok && ctx.Err() == nil {
+		delete(c.streams, chatID)
+	}
+}
+
+// agentFeed forwards the agent's notices and follows newly assigned chats.
+func (c *wsConn) agentFeed(feed *conversation.Subscription) {
+	defer c.wg.Done()
+	defer feed.Close()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-feed.Ready():
+		}
+		msgs, lagged := feed.Take()
+		for _, m := range msgs {
+			var n conversation.AgentNotice
+			if err := json.Unmarshal(m, &n); err != nil {
+				c.srv.log.Error("decode agent notice", "err", err)
+				continue
+			}
+			if !c.send(ServerFrame{Type: n.Type, ChatID: n.ChatID, Chat: n.Chat, Agent: n.Agent}) {
+				return
+			}
+			if n.Type == conversation.NoticeAssigned && !c.subscribed(n.ChatID) {
+				if err := c.subscribe(n.ChatID, c.cursor(n.ChatID)); err != nil {
+					c.send(errorFrame("", err))
+				}
+			}
+		}
+		if lagged {
+			// Notices were dropped: send the current offers again.
+			chats, err := c.srv.svc.AgentChats(c.ctx, c.actor)
+			if err != nil {
+				c.send(errorFrame("", err))
+				continue
+			}
+			for _, ch := range chats {
+				if ch.OfferedTo == c.actor.AgentID() {
+					c.send(ServerFrame{Type: conversation.NoticeOffer, ChatID: ch.ID, Chat: ch})
+				} else if !c.subscribed(ch.ID) {
+					_ = c.subscribe(ch.ID, c.cursor(ch.ID))
+				}
+			}
+		}
+	}
+}
+
+// readLoop handles client frames until the connection ends.
+func (c *wsConn) readLoop() {
+	for {
+		typ, data, err := c.conn.Read(c.ctx)
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageText {
+			c.send(errorFrame("", parley.Errorf(parley.EINVALID, "frames must be text")))
+			continue
+		}
+		f, err := decodeFrame(data)
+		if err != nil {
+			c.send(errorFrame("", err))
+			continue
+		}
+		c.handle(f)
+	}
+}
+
+func (c *wsConn) handle(f ClientFrame) {
+	svc := c.srv.svc
+	var err error
+	switch f.Type {
+	case frameHello:
+		err = parley.Errorf(parley.ECONFLICT, "the session has said hello already")
+	case frameSubscribe:
+		err = c.subscribe(f.ChatID, f.After)
+	case frameUnsubscribe:
+		c.unsubscribe(f.ChatID)
+	case frameSend:
+		var e *parley.Event
+		e, err = svc.Send(c.ctx, c.actor, f.ChatID, f.Text, conversation.SendOptions{ClientID: f.ClientID})
+		if err == nil {
+			c.send(ServerFrame{Type: frameAck, Ref: f.Ref, Event: e})
+		}
+	case frameTyping:
+		err = svc.Typing(c.ctx, c.actor, f.ChatID, f.Typing)
+	case framePing:
+		c.send(ServerFrame{Type: framePong, Ref: f.Ref})
+	}
+	if err != nil {
+		if parley.ErrorCode(err) == parley.EINTERNAL {
+			c.srv.log.Error("websocket frame", "type", f.Type, "err", err)
+		}
+		c.send(errorFrame(f.Ref, err))
+	}
+}
+
+// send writes a frame; on failure the session ends. It reports success.
+func (c *wsConn) send(f ServerFrame) bool {
+	data, err := json.Marshal(f)
+	if err != nil {
+		c.srv.log.Error("encode frame", "err", err)
+		return false
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+	defer cancel()
+	if err := c.conn.Write(ctx, websocket.MessageText, data); err != nil {
+		c.cancel()
+		return false
+	}
+	return true
+}
+
+// keepAlive pings the peer; one that does not answer is dropped.
+func (c *wsConn) keepAlive() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.srv.opt.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(c.ctx, c.srv.opt.PingInterval)
+			err := c.conn.Ping(ctx)
+			cancel()
+			if err != nil {
+				if !errors.Is(err, context.Canceled) {
+					c.srv.log.Debug("websocket peer did not answer a ping", "err", err)
+				}
+				c.cancel()
+				return
+			}
+		}
+	}
+}
+
+// goingAway closes the session so the client reconnects and resumes.
+func (c *wsConn) goingAway() {
+	c.conn.Close(websocket.StatusGoingAway, "server restarting")
+	c.cancel()
+}

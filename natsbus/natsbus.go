@@ -1,0 +1,164 @@
+// Package natsbus carries Parley's notifications over NATS: chat events to
+// every node that has a listener for the chat, offers to agents' consoles.
+//
+// By default it runs a NATS server inside the process with no TCP port and
+// talks to it in-process. Given a URL it connects to an external NATS
+// cluster instead, and the rest of Parley does not notice the difference.
+//
+// The bus is a doorbell, not the record: events are stored before they are
+// published, and a subscriber that sees a gap reads the store.
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// Options configure Open.
+type Options struct {
+	// URL of an external NATS server or cluster (comma-separated). Empty
+	// runs an embedded server without a TCP port.
+	URL string
+	// Name identifies this node's connection in NATS monitoring.
+	Name string
+	// Logger receives connection state changes; nil discards them.
+	Logger *slog.Logger
+}
+
+// Bus is a connection to NATS, with the embedded server when it owns one.
+type Bus struct {
+	server *server.Server // nil with an external URL
+	conn   *nats.Conn
+	log    *slog.Logger
+	closed chan struct{} // closed once the connection is closed
+}
+
+// Open starts the embedded server (when opts.URL is empty) and connects.
+func Open(ctx context.Context, opts Options) (*Bus, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Bus{log: log, closed: make(chan struct{})}
+	name := opts.Name
+	if name == "" {
+		name = "parley"
+	}
+	copts := []nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("nats disconnected", "err", err)
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			log.Info("nats reconnected", "url", c.ConnectedUrlRedacted())
+		}),
+		nats.ClosedHandler(func(*nats.Conn) { close(b.closed) }),
+	}
+	url := opts.URL
+	if url == "" {
+		ns, err := server.NewServer(&server.Options{
+			ServerName: name,
+			DontListen: true,
+			NoSigs:     true,
+			NoLog:      true,
+			// Chat events are small; a larger payload means a bug.
+			MaxPayload: 1 << 20,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("natsbus: embedded server: %w", err)
+		}
+		go ns.Start()
+		if !ns.ReadyForConnections(10 * time.Second) {
+			ns.Shutdown()
+			return nil, errors.New("natsbus: embedded server did not start")
+		}
+		b.server = ns
+		copts = append(copts, nats.InProcessServer(ns))
+	}
+	conn, err := nats.Connect(url, copts...)
+	if err != nil {
+		b.shutdownServer()
+		return nil, fmt.Errorf("natsbus: connect: %w", err)
+	}
+	b.conn = conn
+	if err := ctx.Err(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Publish sends data on subject. It returns once NATS has taken the
+// message; delivery to subscribers is asynchronous.
+func (b *Bus) Publish(ctx context.Context, subject string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := b.conn.Publish(subject, data); err != nil {
+		return fmt.Errorf("natsbus: publish %s: %w", subject, err)
+	}
+	return nil
+}
+
+// Subscribe calls fn with every message published on subject from now on,
+// one at a time and in order, until the returned function is called.
+func (b *Bus) Subscribe(subject string, fn func(data []byte)) (unsubscribe func() error, err error) {
+	sub, err := b.conn.Subscribe(subject, func(m *nats.Msg) { fn(m.Data) })
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: subscribe %s: %w", subject, err)
+	}
+	// A slow subscriber must not stall NATS for everyone; its pending
+	// limit is generous because listeners resync from the store on loss.
+	if err := sub.SetPendingLimits(65536, 64<<20); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("natsbus: subscribe %s: %w", subject, err)
+	}
+	return sub.Unsubscribe, nil
+}
+
+// Flush waits until NATS has processed everything published so far, so a
+// subscription made before Flush sees every later message.
+func (b *Bus) Flush(ctx context.Context) error {
+	// NATS needs a deadline; bound an open-ended wait.
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	return b.conn.FlushWithContext(ctx)
+}
+
+// Ping reports whether the bus is connected.
+func (b *Bus) Ping(ctx context.Context) error {
+	if !b.conn.IsConnected() {
+		return errors.New("natsbus: not connected")
+	}
+	return b.Flush(ctx)
+}
+
+// Close drains the connection and stops the embedded server.
+func (b *Bus) Close() error {
+	err := b.conn.Drain()
+	// Drain is asynchronous; wait for it so no handler runs after Close.
+	select {
+	case <-b.closed:
+	case <-time.After(10 * time.Second):
+		b.conn.Close()
+	}
+	b.shutdownServer()
+	return err
+}
+
+func (b *Bus) shutdownServer() {
+	if b.server != nil {
+		b.server.Shutdown()
+		b.server.WaitForShutdown()
+	}
+}

@@ -1,0 +1,80 @@
+package natsbus_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/parleychat/parley/natsbus"
+)
+
+func TestEmbedded(t *testing.T) {
+	testBus(t, "")
+}
+
+// TestExternal runs the same checks against the NATS server of the machine
+// (PARLEY_TEST_NATS, e.g. nats://127.0.0.1:4222).
+func TestExternal(t *testing.T) {
+	url := os.Getenv("PARLEY_TEST_NATS")
+	if url == "" {
+		t.Skip("PARLEY_TEST_NATS is not set; skipping the external NATS test")
+	}
+	testBus(t, url)
+}
+
+func testBus(t *testing.T, url string) {
+	ctx := t.Context()
+	b, err := natsbus.Open(ctx, natsbus.Options{URL: url, Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Ping(ctx); err != nil {
+		t.Fatalf("Ping = %v", err)
+	}
+	subject := fmt.Sprintf("test.%d", time.Now().UnixNano())
+	got := make(chan string, 100)
+	unsub, err := b.Subscribe(subject, func(data []byte) { got <- string(data) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if err := b.Publish(ctx, subject, fmt.Appendf(nil, "m%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 50 {
+		select {
+		case m := <-got:
+			if want := fmt.Sprintf("m%d", i); m != want {
+				t.Fatalf("message %d = %q; want %q (in order)", i, m, want)
+			}
+		case <-ctx.Done():
+			t.Fatal("timed out waiting for messages")
+		}
+	}
+	if err := unsub(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(ctx, subject, []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got:
+		t.Fatalf("got %q after unsubscribing", m)
+	default:
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := b.Publish(cctx, subject, nil); err == nil {
+		t.Fatal("Publish with a cancelled context succeeded")
+	}
+}

@@ -1,0 +1,90 @@
+package parley
+
+import "context"
+
+// Store keeps everything durable. Implementations: package sqlite (embedded
+// default) and, for clusters, PostgreSQL. Both pass package storetest.
+//
+// Lookups of missing records return an *Error with code ENOTFOUND; a unique
+// key taken by another record returns ECONFLICT. Stores hold no business
+// rules: they keep what they are given, atomically.
+type Store interface {
+	// Ping reports whether the store can serve requests.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+
+	// CreateTenant stores t and sets t.ID (unless set) and t.CreatedAt.
+	CreateTenant(ctx context.Context, t *Tenant) error
+	Tenant(ctx context.Context, id int64) (*Tenant, error)
+	Tenants(ctx context.Context) ([]*Tenant, error)
+
+	// CreateGroup stores g and sets g.ID (unless set) and g.CreatedAt. A name
+	// is unique per tenant, case-insensitively.
+	CreateGroup(ctx context.Context, g *Group) error
+	// UpdateGroup replaces every field of the group g.ID but its tenant.
+	UpdateGroup(ctx context.Context, g *Group) error
+	Group(ctx context.Context, id int64) (*Group, error)
+	// GroupByName finds a group of a tenant by name, case-insensitively.
+	GroupByName(ctx context.Context, tenantID int64, name string) (*Group, error)
+	// Groups lists a tenant's groups by ID.
+	Groups(ctx context.Context, tenantID int64) ([]*Group, error)
+
+	// CreateAgent stores a and its memberships and sets a.ID (unless set)
+	// and a.CreatedAt. A login is unique per tenant.
+	CreateAgent(ctx context.Context, a *Agent) error
+	// UpdateAgent replaces every field of agent a.ID but its tenant,
+	// including memberships and password hash.
+	UpdateAgent(ctx context.Context, a *Agent) error
+	Agent(ctx context.Context, id int64) (*Agent, error)
+	AgentByLogin(ctx context.Context, tenantID int64, login string) (*Agent, error)
+	// Agents lists a tenant's agents by ID; tenantID 0 lists all tenants'.
+	Agents(ctx context.Context, tenantID int64) ([]*Agent, error)
+
+	CreateSession(ctx context.Context, s *Session) error
+	// Session returns the session with the token hash, expired or not.
+	Session(ctx context.Context, tokenHash []byte) (*Session, error)
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+
+	// CreateVisitor stores v and sets v.CreatedAt; v.ID must be set.
+	CreateVisitor(ctx context.Context, v *Visitor) error
+	// UpdateVisitor replaces the visitor's details (not its token).
+	UpdateVisitor(ctx context.Context, v *Visitor) error
+	Visitor(ctx context.Context, id string) (*Visitor, error)
+	VisitorByToken(ctx context.Context, tokenHash []byte) (*Visitor, error)
+
+	// CreateChat stores c (c.ID set) with its first events in one
+	// transaction. It sets c.Version to 1 and c.LastSeq, and returns the
+	// events with their sequence numbers.
+	CreateChat(ctx context.Context, c *Chat, events []Event) ([]Event, error)
+	// UpdateChat replaces the chat record c.ID if its stored version is
+	// still c.Version, and appends events, in one transaction. On success
+	// c.Version is incremented and c.LastSeq updated; a changed version
+	// gives ECONFLICT and changes nothing.
+	UpdateChat(ctx context.Context, c *Chat, events []Event) ([]Event, error)
+	// AppendEvents appends events to a chat's log without touching its
+	// record (beyond last_seq) and returns them with sequence numbers. An
+	// event whose ClientID is already stored for the chat is not stored
+	// again: the stored event is returned in its place.
+	AppendEvents(ctx context.Context, chatID string, events []Event) ([]Event, error)
+	Chat(ctx context.Context, id string) (*Chat, error)
+	// Chats lists chats matching f, oldest first.
+	Chats(ctx context.Context, f ChatFilter) ([]*Chat, error)
+	// Events returns up to limit events of the chat with Seq > after, in
+	// order. limit <= 0 means no limit.
+	Events(ctx context.Context, chatID string, after int64, limit int) ([]Event, error)
+
+	// CreateAttachment records a stored file and sets a.CreatedAt.
+	CreateAttachment(ctx context.Context, a *Attachment) error
+	Attachment(ctx context.Context, id string) (*Attachment, error)
+}
+
+// ChatFilter selects chats. Zero fields do not filter.
+type ChatFilter struct {
+	TenantID  int64
+	VisitorID string
+	AgentID   int64
+	// ActiveOnly keeps chats that have not terminated.
+	ActiveOnly bool
+	Limit      int
+}
