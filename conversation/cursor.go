@@ -22,6 +22,7 @@ type Cursor struct {
 	svc     *Service
 	chatID  string
 	visitor bool
+	agentID int64 // the reading agent, whose own typing is not echoed
 	last    int64
 	sub     *Subscription
 	sync    bool // the store may hold events the cursor has not read
@@ -41,7 +42,7 @@ func (s *Service) OpenCursor(ctx context.Context, actor Actor, chatID string, af
 	if err != nil {
 		return nil, internal("subscribe", err)
 	}
-	return &Cursor{svc: s, chatID: chatID, visitor: actor.IsVisitor(), last: after, sub: sub, sync: true}, nil
+	return &Cursor{svc: s, chatID: chatID, visitor: actor.IsVisitor(), agentID: actor.AgentID(), last: after, sub: sub, sync: true}, nil
 }
 
 // ChatID returns the chat the cursor reads.
@@ -122,6 +123,18 @@ func (c *Cursor) readStore(ctx context.Context) ([]parley.Event, error) {
 	return out, nil
 }
 
+// own reports whether an ephemeral event is the reader's own typing, which
+// the reader knows already.
+func (c *Cursor) own(e *parley.Event) bool {
+	if e.Type != parley.EventTyping {
+		return false
+	}
+	if c.visitor {
+		return e.From.Kind == parley.PartyVisitor
+	}
+	return e.From.Kind == parley.PartyAgent && e.From.AgentID == c.agentID
+}
+
 // takeLive returns the live events that follow the cursor directly and
 // marks it for a store read when it sees a gap or lost notifications.
 func (c *Cursor) takeLive() []parley.Event {
@@ -139,7 +152,7 @@ func (c *Cursor) takeLive() []parley.Event {
 		}
 		switch {
 		case e.Seq == 0:
-			if e.VisibleTo(c.visitor) {
+			if e.VisibleTo(c.visitor) && !c.own(&e) {
 				out = append(out, e)
 			}
 		case c.sync || e.Seq <= c.last:

@@ -190,7 +190,13 @@ func (s *Server) pollEvents(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		events, last, err := s.svc.Poll(r.Context(), a, r.PathValue("id"), after, time.Duration(wait)*time.Second)
+		ctx, cancel := s.pollContext(r)
+		defer cancel()
+		events, last, err := s.svc.Poll(ctx, a, r.PathValue("id"), after, time.Duration(wait)*time.Second)
+		if err != nil && s.stopping.Err() != nil && r.Context().Err() == nil {
+			// Shutting down: answer with nothing new; the client polls again.
+			events, last, err = []parley.Event{}, after, nil
+		}
 		if err == nil {
 			writeJSON(w, http.StatusOK, EventsBody{Events: events, LastSeq: last})
 		}
@@ -432,9 +438,12 @@ func (s *Server) myChats(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 			defer feed.Close()
+			timer := time.NewTimer(time.Duration(wait) * time.Second)
+			defer timer.Stop()
 			select {
 			case <-feed.Ready():
-			case <-time.After(time.Duration(wait) * time.Second):
+			case <-timer.C:
+			case <-s.stopping.Done():
 			case <-r.Context().Done():
 				return nil
 			}

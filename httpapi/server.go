@@ -47,6 +47,10 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 
+	// stopping ends long-polls when the server shuts down.
+	stopping context.Context
+	stop     context.CancelFunc
+
 	// conns tracks open WebSockets so Shutdown can close them.
 	connsMu sync.Mutex
 	conns   map[*wsConn]struct{}
@@ -103,6 +107,7 @@ func New(svc *conversation.Service, opt Options) *Server {
 		opt.PingInterval = 25 * time.Second
 	}
 	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}}
+	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opt.Registry, s)
 	for _, rt := range routes {
 		h := rt.handler
@@ -159,9 +164,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// Shutdown closes every WebSocket with "going away" so clients reconnect
-// to another node or after the restart.
+// Shutdown closes every WebSocket with "going away" and answers waiting
+// long-polls, so clients reconnect to another node or after the restart.
 func (s *Server) Shutdown() {
+	s.stop()
 	s.connsMu.Lock()
 	s.closing = true
 	conns := make([]*wsConn, 0, len(s.conns))
@@ -247,6 +253,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// pollContext returns a request context that also ends when the server
+// shuts down, for long-polls.
+func (s *Server) pollContext(r *http.Request) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(r.Context())
+	stop := context.AfterFunc(s.stopping, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 // maxJSONBody bounds request bodies other than file uploads.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -39,8 +40,15 @@ type wsConn struct {
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	streams map[string]context.CancelFunc
+	streams map[string]*chatStream
 	cursors map[string]int64 // the hello's resume points, by chat
+}
+
+// chatStream is one followed chat of a session.
+type chatStream struct {
+	stop     context.CancelFunc
+	lastSent atomic.Int64 // seq of the last stored event sent
+	stopAt   atomic.Int64 // end the stream after this seq (0: never)
 }
 
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +65,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	// The request's context ends with the hijack; the session has its own.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c := &wsConn{srv: s, conn: conn, ctx: ctx, cancel: cancel, streams: map[string]context.CancelFunc{}}
+	c := &wsConn{srv: s, conn: conn, ctx: ctx, cancel: cancel, streams: map[string]*chatStream{}}
 
 	hello, err := c.readHello(r)
 	if err != nil {
@@ -185,6 +193,18 @@ func (c *wsConn) cursor(chatID string) int64 {
 	return c.cursors[chatID]
 }
 
+// keep cancels a pending stop of a chat's stream (the chat came back to
+// the agent) and reports whether the stream runs.
+func (c *wsConn) keep(chatID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.streams[chatID]
+	if ok {
+		st.stopAt.Store(0)
+	}
+	return ok
+}
+
 func (c *wsConn) subscribed(chatID string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -205,35 +225,37 @@ func (c *wsConn) subscribe(chatID string, after int64) error {
 		return err
 	}
 	c.mu.Lock()
-	if stop, ok := c.streams[chatID]; ok {
-		stop()
+	if old, ok := c.streams[chatID]; ok {
+		old.stop()
 	} else if len(c.streams) >= maxSubscriptions {
 		c.mu.Unlock()
 		cur.Close()
 		return parley.Errorf(parley.EINVALID, "a connection follows at most %d chats", maxSubscriptions)
 	}
 	ctx, stop := context.WithCancel(c.ctx)
-	c.streams[chatID] = stop
+	st := &chatStream{stop: stop}
+	c.streams[chatID] = st
 	c.mu.Unlock()
 	c.wg.Add(1)
-	go c.stream(ctx, cur, view)
+	go c.stream(ctx, st, cur, view)
 	return nil
 }
 
 func (c *wsConn) unsubscribe(chatID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if stop, ok := c.streams[chatID]; ok {
-		stop()
+	if st, ok := c.streams[chatID]; ok {
+		st.stop()
 		delete(c.streams, chatID)
 	}
 }
 
-// stream sends a chat's snapshot, then its events, until the chat ends for
-// this reader or the stream is stopped.
-func (c *wsConn) stream(ctx context.Context, cur *conversation.Cursor, view *conversation.ChatView) {
+// stream sends a chat's snapshot, then its events, until the chat ends,
+// the agent is removed from it, or the stream is stopped.
+func (c *wsConn) stream(ctx context.Context, st *chatStream, cur *conversation.Cursor, view *conversation.ChatView) {
 	defer c.wg.Done()
 	defer cur.Close()
+	defer c.forget(view.ID, st)
 	if c.actor.IsVisitor() && view.State != parley.StateTerminated {
 		release := c.srv.svc.VisitorConnected(ctx, view.ID)
 		defer release()
@@ -250,32 +272,57 @@ func (c *wsConn) stream(ctx context.Context, cur *conversation.Cursor, view *con
 			return
 		}
 		for i := range events {
-			if !c.send(ServerFrame{Type: frameEvent, Event: &events[i]}) {
+			e := &events[i]
+			if !c.send(ServerFrame{Type: frameEvent, Event: e}) {
 				return
 			}
-			if c.finished(&events[i]) {
-				c.forget(ctx, view.ID)
+			if e.Seq == 0 {
+				continue
+			}
+			st.lastSent.Store(e.Seq)
+			if e.Type == parley.EventState && e.State != nil && e.State.State == parley.StateTerminated {
+				return // nothing follows the end of a chat
+			}
+			if at := st.stopAt.Load(); at > 0 && e.Seq >= at {
 				return
 			}
 		}
 	}
 }
 
-// finished reports whether e is the last event of a chat for this reader:
-// the chat terminated, or the agent left it (a transfer).
-func (c *wsConn) finished(e *parley.Event) bool {
-	if e.Type == parley.EventState && e.State != nil && e.State.State == parley.StateTerminated {
-		return true
+// removed ends an agent's stream of a chat it no longer handles once every
+// event up to now has been sent.
+func (c *wsConn) removed(chatID string) {
+	c.mu.Lock()
+	st := c.streams[chatID]
+	c.mu.Unlock()
+	if st == nil {
+		return
 	}
-	return e.Type == parley.EventLeft && e.From.Kind == parley.PartyAgent && e.From.AgentID == c.actor.AgentID() && c.actor.Agent != nil
+	ch, err := c.srv.svc.Chat(c.ctx, c.actor, chatID)
+	if err != nil || ch.State == parley.StateTerminated {
+		return // the stream ends with the terminated state itself
+	}
+	if ch.Agent != nil && ch.Agent.AgentID == c.actor.AgentID() {
+		return // handling it again
+	}
+	st.stopAt.Store(ch.LastSeq)
+	if st.lastSent.Load() >= ch.LastSeq {
+		st.stop()
+	}
 }
 
-// forget drops a finished stream unless a newer one replaced it.
-func (c *wsConn) forget(ctx context.Context, chatID string) {
+// forget drops a finished stream unless a newer one replaced it, and
+// keeps its position so a later subscription resumes there.
+func (c *wsConn) forget(chatID string, st *chatStream) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.streams[chatID]; ok && ctx.Err() == nil {
+	if c.streams[chatID] == st {
 		delete(c.streams, chatID)
+		if c.cursors == nil {
+			c.cursors = map[string]int64{}
+		}
+		c.cursors[chatID] = max(c.cursors[chatID], st.lastSent.Load())
 	}
 }
 
@@ -299,10 +346,18 @@ func (c *wsConn) agentFeed(feed *conversation.Subscription) {
 			if !c.send(ServerFrame{Type: n.Type, ChatID: n.ChatID, Chat: n.Chat, Agent: n.Agent}) {
 				return
 			}
-			if n.Type == conversation.NoticeAssigned && !c.subscribed(n.ChatID) {
-				if err := c.subscribe(n.ChatID, c.cursor(n.ChatID)); err != nil {
-					c.send(errorFrame("", err))
+			switch n.Type {
+			case conversation.NoticeAssigned:
+				if c.keep(n.ChatID) {
+					break
 				}
+				if !c.subscribed(n.ChatID) {
+					if err := c.subscribe(n.ChatID, c.cursor(n.ChatID)); err != nil {
+						c.send(errorFrame("", err))
+					}
+				}
+			case conversation.NoticeRemoved:
+				c.removed(n.ChatID)
 			}
 		}
 		if lagged {

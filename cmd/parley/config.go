@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of `parley serve`. Precedence: flag > environment
+// (PARLEY_…) > config file (--config, KEY=VALUE lines) > default.
+type Config struct {
+	Addr            string
+	Data            string
+	Demo            bool
+	LogFormat       string
+	LogLevel        string
+	LogChatText     bool
+	LogPersonalData bool
+	AllowedOrigins  []string
+	NATSURL         string
+	SQLiteSync      string
+	SecureCookies   bool
+	ShutdownTimeout time.Duration
+
+	MaxMessageLength          int
+	MaxAttachmentKB           int
+	AllowedAttachmentTypes    []string
+	RestrictedAttachmentTypes []string
+	CustomerTimeout           time.Duration
+	IdleTimeout               time.Duration
+	IdleWarning               time.Duration
+	DisconnectTimeout         time.Duration
+	DisconnectWarning         time.Duration
+	PollGrace                 time.Duration
+	SessionTTL                time.Duration
+	RejectGroups              []int64
+	IgnoreCustomerDetails     bool
+}
+
+// setting is one configuration key. The flag is --<name>, the environment
+// variable and config-file key PARLEY_<NAME> with dashes as underscores.
+type setting struct {
+	name  string
+	def   string
+	usage string
+	set   func(c *Config, v string) error
+}
+
+// Env returns the environment variable (and config file key) of s.
+func (s setting) Env() string {
+	return "PARLEY_" + strings.ToUpper(strings.ReplaceAll(s.name, "-", "_"))
+}
+
+var settings = []setting{
+	{"addr", ":8080", "address the HTTP server listens on", func(c *Config, v string) error { c.Addr = v; return nil }},
+	{"data", "./parley-data", "directory for the database and attachments", func(c *Config, v string) error { c.Data = v; return nil }},
+	{"demo", "false", "seed demo groups and agents and serve the demo pages", boolSetting(func(c *Config) *bool { return &c.Demo })},
+	{"log-format", "json", "log format: json or text", func(c *Config, v string) error {
+		if v != "json" && v != "text" {
+			return errors.New("must be json or text")
+		}
+		c.LogFormat = v
+		return nil
+	}},
+	{"log-level", "info", "log level: debug, info, warn or error", func(c *Config, v string) error {
+		switch v {
+		case "debug", "info", "warn", "error":
+			c.LogLevel = v
+			return nil
+		}
+		return errors.New("must be debug, info, warn or error")
+	}},
+	{"log-chat-text", "false", "write message text into debug logs (troubleshooting only)", boolSetting(func(c *Config) *bool { return &c.LogChatText })},
+	{"log-personal-data", "false", "write visitors' personal data (names, addresses, IPs) into logs", boolSetting(func(c *Config) *bool { return &c.LogPersonalData })},
+	{"allowed-origins", "", "comma-separated web origins (https://shop.example) allowed to use the API and WebSocket from a browser; * allows all", func(c *Config, v string) error {
+		c.AllowedOrigins = nil
+		for _, o := range splitList(v) {
+			if o != "*" {
+				u, err := url.Parse(o)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+					return fmt.Errorf("%q is not an origin like https://example.com", o)
+				}
+				o = u.Scheme + "://" + u.Host
+			}
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+		return nil
+	}},
+	{"nats-url", "", "external NATS server or cluster; empty runs NATS inside the process", func(c *Config, v string) error { c.NATSURL = v; return nil }},
+	{"sqlite-synchronous", "normal", "SQLite synchronous mode: normal (survives process crashes) or full (also power loss)", func(c *Config, v string) error {
+		if v != "normal" && v != "full" {
+			return errors.New("must be normal or full")
+		}
+		c.SQLiteSync = v
+		return nil
+	}},
+	{"secure-cookies", "false", "mark the agent session cookie Secure (set when served over HTTPS)", boolSetting(func(c *Config) *bool { return &c.SecureCookies })},
+	{"shutdown-timeout", "15s", "how long a graceful shutdown waits for requests to finish", durationSetting(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"max-message-length", "1024", "maximum message length in characters (MaxMessageLength)", intSetting(1, 100000, func(c *Config) *int { return &c.MaxMessageLength })},
+	{"max-attachment-size", "5120", "maximum attachment size in KB; 0 turns attachments off (MaxAttachmentSize)", intSetting(0, 1<<20, func(c *Config) *int { return &c.MaxAttachmentKB })},
+	{"allowed-attachment-types", "", "comma-separated extensions that are the only ones allowed; empty allows all but the restricted (AllowedAttachmentTypes)", func(c *Config, v string) error {
+		c.AllowedAttachmentTypes = splitList(v)
+		return nil
+	}},
+	{"restricted-attachment-types", "exe,bat,cmd,com,vbs", "comma-separated extensions refused when no allowed list is set (RestrictedAttachmentTypes)", func(c *Config, v string) error {
+		c.RestrictedAttachmentTypes = splitList(v)
+		return nil
+	}},
+	{"customer-timeout", "900s", "server fail-safe: longest visitor inactivity before a chat closes (CustomerTimeout)", durationSetting(func(c *Config) *time.Duration { return &c.CustomerTimeout })},
+	{"idle-timeout", "300s", "visitor inactivity that closes a chat, unless the group or client sets another (IdleTimeout)", durationSetting(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{"idle-warning", "60s", "how long before the idle timeout the visitor is warned; 0 turns the warning off (WarningBeforeIdleTimeout)", durationSetting(func(c *Config) *time.Duration { return &c.IdleWarning })},
+	{"disconnect-timeout", "60s", "grace for a visitor whose page went away to come back (CustomerDisconnectTimeoutSeconds)", durationSetting(func(c *Config) *time.Duration { return &c.DisconnectTimeout })},
+	{"disconnect-warning", "20s", "how long before the grace ends the agent is warned; 0 turns it off (AgentWarningCustomerDisconnectTimeoutSeconds)", durationSetting(func(c *Config) *time.Duration { return &c.DisconnectWarning })},
+	{"poll-grace", "20s", "how long after a long-poll ends its visitor still counts as connected", durationSetting(func(c *Config) *time.Duration { return &c.PollGrace })},
+	{"session-ttl", "12h", "how long an agent login lasts", durationSetting(func(c *Config) *time.Duration { return &c.SessionTTL })},
+	{"service-group-ids-to-reject", "", "comma-separated group ids that cannot be requested (ServiceGroupIDsToReject)", func(c *Config, v string) error {
+		c.RejectGroups = nil
+		for _, s := range splitList(v) {
+			id, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%q is not a group id", s)
+			}
+			c.RejectGroups = append(c.RejectGroups, id)
+		}
+		return nil
+	}},
+	{"ignore-customer-details", "false", "drop visitors' name, email and phone from chat requests (IgnoreCustomerDetails)", boolSetting(func(c *Config) *bool { return &c.IgnoreCustomerDetails })},
+}
+
+func boolSetting(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
+func intSetting(lo, hi int, field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// durationSetting accepts seconds ("900") or a Go duration ("15m").
+func durationSetting(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			n, nerr := strconv.Atoi(v)
+			if nerr != nil {
+				return errors.New("must be seconds (900) or a duration (15m)")
+			}
+			d = time.Duration(n) * time.Second
+		}
+		if d < 0 || d > 30*24*time.Hour {
+			return errors.New("must be between 0 and 720h")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// loadConfig builds the configuration from defaults, the config file,
+// the environment and the command line, in rising precedence.
+func loadConfig(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (*Config, error) {
+	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envConfig, _ := lookupEnv("PARLEY_CONFIG")
+	configPath := fs.String("config", envConfig, "file of KEY=VALUE lines with PARLEY_… keys (env PARLEY_CONFIG)")
+	values := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		values[s.name] = fs.String(s.name, s.def, s.usage+" (env "+s.Env()+")")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: parley serve [flags]\n\nEvery flag can also be set as an environment variable or in the --config file.\n\n")
+		fs.PrintDefaults()
+	}
+	// Booleans may be given as a bare flag: --demo.
+	args = expandBareBools(args)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+
+	var file map[string]string
+	if *configPath != "" {
+		var err error
+		if file, err = readConfigFile(*configPath); err != nil {
+			return nil, err
+		}
+	}
+	c := &Config{}
+	for _, s := range settings {
+		v, from := s.def, "default"
+		if fv, ok := file[s.Env()]; ok {
+			v, from = fv, *configPath
+		}
+		if ev, ok := lookupEnv(s.Env()); ok {
+			v, from = ev, s.Env()
+		}
+		if explicit[s.name] {
+			v, from = *values[s.name], "--"+s.name
+		}
+		if err := s.set(c, v); err != nil {
+			return nil, fmt.Errorf("%s (from %s): %w", s.name, from, err)
+		}
+	}
+	for k := range file {
+		if !knownKey(k) {
+			return nil, fmt.Errorf("%s: unknown key %s", *configPath, k)
+		}
+	}
+	return c, c.validate()
+}
+
+func knownKey(k string) bool {
+	for _, s := range settings {
+		if s.Env() == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Config) validate() error {
+	if c.IdleWarning >= c.IdleTimeout && c.IdleWarning != 0 {
+		return errors.New("idle-warning must be shorter than idle-timeout")
+	}
+	if c.DisconnectWarning >= c.DisconnectTimeout && c.DisconnectWarning != 0 {
+		return errors.New("disconnect-warning must be shorter than disconnect-timeout")
+	}
+	for name, d := range map[string]time.Duration{"customer-timeout": c.CustomerTimeout, "idle-timeout": c.IdleTimeout, "disconnect-timeout": c.DisconnectTimeout, "poll-grace": c.PollGrace, "session-ttl": c.SessionTTL} {
+		if d < time.Second {
+			return fmt.Errorf("%s must be at least 1s", name)
+		}
+	}
+	return nil
+}
+
+// expandBareBools turns "--demo" into "--demo=true" for boolean settings
+// so they read like flags while being parsed as strings.
+func expandBareBools(args []string) []string {
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		name := strings.TrimLeft(a, "-")
+		if strings.HasPrefix(a, "-") && !strings.Contains(name, "=") {
+			for _, s := range settings {
+				if s.name == name && (s.def == "true" || s.def == "false") {
+					a += "=true"
+				}
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// readConfigFile reads KEY=VALUE lines; blank lines and # comments are
+// skipped, values may be quoted.
+func readConfigFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: expected KEY=VALUE", path, n)
+		}
+		k, v = strings.TrimSpace(strings.TrimPrefix(k, "export ")), strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' && v[len(v)-1] == '"' || v[0] == '\'' && v[len(v)-1] == '\'') {
+			v = v[1 : len(v)-1]
+		}
+		out[k] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	return out, nil
+}

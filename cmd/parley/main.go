@@ -1,0 +1,56 @@
+// Command parley is the Parley contact-center chat server.
+//
+//	parley serve [flags]   run the server (the default command)
+//	parley version         print the version
+//
+// Run `parley serve -h` for the settings; every flag can also be given as a
+// PARLEY_… environment variable or in a --config file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/parleychat/parley"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "parley:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, with its environment passed in so tests can
+// run it in-process.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		cfg, err := loadConfig(args, lookupEnv, stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stdout, stderr, nil)
+	case "version":
+		fmt.Fprintln(stdout, "parley", parley.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, "Usage: parley [serve|version] [flags]\n\nRun 'parley serve -h' for the server's settings.")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (try serve or version)", cmd)
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/conversation"
+	"github.com/parleychat/parley/httpapi"
+	"github.com/parleychat/parley/natsbus"
+	"github.com/parleychat/parley/sqlite"
+	"github.com/parleychat/parley/web"
+)
+
+// serve runs the server until ctx ends, then shuts down gracefully. When
+// listening is not nil it receives the bound address.
+func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening chan<- string) error {
+	log := newLogger(cfg, stderr)
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "parley.db"), sqlite.Options{Synchronous: cfg.SQLiteSync, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	bus, err := natsbus.Open(ctx, natsbus.Options{URL: cfg.NATSURL, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+
+	maxKB := cfg.MaxAttachmentKB
+	if maxKB == 0 {
+		maxKB = -1 // 0 turns attachments off
+	}
+	svc := conversation.New(store, bus, conversation.Config{
+		MaxMessageLength:          cfg.MaxMessageLength,
+		MaxAttachmentKB:           maxKB,
+		AllowedAttachmentTypes:    cfg.AllowedAttachmentTypes,
+		RestrictedAttachmentTypes: nonNil(cfg.RestrictedAttachmentTypes),
+		CustomerTimeout:           cfg.CustomerTimeout,
+		IdleTimeout:               cfg.IdleTimeout,
+		IdleWarning:               offIfZero(cfg.IdleWarning),
+		DisconnectTimeout:         cfg.DisconnectTimeout,
+		DisconnectWarning:         offIfZero(cfg.DisconnectWarning),
+		PollGrace:                 cfg.PollGrace,
+		RejectGroups:              cfg.RejectGroups,
+		IgnoreCustomerDetails:     cfg.IgnoreCustomerDetails,
+		FilesDir:                  filepath.Join(cfg.Data, "files"),
+		SessionTTL:                cfg.SessionTTL,
+		LogText:                   cfg.LogChatText,
+	}, log)
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	if cfg.Demo {
+		if err := seedDemo(ctx, store, svc, stdout); err != nil {
+			return err
+		}
+	} else {
+		login, password, created, err := svc.EnsureAdmin(ctx)
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintf(stdout, "Created the first admin. Login: %s  Password: %s\nThis password is shown only once; change it with PUT /api/v1/me/password.\n", login, password)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := httpapi.New(svc, httpapi.Options{
+		AllowedOrigins: cfg.AllowedOrigins,
+		Logger:         log,
+		Registry:       reg,
+		SecureCookies:  cfg.SecureCookies,
+		Ready: func(ctx context.Context) error {
+			return errors.Join(store.Ping(ctx), bus.Ping(ctx))
+		},
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", api.Handler(web.Handler(web.Options{Demo: cfg.Demo, Logger: log})))
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	addr := ln.Addr().String()
+	log.Info("listening", "addr", addr, "version", parley.Version, "demo", cfg.Demo)
+	fmt.Fprintf(stdout, "Parley %s listening on http://%s\n", parley.Version, displayAddr(addr))
+	if listening != nil {
+		listening <- addr
+	}
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	api.Shutdown()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	return nil
+}
+
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || (host != "" && host != "::" && host != "0.0.0.0") {
+		return addr
+	}
+	return net.JoinHostPort("localhost", port)
+}
+
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// secretKeys are never logged; personalKeys only with log-personal-data.
+var (
+	secretKeys   = regexp.MustCompile(`(?i)password|token|secret|authorization|cookie|api_key`)
+	personalKeys = regexp.MustCompile(`(?i)^(email|phone|ip|remote_addr|visitor_name|customer_id|private_data)$`)
+)
+
+// newLogger returns the server's logger, which hides credentials always
+// and personal data unless switched on.
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if secretKeys.MatchString(a.Key) || (!cfg.LogPersonalData && personalKeys.MatchString(a.Key)) {
+				return slog.String(a.Key, "[redacted]")
+			}
+			return a
+		},
+	}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
