@@ -42,21 +42,21 @@ func (s *State) UnmarshalText(b []byte) error {
 	return Errorf(EINVALID, "unknown chat state %q", b)
 }
 
-// Cause says why a chat was terminated. General and GroupClosed are Mitel's
-// TerminationCause values; the finer causes map to General for Mitel clients.
+// Cause says why a chat was terminated. Mitel clients know only General and
+// GroupClosed; see Mitel for the mapping.
 type Cause int
 
-// Termination causes.
+// Termination causes. The zero value means the chat has not terminated.
 const (
-	CauseNone              Cause = -1 // not terminated
-	CauseGeneral           Cause = 0
-	CauseGroupClosed       Cause = 1
-	CauseVisitorLeft       Cause = 2
-	CauseIdleTimeout       Cause = 3
-	CauseDisconnectTimeout Cause = 4
-	CauseAgentEnded        Cause = 5
-	CauseTransferredAway   Cause = 6
-	CauseRejected          Cause = 7
+	CauseNone Cause = iota
+	CauseGeneral
+	CauseGroupClosed
+	CauseVisitorLeft
+	CauseIdleTimeout
+	CauseDisconnectTimeout
+	CauseAgentEnded
+	CauseTransferredAway
+	CauseRejected
 )
 
 var causeNames = map[Cause]string{
@@ -93,12 +93,13 @@ func (c *Cause) UnmarshalText(b []byte) error {
 	return Errorf(EINVALID, "unknown termination cause %q", b)
 }
 
-// Mitel returns the cause as Mitel's TerminationCause (General or GroupClosed).
-func (c Cause) Mitel() Cause {
+// Mitel returns Mitel's TerminationCause value: 1 (GroupClosed) for
+// CauseGroupClosed, 0 (General) for every other cause.
+func (c Cause) Mitel() int {
 	if c == CauseGroupClosed {
-		return CauseGroupClosed
+		return 1
 	}
-	return CauseGeneral
+	return 0
 }
 
 // Chat is one conversation between a visitor and the contact center. Its

@@ -98,7 +98,7 @@ func (s *Service) End(ctx context.Context, actor Actor, chatID string) error {
 		return err
 	}
 	return s.terminate(ctx, chatID, parley.CauseAgentEnded, func(c *parley.Chat) error {
-		if c.AgentID != actor.Agent.ID || c.State != parley.StateHandling {
+		if c.AgentID != actor.Agent.ID || (c.State != parley.StateHandling && c.Active()) {
 			return parley.Errorf(parley.EFORBIDDEN, "this chat is not yours")
 		}
 		return nil

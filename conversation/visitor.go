@@ -421,13 +421,14 @@ func (s *Service) terminate(ctx context.Context, chatID string, cause parley.Cau
 		unlock()
 		return internal("load chat", err)
 	}
-	if !c.Active() {
-		unlock()
-		return errChatEnded
-	}
+	// Who may end it comes first: someone else learns nothing about it.
 	if err := check(c); err != nil {
 		unlock()
 		return err
+	}
+	if !c.Active() {
+		unlock()
+		return errChatEnded
 	}
 	now := time.Now().UTC()
 	agentID, offeredTo := c.AgentID, c.OfferedTo

@@ -389,3 +389,70 @@ func TestWebSocketAuth(t *testing.T) {
 		t.Fatalf("foreign origin: %v %v; want 403", resp, err)
 	}
 }
+
+// TestHTTPDetails covers methods, credentials and cross-origin rules.
+func TestHTTPDetails(t *testing.T) {
+	s := newServer(t, conversation.Config{}, 3, httpapi.Options{AllowedOrigins: []string{"https://shop.example"}})
+	do := func(method, path string, header http.Header, body string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+
+	resp := do("DELETE", "/api/v1/chats", nil, "")
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" {
+		t.Fatalf("DELETE /api/v1/chats = %d, Allow %q; want 405 with Allow: POST", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	resp = do("PUT", "/api/v1/chats/x/messages", nil, "")
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" {
+		t.Fatalf("PUT .../messages = %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+
+	agentTok := s.login("agent1")
+	if resp := do("GET", "/api/v1/me", http.Header{"Authorization": {"bearer " + agentTok}}, ""); resp.StatusCode != 200 {
+		t.Fatalf("lower-case bearer scheme: %d", resp.StatusCode)
+	}
+	cookie := http.Header{"Cookie": {"parley_session=" + agentTok}}
+	if resp := do("GET", "/api/v1/me", cookie, ""); resp.StatusCode != 200 {
+		t.Fatalf("session cookie: %d", resp.StatusCode)
+	}
+
+	presence := `{"presence":"available"}`
+	evil := http.Header{"Cookie": cookie["Cookie"], "Origin": {"https://evil.example"}, "Sec-Fetch-Site": {"cross-site"}, "Content-Type": {"application/json"}}
+	if resp := do("PUT", "/api/v1/me/presence", evil, presence); resp.StatusCode != 403 {
+		t.Fatalf("cross-site write with the cookie: %d; want 403", resp.StatusCode)
+	}
+	shop := http.Header{"Authorization": {"Bearer " + agentTok}, "Origin": {"https://shop.example"}, "Sec-Fetch-Site": {"cross-site"}, "Content-Type": {"application/json"}}
+	resp = do("PUT", "/api/v1/me/presence", shop, presence)
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "https://shop.example" {
+		t.Fatalf("allowed origin with a bearer token: %d, ACAO %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+	pre := do("OPTIONS", "/api/v1/chats", http.Header{"Origin": {"https://evil.example"}, "Access-Control-Request-Method": {"POST"}}, "")
+	if pre.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preflight from a foreign origin was allowed")
+	}
+	pre = do("OPTIONS", "/api/v1/chats", http.Header{"Origin": {"https://shop.example"}, "Access-Control-Request-Method": {"POST"}}, "")
+	if pre.StatusCode != 204 || pre.Header.Get("Access-Control-Allow-Origin") != "https://shop.example" {
+		t.Fatalf("preflight from the shop: %d %v", pre.StatusCode, pre.Header)
+	}
+
+	// Downloads carry a verifiable digest.
+	started := s.requestChat(1, "Vera")
+	var e parley.Event
+	s.must(201, "POST", "/api/v1/chats/"+started.Chat.ID+"/files?name=notes.txt", started.VisitorToken, "hello\n", &e)
+	resp = do("GET", "/api/v1/chats/"+started.Chat.ID+"/files/"+e.File.ID, http.Header{"Authorization": {"Bearer " + started.VisitorToken}}, "")
+	if resp.StatusCode != 200 || resp.Header.Get("Repr-Digest") != "sha-256=:WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=:" {
+		t.Fatalf("download: %d, Repr-Digest %q", resp.StatusCode, resp.Header.Get("Repr-Digest"))
+	}
+}

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,17 +12,17 @@ import (
 	"github.com/parleychat/parley/conversation"
 )
 
+// maxUpload is the largest upload any group can allow (1 GiB).
+const maxUpload = 1 << 30
+
 // sessionCookie carries an agent's session token for the web console.
 const sessionCookie = "parley_session"
 
 // token returns the credential of a request: a bearer token, else the
 // session cookie.
 func token(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); h != "" {
-		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(t)
-		}
-		return ""
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+		return strings.TrimSpace(h[7:])
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		return c.Value
@@ -246,10 +248,9 @@ func (s *Server) typing(w http.ResponseWriter, r *http.Request) {
 func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	s.withActor(w, r, func(a conversation.Actor) error {
 		name := r.URL.Query().Get("name")
-		// The service enforces the real limit while reading; this bounds
-		// what a client can push at the server at all.
-		limit := int64(max(s.svc.Config().MaxAttachmentKB, 0))*1024 + 1
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		// The service enforces the chat's limit (the group may override the
+		// server's) while reading; this only bounds the body at all.
+		r.Body = http.MaxBytesReader(w, r.Body, maxUpload+1)
 		e, err := s.svc.SendFile(r.Context(), a, r.PathValue("id"), name, r.Body)
 		if err == nil {
 			writeJSON(w, http.StatusCreated, e)
@@ -275,7 +276,9 @@ func (s *Server) downloadFile(w http.ResponseWriter, r *http.Request) {
 			disposition = "inline"
 		}
 		h.Set("Content-Disposition", disposition+"; filename*=UTF-8''"+urlPathEscape(att.Name))
-		h.Set("Digest", "sha-256="+att.SHA256)
+		if sum, err := hex.DecodeString(att.SHA256); err == nil {
+			h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
+		}
 		http.ServeContent(w, r, "", att.CreatedAt, f)
 		return nil
 	})

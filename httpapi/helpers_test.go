@@ -33,7 +33,7 @@ type server struct {
 
 const password = "test-password-123"
 
-func newServer(t *testing.T, cfg conversation.Config, capacity int) *server {
+func newServer(t *testing.T, cfg conversation.Config, capacity int, opts ...httpapi.Options) *server {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -67,7 +67,11 @@ func newServer(t *testing.T, cfg conversation.Config, capacity int) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httpapi.New(svc, httpapi.Options{PingInterval: time.Minute})
+	opt := httpapi.Options{PingInterval: time.Minute}
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
+	api := httpapi.New(svc, opt)
 	ts := httptest.NewServer(api.Handler(nil))
 	t.Cleanup(func() {
 		api.Shutdown()

@@ -8,9 +8,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -114,6 +116,12 @@ func New(svc *conversation.Service, opt Options) *Server {
 		s.mux.Handle(rt.method+" "+rt.path, s.metrics.instrument(rt.path, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) }))
 	}
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(r.URL.Path); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody("method_not_allowed",
+				fmt.Sprintf("%s is not allowed here; use %s", r.Method, strings.Join(allow, " or "))))
+			return
+		}
 		writeError(w, parley.Errorf(parley.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -121,6 +129,32 @@ func New(svc *conversation.Service, opt Options) *Server {
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	return s
+}
+
+// allowedMethods returns the methods the routes offer for path.
+func allowedMethods(path string) []string {
+	var out []string
+	for _, rt := range routes {
+		if matchPattern(rt.path, path) && !slices.Contains(out, rt.method) {
+			out = append(out, rt.method)
+		}
+	}
+	return out
+}
+
+// matchPattern reports whether path matches a route pattern whose
+// {wildcards} stand for one segment each.
+func matchPattern(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i := range ps {
+		if !strings.HasPrefix(ps[i], "{") && ps[i] != xs[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Handler returns the API with CORS and cross-origin protection applied.
@@ -133,7 +167,20 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 			_ = cop.AddTrustedOrigin(o) // validated at config time
 		}
 	}
-	api := cop.Handler(s.cors(s.mux))
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, parley.Errorf(parley.EFORBIDDEN, "cross-origin request refused; add the origin to allowed-origins"))
+	}))
+	protected := cop.Handler(s.cors(s.mux))
+	plain := s.cors(s.mux)
+	// Cross-site request forgery rides on ambient credentials (the session
+	// cookie); a request that carries its own bearer token cannot be forged.
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+			plain.ServeHTTP(w, r)
+			return
+		}
+		protected.ServeHTTP(w, r)
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/api/"), r.URL.Path == "/healthz", r.URL.Path == "/readyz":
@@ -188,9 +235,9 @@ func (s *Server) cors(next http.Handler) http.Handler {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Expose-Headers", "Content-Disposition")
+			h.Set("Access-Control-Expose-Headers", "Content-Disposition, Repr-Digest")
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH")
 				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
 				h.Set("Access-Control-Max-Age", "600")
 				w.WriteHeader(http.StatusNoContent)
@@ -231,13 +278,18 @@ type ErrorBody struct {
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	var body ErrorBody
-	body.Error.Code, body.Error.Message = parley.ErrorCode(err), parley.ErrorMessage(err)
-	status, ok := statusOf[body.Error.Code]
+	code := parley.ErrorCode(err)
+	status, ok := statusOf[code]
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	writeJSON(w, status, body)
+	writeJSON(w, status, errorBody(code, parley.ErrorMessage(err)))
+}
+
+func errorBody(code, message string) ErrorBody {
+	var body ErrorBody
+	body.Error.Code, body.Error.Message = code, message
+	return body
 }
 
 // fail writes err and logs it when it is internal.

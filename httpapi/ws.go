@@ -70,8 +70,12 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	hello, err := c.readHello(r)
 	if err != nil {
 		code := closeBadHello
-		if parley.ErrorCode(err) == parley.EUNAUTHORIZED {
+		switch parley.ErrorCode(err) {
+		case parley.EUNAUTHORIZED:
 			code = closeUnauthorized
+		case parley.EINTERNAL:
+			s.log.Error("websocket hello", "err", err)
+			code = websocket.StatusInternalError // the client should retry
 		}
 		conn.Close(code, parley.ErrorMessage(err))
 		return

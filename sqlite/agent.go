@@ -152,7 +152,7 @@ func (s *Store) Agents(ctx context.Context, tenantID int64) ([]*parley.Agent, er
 			JOIN agents a ON a.id = m.agent_id WHERE a.tenant_id = $1 ORDER BY m.agent_id, m.group_id`
 		args = []any{tenantID}
 	}
-	var as []*parley.Agent
+	as := []*parley.Agent{}
 	err := s.read(ctx, "agents", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, agentsQuery, args...)
 		if err != nil {

@@ -178,7 +178,7 @@ func (s *Store) Chats(ctx context.Context, f parley.ChatFilter) ([]*parley.Chat,
 		query += fmt.Sprintf(` LIMIT $%d`, len(args))
 	}
 
-	var cs []*parley.Chat
+	cs := []*parley.Chat{}
 	err := s.read(ctx, "chats", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {

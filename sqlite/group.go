@@ -51,7 +51,7 @@ func (s *Store) Tenants(ctx context.Context) ([]*parley.Tenant, error) {
 		return nil, fmt.Errorf("sqlite: select tenants: %w", err)
 	}
 	defer rows.Close()
-	var ts []*parley.Tenant
+	ts := []*parley.Tenant{}
 	for rows.Next() {
 		var t parley.Tenant
 		if err := rows.Scan(&t.ID, &t.Name, &t.CreatedAt); err != nil {
@@ -178,7 +178,7 @@ func (s *Store) Groups(ctx context.Context, tenantID int64) ([]*parley.Group, er
 		return nil, fmt.Errorf("sqlite: select groups: %w", err)
 	}
 	defer rows.Close()
-	var gs []*parley.Group
+	gs := []*parley.Group{}
 	for rows.Next() {
 		g, err := scanGroup(rows)
 		if err != nil {

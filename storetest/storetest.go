@@ -25,7 +25,7 @@
 //     Events of a missing chat.
 //   - Lists are ordered by ID (chats: by creation time, then ID); reads
 //     return memberships sorted by group ID and participants in stored
-//     order. Nil and empty slices are not told apart.
+//     order. Lists of nothing are empty, not nil, so they encode as [].
 //   - Stored events keep no Typing or Queue fields; Signal comes back as
 //     equivalent (compacted) JSON.
 package storetest
@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"ChatsFilter", testChatsFilter},
 		{"ChatsOrder", testChatsOrder},
 		{"Attachments", testAttachments},
+		{"EmptyListsAreNotNil", testEmptyLists},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"ConcurrentRetry", testConcurrentRetry},
 	}
@@ -335,4 +336,26 @@ func loadChat(t *testing.T, s parley.Store, id string) *parley.Chat {
 	c, err := s.Chat(t.Context(), id)
 	must(t, err, "chat "+id)
 	return c
+}
+
+// testEmptyLists: list methods return empty, non-nil slices when nothing
+// matches, so that APIs encode them as [] rather than null.
+func testEmptyLists(t *testing.T, s parley.Store) {
+	ctx := t.Context()
+	tenant := &parley.Tenant{Name: "Empty"}
+	if err := s.CreateTenant(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	groups, err := s.Groups(ctx, tenant.ID)
+	if err != nil || groups == nil || len(groups) != 0 {
+		t.Errorf("Groups of an empty tenant = %#v, %v; want an empty non-nil slice", groups, err)
+	}
+	agents, err := s.Agents(ctx, tenant.ID)
+	if err != nil || agents == nil || len(agents) != 0 {
+		t.Errorf("Agents of an empty tenant = %#v, %v; want an empty non-nil slice", agents, err)
+	}
+	chats, err := s.Chats(ctx, parley.ChatFilter{TenantID: tenant.ID})
+	if err != nil || chats == nil || len(chats) != 0 {
+		t.Errorf("Chats of an empty tenant = %#v, %v; want an empty non-nil slice", chats, err)
+	}
 }
