@@ -48,7 +48,6 @@ const (
 	NoticeMessageWaiting = "message_waiting" // an agent wrote while the visitor was away (agents)
 	NoticeIdleWarning    = "idle_warning"    // the chat closes soon for inactivity
 	NoticeTransferred    = "transferred"     // the chat moves to another group or agent
-	NoticeDeclined       = "declined"        // an agent declined the offer (agents)
 )
 
 // Event is one entry of a chat's log. Seq is assigned by the store and

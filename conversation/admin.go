@@ -125,13 +125,24 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, id int64, u Grou
 		}
 		for _, a := range agents {
 			if a.InGroup(g.ID) {
-				if err := s.agentChanged(ctx, a); err != nil {
+				if err := s.refreshAgent(ctx, a.ID); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
 	return g, nil
+}
+
+// refreshAgent sends routing the agent as stored now.
+func (s *Service) refreshAgent(ctx context.Context, id int64) error {
+	unlock := s.lockAgent(id)
+	defer unlock()
+	a, err := s.store.Agent(ctx, id)
+	if err != nil {
+		return internal("load agent", err)
+	}
+	return s.agentChanged(ctx, a)
 }
 
 func (s *Service) adminGroup(ctx context.Context, actor Actor, id int64) (*parley.Group, error) {
@@ -233,6 +244,8 @@ func (s *Service) UpdateAgent(ctx context.Context, actor Actor, id int64, u Agen
 	if err := requireAdmin(actor); err != nil {
 		return nil, err
 	}
+	unlock := s.lockAgent(id)
+	defer unlock()
 	a, err := s.store.Agent(ctx, id)
 	if err != nil {
 		return nil, internal("load agent", err)

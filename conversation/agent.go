@@ -2,38 +2,78 @@ package conversation
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/routing"
 )
 
-// Accept makes the agent the handler of a chat offered to it.
+// Accept makes the agent the handler of a chat offered to it. The routing
+// dispatcher checks that the offer still stands and records the change, so
+// an accept and a withdrawal of the same offer cannot both happen.
 func (s *Service) Accept(ctx context.Context, actor Actor, chatID string) (*ChatView, error) {
 	if actor.Agent == nil {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents accept chats")
 	}
-	unlock := s.lockChat(chatID)
 	c, err := s.tenantChat(ctx, actor, chatID)
 	if err != nil {
-		unlock()
 		return nil, err
 	}
-	if c.State != parley.StateQueued || c.OfferedTo != actor.Agent.ID {
-		unlock()
+	if !c.Active() {
+		return nil, errChatEnded
+	}
+	if !slices.Contains(s.router.Do(ctx, routing.OfferAccepted{ChatID: c.ID, AgentID: actor.Agent.ID}),
+		routing.Decision(routing.Assign{ChatID: c.ID, AgentID: actor.Agent.ID})) {
+		return nil, parley.Errorf(parley.ECONFLICT, "this chat is not offered to you")
+	}
+	if c, err = s.store.Chat(ctx, chatID); err != nil {
+		return nil, internal("reload chat", err)
+	}
+	if c.State != parley.StateHandling || c.AgentID != actor.Agent.ID {
 		if !c.Active() {
 			return nil, errChatEnded
 		}
 		return nil, parley.Errorf(parley.ECONFLICT, "this chat is not offered to you")
 	}
+	view, err := s.view(ctx, c, true)
+	if err != nil {
+		return nil, err
+	}
+	s.notifyAgent(ctx, actor.Agent.ID, AgentNotice{Type: NoticeAssigned, ChatID: c.ID, Chat: view})
+	return view, nil
+}
+
+// applyAssign records an accepted offer: the agent joins and the chat is
+// handled. It runs under the dispatcher.
+func (s *Service) applyAssign(ctx context.Context, d routing.Assign) []routing.Input {
+	unlock := s.lockChat(d.ChatID)
+	defer unlock()
+	now := time.Now().UTC()
+	c, err := s.store.Chat(ctx, d.ChatID)
+	switch {
+	case err != nil:
+		s.log.Error("assign: load chat", "chat", d.ChatID, "err", err)
+		return nil
+	case !c.Active():
+		return []routing.Input{routing.ChatEnded{ChatID: c.ID, At: now}}
+	case c.State != parley.StateQueued || c.OfferedTo != d.AgentID:
+		// The store disagrees with routing; place the chat again.
+		s.log.Error("assign: chat is not offered to the agent", "chat", c.ID, "agent", d.AgentID, "offered_to", c.OfferedTo)
+		return []routing.Input{routing.ChatQueued{ChatID: c.ID, GroupID: c.GroupID, Priority: c.Priority, At: c.QueuedAt}}
+	}
+	a, err := s.store.Agent(ctx, d.AgentID)
+	if err != nil {
+		s.log.Error("assign: load agent", "agent", d.AgentID, "err", err)
+		return []routing.Input{routing.ChatQueued{ChatID: c.ID, GroupID: c.GroupID, Priority: c.Priority, At: c.QueuedAt}}
+	}
 	g, err := s.store.Group(ctx, c.GroupID)
 	if err != nil {
-		unlock()
-		return nil, internal("load group", err)
+		s.log.Error("assign: load group", "group", c.GroupID, "err", err)
+		return []routing.Input{routing.ChatQueued{ChatID: c.ID, GroupID: c.GroupID, Priority: c.Priority, At: c.QueuedAt}}
 	}
-	now := time.Now().UTC()
-	ap := actor.party(nil)
-	c.State, c.AgentID, c.OfferedTo, c.AcceptedAt = parley.StateHandling, actor.Agent.ID, 0, now
+	ap := parley.Party{Kind: parley.PartyAgent, AgentID: a.ID, Name: a.NameForVisitors()}
+	c.State, c.AgentID, c.OfferedTo, c.AcceptedAt = parley.StateHandling, a.ID, 0, now
 	c.Participants = append(c.Participants, parley.Participant{Party: ap, JoinedAt: now})
 	events := []parley.Event{
 		{Type: parley.EventJoined, From: ap},
@@ -44,48 +84,33 @@ func (s *Service) Accept(ctx context.Context, actor Actor, chatID string) (*Chat
 	}
 	stamp(c.ID, now, events)
 	stored, err := s.store.UpdateChat(ctx, c, events)
-	unlock()
 	if err != nil {
-		return nil, internal("accept chat", err)
+		s.log.Error("assign: update chat", "chat", c.ID, "err", err)
+		return []routing.Input{routing.ChatQueued{ChatID: c.ID, GroupID: c.GroupID, Priority: c.Priority, At: c.QueuedAt}}
 	}
 	s.publish(ctx, stored...)
-	s.router.Do(ctx, routing.OfferAccepted{ChatID: c.ID, AgentID: actor.Agent.ID})
 	s.armIdle(c.ID, c.IdleTimeout)
-	view, err := s.view(ctx, c, true)
-	if err != nil {
-		return nil, err
-	}
-	s.notifyAgent(ctx, actor.Agent.ID, AgentNotice{Type: NoticeAssigned, ChatID: c.ID, Chat: view})
-	return view, nil
+	return nil
 }
 
 // Decline turns down a chat offered to the agent; it goes to the next
-// agent or back to the queue.
+// agent or back to the queue, and is not offered to this agent again for
+// the decline cool-down.
 func (s *Service) Decline(ctx context.Context, actor Actor, chatID string) error {
 	if actor.Agent == nil {
 		return parley.Errorf(parley.EFORBIDDEN, "only agents decline chats")
 	}
-	unlock := s.lockChat(chatID)
 	c, err := s.tenantChat(ctx, actor, chatID)
 	if err != nil {
-		unlock()
 		return err
 	}
-	if c.State != parley.StateQueued || c.OfferedTo != actor.Agent.ID {
-		unlock()
-		if !c.Active() {
-			return errChatEnded
-		}
+	if !c.Active() {
+		return errChatEnded
+	}
+	decisions := s.router.Do(ctx, routing.OfferDeclined{ChatID: c.ID, AgentID: actor.Agent.ID, At: time.Now().UTC()})
+	if !slices.Contains(decisions, routing.Decision(routing.Revoke{ChatID: c.ID, AgentID: actor.Agent.ID})) {
 		return parley.Errorf(parley.ECONFLICT, "this chat is not offered to you")
 	}
-	c.OfferedTo = 0
-	_, err = s.store.UpdateChat(ctx, c, nil)
-	unlock()
-	if err != nil {
-		return internal("decline chat", err)
-	}
-	s.notifyAgent(ctx, actor.Agent.ID, AgentNotice{Type: NoticeRevoke, ChatID: c.ID})
-	s.router.Do(ctx, routing.OfferDeclined{ChatID: c.ID, AgentID: actor.Agent.ID, At: time.Now().UTC()})
 	return nil
 }
 
@@ -192,7 +217,8 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, chatID string, to T
 	s.publish(ctx, stored...)
 	s.stopIdle(c.ID)
 	s.notifyAgent(ctx, actor.Agent.ID, AgentNotice{Type: NoticeRemoved, ChatID: c.ID})
-	s.router.Do(ctx, routing.ChatQueued{ChatID: c.ID, GroupID: g.ID, Priority: c.Priority, At: now, OnlyAgent: to.AgentID})
+	s.enqueue(ctx, routing.ChatQueued{ChatID: c.ID, GroupID: g.ID, Priority: c.Priority, At: now,
+		OnlyAgent: to.AgentID, Exclude: actor.Agent.ID})
 	return nil
 }
 
@@ -209,6 +235,9 @@ func (s *Service) SetPresence(ctx context.Context, actor Actor, ch PresenceChang
 	if actor.Agent == nil {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents have a presence")
 	}
+	// The store and routing must see an agent's changes in one order.
+	unlock := s.lockAgent(actor.Agent.ID)
+	defer unlock()
 	a, err := s.store.Agent(ctx, actor.Agent.ID)
 	if err != nil {
 		return nil, internal("load agent", err)
@@ -279,6 +308,8 @@ func (s *Service) apply(ctx context.Context, d routing.Decision) []routing.Input
 	switch d := d.(type) {
 	case routing.Offer:
 		return s.applyOffer(ctx, d)
+	case routing.Assign:
+		return s.applyAssign(ctx, d)
 	case routing.Revoke:
 		unlock := s.lockChat(d.ChatID)
 		c, err := s.store.Chat(ctx, d.ChatID)
@@ -315,7 +346,8 @@ func (s *Service) applyOffer(ctx context.Context, d routing.Offer) []routing.Inp
 	}
 	if c.State != parley.StateQueued {
 		unlock()
-		return nil
+		s.log.Error("offer: chat is not queued", "chat", c.ID, "state", c.State)
+		return []routing.Input{routing.OfferDeclined{ChatID: d.ChatID, AgentID: d.AgentID, At: time.Now().UTC()}}
 	}
 	c.OfferedTo = d.AgentID
 	_, err = s.store.UpdateChat(ctx, c, nil)

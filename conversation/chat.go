@@ -131,8 +131,9 @@ func (s *Service) queueInfo(chatID string) parley.QueueInfo {
 }
 
 // readableChat loads a chat the actor may read: a visitor its own chats,
-// an agent the chats it handles or is offered, supervisors and admins any
-// chat of their tenant.
+// an agent the chats it handles, is offered or took part in (earlier
+// chats stay visible to the agents who had them), supervisors and admins
+// any chat of their tenant.
 func (s *Service) readableChat(ctx context.Context, actor Actor, chatID string) (*parley.Chat, error) {
 	c, err := s.tenantChat(ctx, actor, chatID)
 	if err != nil {
@@ -143,6 +144,8 @@ func (s *Service) readableChat(ctx context.Context, actor Actor, chatID string) 
 		if c.VisitorID != actor.VisitorID {
 			return nil, parley.Errorf(parley.EFORBIDDEN, "this chat belongs to another visitor")
 		}
+	case actor.Agent == nil:
+		return nil, parley.Errorf(parley.EFORBIDDEN, "this chat is not yours")
 	case actor.hasRole(parley.RoleSupervisor, parley.RoleAdmin):
 	case c.AgentID == actor.AgentID() || c.OfferedTo == actor.AgentID() || c.Participant(parley.PartyAgent, actor.AgentID()) != nil:
 	case wasParticipant(c, actor.AgentID()):

@@ -60,7 +60,8 @@ func (c *Cursor) Close() { c.sub.Close() }
 // number 0. After wait it returns no events and no error; it returns ctx's
 // error when ctx ends first.
 func (c *Cursor) Next(ctx context.Context, wait time.Duration) ([]parley.Event, error) {
-	if c.sync {
+	for c.sync {
+		// Keep reading while pages hold only events the reader may not see.
 		if out, err := c.readStore(ctx); err != nil || len(out) > 0 {
 			return out, err
 		}

@@ -169,7 +169,11 @@ func cleanFileName(name string) (string, string, error) {
 	switch {
 	case name == "" || name == "." || name == "/":
 		return "", "", parley.Errorf(parley.EINVALID, "a file name is required")
-	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
+	case !utf8.ValidString(name) || strings.IndexFunc(name, func(r rune) bool {
+		// Format characters (e.g. right-to-left overrides) can disguise
+		// "gpj.exe" as "exe.jpg".
+		return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+	}) >= 0:
 		return "", "", parley.Errorf(parley.EINVALID, "the file name contains invalid characters")
 	case utf8.RuneCountInString(name) > 255:
 		return "", "", parley.Errorf(parley.EINVALID, "the file name is longer than 255 characters")

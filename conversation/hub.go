@@ -23,6 +23,8 @@ type hub struct {
 type topic struct {
 	unsubscribe func() error
 	subs        map[*Subscription]struct{}
+	ready       chan struct{} // closed once the bus has the interest
+	err         error         // why the interest could not be confirmed
 }
 
 func newHub(bus Bus, log *slog.Logger) *hub {
@@ -50,13 +52,26 @@ func (h *hub) subscribe(ctx context.Context, subject string) (*Subscription, err
 	if t != nil {
 		t.subs[s] = struct{}{}
 		h.mu.Unlock()
+		// Wait until the first listener's interest is in effect.
+		select {
+		case <-t.ready:
+		case <-ctx.Done():
+			s.Close()
+			return nil, ctx.Err()
+		}
+		if t.err != nil {
+			s.Close()
+			return nil, t.err
+		}
 		return s, nil
 	}
-	t = &topic{subs: map[*Subscription]struct{}{s: {}}}
+	t = &topic{subs: map[*Subscription]struct{}{s: {}}, ready: make(chan struct{})}
 	h.topics[subject] = t
 	unsubscribe, err := h.bus.Subscribe(subject, func(data []byte) { h.deliver(subject, data) })
 	if err != nil {
 		delete(h.topics, subject)
+		t.err = err
+		close(t.ready)
 		h.mu.Unlock()
 		return nil, err
 	}
@@ -66,9 +81,11 @@ func (h *hub) subscribe(ctx context.Context, subject string) (*Subscription, err
 	// reads the store, so nothing published after that read is missed.
 	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := h.bus.Flush(fctx); err != nil {
+	t.err = h.bus.Flush(fctx)
+	close(t.ready)
+	if t.err != nil {
 		s.Close()
-		return nil, err
+		return nil, t.err
 	}
 	return s, nil
 }

@@ -74,6 +74,14 @@ type Config struct {
 	FilesDir string
 	// SessionTTL is how long an agent's login lasts (12 h).
 	SessionTTL time.Duration
+	// OfferTimeout withdraws an offer nobody answered and gives the chat to
+	// the next agent (60 s); negative turns it off.
+	OfferTimeout time.Duration
+	// DeclineCooldown keeps a declined or unanswered chat away from that
+	// agent for a while (30 s); negative means for as long as it waits.
+	DeclineCooldown time.Duration
+	// RoutingTick is how often routing looks at the clock (5 s).
+	RoutingTick time.Duration
 	// LogText puts message text into debug logs; off by default.
 	LogText bool
 }
@@ -89,6 +97,9 @@ const (
 	DefaultDisconnectWarning = 20 * time.Second
 	DefaultPollGrace         = 20 * time.Second
 	DefaultSessionTTL        = 12 * time.Hour
+	DefaultOfferTimeout      = 60 * time.Second
+	DefaultDeclineCooldown   = 30 * time.Second
+	DefaultRoutingTick       = 5 * time.Second
 )
 
 // DefaultRestrictedAttachmentTypes is the restricted list when none is set.
@@ -116,6 +127,9 @@ func (c Config) withDefaults() Config {
 	def(&c.DisconnectWarning, DefaultDisconnectWarning)
 	def(&c.PollGrace, DefaultPollGrace)
 	def(&c.SessionTTL, DefaultSessionTTL)
+	def(&c.OfferTimeout, DefaultOfferTimeout)
+	def(&c.DeclineCooldown, DefaultDeclineCooldown)
+	def(&c.RoutingTick, DefaultRoutingTick)
 	c.AllowedAttachmentTypes = normalizeTypes(c.AllowedAttachmentTypes)
 	c.RestrictedAttachmentTypes = normalizeTypes(c.RestrictedAttachmentTypes)
 	return c
@@ -143,11 +157,13 @@ type Service struct {
 	hub    *hub
 	stats  Stats
 
-	locks [256]sync.Mutex // per-chat serialization, striped by ID
-	seed  maphash.Seed
+	locks      [256]sync.Mutex // per-chat serialization, striped by ID
+	agentLocks [64]sync.Mutex  // per-agent serialization of store and routing updates
+	seed       maphash.Seed
 
-	tmu    sync.Mutex
-	timers map[string]*chatTimers
+	tmu      sync.Mutex
+	timers   map[string]*chatTimers
+	draining bool // shutting down: connections that drop are not absences
 
 	// ctx lives as long as the service; timer callbacks use it.
 	ctx    context.Context
@@ -175,7 +191,10 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 		hashSem: make(chan struct{}, 2),
 	}
 	s.hub = newHub(bus, log)
-	s.router = routing.NewDispatcher(routing.NewEngine(), s.apply)
+	s.router = routing.NewDispatcher(routing.NewEngine(routing.Options{
+		OfferTimeout:    max(s.cfg.OfferTimeout, 0),
+		DeclineCooldown: max(s.cfg.DeclineCooldown, 0),
+	}), s.apply)
 	return s
 }
 
@@ -229,7 +248,42 @@ func (s *Service) Start(ctx context.Context) error {
 		// the grace are treated as gone.
 		s.visitorSeen(c.ID)
 	}
+	s.wg.Add(1)
+	go s.tick()
 	return nil
+}
+
+// tick lets routing see time pass: offer timeouts and decline cool-downs.
+func (s *Service) tick() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.RoutingTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			s.router.Do(s.ctx, routing.Tick{At: now.UTC()})
+		}
+	}
+}
+
+// enqueue hands a queued chat to routing. A chat that ended while it was
+// being handed over (the visitor left between the store write and this
+// call) is taken out again, so routing never keeps a ghost in a queue.
+func (s *Service) enqueue(ctx context.Context, in routing.ChatQueued) {
+	s.router.Do(ctx, in)
+	if c, err := s.store.Chat(ctx, in.ChatID); err == nil && !c.Active() {
+		s.router.Do(ctx, routing.ChatEnded{ChatID: in.ChatID, At: time.Now().UTC()})
+	}
+}
+
+// Drain prepares for shutdown: connections that close from now on are the
+// server's doing, not the visitors' leaving.
+func (s *Service) Drain() {
+	s.tmu.Lock()
+	s.draining = true
+	s.tmu.Unlock()
 }
 
 // Close stops the timers and waits for running callbacks. It does not
@@ -247,8 +301,18 @@ func (s *Service) Close() error {
 	return nil
 }
 
+// lockAgent serializes changes to one agent, so the store and routing see
+// them in the same order.
+func (s *Service) lockAgent(id int64) func() {
+	m := &s.agentLocks[uint64(id)%uint64(len(s.agentLocks))]
+	m.Lock()
+	return m.Unlock
+}
+
 // lockChat serializes changes to one chat on this node; the store's version
-// check guards across nodes.
+// check guards across nodes. Lock order: agent lock, then the routing
+// dispatcher, then a chat lock, then s.tmu; never the dispatcher while a
+// chat lock is held.
 func (s *Service) lockChat(id string) func() {
 	m := &s.locks[maphash.String(s.seed, id)%uint64(len(s.locks))]
 	m.Lock()

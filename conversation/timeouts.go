@@ -145,12 +145,22 @@ func (s *Service) idleExpired(chatID string, gen uint64) {
 		}
 		return nil
 	})
-	if err != nil && err != errStale && !isCode(err, parley.ECLOSED) {
-		s.log.Error("idle timeout", "chat", chatID, "err", err)
-	}
+	s.timerDone(chatID, err, "idle timeout")
 }
 
 var errStale = parley.Errorf(parley.ECONFLICT, "timer is stale")
+
+// timerDone handles the result of a timeout's termination. A chat that had
+// ended already (on another node, or in a race) leaves no timers behind.
+func (s *Service) timerDone(chatID string, err error, what string) {
+	switch {
+	case err == nil, err == errStale:
+	case isCode(err, parley.ECLOSED):
+		s.dropTimers(chatID)
+	default:
+		s.log.Error(what, "chat", chatID, "err", err)
+	}
+}
 
 // The visitor of a chat is present while it has a live connection (a
 // WebSocket, a long-poll in progress) or while its lease runs: PollGrace
@@ -258,7 +268,7 @@ func (s *Service) leaseLocked(chatID string, t *chatTimers) {
 func (s *Service) visitorGone(chatID string) {
 	s.tmu.Lock()
 	t := s.timers[chatID]
-	if t == nil || t.away || t.conns > 0 || t.poll != nil {
+	if t == nil || t.away || t.conns > 0 || t.poll != nil || s.draining {
 		s.tmu.Unlock()
 		return
 	}
@@ -310,9 +320,7 @@ func (s *Service) graceExpired(chatID string, gen uint64) {
 		}
 		return nil
 	})
-	if err != nil && err != errStale && !isCode(err, parley.ECLOSED) {
-		s.log.Error("disconnect timeout", "chat", chatID, "err", err)
-	}
+	s.timerDone(chatID, err, "disconnect timeout")
 }
 
 // awayNotice returns, once per absence, the notice that tells agents their

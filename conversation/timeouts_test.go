@@ -224,3 +224,32 @@ func TestLongPollKeepsVisitorPresent(t *testing.T) {
 		}
 	})
 }
+
+// An offer nobody answers (the agent's browser is gone, its presence still
+// "available") goes to the next agent after the offer timeout.
+func TestOfferTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := timeoutConfig
+		cfg.OfferTimeout = 60 * time.Second
+		cfg.RoutingTick = 5 * time.Second
+		f := newFixture(t, cfg)
+		f.available(f.alice)
+		f.available(f.bob)
+		chatID, _ := f.request(1, "Vera")
+		release := f.svc.VisitorConnected(context.Background(), chatID)
+		defer release()
+		first := f.chat(chatID).OfferedTo
+		if first == 0 {
+			t.Fatal("not offered")
+		}
+		advance(55 * time.Second)
+		if got := f.chat(chatID).OfferedTo; got != first {
+			t.Fatalf("offer moved after 55 s: %d → %d", first, got)
+		}
+		advance(10 * time.Second) // the first tick at or after 60 s
+		got := f.chat(chatID).OfferedTo
+		if got == first || got == 0 {
+			t.Fatalf("after the offer timeout the chat is offered to %d; want the other agent (first was %d)", got, first)
+		}
+	})
+}

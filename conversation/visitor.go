@@ -122,7 +122,7 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	s.count(func(st *Stats) { st.chatsRequested++ })
 	s.publish(ctx, stored...)
 	s.visitorSeen(c.ID)
-	s.router.Do(ctx, routing.ChatQueued{ChatID: c.ID, GroupID: g.ID, Priority: c.Priority, At: now})
+	s.enqueue(ctx, routing.ChatQueued{ChatID: c.ID, GroupID: g.ID, Priority: c.Priority, At: now})
 
 	c, err = s.store.Chat(ctx, c.ID)
 	if err != nil {
@@ -441,13 +441,15 @@ func (s *Service) terminate(ctx context.Context, chatID string, cause parley.Cau
 	events := append(extra, parley.Event{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateTerminated, Cause: cause}})
 	stamp(c.ID, now, events)
 	stored, err := s.store.UpdateChat(ctx, c, events)
-	unlock()
 	if err != nil {
+		unlock()
 		return internal("end chat", err)
 	}
+	// Under the chat's lock, so no timer is armed for the ended chat after.
+	s.dropTimers(chatID)
+	unlock()
 	s.publish(ctx, stored...)
 	s.count(func(st *Stats) { st.chatsEnded[cause]++ })
-	s.dropTimers(chatID)
 	s.router.Do(ctx, routing.ChatEnded{ChatID: chatID, At: now})
 	for _, id := range []int64{agentID, offeredTo} {
 		if id != 0 {

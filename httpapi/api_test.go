@@ -456,3 +456,65 @@ func TestHTTPDetails(t *testing.T) {
 		t.Fatalf("download: %d, Repr-Digest %q", resp.StatusCode, resp.Header.Get("Repr-Digest"))
 	}
 }
+
+// A hello naming chats that have ended: their streams end at once while
+// the session is still starting (run with -race).
+func TestHelloWithEndedChats(t *testing.T) {
+	s := newServer(t, conversation.Config{}, 5)
+	s.presence(s.login("agent1"), "available")
+	first := s.requestChat(1, "V")
+	tok := first.VisitorToken
+	chats := map[string]int64{first.Chat.ID: 0}
+	for range 20 {
+		var res httpapi.ChatStartedBody
+		s.must(201, "POST", "/api/v1/chats", tok, map[string]any{"group_id": 1, "name": "V"}, &res)
+		chats[res.Chat.ID] = 0
+	}
+	for id := range chats {
+		s.must(204, "POST", "/api/v1/chats/"+id+"/leave", tok, nil, nil)
+	}
+	for range 20 {
+		c := s.dial(tok, chats)
+		ended := map[string]bool{}
+		for len(ended) < len(chats) {
+			e := c.expect("the end of every chat", func(f httpapi.ServerFrame) bool {
+				return f.Type == "event" && isState(parley.StateTerminated)(f.Event)
+			}).Event
+			ended[e.ChatID] = true
+		}
+		c.conn.CloseNow()
+	}
+}
+
+// A graceful shutdown closes visitors' sockets without writing "visitor
+// left" into their chats: they come back after the restart.
+func TestShutdownKeepsVisitorsPresent(t *testing.T) {
+	s := newServer(t, conversation.Config{}, 3)
+	tok := s.login("agent1")
+	s.presence(tok, "available")
+	res := s.requestChat(1, "V")
+	s.must(200, "POST", "/api/v1/chats/"+res.Chat.ID+"/accept", tok, nil, nil)
+	v := s.dial(res.VisitorToken, map[string]int64{res.Chat.ID: 0})
+	v.expect("snapshot", func(f httpapi.ServerFrame) bool { return f.Type == "chat" })
+
+	s.svc.Drain()
+	s.api.Shutdown() // returns when the sessions have ended
+	evs, err := s.store.Events(context.Background(), res.Chat.ID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Notice == parley.NoticeVisitorLeft {
+			t.Fatalf("shutdown stored %q in the chat", e.Text)
+		}
+	}
+	// The visitor's socket is closed: its reader ends.
+	deadline := time.After(10 * time.Second)
+	for open := true; open; {
+		select {
+		case _, open = <-v.frames:
+		case <-deadline:
+			t.Fatal("the visitor's socket is still open after the shutdown")
+		}
+	}
+}

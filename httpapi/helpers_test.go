@@ -29,6 +29,7 @@ type server struct {
 	URL   string
 	svc   *conversation.Service
 	store *sqlite.Store
+	api   *httpapi.Server
 }
 
 const password = "test-password-123"
@@ -80,7 +81,7 @@ func newServer(t *testing.T, cfg conversation.Config, capacity int, opts ...http
 		bus.Close()
 		store.Close()
 	})
-	return &server{t: t, URL: ts.URL, svc: svc, store: store}
+	return &server{t: t, URL: ts.URL, svc: svc, store: store, api: api}
 }
 
 // call makes a JSON request and decodes the response into out (when not

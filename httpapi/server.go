@@ -53,10 +53,12 @@ type Server struct {
 	stopping context.Context
 	stop     context.CancelFunc
 
-	// conns tracks open WebSockets so Shutdown can close them.
-	connsMu sync.Mutex
-	conns   map[*wsConn]struct{}
-	closing bool
+	// conns tracks open WebSockets so Shutdown can close them and wait
+	// for their sessions to end.
+	connsMu  sync.Mutex
+	conns    map[*wsConn]struct{}
+	closing  bool
+	sessions sync.WaitGroup
 }
 
 // route is one endpoint of the API; the table drives both the mux and the
@@ -161,12 +163,9 @@ func matchPattern(pattern, path string) bool {
 // Requests outside /api/, /healthz and /readyz go to next (the web UI);
 // next may be nil.
 func (s *Server) Handler(next http.Handler) http.Handler {
+	// Cookie-authenticated writes come only from Parley's own pages; the
+	// allowed origins embed the visitor chat, which uses bearer tokens.
 	cop := http.NewCrossOriginProtection()
-	for _, o := range s.opt.AllowedOrigins {
-		if o != "*" {
-			_ = cop.AddTrustedOrigin(o) // validated at config time
-		}
-	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, parley.Errorf(parley.EFORBIDDEN, "cross-origin request refused; add the origin to allowed-origins"))
 	}))
@@ -213,6 +212,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 // Shutdown closes every WebSocket with "going away" and answers waiting
 // long-polls, so clients reconnect to another node or after the restart.
+// It returns when the WebSocket sessions have ended.
 func (s *Server) Shutdown() {
 	s.stop()
 	s.connsMu.Lock()
@@ -222,9 +222,12 @@ func (s *Server) Shutdown() {
 		conns = append(conns, c)
 	}
 	s.connsMu.Unlock()
+	var wg sync.WaitGroup
 	for _, c := range conns {
-		c.goingAway()
+		wg.Go(c.goingAway)
 	}
+	wg.Wait()
+	s.sessions.Wait()
 }
 
 // cors answers preflights and tags responses for allowed origins.

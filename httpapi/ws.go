@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,11 +89,16 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.unregister(c)
 
-	c.cursors = hello.Chats
+	// The hello's map is read here; the session keeps its own copy, which
+	// finished streams update.
+	c.cursors = maps.Clone(hello.Chats)
+	if c.cursors == nil {
+		c.cursors = map[string]int64{}
+	}
 	c.send(ServerFrame{Type: frameReady, Actor: &ActorInfo{Kind: c.actor.Kind, VisitorID: c.actor.VisitorID, Agent: c.actor.Agent}})
 	c.wg.Add(1)
 	go c.keepAlive()
-	if err := c.start(); err != nil {
+	if err := c.start(hello.Chats); err != nil {
 		c.send(errorFrame("", err))
 		conn.Close(websocket.StatusInternalError, "could not start the session")
 		cancel()
@@ -110,6 +118,7 @@ func (s *Server) register(c *wsConn) bool {
 		return false
 	}
 	s.conns[c] = struct{}{}
+	s.sessions.Add(1)
 	return true
 }
 
@@ -117,6 +126,7 @@ func (s *Server) unregister(c *wsConn) {
 	s.connsMu.Lock()
 	delete(s.conns, c)
 	s.connsMu.Unlock()
+	s.sessions.Done()
 }
 
 // readHello reads and authenticates the first frame.
@@ -135,7 +145,10 @@ func (c *wsConn) readHello(r *http.Request) (ClientFrame, error) {
 		return ClientFrame{}, parley.Errorf(parley.EINVALID, "the first frame must be a hello")
 	}
 	tok := f.Token
-	if tok == "" {
+	if tok == "" && sameOrigin(r) {
+		// The session cookie counts only for pages of Parley's own origin:
+		// an allowed foreign origin may embed the visitor chat, but must
+		// not act with an agent's cookie.
 		tok = token(r)
 	}
 	c.actor, err = c.srv.svc.Authenticate(c.ctx, tok)
@@ -145,15 +158,15 @@ func (c *wsConn) readHello(r *http.Request) (ClientFrame, error) {
 // start subscribes the chats of the session: those the hello names, and
 // for agents the chats they handle and their pending offers; for visitors
 // with an empty hello, their active chats.
-func (c *wsConn) start() error {
+func (c *wsConn) start(resume map[string]int64) error {
 	svc := c.srv.svc
-	for chatID, after := range c.cursors {
+	for chatID, after := range resume {
 		if err := c.subscribe(chatID, after); err != nil {
 			c.send(errorFrame("", err))
 		}
 	}
 	if c.actor.IsVisitor() {
-		if len(c.cursors) > 0 {
+		if len(resume) > 0 {
 			return nil
 		}
 		chats, err := svc.VisitorChats(c.ctx, c.actor)
@@ -471,8 +484,29 @@ func (c *wsConn) keepAlive() {
 	}
 }
 
-// goingAway closes the session so the client reconnects and resumes.
+// goingAway closes the session so the client reconnects and resumes. A
+// peer that does not answer the close handshake in time is cut off.
 func (c *wsConn) goingAway() {
-	c.conn.Close(websocket.StatusGoingAway, "server restarting")
+	done := make(chan struct{})
+	go func() {
+		c.conn.Close(websocket.StatusGoingAway, "server restarting")
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		c.conn.CloseNow()
+	}
 	c.cancel()
+}
+
+// sameOrigin reports whether a request comes from a page of the server's
+// own origin (or from no browser page at all).
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
 }

@@ -8,7 +8,9 @@
 //
 // This engine routes to the longest-idle available agent of the chat's
 // group that has free capacity, and otherwise queues the chat first in,
-// first out (higher priority first).
+// first out (higher priority first). An offer stands until it is accepted
+// (Assign), declined or times out (Revoke); the agent who declined is
+// skipped for that chat for a cool-down. Ticks let time pass.
 package routing
 
 import (
@@ -59,6 +61,9 @@ type ChatQueued struct {
 	// OnlyAgent, when set, offers the chat to this agent only (a transfer
 	// to an agent). If that agent declines, the chat is routed in its group.
 	OnlyAgent int64
+	// Exclude keeps the chat away from this agent for the decline
+	// cool-down (the agent who transferred it).
+	Exclude int64
 }
 
 // ChatAssigned restores a chat that an agent is already handling (used to
@@ -69,19 +74,27 @@ type ChatAssigned struct {
 	AgentID int64
 }
 
-// OfferAccepted reports that the agent accepted the offered chat.
+// OfferAccepted asks to make the agent the handler of the chat offered to
+// it. It leads to an Assign decision when the offer still stands, and to
+// nothing otherwise.
 type OfferAccepted struct {
 	ChatID  string
 	AgentID int64
 }
 
 // OfferDeclined reports that the agent declined the offered chat, or that
-// the offer could not be delivered.
+// the offer could not be delivered. When the offer still stands it leads
+// to a Revoke, then to the chat's next placement.
 type OfferDeclined struct {
 	ChatID  string
 	AgentID int64
 	At      time.Time
 }
+
+// Tick lets time pass: offers older than the offer timeout are withdrawn,
+// declines older than the cool-down are forgotten, and free agents take
+// the chats that became theirs to take.
+type Tick struct{ At time.Time }
 
 // ChatEnded reports that a chat terminated, queued or handled.
 type ChatEnded struct {
@@ -96,6 +109,7 @@ func (ChatAssigned) input()  {}
 func (OfferAccepted) input() {}
 func (OfferDeclined) input() {}
 func (ChatEnded) input()     {}
+func (Tick) input()          {}
 
 // Offer offers a chat to an agent. The agent's slot is reserved until the
 // offer is accepted, declined or the chat ends.
@@ -104,9 +118,15 @@ type Offer struct {
 	AgentID int64
 }
 
-// Revoke withdraws an offer (the agent logged out or became unavailable).
-// The chat is routed again by later decisions.
+// Revoke withdraws an offer (declined, timed out, or the agent became
+// unavailable). The chat is routed again by later decisions.
 type Revoke struct {
+	ChatID  string
+	AgentID int64
+}
+
+// Assign makes the agent the handler of a chat it was offered.
+type Assign struct {
 	ChatID  string
 	AgentID int64
 }
@@ -123,6 +143,7 @@ type Queued struct {
 
 func (Offer) decision()  {}
 func (Revoke) decision() {}
+func (Assign) decision() {}
 func (Queued) decision() {}
 
 type agentState struct {
@@ -156,21 +177,35 @@ type chatState struct {
 	offered   bool
 	queued    bool
 	onlyAgent int64
-	declined  map[int64]struct{}
+	offeredAt time.Time
+	declined  map[int64]time.Time // agent → when it declined (or was excluded)
+}
+
+// Options tune an Engine. Zero durations turn the feature off.
+type Options struct {
+	// OfferTimeout withdraws an offer that was not answered in time; the
+	// chat goes to the next agent (on the next Tick).
+	OfferTimeout time.Duration
+	// DeclineCooldown is how long a chat is not offered again to an agent
+	// who declined it or let the offer time out.
+	DeclineCooldown time.Duration
 }
 
 // Engine is the routing state machine. It is not safe for concurrent use;
 // Dispatcher serializes access.
 type Engine struct {
+	opt     Options
 	agents  map[int64]*agentState
 	chats   map[string]*chatState
 	queues  map[int64][]*chatState // per group, priority then arrival
 	arrival uint64
+	now     time.Time // the latest time an input carried
 }
 
 // NewEngine returns an empty engine.
-func NewEngine() *Engine {
+func NewEngine(opt Options) *Engine {
 	return &Engine{
+		opt:    opt,
 		agents: make(map[int64]*agentState),
 		chats:  make(map[string]*chatState),
 		queues: make(map[int64][]*chatState),
@@ -183,22 +218,85 @@ func (e *Engine) Handle(in Input) []Decision {
 	var out []Decision
 	switch in := in.(type) {
 	case AgentChanged:
+		e.advance(in.At)
 		out = e.agentChanged(in, out)
 	case AgentRemoved:
 		out = e.agentRemoved(in, out)
 	case ChatQueued:
+		e.advance(in.At)
 		out = e.chatQueued(in, out)
 	case ChatAssigned:
 		e.chatAssigned(in)
 	case OfferAccepted:
 		if c := e.chats[in.ChatID]; c != nil && c.offered && c.agent == in.AgentID {
-			c.offered = false
-			c.onlyAgent = 0
+			c.offered, c.onlyAgent, c.declined = false, 0, nil
+			out = append(out, Assign{ChatID: c.id, AgentID: c.agent})
 		}
 	case OfferDeclined:
+		e.advance(in.At)
 		out = e.offerDeclined(in, out)
 	case ChatEnded:
+		e.advance(in.At)
 		out = e.chatEnded(in, out)
+	case Tick:
+		e.advance(in.At)
+		out = e.tick(out)
+	}
+	return out
+}
+
+// advance moves the engine's clock; inputs out of order never move it back.
+func (e *Engine) advance(at time.Time) {
+	if at.After(e.now) {
+		e.now = at
+	}
+}
+
+// excluded reports whether agent a may not be offered chat c now: it
+// declined c (or let it time out, or transferred it) within the cool-down.
+func (e *Engine) excluded(c *chatState, a int64) bool {
+	at, ok := c.declined[a]
+	return ok && (e.opt.DeclineCooldown <= 0 || e.now.Sub(at) < e.opt.DeclineCooldown)
+}
+
+func (e *Engine) exclude(c *chatState, a int64, at time.Time) {
+	if c.declined == nil {
+		c.declined = make(map[int64]time.Time)
+	}
+	c.declined[a] = at
+}
+
+// tick withdraws offers that timed out and lets free agents take chats
+// whose cool-downs have passed.
+func (e *Engine) tick(out []Decision) []Decision {
+	if e.opt.OfferTimeout > 0 {
+		var late []*chatState
+		for _, c := range e.chats {
+			if c.offered && e.now.Sub(c.offeredAt) >= e.opt.OfferTimeout {
+				late = append(late, c)
+			}
+		}
+		slices.SortFunc(late, byQueueOrder)
+		for _, c := range late {
+			a := e.agents[c.agent]
+			out = append(out, Revoke{ChatID: c.id, AgentID: c.agent})
+			e.exclude(c, c.agent, e.now)
+			c.onlyAgent = 0
+			if a != nil {
+				e.release(a, c, e.now)
+			}
+			out = e.place(c, out)
+		}
+	}
+	ids := make([]int64, 0, len(e.agents))
+	for id, a := range e.agents {
+		if a.ready() {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		out = e.fill(e.agents[id], out)
 	}
 	return out
 }
@@ -310,6 +408,9 @@ func (e *Engine) chatQueued(in ChatQueued, out []Decision) []Decision {
 	e.arrival++
 	c.group, c.priority, c.at, c.arrival = in.GroupID, in.Priority, in.At, e.arrival
 	c.onlyAgent, c.declined = in.OnlyAgent, nil
+	if in.Exclude != 0 {
+		e.exclude(c, in.Exclude, in.At)
+	}
 	out = e.place(c, out)
 	return out
 }
@@ -334,10 +435,8 @@ func (e *Engine) offerDeclined(in OfferDeclined, out []Decision) []Decision {
 		return out
 	}
 	a := e.agents[in.AgentID]
-	if c.declined == nil {
-		c.declined = make(map[int64]struct{})
-	}
-	c.declined[in.AgentID] = struct{}{}
+	out = append(out, Revoke{ChatID: c.id, AgentID: in.AgentID})
+	e.exclude(c, in.AgentID, in.At)
 	c.onlyAgent = 0
 	if a != nil {
 		e.release(a, c, in.At)
@@ -398,7 +497,7 @@ func (e *Engine) place(c *chatState, out []Decision) []Decision {
 }
 
 func (e *Engine) offer(c *chatState, a *agentState, out []Decision) []Decision {
-	c.agent, c.offered, c.queued = a.ID, true, false
+	c.agent, c.offered, c.queued, c.offeredAt = a.ID, true, false, e.now
 	a.load++
 	a.chats[c.id] = struct{}{}
 	return append(out, Offer{ChatID: c.id, AgentID: a.ID})
@@ -412,7 +511,7 @@ func (e *Engine) pickAgent(c *chatState) *agentState {
 		if _, member := a.Groups[c.group]; !member || !a.ready() || a.load >= a.capacityIn(c.group) {
 			continue
 		}
-		if _, no := c.declined[a.ID]; no {
+		if e.excluded(c, a.ID) {
 			continue
 		}
 		if best == nil || a.idleSince.Before(best.idleSince) ||
@@ -433,7 +532,7 @@ func (e *Engine) fill(a *agentState, out []Decision) []Decision {
 				continue
 			}
 			for _, c := range e.queues[g] {
-				if _, no := c.declined[a.ID]; no || c.onlyAgent != 0 {
+				if e.excluded(c, a.ID) || c.onlyAgent != 0 {
 					continue
 				}
 				if best == nil || byQueueOrder(c, best) < 0 {

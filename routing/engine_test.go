@@ -136,7 +136,7 @@ func TestEngine(t *testing.T) {
 				ChatQueued{ChatID: "a", GroupID: 1, At: at(2)},
 			},
 			in:   OfferDeclined{ChatID: "a", AgentID: 1, At: at(3)},
-			want: []Decision{Offer{"a", 2}},
+			want: []Decision{Revoke{"a", 1}, Offer{"a", 2}},
 		},
 		{
 			name: "declined by everyone, the chat queues",
@@ -145,7 +145,7 @@ func TestEngine(t *testing.T) {
 				ChatQueued{ChatID: "a", GroupID: 1, At: at(2)},
 			},
 			in:   OfferDeclined{ChatID: "a", AgentID: 1, At: at(3)},
-			want: []Decision{Queued{"a", 1, 1, -1}},
+			want: []Decision{Revoke{"a", 1}, Queued{"a", 1, 1, -1}},
 		},
 		{
 			name: "a stale decline changes nothing",
@@ -207,7 +207,36 @@ func TestEngine(t *testing.T) {
 				ChatQueued{ChatID: "a", GroupID: 1, At: at(6), OnlyAgent: 2},
 			},
 			in:   OfferDeclined{ChatID: "a", AgentID: 2, At: at(7)},
-			want: []Decision{Offer{"a", 1}},
+			want: []Decision{Revoke{"a", 2}, Offer{"a", 1}},
+		},
+		{
+			name: "accepting a standing offer assigns the chat",
+			setup: []Input{
+				AgentChanged{ready(1, 1, 1), at(0)},
+				ChatQueued{ChatID: "a", GroupID: 1, At: at(1)},
+			},
+			in:   OfferAccepted{"a", 1},
+			want: []Decision{Assign{"a", 1}},
+		},
+		{
+			name: "accepting a withdrawn offer does nothing",
+			setup: []Input{
+				AgentChanged{ready(1, 1, 1), at(0)},
+				AgentChanged{ready(2, 1, 1), at(1)},
+				ChatQueued{ChatID: "a", GroupID: 1, At: at(2)},
+				OfferDeclined{ChatID: "a", AgentID: 1, At: at(3)},
+			},
+			in:   OfferAccepted{"a", 1},
+			want: nil,
+		},
+		{
+			name: "a transfer keeps the chat away from the agent who sent it",
+			setup: []Input{
+				AgentChanged{ready(1, 2, 1), at(0)},
+				AgentChanged{ready(2, 2, 1), at(5)},
+			},
+			in:   ChatQueued{ChatID: "a", GroupID: 1, At: at(6), Exclude: 1},
+			want: []Decision{Offer{"a", 2}},
 		},
 		{
 			name: "a transfer to a group frees the agent's slot",
@@ -223,7 +252,7 @@ func TestEngine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := NewEngine()
+			e := NewEngine(Options{})
 			for _, in := range tt.setup {
 				e.Handle(in)
 			}
@@ -236,7 +265,7 @@ func TestEngine(t *testing.T) {
 }
 
 func TestEngineQueries(t *testing.T) {
-	e := NewEngine()
+	e := NewEngine(Options{})
 	if e.GroupOpen(1) {
 		t.Error("GroupOpen(1) with no agents = true")
 	}
@@ -281,7 +310,7 @@ func TestEngineRandom(t *testing.T) {
 	for seed := range uint64(200) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 42))
-			e := NewEngine()
+			e := NewEngine(Options{OfferTimeout: 30 * time.Second, DeclineCooldown: 20 * time.Second})
 			live := []string{}
 			next := 0
 			for step := range 400 {
@@ -306,11 +335,13 @@ func TestEngineRandom(t *testing.T) {
 					if c.offered {
 						in = OfferDeclined{ChatID: c.id, AgentID: c.agent, At: now}
 					}
-				case r < 9 && len(live) > 0:
+				case r < 9 && len(live) > 0 && rng.IntN(2) == 0:
 					c := e.chats[live[rng.IntN(len(live))]]
 					if c.offered {
 						in = OfferAccepted{ChatID: c.id, AgentID: c.agent}
 					}
+				case r < 9:
+					in = Tick{At: now}
 				default:
 					in = AgentRemoved{AgentID: int64(1 + rng.IntN(6))}
 				}
@@ -333,7 +364,8 @@ func TestEngineRandom(t *testing.T) {
 						t.Fatalf("step %d: agent %d given %d chats; capacity %d", step, id, a.load, maxCapacity(a))
 					}
 				}
-				checkInvariants(t, e, step)
+				_, tick := in.(Tick)
+				checkInvariants(t, e, step, tick)
 			}
 		})
 	}
@@ -357,7 +389,10 @@ func randomGroups(rng *rand.Rand) []int64 {
 	return g
 }
 
-func checkInvariants(t *testing.T, e *Engine, step int) {
+// checkInvariants checks the engine's state. After a Tick no chat may wait
+// for an agent who could take it; after other inputs an expired decline
+// may still keep it waiting until the next Tick.
+func checkInvariants(t *testing.T, e *Engine, step int, afterTick bool) {
 	t.Helper()
 	owner := map[string]int64{}
 	for _, a := range e.agents {
@@ -392,7 +427,8 @@ func checkInvariants(t *testing.T, e *Engine, step int) {
 				continue
 			}
 			for _, c := range q {
-				if _, no := c.declined[a.ID]; !no {
+				_, declined := c.declined[a.ID]
+				if afterTick && !e.excluded(c, a.ID) || !afterTick && !declined {
 					t.Fatalf("step %d: chat %s waits in group %d while agent %d has %d/%d", step, c.id, g, a.ID, a.load, a.capacityIn(g))
 				}
 			}
@@ -408,7 +444,7 @@ func checkInvariants(t *testing.T, e *Engine, step int) {
 }
 
 func TestEngineNeverOverCapacity(t *testing.T) {
-	e := NewEngine()
+	e := NewEngine(Options{})
 	e.Handle(AgentChanged{ready(1, 2, 1, 2), at(0)})
 	for i := range 10 {
 		for _, d := range e.Handle(ChatQueued{ChatID: fmt.Sprint(i), GroupID: int64(1 + i%2), At: at(i)}) {
@@ -421,4 +457,43 @@ func TestEngineNeverOverCapacity(t *testing.T) {
 	if e.Load(1) != 2 {
 		t.Fatalf("load = %d; want 2", e.Load(1))
 	}
+}
+
+func TestEngineTime(t *testing.T) {
+	opt := Options{OfferTimeout: 30 * time.Second, DeclineCooldown: 60 * time.Second}
+	t.Run("an unanswered offer goes to the next agent", func(t *testing.T) {
+		e := NewEngine(opt)
+		e.Handle(AgentChanged{ready(1, 1, 1), at(0)})
+		e.Handle(AgentChanged{ready(2, 1, 1), at(1)})
+		e.Handle(ChatQueued{ChatID: "a", GroupID: 1, At: at(10)}) // to 1
+		if got := e.Handle(Tick{At: at(39)}); got != nil {
+			t.Fatalf("tick before the timeout = %v", got)
+		}
+		got := e.Handle(Tick{At: at(40)})
+		want := []Decision{Revoke{"a", 1}, Offer{"a", 2}}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("tick at the timeout = %#v; want %#v", got, want)
+		}
+	})
+	t.Run("a decline is forgotten after the cool-down", func(t *testing.T) {
+		e := NewEngine(opt)
+		e.Handle(AgentChanged{ready(1, 1, 1), at(0)})
+		e.Handle(ChatQueued{ChatID: "a", GroupID: 1, At: at(1)})
+		e.Handle(OfferDeclined{ChatID: "a", AgentID: 1, At: at(2)})
+		if got := e.Handle(Tick{At: at(61)}); got != nil {
+			t.Fatalf("tick within the cool-down = %v", got)
+		}
+		got := e.Handle(Tick{At: at(62)})
+		if want := []Decision{Offer{"a", 1}}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("tick after the cool-down = %#v; want %#v", got, want)
+		}
+	})
+	t.Run("without options offers wait and declines last", func(t *testing.T) {
+		e := NewEngine(Options{})
+		e.Handle(AgentChanged{ready(1, 1, 1), at(0)})
+		e.Handle(ChatQueued{ChatID: "a", GroupID: 1, At: at(1)})
+		if got := e.Handle(Tick{At: at(100000)}); got != nil {
+			t.Fatalf("tick = %v", got)
+		}
+	})
 }

@@ -40,6 +40,8 @@ type Config struct {
 	DisconnectWarning         time.Duration
 	PollGrace                 time.Duration
 	SessionTTL                time.Duration
+	OfferTimeout              time.Duration
+	DeclineCooldown           time.Duration
 	RejectGroups              []int64
 	IgnoreCustomerDetails     bool
 }
@@ -120,6 +122,8 @@ var settings = []setting{
 	{"disconnect-warning", "20s", "how long before the grace ends the agent is warned; 0 turns it off (AgentWarningCustomerDisconnectTimeoutSeconds)", durationSetting(func(c *Config) *time.Duration { return &c.DisconnectWarning })},
 	{"poll-grace", "20s", "how long after a long-poll ends its visitor still counts as connected", durationSetting(func(c *Config) *time.Duration { return &c.PollGrace })},
 	{"session-ttl", "12h", "how long an agent login lasts", durationSetting(func(c *Config) *time.Duration { return &c.SessionTTL })},
+	{"offer-timeout", "60s", "an offer not accepted in this time goes to the next agent; 0 lets offers wait", durationSetting(func(c *Config) *time.Duration { return &c.OfferTimeout })},
+	{"decline-cooldown", "30s", "how long a declined or unanswered chat is not offered to that agent again; 0 means while it waits", durationSetting(func(c *Config) *time.Duration { return &c.DeclineCooldown })},
 	{"service-group-ids-to-reject", "", "comma-separated group ids that cannot be requested (ServiceGroupIDsToReject)", func(c *Config, v string) error {
 		c.RejectGroups = nil
 		for _, s := range splitList(v) {

@@ -62,6 +62,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		IgnoreCustomerDetails:     cfg.IgnoreCustomerDetails,
 		FilesDir:                  filepath.Join(cfg.Data, "files"),
 		SessionTTL:                cfg.SessionTTL,
+		OfferTimeout:              offIfZero(cfg.OfferTimeout),
+		DeclineCooldown:           offIfZero(cfg.DeclineCooldown),
 		LogText:                   cfg.LogChatText,
 	}, log)
 	if err := svc.Start(ctx); err != nil {
@@ -126,6 +128,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	svc.Drain()
 	api.Shutdown()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown", "err", err)
