@@ -45,6 +45,9 @@ type Store interface {
 	// Session returns the session with the token hash, expired or not.
 	Session(ctx context.Context, tokenHash []byte) (*Session, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
+	// DeleteAgentSessions deletes every session of the agent except the one
+	// with keepHash (nil keeps none) and returns how many it deleted.
+	DeleteAgentSessions(ctx context.Context, agentID int64, keepHash []byte) (int, error)
 
 	// CreateVisitor stores v and sets v.CreatedAt; v.ID must be set.
 	CreateVisitor(ctx context.Context, v *Visitor) error

@@ -272,6 +272,12 @@ func (s *Service) UpdateAgent(ctx context.Context, actor Actor, id int64, u Agen
 	if err := s.store.UpdateAgent(ctx, a); err != nil {
 		return nil, internal("update agent", err)
 	}
+	if u.Password != nil {
+		// A reset password ends every login made with the old one.
+		if _, err := s.store.DeleteAgentSessions(ctx, a.ID, nil); err != nil {
+			return nil, internal("end sessions", err)
+		}
+	}
 	if err := s.agentChanged(ctx, a); err != nil {
 		return nil, err
 	}

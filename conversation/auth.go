@@ -193,8 +193,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error)
 }
 
 // ChangePassword sets a new password for the calling agent after checking
-// the current one.
-func (s *Service) ChangePassword(ctx context.Context, actor Actor, current, next string) error {
+// the current one, and ends the agent's other sessions (keep is the token
+// of the session making the change, which stays).
+func (s *Service) ChangePassword(ctx context.Context, actor Actor, keep, current, next string) error {
 	if actor.Agent == nil {
 		return parley.Errorf(parley.EFORBIDDEN, "only agents have passwords")
 	}
@@ -214,6 +215,9 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, current, next
 	}
 	if err := s.store.UpdateAgent(ctx, a); err != nil {
 		return internal("update agent", err)
+	}
+	if _, err := s.store.DeleteAgentSessions(ctx, a.ID, hashToken(keep)); err != nil {
+		return internal("end other sessions", err)
 	}
 	return nil
 }

@@ -141,8 +141,19 @@ func (s *Service) visitorFor(ctx context.Context, tenantID int64, token string, 
 	if token != "" {
 		v, err := s.store.VisitorByToken(ctx, hashToken(token))
 		if err == nil && v.TenantID == tenantID && strings.HasPrefix(token, visitorTokenPrefix) {
-			v.Name, v.Email, v.Phone = details.Name, details.Email, details.Phone
-			v.CustomerID, v.PrivateData, v.TZOffset = details.CustomerID, details.PrivateData, details.TZOffset
+			// What the visitor tells again replaces what it told before;
+			// what it leaves out is kept.
+			for _, f := range []struct{ dst, src *string }{
+				{&v.Name, &details.Name}, {&v.Email, &details.Email}, {&v.Phone, &details.Phone},
+				{&v.CustomerID, &details.CustomerID}, {&v.PrivateData, &details.PrivateData},
+			} {
+				if *f.src != "" {
+					*f.dst = *f.src
+				}
+			}
+			if details.TZOffset != 0 {
+				v.TZOffset = details.TZOffset
+			}
 			if err := s.store.UpdateVisitor(ctx, v); err != nil {
 				return nil, "", internal("update visitor", err)
 			}

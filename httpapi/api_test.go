@@ -518,3 +518,18 @@ func TestShutdownKeepsVisitorsPresent(t *testing.T) {
 		}
 	}
 }
+
+// Changing a password ends the agent's other logins; the one that made
+// the change stays.
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	s := newServer(t, conversation.Config{}, 3)
+	here, elsewhere := s.login("agent1"), s.login("agent1")
+	s.fail(401, parley.EUNAUTHORIZED, "PUT", "/api/v1/me/password", here, map[string]string{"current": "wrong password", "new": "another password 1"})
+	s.fail(400, parley.EINVALID, "PUT", "/api/v1/me/password", here, map[string]string{"current": password, "new": "short"})
+	s.must(200, "GET", "/api/v1/me", elsewhere, nil, nil) // refused changes end nothing
+	s.must(204, "PUT", "/api/v1/me/password", here, map[string]string{"current": password, "new": "another password 1"}, nil)
+	s.must(200, "GET", "/api/v1/me", here, nil, nil)
+	s.fail(401, parley.EUNAUTHORIZED, "GET", "/api/v1/me", elsewhere, nil)
+	s.fail(401, parley.EUNAUTHORIZED, "POST", "/api/v1/auth/login", "", map[string]string{"login": "agent1", "password": password})
+	s.must(200, "POST", "/api/v1/auth/login", "", map[string]string{"login": "agent1", "password": "another password 1"}, nil)
+}

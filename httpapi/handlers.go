@@ -416,7 +416,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		if err := decode(w, r, &b); err != nil {
 			return err
 		}
-		err := s.svc.ChangePassword(r.Context(), a, b.Current, b.New)
+		err := s.svc.ChangePassword(r.Context(), a, token(r), b.Current, b.New)
 		if err == nil {
 			w.WriteHeader(http.StatusNoContent)
 		}

@@ -60,6 +60,15 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 			log.Info("nats reconnected", "url", c.ConnectedUrlRedacted())
 		}),
 		nats.ClosedHandler(func(*nats.Conn) { close(b.closed) }),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			// A slow listener loses notifications and resyncs from the
+			// store; say so, since it means the node is overloaded.
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			log.Warn("nats", "subject", subject, "err", err)
+		}),
 	}
 	url := opts.URL
 	if url == "" {

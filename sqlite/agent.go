@@ -237,6 +237,21 @@ func (s *Store) Session(ctx context.Context, tokenHash []byte) (*parley.Session,
 
 // DeleteSession deletes the session with the token hash; ENOTFOUND if there
 // is none.
+// DeleteAgentSessions implements parley.Store.
+func (s *Store) DeleteAgentSessions(ctx context.Context, agentID int64, keepHash []byte) (int, error) {
+	res, err := s.db.ExecContext(ctx,
+		`DELETE FROM sessions WHERE agent_id = $1 AND ($2 IS NULL OR token_hash <> $2)`, agentID, nullBytes(keepHash))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete agent sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete agent sessions: %w", err)
+	}
+	return int(n), nil
+}
+
+// DeleteSession implements parley.Store.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, nullBytes(tokenHash))
 	if err != nil {

@@ -470,6 +470,30 @@ func testSessions(t *testing.T, s parley.Store) {
 	wantCode(t, s.DeleteSession(ctx, sess.TokenHash), parley.ENOTFOUND, "delete a deleted session")
 	_, err = s.Session(ctx, []byte("expired"))
 	must(t, err, "the other session survives a delete")
+
+	// All of an agent's sessions but one go, other agents' stay.
+	b := newAgent(parley.DefaultTenantID, "bob")
+	must(t, s.CreateAgent(ctx, b), "create agent")
+	for _, h := range []string{"a1", "a2", "a3"} {
+		must(t, s.CreateSession(ctx, &parley.Session{TokenHash: []byte(h), AgentID: a.ID, TenantID: a.TenantID, ExpiresAt: at(3600)}), "create session")
+	}
+	must(t, s.CreateSession(ctx, &parley.Session{TokenHash: []byte("b1"), AgentID: b.ID, TenantID: b.TenantID, ExpiresAt: at(3600)}), "create session")
+	n, err := s.DeleteAgentSessions(ctx, a.ID, []byte("a2"))
+	must(t, err, "delete agent sessions")
+	if n != 3 { // a1, a3 and the expired one
+		t.Errorf("DeleteAgentSessions deleted %d; want 3", n)
+	}
+	for h, want := range map[string]string{"a1": parley.ENOTFOUND, "a3": parley.ENOTFOUND, "expired": parley.ENOTFOUND, "a2": "", "b1": ""} {
+		_, err := s.Session(ctx, []byte(h))
+		if parley.ErrorCode(err) != want {
+			t.Errorf("session %s after DeleteAgentSessions: %v; want code %q", h, err, want)
+		}
+	}
+	n, err = s.DeleteAgentSessions(ctx, a.ID, nil)
+	must(t, err, "delete all agent sessions")
+	if n != 1 {
+		t.Errorf("DeleteAgentSessions(nil) deleted %d; want 1", n)
+	}
 }
 
 func testVisitors(t *testing.T, s parley.Store) {
