@@ -278,14 +278,7 @@ func (e *Engine) tick(out []Decision) []Decision {
 		}
 		slices.SortFunc(late, byQueueOrder)
 		for _, c := range late {
-			a := e.agents[c.agent]
-			out = append(out, Revoke{ChatID: c.id, AgentID: c.agent})
-			e.exclude(c, c.agent, e.now)
-			c.onlyAgent = 0
-			if a != nil {
-				e.release(a, c, e.now)
-			}
-			out = e.place(c, out)
+			out = e.withdraw(c, true, e.now, out)
 		}
 	}
 	ids := make([]int64, 0, len(e.agents))
@@ -389,12 +382,23 @@ func (e *Engine) revokeOffers(a *agentState, at time.Time, out []Decision) []Dec
 	}
 	slices.SortFunc(revoked, byQueueOrder)
 	for _, c := range revoked {
-		out = append(out, Revoke{ChatID: c.id, AgentID: a.ID})
-		e.release(a, c, at)
-		c.onlyAgent = 0
-		out = e.place(c, out)
+		out = e.withdraw(c, false, at, out)
 	}
 	return out
+}
+
+// withdraw revokes the offer of c, frees the agent's slot and places c
+// again; exclude keeps c away from that agent for the cool-down.
+func (e *Engine) withdraw(c *chatState, exclude bool, at time.Time, out []Decision) []Decision {
+	out = append(out, Revoke{ChatID: c.id, AgentID: c.agent})
+	if exclude {
+		e.exclude(c, c.agent, at)
+	}
+	if a := e.agents[c.agent]; a != nil {
+		e.release(a, c, at)
+	}
+	c.onlyAgent = 0
+	return e.place(c, out)
 }
 
 func (e *Engine) chatQueued(in ChatQueued, out []Decision) []Decision {
@@ -434,15 +438,8 @@ func (e *Engine) offerDeclined(in OfferDeclined, out []Decision) []Decision {
 	if c == nil || !c.offered || c.agent != in.AgentID {
 		return out
 	}
-	a := e.agents[in.AgentID]
-	out = append(out, Revoke{ChatID: c.id, AgentID: in.AgentID})
-	e.exclude(c, in.AgentID, in.At)
-	c.onlyAgent = 0
-	if a != nil {
-		e.release(a, c, in.At)
-	}
-	out = e.place(c, out)
-	if a != nil {
+	out = e.withdraw(c, true, in.At, out)
+	if a := e.agents[in.AgentID]; a != nil {
 		out = e.fill(a, out)
 	}
 	return out
