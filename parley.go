@@ -10,6 +10,7 @@
 package parley
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -55,8 +56,122 @@ type Group struct {
 	// the group is logged in.
 	ClosedMessage string `json:"closed_message,omitempty"`
 	// Limits override the server-wide limits for chats in this group.
-	Limits    GroupLimits `json:"limits"`
-	CreatedAt time.Time   `json:"created_at"`
+	Limits GroupLimits `json:"limits"`
+	// Routing says how the group's chats are distributed and when the
+	// group is open.
+	Routing   GroupRouting `json:"routing"`
+	CreatedAt time.Time    `json:"created_at"`
+}
+
+// Strategy chooses among the agents who could all take a chat.
+type Strategy string
+
+// Strategies.
+const (
+	StrategyLongestIdle Strategy = "longest_idle" // the agent idle the longest (the default)
+	StrategyLeastBusy   Strategy = "least_busy"   // the agent with the lowest share of its capacity in use
+	StrategyRoundRobin  Strategy = "round_robin"  // members in turn
+	StrategyManual      Strategy = "manual"       // nothing is offered; agents pick chats from the queue
+)
+
+// Valid reports whether s is a known strategy ("" means the default).
+func (s Strategy) Valid() bool {
+	switch s {
+	case "", StrategyLongestIdle, StrategyLeastBusy, StrategyRoundRobin, StrategyManual:
+		return true
+	}
+	return false
+}
+
+// GroupRouting is how a group distributes its chats.
+type GroupRouting struct {
+	// Strategy picks the agent; "" means longest_idle.
+	Strategy Strategy `json:"strategy,omitempty"`
+	// WrapUpSeconds is the after-chat work time: an agent whose chat of
+	// this group ends gets no new chats for this long.
+	WrapUpSeconds int `json:"wrap_up_seconds,omitempty"`
+	// AutoAccept assigns chats to the chosen agent without an offer.
+	AutoAccept bool `json:"auto_accept,omitempty"`
+	// TimeZone is the IANA zone of Hours and Holidays; "" means UTC.
+	TimeZone string `json:"time_zone,omitempty"`
+	// Hours lists when the group is open; none means always.
+	Hours []OpeningHours `json:"hours,omitempty"`
+	// Holidays are dates (YYYY-MM-DD, in TimeZone) the group is closed.
+	Holidays []string `json:"holidays,omitempty"`
+}
+
+// OpeningHours is one opening period of a week day.
+type OpeningHours struct {
+	// Day is mon, tue, wed, thu, fri, sat or sun.
+	Day string `json:"day"`
+	// Open and Close are HH:MM in the group's time zone; Close may be 24:00.
+	Open  string `json:"open"`
+	Close string `json:"close"`
+}
+
+// Weekdays are the day names of OpeningHours, indexed by time.Weekday.
+var Weekdays = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// Minutes parses an HH:MM time of day into minutes after midnight
+// (0–1440).
+func Minutes(hhmm string) (int, bool) {
+	if len(hhmm) != 5 || hhmm[2] != ':' {
+		return 0, false
+	}
+	h, m := int(hhmm[0]-'0')*10+int(hhmm[1]-'0'), int(hhmm[3]-'0')*10+int(hhmm[4]-'0')
+	for _, c := range []byte{hhmm[0], hhmm[1], hhmm[3], hhmm[4]} {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	if m > 59 || h > 24 || (h == 24 && m != 0) {
+		return 0, false
+	}
+	return h*60 + m, true
+}
+
+// Location returns the group's time zone.
+func (r *GroupRouting) Location() (*time.Location, error) {
+	if r.TimeZone == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(r.TimeZone)
+	if err != nil {
+		return nil, Errorf(EINVALID, "unknown time zone %q", r.TimeZone)
+	}
+	return loc, nil
+}
+
+// Validate reports whether r is usable.
+func (r *GroupRouting) Validate() error {
+	if !r.Strategy.Valid() {
+		return Errorf(EINVALID, "strategy must be longest_idle, least_busy, round_robin or manual")
+	}
+	if r.WrapUpSeconds < 0 || r.WrapUpSeconds > 3600 {
+		return Errorf(EINVALID, "wrap_up_seconds must be between 0 and 3600")
+	}
+	if _, err := r.Location(); err != nil {
+		return err
+	}
+	if len(r.Hours) > 100 || len(r.Holidays) > 1000 {
+		return Errorf(EINVALID, "at most 100 opening hours and 1000 holidays")
+	}
+	for _, h := range r.Hours {
+		if !slices.Contains(Weekdays[:], h.Day) {
+			return Errorf(EINVALID, "opening hours: day %q must be one of mon, tue, wed, thu, fri, sat, sun", h.Day)
+		}
+		open, ok1 := Minutes(h.Open)
+		closeAt, ok2 := Minutes(h.Close)
+		if !ok1 || !ok2 || open >= closeAt {
+			return Errorf(EINVALID, "opening hours on %s: %q to %q is not a period of HH:MM times", h.Day, h.Open, h.Close)
+		}
+	}
+	for _, d := range r.Holidays {
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			return Errorf(EINVALID, "holiday %q is not a YYYY-MM-DD date", d)
+		}
+	}
+	return nil
 }
 
 // GroupLimits are per-group overrides; a nil field inherits the server value.
@@ -92,5 +207,5 @@ func (g *Group) Validate() error {
 	if l.Capacity != nil && (*l.Capacity < 1 || *l.Capacity > MaxCapacity) {
 		return Errorf(EINVALID, "capacity must be between 1 and %d", MaxCapacity)
 	}
-	return nil
+	return g.Routing.Validate()
 }

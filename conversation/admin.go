@@ -85,16 +85,17 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, g *parley.Group)
 	if err := s.store.CreateGroup(ctx, g); err != nil {
 		return internal("create group", err)
 	}
-	return nil
+	return s.groupChanged(ctx, g)
 }
 
 // GroupUpdate changes the fields that are set.
 type GroupUpdate struct {
-	Name           *string             `json:"name"`
-	WelcomeMessage *string             `json:"welcome_message"`
-	QueueMessage   *string             `json:"queue_message"`
-	ClosedMessage  *string             `json:"closed_message"`
-	Limits         *parley.GroupLimits `json:"limits"`
+	Name           *string              `json:"name"`
+	WelcomeMessage *string              `json:"welcome_message"`
+	QueueMessage   *string              `json:"queue_message"`
+	ClosedMessage  *string              `json:"closed_message"`
+	Limits         *parley.GroupLimits  `json:"limits"`
+	Routing        *parley.GroupRouting `json:"routing"`
 }
 
 // UpdateGroup changes a group of the admin's tenant.
@@ -111,11 +112,15 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, id int64, u Grou
 	set(&g.QueueMessage, u.QueueMessage)
 	set(&g.ClosedMessage, u.ClosedMessage)
 	set(&g.Limits, u.Limits)
+	set(&g.Routing, u.Routing)
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
 	if err := s.store.UpdateGroup(ctx, g); err != nil {
 		return nil, internal("update group", err)
+	}
+	if err := s.groupChanged(ctx, g); err != nil {
+		return nil, err
 	}
 	if u.Limits != nil {
 		// A capacity override changes the members' routing.
@@ -125,24 +130,13 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, id int64, u Grou
 		}
 		for _, a := range agents {
 			if a.InGroup(g.ID) {
-				if err := s.refreshAgent(ctx, a.ID); err != nil {
+				if _, err := s.changeAgent(ctx, a.ID, nil); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
 	return g, nil
-}
-
-// refreshAgent sends routing the agent as stored now.
-func (s *Service) refreshAgent(ctx context.Context, id int64) error {
-	unlock := s.lockAgent(id)
-	defer unlock()
-	a, err := s.store.Agent(ctx, id)
-	if err != nil {
-		return internal("load agent", err)
-	}
-	return s.agentChanged(ctx, a)
 }
 
 func (s *Service) adminGroup(ctx context.Context, actor Actor, id int64) (*parley.Group, error) {
@@ -204,10 +198,7 @@ func (s *Service) CreateAgent(ctx context.Context, actor Actor, in NewAgent) (*p
 	if err := s.store.CreateAgent(ctx, &a); err != nil {
 		return nil, internal("create agent", err)
 	}
-	if err := s.agentChanged(ctx, &a); err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return s.changeAgent(ctx, a.ID, nil)
 }
 
 func (s *Service) checkAgent(ctx context.Context, a *parley.Agent) error {
@@ -244,42 +235,39 @@ func (s *Service) UpdateAgent(ctx context.Context, actor Actor, id int64, u Agen
 	if err := requireAdmin(actor); err != nil {
 		return nil, err
 	}
-	unlock := s.lockAgent(id)
-	defer unlock()
-	a, err := s.store.Agent(ctx, id)
-	if err != nil {
-		return nil, internal("load agent", err)
-	}
-	if a.TenantID != actor.TenantID && actor.TenantID != parley.DefaultTenantID {
-		return nil, parley.Errorf(parley.ENOTFOUND, "agent not found")
-	}
-	set(&a.DisplayName, u.DisplayName)
-	set(&a.ChatName, u.ChatName)
-	set(&a.FirstName, u.FirstName)
-	set(&a.LastName, u.LastName)
-	set(&a.Email, u.Email)
-	set(&a.Role, u.Role)
-	set(&a.Capacity, u.Capacity)
-	set(&a.Groups, u.Groups)
-	if err := s.checkAgent(ctx, a); err != nil {
-		return nil, err
-	}
+	var hash string
 	if u.Password != nil {
-		if a.PasswordHash, err = s.HashPassword(ctx, *u.Password); err != nil {
+		// Hash before taking routing's lock: it takes a while.
+		var err error
+		if hash, err = s.HashPassword(ctx, *u.Password); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.store.UpdateAgent(ctx, a); err != nil {
-		return nil, internal("update agent", err)
+	a, err := s.changeAgent(ctx, id, func(a *parley.Agent) error {
+		if a.TenantID != actor.TenantID && actor.TenantID != parley.DefaultTenantID {
+			return parley.Errorf(parley.ENOTFOUND, "agent not found")
+		}
+		set(&a.DisplayName, u.DisplayName)
+		set(&a.ChatName, u.ChatName)
+		set(&a.FirstName, u.FirstName)
+		set(&a.LastName, u.LastName)
+		set(&a.Email, u.Email)
+		set(&a.Role, u.Role)
+		set(&a.Capacity, u.Capacity)
+		set(&a.Groups, u.Groups)
+		if hash != "" {
+			a.PasswordHash = hash
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if u.Password != nil {
 		// A reset password ends every login made with the old one.
 		if _, err := s.store.DeleteAgentSessions(ctx, a.ID, nil); err != nil {
 			return nil, internal("end sessions", err)
 		}
-	}
-	if err := s.agentChanged(ctx, a); err != nil {
-		return nil, err
 	}
 	return a, nil
 }
@@ -321,6 +309,9 @@ func (s *Service) Seed(ctx context.Context, groups []*parley.Group, agents []*pa
 		if err := s.store.CreateGroup(ctx, g); err != nil {
 			return internal("seed group", err)
 		}
+		if err := s.groupChanged(ctx, g); err != nil {
+			return err
+		}
 	}
 	for _, a := range agents {
 		if err := s.checkAgent(ctx, a); err != nil {
@@ -334,7 +325,7 @@ func (s *Service) Seed(ctx context.Context, groups []*parley.Group, agents []*pa
 		if err := s.store.CreateAgent(ctx, a); err != nil {
 			return internal("seed agent", err)
 		}
-		if err := s.agentChanged(ctx, a); err != nil {
+		if _, err := s.changeAgent(ctx, a.ID, nil); err != nil {
 			return err
 		}
 	}

@@ -23,8 +23,8 @@ func (s *Service) Accept(ctx context.Context, actor Actor, chatID string) (*Chat
 	if !c.Active() {
 		return nil, errChatEnded
 	}
-	if !slices.Contains(s.router.Do(ctx, routing.OfferAccepted{ChatID: c.ID, AgentID: actor.Agent.ID}),
-		routing.Decision(routing.Assign{ChatID: c.ID, AgentID: actor.Agent.ID})) {
+	decisions := s.router.Do(ctx, routing.OfferAccepted{ChatID: c.ID, AgentID: actor.Agent.ID, At: time.Now().UTC()})
+	if !assigned(decisions, c.ID, actor.Agent.ID) {
 		return nil, parley.Errorf(parley.ECONFLICT, "this chat is not offered to you")
 	}
 	if c, err = s.store.Chat(ctx, chatID); err != nil {
@@ -36,12 +36,15 @@ func (s *Service) Accept(ctx context.Context, actor Actor, chatID string) (*Chat
 		}
 		return nil, parley.Errorf(parley.ECONFLICT, "this chat is not offered to you")
 	}
-	view, err := s.view(ctx, c, true)
-	if err != nil {
-		return nil, err
-	}
-	s.notifyAgent(ctx, actor.Agent.ID, AgentNotice{Type: NoticeAssigned, ChatID: c.ID, Chat: view})
-	return view, nil
+	return s.view(ctx, c, true)
+}
+
+// assigned reports whether decisions give the chat to the agent.
+func assigned(decisions []routing.Decision, chatID string, agentID int64) bool {
+	return slices.ContainsFunc(decisions, func(d routing.Decision) bool {
+		a, ok := d.(routing.Assign)
+		return ok && a.ChatID == chatID && a.AgentID == agentID
+	})
 }
 
 // applyAssign records an accepted offer: the agent joins and the chat is
@@ -57,23 +60,24 @@ func (s *Service) applyAssign(ctx context.Context, d routing.Assign) []routing.I
 		return nil
 	case !c.Active():
 		return []routing.Input{routing.ChatEnded{ChatID: c.ID, At: now}}
-	case c.State != parley.StateQueued || c.OfferedTo != d.AgentID:
+	case c.State != parley.StateQueued || (c.OfferedTo != d.AgentID && c.OfferedTo != 0):
 		// The store disagrees with routing; place the chat again.
 		s.log.Error("assign: chat is not offered to the agent", "chat", c.ID, "agent", d.AgentID, "offered_to", c.OfferedTo)
-		return []routing.Input{routing.ChatQueued{ChatID: c.ID, GroupID: c.GroupID, Priority: c.Priority, At: c.QueuedAt}}
+		return []routing.Input{routing.ChatQueued{ChatID: c.ID, Groups: []int64{c.GroupID}, Priority: c.Priority, At: c.QueuedAt}}
 	}
 	a, err := s.store.Agent(ctx, d.AgentID)
 	if err != nil {
 		s.log.Error("assign: load agent", "agent", d.AgentID, "err", err)
-		return []routing.Input{routing.ChatQueued{ChatID: c.ID, GroupID: c.GroupID, Priority: c.Priority, At: c.QueuedAt}}
+		return []routing.Input{routing.ChatQueued{ChatID: c.ID, Groups: []int64{c.GroupID}, Priority: c.Priority, At: c.QueuedAt}}
 	}
-	g, err := s.store.Group(ctx, c.GroupID)
+	g, err := s.store.Group(ctx, d.GroupID)
 	if err != nil {
-		s.log.Error("assign: load group", "group", c.GroupID, "err", err)
-		return []routing.Input{routing.ChatQueued{ChatID: c.ID, GroupID: c.GroupID, Priority: c.Priority, At: c.QueuedAt}}
+		s.log.Error("assign: load group", "group", d.GroupID, "err", err)
+		return []routing.Input{routing.ChatQueued{ChatID: c.ID, Groups: []int64{c.GroupID}, Priority: c.Priority, At: c.QueuedAt}}
 	}
 	ap := parley.Party{Kind: parley.PartyAgent, AgentID: a.ID, Name: a.NameForVisitors()}
 	c.State, c.AgentID, c.OfferedTo, c.AcceptedAt = parley.StateHandling, a.ID, 0, now
+	c.GroupID = d.GroupID
 	c.Participants = append(c.Participants, parley.Participant{Party: ap, JoinedAt: now})
 	events := []parley.Event{
 		{Type: parley.EventJoined, From: ap},
@@ -86,10 +90,16 @@ func (s *Service) applyAssign(ctx context.Context, d routing.Assign) []routing.I
 	stored, err := s.store.UpdateChat(ctx, c, events)
 	if err != nil {
 		s.log.Error("assign: update chat", "chat", c.ID, "err", err)
-		return []routing.Input{routing.ChatQueued{ChatID: c.ID, GroupID: c.GroupID, Priority: c.Priority, At: c.QueuedAt}}
+		return []routing.Input{routing.ChatQueued{ChatID: c.ID, Groups: []int64{c.GroupID}, Priority: c.Priority, At: c.QueuedAt}}
 	}
 	s.publish(ctx, stored...)
 	s.armIdle(c.ID, c.IdleTimeout)
+	s.queues.forget(c.ID)
+	if view, err := s.viewUnrouted(ctx, c); err == nil {
+		// Every console of the agent follows the chat (auto-accept and
+		// picks have no offer; an accept is answered here too).
+		s.notifyAgent(ctx, a.ID, AgentNotice{Type: NoticeAssigned, ChatID: c.ID, Chat: view})
+	}
 	return nil
 }
 
@@ -112,6 +122,67 @@ func (s *Service) Decline(ctx context.Context, actor Actor, chatID string) error
 		return parley.Errorf(parley.ECONFLICT, "this chat is not offered to you")
 	}
 	return nil
+}
+
+// Pick takes a waiting chat from a queue of the agent's groups (the way
+// chats are taken in groups with the manual strategy).
+func (s *Service) Pick(ctx context.Context, actor Actor, chatID string) (*ChatView, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents pick chats")
+	}
+	c, err := s.tenantChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Active() {
+		return nil, errChatEnded
+	}
+	if !actor.Agent.InGroup(c.GroupID) {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "the chat waits in a group you are not a member of")
+	}
+	decisions := s.router.Do(ctx, routing.Pick{ChatID: c.ID, AgentID: actor.Agent.ID, At: time.Now().UTC()})
+	if !assigned(decisions, c.ID, actor.Agent.ID) {
+		return nil, parley.Errorf(parley.ECONFLICT, "the chat is not waiting, or you are not ready or have no free slot")
+	}
+	if c, err = s.store.Chat(ctx, chatID); err != nil {
+		return nil, internal("reload chat", err)
+	}
+	if c.State != parley.StateHandling || c.AgentID != actor.Agent.ID {
+		return nil, parley.Errorf(parley.ECONFLICT, "the chat could not be given to you")
+	}
+	return s.view(ctx, c, true)
+}
+
+// GroupQueue lists the chats waiting in a group, in order, for its
+// members, supervisors and admins.
+func (s *Service) GroupQueue(ctx context.Context, actor Actor, groupID int64) ([]*ChatView, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents see queues")
+	}
+	g, err := s.findGroup(ctx, actor.TenantID, groupID, "")
+	if err != nil {
+		return nil, err
+	}
+	if !actor.Agent.InGroup(g.ID) && !actor.hasRole(parley.RoleSupervisor, parley.RoleAdmin) {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "you are not a member of this group")
+	}
+	var waiting []routing.Queued
+	s.router.Query(func(e *routing.Engine) { waiting = e.Queue(g.ID) })
+	out := make([]*ChatView, 0, len(waiting))
+	for _, w := range waiting {
+		c, err := s.store.Chat(ctx, w.ChatID)
+		if err != nil {
+			continue // ended meanwhile
+		}
+		v, err := s.viewUnrouted(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		v.Queue = &parley.QueueInfo{Position: w.Position, EstimatedWait: w.EstimatedWait}
+		v.GroupName = g.Name
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // End terminates a chat the agent handles.
@@ -217,7 +288,7 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, chatID string, to T
 	s.publish(ctx, stored...)
 	s.stopIdle(c.ID)
 	s.notifyAgent(ctx, actor.Agent.ID, AgentNotice{Type: NoticeRemoved, ChatID: c.ID})
-	s.enqueue(ctx, routing.ChatQueued{ChatID: c.ID, GroupID: g.ID, Priority: c.Priority, At: now,
+	s.enqueue(ctx, routing.ChatQueued{ChatID: c.ID, Groups: []int64{g.ID}, Priority: c.Priority, At: now,
 		OnlyAgent: to.AgentID, Exclude: actor.Agent.ID})
 	return nil
 }
@@ -235,48 +306,57 @@ func (s *Service) SetPresence(ctx context.Context, actor Actor, ch PresenceChang
 	if actor.Agent == nil {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents have a presence")
 	}
-	// The store and routing must see an agent's changes in one order.
-	unlock := s.lockAgent(actor.Agent.ID)
-	defer unlock()
-	a, err := s.store.Agent(ctx, actor.Agent.ID)
-	if err != nil {
-		return nil, internal("load agent", err)
-	}
-	if ch.Presence != "" {
-		a.Presence = ch.Presence
-	}
-	if ch.Status != "" {
-		a.Status = ch.Status
-		a.StatusReason = ""
-	}
-	if ch.Reason != "" {
-		a.StatusReason = ch.Reason
-	}
-	if a.Status != parley.StatusNotReady {
-		a.StatusReason = ""
-	}
-	if err := a.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.store.UpdateAgent(ctx, a); err != nil {
-		return nil, internal("update agent", err)
-	}
-	if err := s.agentChanged(ctx, a); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return s.changeAgent(ctx, actor.Agent.ID, func(a *parley.Agent) error {
+		if ch.Presence != "" {
+			a.Presence = ch.Presence
+		}
+		if ch.Status != "" {
+			a.Status = ch.Status
+			a.StatusReason = ""
+		}
+		if ch.Reason != "" {
+			a.StatusReason = ch.Reason
+		}
+		if a.Status != parley.StatusNotReady {
+			a.StatusReason = ""
+		}
+		return nil
+	})
 }
 
-// agentChanged tells routing and the agent's consoles about a changed
-// agent record.
-func (s *Service) agentChanged(ctx context.Context, a *parley.Agent) error {
-	ra, err := s.routingAgent(ctx, a)
+// changeAgent reads an agent, lets change modify it, stores it and tells
+// routing, all while routing is locked: no status routing decides (a
+// wrap-up, say) can slip in between and be lost or reverted. A nil change
+// only tells routing the agent as stored.
+func (s *Service) changeAgent(ctx context.Context, id int64, change func(*parley.Agent) error) (*parley.Agent, error) {
+	var a *parley.Agent
+	_, err := s.router.Update(ctx, func() (routing.Input, error) {
+		var err error
+		if a, err = s.store.Agent(ctx, id); err != nil {
+			return nil, internal("load agent", err)
+		}
+		if change != nil {
+			if err := change(a); err != nil {
+				return nil, err
+			}
+			if err := s.checkAgent(ctx, a); err != nil {
+				return nil, err
+			}
+			if err := s.store.UpdateAgent(ctx, a); err != nil {
+				return nil, internal("update agent", err)
+			}
+		}
+		ra, err := s.routingAgent(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		return routing.AgentChanged{Agent: ra, At: time.Now().UTC()}, nil
+	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.router.Do(ctx, routing.AgentChanged{Agent: ra, At: time.Now().UTC()})
 	s.notifyAgent(ctx, a.ID, AgentNotice{Type: NoticeAgent, Agent: a})
-	return nil
+	return a, nil
 }
 
 // routingAgent builds the engine's view of an agent: per group, the
@@ -323,12 +403,60 @@ func (s *Service) apply(ctx context.Context, d routing.Decision) []routing.Input
 		}
 		s.notifyAgent(ctx, d.AgentID, AgentNotice{Type: NoticeRevoke, ChatID: d.ChatID})
 	case routing.Queued:
-		s.publish(ctx, parley.Event{
-			ChatID: d.ChatID, Type: parley.EventQueue, At: time.Now().UTC(), From: system,
-			Queue: &parley.QueueInfo{Position: d.Position, EstimatedWait: d.EstimatedWait},
-		})
+		return s.applyQueued(ctx, d)
+	case routing.QueueChanged:
+		s.queues.markDirty(d.GroupID)
+	case routing.Closed:
+		// Every group closed while the chat was being placed; routing has
+		// forgotten it.
+		msg := "No agent is available at the moment."
+		if g, err := s.store.Group(ctx, d.GroupID); err == nil && g.ClosedMessage != "" {
+			msg = g.ClosedMessage
+		}
+		err := s.endChat(ctx, d.ChatID, parley.CauseGroupClosed, func(*parley.Chat) error { return nil },
+			parley.Event{Type: parley.EventMessage, From: system, Text: msg})
+		if err != nil && !isCode(err, parley.ECLOSED) {
+			s.log.Error("close chat", "chat", d.ChatID, "err", err)
+		}
+	case routing.StatusChanged:
+		s.applyStatus(ctx, d)
 	}
 	return nil
+}
+
+// applyQueued records the group a chat waits in and tells its visitor the
+// place.
+func (s *Service) applyQueued(ctx context.Context, d routing.Queued) []routing.Input {
+	unlock := s.lockChat(d.ChatID)
+	c, err := s.store.Chat(ctx, d.ChatID)
+	if err == nil && c.Active() && (c.GroupID != d.GroupID || c.OfferedTo != 0) {
+		c.GroupID, c.OfferedTo = d.GroupID, 0
+		_, err = s.store.UpdateChat(ctx, c, nil)
+	}
+	unlock()
+	if err != nil {
+		s.log.Error("queue: update chat", "chat", d.ChatID, "err", err)
+	}
+	info := parley.QueueInfo{Position: d.Position, EstimatedWait: d.EstimatedWait}
+	s.queues.record(d.ChatID, d.GroupID, info)
+	s.publish(ctx, parley.Event{ChatID: d.ChatID, Type: parley.EventQueue, At: time.Now().UTC(), From: system, Queue: &info})
+	return nil
+}
+
+// applyStatus records a status routing gave an agent (wrap-up, ready after
+// it, not ready after a missed offer) and tells the agent's consoles.
+func (s *Service) applyStatus(ctx context.Context, d routing.StatusChanged) {
+	a, err := s.store.Agent(ctx, d.AgentID)
+	if err != nil {
+		s.log.Error("status: load agent", "agent", d.AgentID, "err", err)
+		return
+	}
+	a.Status, a.StatusReason = d.Status, d.Reason
+	if err := s.store.UpdateAgent(ctx, a); err != nil {
+		s.log.Error("status: update agent", "agent", d.AgentID, "err", err)
+		return
+	}
+	s.notifyAgent(ctx, a.ID, AgentNotice{Type: NoticeAgent, Agent: a})
 }
 
 func (s *Service) applyOffer(ctx context.Context, d routing.Offer) []routing.Input {
@@ -349,7 +477,7 @@ func (s *Service) applyOffer(ctx context.Context, d routing.Offer) []routing.Inp
 		s.log.Error("offer: chat is not queued", "chat", c.ID, "state", c.State)
 		return []routing.Input{routing.OfferDeclined{ChatID: d.ChatID, AgentID: d.AgentID, At: time.Now().UTC()}}
 	}
-	c.OfferedTo = d.AgentID
+	c.OfferedTo, c.GroupID = d.AgentID, d.GroupID
 	_, err = s.store.UpdateChat(ctx, c, nil)
 	unlock()
 	if err != nil {
@@ -357,6 +485,7 @@ func (s *Service) applyOffer(ctx context.Context, d routing.Offer) []routing.Inp
 		return []routing.Input{routing.OfferDeclined{ChatID: d.ChatID, AgentID: d.AgentID, At: time.Now().UTC()}}
 	}
 	s.count(func(st *Stats) { st.offers++ })
+	s.queues.forget(c.ID)
 	s.publish(ctx, parley.Event{
 		ChatID: c.ID, Type: parley.EventQueue, At: time.Now().UTC(), From: system,
 		Queue: &parley.QueueInfo{Position: 0, EstimatedWait: -1},

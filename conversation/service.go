@@ -82,6 +82,22 @@ type Config struct {
 	DeclineCooldown time.Duration
 	// RoutingTick is how often routing looks at the clock (5 s).
 	RoutingTick time.Duration
+	// MissedOfferNotReady puts an agent who let an offer time out into
+	// not ready.
+	MissedOfferNotReady bool
+	// PreferredWait is how long a returning visitor's chat waits for the
+	// agent of its earlier chat when that agent is busy (30 s); negative
+	// turns preferred agents off.
+	PreferredWait time.Duration
+	// RampUp paces an agent who just became ready: one new offer per
+	// RampUp until at capacity; 0 gives it as many as it has room for.
+	RampUp time.Duration
+	// DefaultHandleTime is assumed for wait estimates until a group has
+	// history; 0 reports -1 (no estimate) until then.
+	DefaultHandleTime time.Duration
+	// QueuePush is how often changed queue positions and wait estimates
+	// are pushed to waiting visitors (500 ms).
+	QueuePush time.Duration
 	// LogText puts message text into debug logs; off by default.
 	LogText bool
 }
@@ -100,6 +116,8 @@ const (
 	DefaultOfferTimeout      = 60 * time.Second
 	DefaultDeclineCooldown   = 30 * time.Second
 	DefaultRoutingTick       = 5 * time.Second
+	DefaultPreferredWait     = 30 * time.Second
+	DefaultQueuePush         = 500 * time.Millisecond
 )
 
 // DefaultRestrictedAttachmentTypes is the restricted list when none is set.
@@ -130,6 +148,8 @@ func (c Config) withDefaults() Config {
 	def(&c.OfferTimeout, DefaultOfferTimeout)
 	def(&c.DeclineCooldown, DefaultDeclineCooldown)
 	def(&c.RoutingTick, DefaultRoutingTick)
+	def(&c.PreferredWait, DefaultPreferredWait)
+	def(&c.QueuePush, DefaultQueuePush)
 	c.AllowedAttachmentTypes = normalizeTypes(c.AllowedAttachmentTypes)
 	c.RestrictedAttachmentTypes = normalizeTypes(c.RestrictedAttachmentTypes)
 	return c
@@ -157,9 +177,8 @@ type Service struct {
 	hub    *hub
 	stats  Stats
 
-	locks      [256]sync.Mutex // per-chat serialization, striped by ID
-	agentLocks [64]sync.Mutex  // per-agent serialization of store and routing updates
-	seed       maphash.Seed
+	locks [256]sync.Mutex // per-chat serialization, striped by ID
+	seed  maphash.Seed
 
 	tmu      sync.Mutex
 	timers   map[string]*chatTimers
@@ -171,6 +190,7 @@ type Service struct {
 	wg     sync.WaitGroup
 
 	hashSem chan struct{} // bounds concurrent password hashing
+	queues  *queuePusher  // pushes queue positions and wait estimates
 }
 
 // New returns a service over store and bus. log may be nil.
@@ -192,9 +212,14 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 	}
 	s.hub = newHub(bus, log)
 	s.router = routing.NewDispatcher(routing.NewEngine(routing.Options{
-		OfferTimeout:    max(s.cfg.OfferTimeout, 0),
-		DeclineCooldown: max(s.cfg.DeclineCooldown, 0),
+		OfferTimeout:        max(s.cfg.OfferTimeout, 0),
+		DeclineCooldown:     max(s.cfg.DeclineCooldown, 0),
+		MissedOfferNotReady: s.cfg.MissedOfferNotReady,
+		PreferredWait:       max(s.cfg.PreferredWait, 0),
+		RampUp:              max(s.cfg.RampUp, 0),
+		DefaultHandleTime:   max(s.cfg.DefaultHandleTime, 0),
 	}), s.apply)
+	s.queues = newQueuePusher()
 	return s
 }
 
@@ -205,6 +230,21 @@ func (s *Service) Config() Config { return s.cfg }
 // and their presence, chats being handled, chats waiting in queues. Offers
 // that were pending when the server stopped are made again.
 func (s *Service) Start(ctx context.Context) error {
+	tenants, err := s.store.Tenants(ctx)
+	if err != nil {
+		return fmt.Errorf("conversation: load tenants: %w", err)
+	}
+	for _, t := range tenants {
+		groups, err := s.store.Groups(ctx, t.ID)
+		if err != nil {
+			return fmt.Errorf("conversation: load groups: %w", err)
+		}
+		for _, g := range groups {
+			if err := s.groupChanged(ctx, g); err != nil {
+				return err
+			}
+		}
+	}
 	agents, err := s.store.Agents(ctx, 0)
 	if err != nil {
 		return fmt.Errorf("conversation: load agents: %w", err)
@@ -225,7 +265,7 @@ func (s *Service) Start(ctx context.Context) error {
 	// are placed; queued chats keep their place by QueuedAt.
 	for _, c := range chats {
 		if c.State == parley.StateHandling {
-			s.router.Do(ctx, routing.ChatAssigned{ChatID: c.ID, GroupID: c.GroupID, AgentID: c.AgentID})
+			s.router.Do(ctx, routing.ChatAssigned{ChatID: c.ID, GroupID: c.GroupID, AgentID: c.AgentID, At: c.AcceptedAt})
 			s.armIdle(c.ID, c.IdleTimeout)
 		}
 	}
@@ -241,15 +281,16 @@ func (s *Service) Start(ctx context.Context) error {
 				return fmt.Errorf("conversation: clear offer: %w", err)
 			}
 		}
-		s.router.Do(ctx, routing.ChatQueued{ChatID: c.ID, GroupID: c.GroupID, Priority: c.Priority, At: c.QueuedAt})
+		s.router.Do(ctx, routing.ChatQueued{ChatID: c.ID, Groups: []int64{c.GroupID}, Priority: c.Priority, At: c.QueuedAt})
 	}
 	for _, c := range chats {
 		// Nobody is connected yet; visitors who do not come back within
 		// the grace are treated as gone.
 		s.visitorSeen(c.ID)
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.tick()
+	go s.pushQueues()
 	return nil
 }
 
@@ -301,18 +342,9 @@ func (s *Service) Close() error {
 	return nil
 }
 
-// lockAgent serializes changes to one agent, so the store and routing see
-// them in the same order.
-func (s *Service) lockAgent(id int64) func() {
-	m := &s.agentLocks[uint64(id)%uint64(len(s.agentLocks))]
-	m.Lock()
-	return m.Unlock
-}
-
 // lockChat serializes changes to one chat on this node; the store's version
-// check guards across nodes. Lock order: agent lock, then the routing
-// dispatcher, then a chat lock, then s.tmu; never the dispatcher while a
-// chat lock is held.
+// check guards across nodes. Lock order: the routing dispatcher, then a
+// chat lock, then s.tmu; never the dispatcher while a chat lock is held.
 func (s *Service) lockChat(id string) func() {
 	m := &s.locks[maphash.String(s.seed, id)%uint64(len(s.locks))]
 	m.Lock()

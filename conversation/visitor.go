@@ -19,6 +19,10 @@ type ChatRequest struct {
 	// GroupID or GroupName names the group; the ID wins when both are set.
 	GroupID   int64
 	GroupName string
+	// Groups is a prioritized list of group IDs (estos "groups"): the
+	// first group with an agent who can take the chat now gets it, else it
+	// waits in the first open group. It replaces GroupID and GroupName.
+	Groups []int64
 	// Visitor holds the visitor's details (ID and token are ignored).
 	Visitor parley.Visitor
 	// VisitorToken, when valid, keeps the identity of a returning visitor.
@@ -49,13 +53,11 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	if req.TenantID == 0 {
 		req.TenantID = parley.DefaultTenantID
 	}
-	g, err := s.findGroup(ctx, req.TenantID, req.GroupID, req.GroupName)
+	groups, err := s.requestedGroups(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	if slices.Contains(s.cfg.RejectGroups, g.ID) {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "chat requests for this group are refused")
-	}
+	g := groups[0]
 	limits := s.limits(g)
 	if req.Message != "" {
 		if req.Message, err = checkText(req.Message, limits.maxLen); err != nil {
@@ -80,17 +82,28 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	if err := details.Validate(); err != nil {
 		return nil, err
 	}
-	if !s.groupOpen(g.ID) {
-		msg := g.ClosedMessage
-		if msg == "" {
-			msg = "No agent is available at the moment."
-		}
-		return nil, parley.Errorf(parley.ECLOSED, "%s", msg)
+	ids := make([]int64, len(groups))
+	for i, gr := range groups {
+		ids[i] = gr.ID
+	}
+	var open bool
+	s.router.Query(func(e *routing.Engine) { _, open = e.FirstOpen(ids, time.Now().UTC()) })
+	if !open {
+		return nil, closedError(g)
 	}
 
-	visitor, token, err := s.visitorFor(ctx, req.TenantID, req.VisitorToken, details)
+	visitor, token, returning, err := s.visitorFor(ctx, req.TenantID, req.VisitorToken, details)
 	if err != nil {
 		return nil, err
+	}
+	var sticky, preferred int64
+	if returning {
+		if sticky, preferred, err = s.partners(ctx, visitor); err != nil {
+			return nil, err
+		}
+		if s.cfg.PreferredWait < 0 {
+			preferred = 0 // preferred agents are turned off
+		}
 	}
 	now := time.Now().UTC()
 	c := &parley.Chat{
@@ -122,11 +135,16 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	s.count(func(st *Stats) { st.chatsRequested++ })
 	s.publish(ctx, stored...)
 	s.visitorSeen(c.ID)
-	s.enqueue(ctx, routing.ChatQueued{ChatID: c.ID, GroupID: g.ID, Priority: c.Priority, At: now})
+	s.enqueue(ctx, routing.ChatQueued{ChatID: c.ID, Groups: ids, Priority: c.Priority, At: now,
+		Sticky: sticky, Preferred: preferred})
 
 	c, err = s.store.Chat(ctx, c.ID)
 	if err != nil {
 		return nil, internal("reload chat", err)
+	}
+	if !c.Active() {
+		// Every group closed while the chat was being placed.
+		return nil, closedError(g)
 	}
 	view, err := s.view(ctx, c, false)
 	if err != nil {
@@ -135,9 +153,67 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	return &ChatStarted{Chat: view, VisitorToken: token, Message: g.QueueMessage}, nil
 }
 
+func closedError(g *parley.Group) error {
+	msg := g.ClosedMessage
+	if msg == "" {
+		msg = "No agent is available at the moment."
+	}
+	return parley.Errorf(parley.ECLOSED, "%s", msg)
+}
+
+// requestedGroups resolves the groups a request names, in order, without
+// duplicates and without the groups that refuse requests.
+func (s *Service) requestedGroups(ctx context.Context, req ChatRequest) ([]*parley.Group, error) {
+	if len(req.Groups) > 20 {
+		return nil, parley.Errorf(parley.EINVALID, "a request lists at most 20 groups")
+	}
+	var groups []*parley.Group
+	if len(req.Groups) == 0 {
+		g, err := s.findGroup(ctx, req.TenantID, req.GroupID, req.GroupName)
+		if err != nil {
+			return nil, err
+		}
+		groups = []*parley.Group{g}
+	}
+	for _, id := range req.Groups {
+		g, err := s.findGroup(ctx, req.TenantID, id, "")
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(groups, func(x *parley.Group) bool { return x.ID == id }) {
+			groups = append(groups, g)
+		}
+	}
+	kept := slices.DeleteFunc(slices.Clone(groups), func(g *parley.Group) bool { return slices.Contains(s.cfg.RejectGroups, g.ID) })
+	if len(kept) == 0 {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "chat requests for this group are refused")
+	}
+	return kept, nil
+}
+
+// partners returns the agent of the visitor's chat still going on (sticky)
+// and of its latest earlier chat (preferred).
+func (s *Service) partners(ctx context.Context, v *parley.Visitor) (sticky, preferred int64, err error) {
+	chats, err := s.store.Chats(ctx, parley.ChatFilter{TenantID: v.TenantID, VisitorID: v.ID})
+	if err != nil {
+		return 0, 0, internal("list visitor chats", err)
+	}
+	for i := len(chats) - 1; i >= 0; i-- { // newest first
+		c := chats[i]
+		switch {
+		case c.AgentID == 0:
+		case c.State == parley.StateHandling && sticky == 0:
+			sticky = c.AgentID
+		case c.State == parley.StateTerminated && preferred == 0:
+			preferred = c.AgentID
+		}
+	}
+	return sticky, preferred, nil
+}
+
 // visitorFor returns the visitor of a valid token, with its details
-// updated, or a new visitor with a new token.
-func (s *Service) visitorFor(ctx context.Context, tenantID int64, token string, details parley.Visitor) (*parley.Visitor, string, error) {
+// updated (returning), or a new visitor with a new token.
+func (s *Service) visitorFor(ctx context.Context, tenantID int64, token string, details parley.Visitor) (_ *parley.Visitor, _ string, returning bool, _ error) {
 	if token != "" {
 		v, err := s.store.VisitorByToken(ctx, hashToken(token))
 		if err == nil && v.TenantID == tenantID && strings.HasPrefix(token, visitorTokenPrefix) {
@@ -155,12 +231,12 @@ func (s *Service) visitorFor(ctx context.Context, tenantID int64, token string, 
 				v.TZOffset = details.TZOffset
 			}
 			if err := s.store.UpdateVisitor(ctx, v); err != nil {
-				return nil, "", internal("update visitor", err)
+				return nil, "", false, internal("update visitor", err)
 			}
-			return v, token, nil
+			return v, token, true, nil
 		}
 		if err != nil && !isCode(err, parley.ENOTFOUND) {
-			return nil, "", internal("find visitor", err)
+			return nil, "", false, internal("find visitor", err)
 		}
 		// An unknown or foreign token starts a new identity.
 	}
@@ -168,9 +244,9 @@ func (s *Service) visitorFor(ctx context.Context, tenantID int64, token string, 
 	v := details
 	v.ID, v.TenantID, v.TokenHash = newID(), tenantID, hashToken(token)
 	if err := s.store.CreateVisitor(ctx, &v); err != nil {
-		return nil, "", internal("create visitor", err)
+		return nil, "", false, internal("create visitor", err)
 	}
-	return &v, token, nil
+	return &v, token, false, nil
 }
 
 func (s *Service) findGroup(ctx context.Context, tenantID, id int64, name string) (*parley.Group, error) {
@@ -197,7 +273,7 @@ func (s *Service) findGroup(ctx context.Context, tenantID, id int64, name string
 
 func (s *Service) groupOpen(groupID int64) bool {
 	var open bool
-	s.router.Query(func(e *routing.Engine) { open = e.GroupOpen(groupID) })
+	s.router.Query(func(e *routing.Engine) { open = e.GroupOpen(groupID, time.Now().UTC()) })
 	return open
 }
 
@@ -222,8 +298,9 @@ func (s *Service) GroupStatus(ctx context.Context, tenantID, groupID int64, name
 	}
 	st := &GroupStatus{GroupID: g.ID, GroupName: g.Name, EstimatedWait: -1}
 	s.router.Query(func(e *routing.Engine) {
-		st.Open = e.GroupOpen(g.ID)
+		st.Open = e.GroupOpen(g.ID, time.Now().UTC())
 		st.Waiting = e.QueueLengths()[g.ID]
+		st.EstimatedWait = e.EstimatedWait(g.ID)
 	})
 	if slices.Contains(s.cfg.RejectGroups, g.ID) {
 		st.Open = false
@@ -426,6 +503,16 @@ func (s *Service) Leave(ctx context.Context, actor Actor, chatID string) error {
 // come before the state change. It returns ECLOSED when the chat has ended
 // already.
 func (s *Service) terminate(ctx context.Context, chatID string, cause parley.Cause, check func(*parley.Chat) error, extra ...parley.Event) error {
+	if err := s.endChat(ctx, chatID, cause, check, extra...); err != nil {
+		return err
+	}
+	s.router.Do(ctx, routing.ChatEnded{ChatID: chatID, At: time.Now().UTC()})
+	return nil
+}
+
+// endChat records the end of a chat and tells its listeners, without
+// telling routing (the caller does, or routing decided it).
+func (s *Service) endChat(ctx context.Context, chatID string, cause parley.Cause, check func(*parley.Chat) error, extra ...parley.Event) error {
 	unlock := s.lockChat(chatID)
 	c, err := s.store.Chat(ctx, chatID)
 	if err != nil {
@@ -460,8 +547,8 @@ func (s *Service) terminate(ctx context.Context, chatID string, cause parley.Cau
 	s.dropTimers(chatID)
 	unlock()
 	s.publish(ctx, stored...)
+	s.queues.forget(chatID)
 	s.count(func(st *Stats) { st.chatsEnded[cause]++ })
-	s.router.Do(ctx, routing.ChatEnded{ChatID: chatID, At: now})
 	for _, id := range []int64{agentID, offeredTo} {
 		if id != 0 {
 			s.notifyAgent(ctx, id, AgentNotice{Type: NoticeRemoved, ChatID: chatID})

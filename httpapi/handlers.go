@@ -114,18 +114,21 @@ func (s *Server) groupStatus(w http.ResponseWriter, r *http.Request) {
 
 // ChatRequestBody is POST /api/v1/chats.
 type ChatRequestBody struct {
-	TenantID       int64  `json:"tenant_id"`
-	GroupID        int64  `json:"group_id"`
-	GroupName      string `json:"group_name"`
-	Name           string `json:"name"`
-	Email          string `json:"email"`
-	Phone          string `json:"phone"`
-	CustomerID     string `json:"customer_id"`
-	PrivateData    string `json:"private_data"`
-	TZOffset       int    `json:"tz_offset"`
-	SessionID      string `json:"session_id"`
-	Message        string `json:"message"`
-	MessageToAgent string `json:"message_to_agent"`
+	TenantID  int64  `json:"tenant_id"`
+	GroupID   int64  `json:"group_id"`
+	GroupName string `json:"group_name"`
+	// Groups is a prioritized list of group IDs; it replaces group_id and
+	// group_name.
+	Groups         []int64 `json:"groups"`
+	Name           string  `json:"name"`
+	Email          string  `json:"email"`
+	Phone          string  `json:"phone"`
+	CustomerID     string  `json:"customer_id"`
+	PrivateData    string  `json:"private_data"`
+	TZOffset       int     `json:"tz_offset"`
+	SessionID      string  `json:"session_id"`
+	Message        string  `json:"message"`
+	MessageToAgent string  `json:"message_to_agent"`
 	// IdleTimeoutSeconds is the client's idle timeout (0: the server's).
 	IdleTimeoutSeconds int `json:"idle_timeout_seconds"`
 }
@@ -149,7 +152,7 @@ func (s *Server) requestChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.svc.RequestChat(r.Context(), conversation.ChatRequest{
-		TenantID: b.TenantID, GroupID: b.GroupID, GroupName: b.GroupName,
+		TenantID: b.TenantID, GroupID: b.GroupID, GroupName: b.GroupName, Groups: b.Groups,
 		Visitor: parley.Visitor{
 			Name: b.Name, Email: b.Email, Phone: b.Phone, CustomerID: b.CustomerID,
 			PrivateData: b.PrivateData, TZOffset: b.TZOffset,
@@ -299,6 +302,30 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) {
 		v, err := s.svc.Accept(r.Context(), a, r.PathValue("id"))
 		if err == nil {
 			writeJSON(w, http.StatusOK, v)
+		}
+		return err
+	})
+}
+
+func (s *Server) pick(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		v, err := s.svc.Pick(r.Context(), a, r.PathValue("id"))
+		if err == nil {
+			writeJSON(w, http.StatusOK, v)
+		}
+		return err
+	})
+}
+
+func (s *Server) groupQueue(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		id, err := pathInt(r, "id")
+		if err != nil {
+			return err
+		}
+		q, err := s.svc.GroupQueue(r.Context(), a, id)
+		if err == nil {
+			writeJSON(w, http.StatusOK, q)
 		}
 		return err
 	})
@@ -510,12 +537,13 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 
 // GroupBody is POST /api/v1/admin/groups.
 type GroupBody struct {
-	TenantID       int64              `json:"tenant_id"`
-	Name           string             `json:"name"`
-	WelcomeMessage string             `json:"welcome_message"`
-	QueueMessage   string             `json:"queue_message"`
-	ClosedMessage  string             `json:"closed_message"`
-	Limits         parley.GroupLimits `json:"limits"`
+	TenantID       int64               `json:"tenant_id"`
+	Name           string              `json:"name"`
+	WelcomeMessage string              `json:"welcome_message"`
+	QueueMessage   string              `json:"queue_message"`
+	ClosedMessage  string              `json:"closed_message"`
+	Limits         parley.GroupLimits  `json:"limits"`
+	Routing        parley.GroupRouting `json:"routing"`
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
@@ -525,7 +553,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		g := &parley.Group{TenantID: b.TenantID, Name: b.Name, WelcomeMessage: b.WelcomeMessage,
-			QueueMessage: b.QueueMessage, ClosedMessage: b.ClosedMessage, Limits: b.Limits}
+			QueueMessage: b.QueueMessage, ClosedMessage: b.ClosedMessage, Limits: b.Limits, Routing: b.Routing}
 		err := s.svc.CreateGroup(r.Context(), a, g)
 		if err == nil {
 			writeJSON(w, http.StatusCreated, g)

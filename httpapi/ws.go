@@ -45,6 +45,7 @@ type wsConn struct {
 	mu      sync.Mutex
 	streams map[string]*chatStream
 	cursors map[string]int64 // the hello's resume points, by chat
+	offers  map[string]bool  // offers sent and still standing, by chat
 }
 
 // chatStream is one followed chat of a session.
@@ -68,7 +69,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	// The request's context ends with the hijack; the session has its own.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c := &wsConn{srv: s, conn: conn, ctx: ctx, cancel: cancel, streams: map[string]*chatStream{}}
+	c := &wsConn{srv: s, conn: conn, ctx: ctx, cancel: cancel, streams: map[string]*chatStream{}, offers: map[string]bool{}}
 
 	hello, err := c.readHello(r)
 	if err != nil {
@@ -192,7 +193,7 @@ func (c *wsConn) start(resume map[string]int64) error {
 	}
 	for _, ch := range chats {
 		if ch.OfferedTo == c.actor.AgentID() {
-			c.send(ServerFrame{Type: conversation.NoticeOffer, ChatID: ch.ID, Chat: ch})
+			c.sendOffer(ch)
 			continue
 		}
 		if !c.subscribed(ch.ID) {
@@ -202,6 +203,24 @@ func (c *wsConn) start(resume map[string]int64) error {
 		}
 	}
 	return nil
+}
+
+// sendOffer sends an offer frame unless this session has sent the same
+// standing offer already: the feed and the initial listing can both see
+// an offer made while the session starts.
+func (c *wsConn) sendOffer(ch *conversation.ChatView) bool {
+	c.mu.Lock()
+	dup := c.offers[ch.ID]
+	c.offers[ch.ID] = true
+	c.mu.Unlock()
+	return dup || c.send(ServerFrame{Type: conversation.NoticeOffer, ChatID: ch.ID, Chat: ch})
+}
+
+// offerGone forgets a standing offer (revoked, accepted or removed).
+func (c *wsConn) offerGone(chatID string) {
+	c.mu.Lock()
+	delete(c.offers, chatID)
+	c.mu.Unlock()
 }
 
 func (c *wsConn) cursor(chatID string) int64 {
@@ -360,6 +379,15 @@ func (c *wsConn) agentFeed(feed *conversation.Subscription) {
 				c.srv.log.Error("decode agent notice", "err", err)
 				continue
 			}
+			switch n.Type {
+			case conversation.NoticeOffer:
+				if n.Chat != nil && !c.sendOffer(n.Chat) {
+					return
+				}
+				continue
+			case conversation.NoticeRevoke, conversation.NoticeAssigned, conversation.NoticeRemoved:
+				c.offerGone(n.ChatID)
+			}
 			if !c.send(ServerFrame{Type: n.Type, ChatID: n.ChatID, Chat: n.Chat, Agent: n.Agent}) {
 				return
 			}
@@ -386,7 +414,7 @@ func (c *wsConn) agentFeed(feed *conversation.Subscription) {
 			}
 			for _, ch := range chats {
 				if ch.OfferedTo == c.actor.AgentID() {
-					c.send(ServerFrame{Type: conversation.NoticeOffer, ChatID: ch.ID, Chat: ch})
+					c.sendOffer(ch)
 				} else if !c.subscribed(ch.ID) {
 					_ = c.subscribe(ch.ID, c.cursor(ch.ID))
 				}

@@ -31,6 +31,10 @@ func NewDispatcher(engine *Engine, apply Applier) *Dispatcher {
 func (d *Dispatcher) Do(ctx context.Context, in Input) []Decision {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.handle(ctx, in)
+}
+
+func (d *Dispatcher) handle(ctx context.Context, in Input) []Decision {
 	first := d.engine.Handle(in)
 	pending := append([]Decision(nil), first...)
 	for len(pending) > 0 {
@@ -41,6 +45,21 @@ func (d *Dispatcher) Do(ctx context.Context, in Input) []Decision {
 		}
 	}
 	return first
+}
+
+// Update runs prepare with the engine locked, then handles the input it
+// returns like Do. It lets a caller change the store and tell the engine
+// in one step, so that no decision applied in between can interleave with
+// the change (an agent's own status change against one routing decided).
+// prepare may return a nil input to change nothing.
+func (d *Dispatcher) Update(ctx context.Context, prepare func() (Input, error)) ([]Decision, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	in, err := prepare()
+	if err != nil || in == nil {
+		return nil, err
+	}
+	return d.handle(ctx, in), nil
 }
 
 // Query runs fn with the engine locked, for reads such as a chat's queue

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -67,15 +68,19 @@ func (s *Store) Tenants(ctx context.Context) ([]*parley.Tenant, error) {
 }
 
 const groupColumns = `id, tenant_id, name, welcome_message, queue_message, closed_message,
-	max_message_length, max_attachment_kb, idle_timeout_seconds, capacity, created_at`
+	max_message_length, max_attachment_kb, idle_timeout_seconds, capacity, routing, created_at`
 
 func scanGroup(sc scanner) (*parley.Group, error) {
 	var g parley.Group
 	var maxLen, maxKB, idle, capacity sql.NullInt64
+	var routing string
 	err := sc.Scan(&g.ID, &g.TenantID, &g.Name, &g.WelcomeMessage, &g.QueueMessage, &g.ClosedMessage,
-		&maxLen, &maxKB, &idle, &capacity, &g.CreatedAt)
+		&maxLen, &maxKB, &idle, &capacity, &routing, &g.CreatedAt)
 	if err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(routing), &g.Routing); err != nil {
+		return nil, fmt.Errorf("group %d routing: %w", g.ID, err)
 	}
 	g.Limits = parley.GroupLimits{
 		MaxMessageLength:   intPtr(maxLen),
@@ -107,15 +112,19 @@ func nullIntPtr(p *int) any {
 func (s *Store) CreateGroup(ctx context.Context, g *parley.Group) error {
 	created := s.stamp(g.CreatedAt)
 	l := g.Limits
+	routing, err := json.Marshal(g.Routing)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode group routing: %w", err)
+	}
 	args := []any{g.TenantID, g.Name, g.WelcomeMessage, g.QueueMessage, g.ClosedMessage,
 		nullIntPtr(l.MaxMessageLength), nullIntPtr(l.MaxAttachmentKB),
-		nullIntPtr(l.IdleTimeoutSeconds), nullIntPtr(l.Capacity), created}
+		nullIntPtr(l.IdleTimeoutSeconds), nullIntPtr(l.Capacity), string(routing), created}
 	const cols = `tenant_id, name, welcome_message, queue_message, closed_message,
-		max_message_length, max_attachment_kb, idle_timeout_seconds, capacity, created_at`
-	const vals = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10`
+		max_message_length, max_attachment_kb, idle_timeout_seconds, capacity, routing, created_at`
+	const vals = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11`
 	query := `INSERT INTO groups (` + cols + `) VALUES (` + vals + `) RETURNING id`
 	if g.ID != 0 {
-		query = `INSERT INTO groups (` + cols + `, id) VALUES (` + vals + `, $11) RETURNING id`
+		query = `INSERT INTO groups (` + cols + `, id) VALUES (` + vals + `, $12) RETURNING id`
 		args = append(args, g.ID)
 	}
 	var id int64
@@ -133,13 +142,17 @@ func (s *Store) UpdateGroup(ctx context.Context, g *parley.Group) error {
 	l := g.Limits
 	var tenantID int64
 	var created time.Time
-	err := s.db.QueryRowContext(ctx, `UPDATE groups SET name = $2, welcome_message = $3,
+	routing, err := json.Marshal(g.Routing)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode group routing: %w", err)
+	}
+	err = s.db.QueryRowContext(ctx, `UPDATE groups SET name = $2, welcome_message = $3,
 		queue_message = $4, closed_message = $5, max_message_length = $6, max_attachment_kb = $7,
-		idle_timeout_seconds = $8, capacity = $9
+		idle_timeout_seconds = $8, capacity = $9, routing = $10
 		WHERE id = $1 RETURNING tenant_id, created_at`,
 		g.ID, g.Name, g.WelcomeMessage, g.QueueMessage, g.ClosedMessage,
 		nullIntPtr(l.MaxMessageLength), nullIntPtr(l.MaxAttachmentKB),
-		nullIntPtr(l.IdleTimeoutSeconds), nullIntPtr(l.Capacity)).Scan(&tenantID, &created)
+		nullIntPtr(l.IdleTimeoutSeconds), nullIntPtr(l.Capacity), string(routing)).Scan(&tenantID, &created)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return parley.Errorf(parley.ENOTFOUND, "group not found")

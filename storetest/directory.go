@@ -121,6 +121,14 @@ func fullGroup(tenantID int64, name string) *parley.Group {
 			IdleTimeoutSeconds: intp(600),
 			Capacity:           intp(4),
 		},
+		Routing: parley.GroupRouting{
+			Strategy:      parley.StrategyRoundRobin,
+			WrapUpSeconds: 30,
+			AutoAccept:    true,
+			TimeZone:      "Europe/Berlin",
+			Hours:         []parley.OpeningHours{{Day: "mon", Open: "09:00", Close: "17:30"}, {Day: "sat", Open: "10:00", Close: "24:00"}},
+			Holidays:      []string{"2026-12-25"},
+		},
 	}
 }
 
@@ -195,6 +203,7 @@ func testUpdateGroup(t *testing.T, s parley.Store) {
 		Name:          "Customer Support",
 		ClosedMessage: "Back tomorrow.",
 		Limits:        parley.GroupLimits{Capacity: intp(2)},
+		Routing:       parley.GroupRouting{Strategy: parley.StrategyManual, Hours: []parley.OpeningHours{{Day: "sun", Open: "00:00", Close: "01:00"}}},
 	}
 	must(t, s.UpdateGroup(ctx, upd), "update group")
 	got, err := s.Group(ctx, g.ID)

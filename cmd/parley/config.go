@@ -42,6 +42,10 @@ type Config struct {
 	SessionTTL                time.Duration
 	OfferTimeout              time.Duration
 	DeclineCooldown           time.Duration
+	MissedOfferNotReady       bool
+	PreferredWait             time.Duration
+	RampUp                    time.Duration
+	DefaultHandleTime         time.Duration
 	RejectGroups              []int64
 	IgnoreCustomerDetails     bool
 }
@@ -124,6 +128,10 @@ var settings = []setting{
 	{"session-ttl", "12h", "how long an agent login lasts", durationSetting(func(c *Config) *time.Duration { return &c.SessionTTL })},
 	{"offer-timeout", "60s", "an offer not accepted in this time goes to the next agent; 0 lets offers wait", durationSetting(func(c *Config) *time.Duration { return &c.OfferTimeout })},
 	{"decline-cooldown", "30s", "how long a declined or unanswered chat is not offered to that agent again; 0 means while it waits", durationSetting(func(c *Config) *time.Duration { return &c.DeclineCooldown })},
+	{"missed-offer-not-ready", "false", "put an agent who lets an offer time out into not ready", boolSetting(func(c *Config) *bool { return &c.MissedOfferNotReady })},
+	{"preferred-wait", "30s", "how long a returning visitor's chat waits for the agent of the earlier chat when that agent is busy; 0 turns preferred agents off", durationSetting(func(c *Config) *time.Duration { return &c.PreferredWait })},
+	{"ramp-up", "0s", "pace an agent who just became ready: one new offer per this interval until at capacity; 0 offers as many as it has room for", durationSetting(func(c *Config) *time.Duration { return &c.RampUp })},
+	{"default-handle-time", "0s", "handle time assumed for wait estimates until a group has history; 0 reports no estimate (-1) until then", durationSetting(func(c *Config) *time.Duration { return &c.DefaultHandleTime })},
 	{"service-group-ids-to-reject", "", "comma-separated group ids that cannot be requested (ServiceGroupIDsToReject)", func(c *Config, v string) error {
 		c.RejectGroups = nil
 		for _, s := range splitList(v) {

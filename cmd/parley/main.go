@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // group opening hours work on hosts without a zoneinfo database
 
 	"github.com/parleychat/parley"
 )

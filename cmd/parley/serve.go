@@ -64,6 +64,10 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		SessionTTL:                cfg.SessionTTL,
 		OfferTimeout:              offIfZero(cfg.OfferTimeout),
 		DeclineCooldown:           offIfZero(cfg.DeclineCooldown),
+		MissedOfferNotReady:       cfg.MissedOfferNotReady,
+		PreferredWait:             offIfZero(cfg.PreferredWait),
+		RampUp:                    cfg.RampUp,
+		DefaultHandleTime:         cfg.DefaultHandleTime,
 		LogText:                   cfg.LogChatText,
 	}, log)
 	if err := svc.Start(ctx); err != nil {

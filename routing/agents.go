@@ -1,0 +1,366 @@
+package routing
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/parleychat/parley"
+)
+
+type agentState struct {
+	Agent
+	load      int                   // offered plus handled chats
+	chats     map[string]*chatState // offered or handled
+	idleSince time.Time             // when the load last fell to 0 or the agent became ready
+	lastOffer time.Time             // when the agent was last offered or given a chat
+	wrapUntil time.Time             // end of the wrap-up in progress
+	rampLeft  int                   // offers still to pace after becoming ready
+	rampNext  time.Time             // earliest next offer while ramping
+}
+
+func (a *agentState) loggedIn() bool {
+	return a.Presence != parley.PresenceOffline && a.Presence != ""
+}
+
+func (a *agentState) ready() bool {
+	return a.Presence == parley.PresenceAvailable && a.Status == parley.StatusReady
+}
+
+// capacityIn returns the agent's capacity for chats of group g.
+func (a *agentState) capacityIn(g int64) int {
+	if c := a.Groups[g]; c > 0 {
+		return c
+	}
+	return a.Capacity
+}
+
+// hasRoom reports whether the agent may be given one more chat of group g
+// at now: below capacity and not held back by the ramp-up.
+func (a *agentState) hasRoom(g int64, now time.Time) bool {
+	return a.load < a.capacityIn(g) && (a.rampLeft == 0 || !now.Before(a.rampNext))
+}
+
+// share is the part of the agent's capacity counted for each of its groups
+// in wait estimates: an agent of three groups serves each a third.
+func (a *agentState) share() float64 {
+	if len(a.Groups) == 0 {
+		return 0
+	}
+	return 1 / float64(len(a.Groups))
+}
+
+// idleKey orders agents for longest idle: idle agents first, the longest
+// idle first; then busy agents, the one offered a chat longest ago first;
+// then by ID.
+func idleKey(a, b *agentState) int {
+	if c := cmp.Compare(boolInt(a.load > 0), boolInt(b.load > 0)); c != 0 {
+		return c
+	}
+	ta, tb := a.idleSince, b.idleSince
+	if a.load > 0 {
+		ta, tb = a.lastOffer, b.lastOffer
+	}
+	if c := ta.Compare(tb); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+type groupState struct {
+	Group
+	members  map[int64]*agentState
+	queue    queue
+	rrLast   int64   // round robin: the member offered a chat last
+	aht      float64 // moving average handle time in seconds
+	ahtN     int     // handle-time samples seen
+	slots    float64 // chat slots of logged-in members, shared across their groups
+	loggedIn int     // logged-in members
+}
+
+// join and leave keep a group's member list and counts in step with one
+// agent's state.
+func (g *groupState) join(a *agentState) {
+	g.members[a.ID] = a
+	if a.loggedIn() {
+		g.loggedIn++
+		g.slots += float64(a.capacityIn(g.ID)) * a.share()
+	}
+}
+
+func (g *groupState) leave(a *agentState) {
+	delete(g.members, a.ID)
+	if a.loggedIn() {
+		g.loggedIn--
+		g.slots -= float64(a.capacityIn(g.ID)) * a.share()
+		if g.loggedIn == 0 {
+			g.slots = 0 // no rounding residue
+		}
+	}
+}
+
+func (e *Engine) agentChanged(in Agent, out []Decision) []Decision {
+	a := e.agents[in.ID]
+	if a == nil {
+		a = &agentState{chats: make(map[string]*chatState), idleSince: e.now}
+		e.agents[in.ID] = a
+	}
+	wasReady := a.ready()
+	for id := range a.Groups {
+		e.group(id).leave(a)
+		e.markDirty(id)
+	}
+	a.Agent = in
+	for id := range a.Groups {
+		e.group(id).join(a)
+		e.markDirty(id)
+	}
+	if a.Status != parley.StatusWrapUp {
+		a.wrapUntil = time.Time{}
+	}
+	if !wasReady && a.ready() {
+		if a.load == 0 {
+			a.idleSince = e.now
+		}
+		if e.opt.RampUp > 0 {
+			a.rampLeft, a.rampNext = a.Capacity, e.now
+		}
+	}
+	if !a.ready() {
+		out = e.revokeOffers(a, out)
+	}
+	return e.fill(a, out)
+}
+
+func (e *Engine) agentRemoved(id int64, out []Decision) []Decision {
+	a := e.agents[id]
+	if a == nil {
+		return out
+	}
+	// Make the agent unable to take chats before its offers move on.
+	a.Presence = parley.PresenceOffline
+	out = e.revokeOffers(a, out)
+	for _, c := range a.chats {
+		c.agent = 0 // handled chats stay handled; their agent is gone
+	}
+	for gid := range a.Groups {
+		g := e.groups[gid]
+		delete(g.members, id)
+		e.markDirty(gid)
+	}
+	// The counts were taken while the agent was logged in; recount.
+	for gid := range a.Groups {
+		e.recount(e.groups[gid])
+	}
+	delete(e.agents, id)
+	return out
+}
+
+func (e *Engine) recount(g *groupState) {
+	g.loggedIn, g.slots = 0, 0
+	for _, a := range g.members {
+		if a.loggedIn() {
+			g.loggedIn++
+			g.slots += float64(a.capacityIn(g.ID)) * a.share()
+		}
+	}
+}
+
+// revokeOffers withdraws the agent's standing offers and places those
+// chats again.
+func (e *Engine) revokeOffers(a *agentState, out []Decision) []Decision {
+	var revoked []*chatState
+	for _, c := range a.chats {
+		if c.offered {
+			revoked = append(revoked, c)
+		}
+	}
+	slices.SortFunc(revoked, byQueueOrder)
+	for _, c := range revoked {
+		out = e.withdraw(c, false, out)
+	}
+	return out
+}
+
+// setStatus changes an agent's status on the engine's own account and
+// reports it.
+func (e *Engine) setStatus(a *agentState, s parley.Status, reason string, out []Decision) []Decision {
+	wasReady := a.ready()
+	a.Status = s
+	out = append(out, StatusChanged{AgentID: a.ID, Status: s, Reason: reason})
+	if !wasReady && a.ready() && a.load == 0 {
+		a.idleSince = e.now
+	}
+	if !a.ready() {
+		out = e.revokeOffers(a, out)
+	}
+	return out
+}
+
+// pickAgent returns the agent of group g that gets chat c by the group's
+// strategy, or nil when no member can take it now.
+func (e *Engine) pickAgent(c *chatState, g *groupState) *agentState {
+	var best *agentState
+	eligible := func(a *agentState) bool {
+		return a.ready() && a.hasRoom(g.ID, e.now) && !e.excluded(c, a.ID)
+	}
+	switch g.Strategy {
+	case parley.StrategyManual:
+		return nil
+	case parley.StrategyRoundRobin:
+		// The next member after the last one served, in ID order.
+		var first *agentState
+		for _, a := range g.members {
+			if !eligible(a) {
+				continue
+			}
+			if first == nil || a.ID < first.ID {
+				first = a
+			}
+			if a.ID > g.rrLast && (best == nil || a.ID < best.ID) {
+				best = a
+			}
+		}
+		if best == nil {
+			best = first
+		}
+	case parley.StrategyLeastBusy:
+		for _, a := range g.members {
+			if eligible(a) && (best == nil || leastBusy(a, best, g.ID) < 0) {
+				best = a
+			}
+		}
+	default: // longest idle
+		for _, a := range g.members {
+			if eligible(a) && (best == nil || idleKey(a, best) < 0) {
+				best = a
+			}
+		}
+	}
+	return best
+}
+
+// leastBusy orders agents by the share of their capacity in use, then as
+// longest idle.
+func leastBusy(a, b *agentState, g int64) int {
+	// load_a/cap_a < load_b/cap_b without division.
+	if c := cmp.Compare(a.load*b.capacityIn(g), b.load*a.capacityIn(g)); c != 0 {
+		return c
+	}
+	return idleKey(a, b)
+}
+
+// fill gives agent a waiting chats of its groups while it has room: first
+// the chats waiting for a as their preferred agent, then the best chat
+// (priority, then arrival) across its groups.
+func (e *Engine) fill(a *agentState, out []Decision) []Decision {
+	for a.ready() {
+		var (
+			best  *chatState
+			bestG *groupState
+		)
+		for _, reserved := range []bool{true, false} {
+			for gid := range a.Groups {
+				g := e.groups[gid]
+				if g.Strategy == parley.StrategyManual || !a.hasRoom(gid, e.now) {
+					continue
+				}
+				for _, c := range g.queue.items {
+					if !e.mayTake(a, c) || (reserved && !e.waitsFor(c, a)) {
+						continue
+					}
+					if best == nil || byQueueOrder(c, best) < 0 {
+						best, bestG = c, g
+					}
+					break
+				}
+			}
+			if best != nil {
+				break
+			}
+		}
+		if best == nil {
+			return out
+		}
+		out = e.dequeue(best, out)
+		out = e.offer(best, a, bestG, out)
+	}
+	return out
+}
+
+// mayTake reports whether agent a may be given waiting chat c.
+func (e *Engine) mayTake(a *agentState, c *chatState) bool {
+	if e.excluded(c, a.ID) || c.onlyAgent != 0 {
+		return false
+	}
+	// A chat waiting for its preferred agent is kept for that agent.
+	return c.preferred == 0 || c.preferred == a.ID || !e.now.Before(c.preferredUntil)
+}
+
+// waitsFor reports whether waiting chat c is kept for agent a as its
+// preferred agent.
+func (e *Engine) waitsFor(c *chatState, a *agentState) bool {
+	return c.preferred == a.ID && e.now.Before(c.preferredUntil)
+}
+
+// fillAll lets every ready agent with room take waiting chats, longest
+// idle first.
+func (e *Engine) fillAll(out []Decision) []Decision {
+	var ready []*agentState
+	for _, a := range e.agents {
+		if a.ready() {
+			ready = append(ready, a)
+		}
+	}
+	slices.SortFunc(ready, idleKey)
+	for _, a := range ready {
+		out = e.fill(a, out)
+	}
+	return out
+}
+
+// tick runs what time makes happen.
+func (e *Engine) tick(out []Decision) []Decision {
+	if e.opt.OfferTimeout > 0 {
+		var late []*chatState
+		for _, c := range e.offered {
+			if e.now.Sub(c.offeredAt) >= e.opt.OfferTimeout {
+				late = append(late, c)
+			}
+		}
+		slices.SortFunc(late, byQueueOrder)
+		for _, c := range late {
+			if !c.offered {
+				continue // withdrawn meanwhile with its agent's other offers
+			}
+			a := e.agents[c.agent]
+			if a != nil && e.opt.MissedOfferNotReady && a.Status == parley.StatusReady {
+				// The agent goes to not ready first; that withdraws all its
+				// offers, this one kept away from it for the cool-down.
+				e.exclude(c, a.ID)
+				out = e.setStatus(a, parley.StatusNotReady, ReasonMissedOffer, out)
+				continue
+			}
+			out = e.withdraw(c, true, out)
+		}
+	}
+	var wrapped []*agentState
+	for _, a := range e.agents {
+		if a.Status == parley.StatusWrapUp && !a.wrapUntil.IsZero() && !e.now.Before(a.wrapUntil) {
+			wrapped = append(wrapped, a)
+		}
+	}
+	slices.SortFunc(wrapped, func(a, b *agentState) int { return cmp.Compare(a.ID, b.ID) })
+	for _, a := range wrapped {
+		a.wrapUntil = time.Time{}
+		out = e.setStatus(a, parley.StatusReady, "", out)
+	}
+	return e.fillAll(out)
+}
