@@ -41,13 +41,14 @@ func (a *agentState) hasRoom(g int64, now time.Time) bool {
 	return a.load < a.capacityIn(g) && (a.rampLeft == 0 || !now.Before(a.rampNext))
 }
 
-// share is the part of the agent's capacity counted for each of its groups
-// in wait estimates: an agent of three groups serves each a third.
-func (a *agentState) share() float64 {
+// slotsIn is the agent's contribution to group g's slots in wait
+// estimates, in units of 1/slotUnit: its capacity there shared evenly
+// across its groups (an agent of three groups serves each a third).
+func (a *agentState) slotsIn(g int64) int64 {
 	if len(a.Groups) == 0 {
 		return 0
 	}
-	return 1 / float64(len(a.Groups))
+	return int64(a.capacityIn(g)) * slotUnit / int64(len(a.Groups))
 }
 
 // idleKey orders agents for longest idle: idle agents first, the longest
@@ -81,9 +82,14 @@ type groupState struct {
 	rrLast   int64   // round robin: the member offered a chat last
 	aht      float64 // moving average handle time in seconds
 	ahtN     int     // handle-time samples seen
-	slots    float64 // chat slots of logged-in members, shared across their groups
+	slots    int64   // chat slots of logged-in members in units of 1/slotUnit, shared across their groups
 	loggedIn int     // logged-in members
 }
+
+// slotUnit is the fixed-point scale of groupState.slots: integer sums stay
+// exact whatever the order agents join and leave in, and an agent's share
+// is exact for agents in up to 16 groups (720720 is divisible by 1 to 16).
+const slotUnit = 720720
 
 // join and leave keep a group's member list and counts in step with one
 // agent's state.
@@ -91,7 +97,7 @@ func (g *groupState) join(a *agentState) {
 	g.members[a.ID] = a
 	if a.loggedIn() {
 		g.loggedIn++
-		g.slots += float64(a.capacityIn(g.ID)) * a.share()
+		g.slots += a.slotsIn(g.ID)
 	}
 }
 
@@ -99,10 +105,7 @@ func (g *groupState) leave(a *agentState) {
 	delete(g.members, a.ID)
 	if a.loggedIn() {
 		g.loggedIn--
-		g.slots -= float64(a.capacityIn(g.ID)) * a.share()
-		if g.loggedIn == 0 {
-			g.slots = 0 // no rounding residue
-		}
+		g.slots -= a.slotsIn(g.ID)
 	}
 }
 
@@ -115,15 +118,24 @@ func (e *Engine) agentChanged(in Agent, out []Decision) []Decision {
 	wasReady := a.ready()
 	for id := range a.Groups {
 		e.group(id).leave(a)
-		e.markDirty(id)
+		e.markEstimates(id)
 	}
 	a.Agent = in
 	for id := range a.Groups {
 		e.group(id).join(a)
-		e.markDirty(id)
+		e.markEstimates(id)
 	}
-	if a.Status != parley.StatusWrapUp {
+	switch {
+	case a.Status != parley.StatusWrapUp:
 		a.wrapUntil = time.Time{}
+	case a.wrapUntil.IsZero():
+		// Reported in wrap-up (after a restart, say) without an end: it
+		// ends after the longest wrap-up of the agent's groups.
+		var longest time.Duration
+		for id := range a.Groups {
+			longest = max(longest, e.group(id).WrapUp)
+		}
+		a.wrapUntil = e.now.Add(longest)
 	}
 	if !wasReady && a.ready() {
 		if a.load == 0 {
@@ -144,33 +156,19 @@ func (e *Engine) agentRemoved(id int64, out []Decision) []Decision {
 	if a == nil {
 		return out
 	}
-	// Make the agent unable to take chats before its offers move on.
+	// Out of its groups' counts and unable to take chats before its offers
+	// move on, so they are placed as if it were gone.
+	for gid := range a.Groups {
+		e.groups[gid].leave(a)
+		e.markEstimates(gid)
+	}
 	a.Presence = parley.PresenceOffline
 	out = e.revokeOffers(a, out)
 	for _, c := range a.chats {
 		c.agent = 0 // handled chats stay handled; their agent is gone
 	}
-	for gid := range a.Groups {
-		g := e.groups[gid]
-		delete(g.members, id)
-		e.markDirty(gid)
-	}
-	// The counts were taken while the agent was logged in; recount.
-	for gid := range a.Groups {
-		e.recount(e.groups[gid])
-	}
 	delete(e.agents, id)
 	return out
-}
-
-func (e *Engine) recount(g *groupState) {
-	g.loggedIn, g.slots = 0, 0
-	for _, a := range g.members {
-		if a.loggedIn() {
-			g.loggedIn++
-			g.slots += float64(a.capacityIn(g.ID)) * a.share()
-		}
-	}
 }
 
 // revokeOffers withdraws the agent's standing offers and places those
@@ -310,18 +308,33 @@ func (e *Engine) waitsFor(c *chatState, a *agentState) bool {
 	return c.preferred == a.ID && e.now.Before(c.preferredUntil)
 }
 
-// fillAll lets every ready agent with room take waiting chats, longest
-// idle first.
+// fillAll gives waiting chats to agents who can take them, chat by chat in
+// queue order across groups, each group's strategy picking the agent.
 func (e *Engine) fillAll(out []Decision) []Decision {
-	var ready []*agentState
-	for _, a := range e.agents {
-		if a.ready() {
-			ready = append(ready, a)
+	var waiting []*chatState
+	for _, g := range e.groups {
+		if g.Strategy != parley.StrategyManual && g.queue.len() > 0 && e.canTakeNow(g) {
+			waiting = append(waiting, g.queue.items...)
 		}
 	}
-	slices.SortFunc(ready, idleKey)
-	for _, a := range ready {
-		out = e.fill(a, out)
+	slices.SortFunc(waiting, byQueueOrder)
+	for _, c := range waiting {
+		if !c.queued {
+			continue
+		}
+		g := e.groups[c.group]
+		var a *agentState
+		if c.preferred != 0 && e.now.Before(c.preferredUntil) {
+			if p := e.agents[c.preferred]; p != nil && p.ready() && p.hasRoom(g.ID, e.now) {
+				a = p
+			}
+		} else {
+			a = e.pickAgent(c, g)
+		}
+		if a != nil {
+			out = e.dequeue(c, out)
+			out = e.offer(c, a, g, out)
+		}
 	}
 	return out
 }
@@ -337,8 +350,10 @@ func (e *Engine) tick(out []Decision) []Decision {
 		}
 		slices.SortFunc(late, byQueueOrder)
 		for _, c := range late {
-			if !c.offered {
-				continue // withdrawn meanwhile with its agent's other offers
+			if !c.offered || e.now.Sub(c.offeredAt) < e.opt.OfferTimeout {
+				// Withdrawn meanwhile with its agent's other offers, and
+				// maybe offered afresh to someone else.
+				continue
 			}
 			a := e.agents[c.agent]
 			if a != nil && e.opt.MissedOfferNotReady && a.Status == parley.StatusReady {
@@ -350,6 +365,21 @@ func (e *Engine) tick(out []Decision) []Decision {
 			}
 			out = e.withdraw(c, true, out)
 		}
+	}
+	var expired []*chatState
+	for _, c := range e.reserved {
+		if !e.now.Before(c.preferredUntil) {
+			expired = append(expired, c)
+		}
+	}
+	slices.SortFunc(expired, byQueueOrder)
+	for _, c := range expired {
+		// The wait for the preferred agent is over: the chat is placed
+		// over its groups again, keeping its arrival.
+		delete(e.reserved, c.id)
+		out = e.dequeue(c, out)
+		c.preferred, c.preferredUntil = 0, time.Time{}
+		out = e.place(c, out)
 	}
 	var wrapped []*agentState
 	for _, a := range e.agents {

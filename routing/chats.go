@@ -81,7 +81,7 @@ func (e *Engine) chatAssigned(in ChatAssigned) {
 // group it asked for is open.
 func (e *Engine) place(c *chatState, out []Decision) []Decision {
 	if c.onlyAgent != 0 {
-		if a := e.agents[c.onlyAgent]; a != nil && a.ready() && a.hasRoom(c.group, e.now) {
+		if a := e.agents[c.onlyAgent]; a != nil && a.ready() && a.hasRoom(e.groupFor(c, a).ID, e.now) {
 			return e.offer(c, a, e.groupFor(c, a), out)
 		}
 		// The chosen agent cannot take it after all: the groups decide.
@@ -97,20 +97,23 @@ func (e *Engine) place(c *chatState, out []Decision) []Decision {
 	}
 	if c.preferred != 0 {
 		a := e.agents[c.preferred]
+		var g *groupState
+		if a != nil {
+			g = e.memberGroup(c, a)
+		}
 		switch {
-		case a == nil || !a.loggedIn() || e.excluded(c, a.ID):
+		case g == nil || !a.loggedIn() || e.excluded(c, a.ID) || !g.Schedule.Open(e.now):
+			// Gone, declined, in none of the groups asked for, or its
+			// group is closed: the preference does not apply.
 			c.preferred = 0
-		case a.ready() && a.hasRoom(e.groupFor(c, a).ID, e.now):
-			return e.offer(c, a, e.groupFor(c, a), out)
+		case a.ready() && a.hasRoom(g.ID, e.now):
+			return e.offer(c, a, g, out)
 		case c.preferredUntil.IsZero() && e.opt.PreferredWait > 0:
 			// Wait a while for the preferred agent, in its group.
-			g := e.groupFor(c, a)
-			if g.loggedIn > 0 && g.Schedule.Open(e.now) {
-				c.preferredUntil = e.now.Add(e.opt.PreferredWait)
-				return e.enqueue(c, g, out)
-			}
-			c.preferred = 0
-		case !e.now.Before(c.preferredUntil):
+			c.preferredUntil = e.now.Add(e.opt.PreferredWait)
+			e.reserved[c.id] = c
+			return e.enqueue(c, g, out)
+		default:
 			c.preferred = 0
 		}
 	}
@@ -121,6 +124,12 @@ func (e *Engine) place(c *chatState, out []Decision) []Decision {
 			continue
 		}
 		if a := e.pickAgent(c, g); a != nil {
+			if e.waitingFor(g, a) {
+				// Older chats wait that this agent may take: they go
+				// first, and this one waits its turn.
+				out = e.enqueue(c, g, out)
+				return e.fill(a, out)
+			}
 			return e.offer(c, a, g, out)
 		}
 	}
@@ -130,8 +139,28 @@ func (e *Engine) place(c *chatState, out []Decision) []Decision {
 			return e.enqueue(c, g, out)
 		}
 	}
-	delete(e.chats, c.id)
+	e.forgetChat(c)
 	return append(out, Closed{ChatID: c.id, GroupID: c.groups[0]})
+}
+
+// memberGroup returns the first group asked for that a belongs to, or nil.
+func (e *Engine) memberGroup(c *chatState, a *agentState) *groupState {
+	for _, id := range c.groups {
+		if _, ok := a.Groups[id]; ok {
+			return e.group(id)
+		}
+	}
+	return nil
+}
+
+// waitingFor reports whether a chat waits in g that agent a may take.
+func (e *Engine) waitingFor(g *groupState, a *agentState) bool {
+	for _, c := range g.queue.items {
+		if e.mayTake(a, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // groupFor returns the group a chat goes to when it is given to agent a
@@ -150,6 +179,7 @@ func (e *Engine) groupFor(c *chatState, a *agentState) *groupState {
 func (e *Engine) offer(c *chatState, a *agentState, g *groupState, out []Decision) []Decision {
 	c.group, c.agent, c.queued = g.ID, a.ID, false
 	c.preferredUntil = time.Time{}
+	delete(e.reserved, c.id)
 	a.load++
 	a.chats[c.id] = c
 	a.lastOffer = e.now
@@ -243,6 +273,7 @@ func (e *Engine) pick(in Pick, out []Decision) []Decision {
 	out = e.dequeue(c, out)
 	c.agent, c.handled, c.accepted = a.ID, true, e.now
 	c.preferredUntil, c.declined = time.Time{}, nil
+	delete(e.reserved, c.id)
 	a.load++
 	a.chats[c.id] = c
 	a.lastOffer = e.now
@@ -255,7 +286,7 @@ func (e *Engine) chatEnded(in ChatEnded, out []Decision) []Decision {
 	if c == nil {
 		return out
 	}
-	delete(e.chats, c.id)
+	e.forgetChat(c)
 	if c.queued {
 		return e.dequeue(c, out)
 	}
@@ -284,6 +315,12 @@ func (e *Engine) enqueue(c *chatState, g *groupState, out []Decision) []Decision
 		e.markDirty(g.ID) // the chats behind moved back
 	}
 	return append(out, Queued{ChatID: c.id, GroupID: g.ID, Position: pos, EstimatedWait: e.estimate(g, pos)})
+}
+
+// forgetChat drops a chat that routing no longer places.
+func (e *Engine) forgetChat(c *chatState) {
+	delete(e.chats, c.id)
+	delete(e.reserved, c.id)
 }
 
 func (e *Engine) dequeue(c *chatState, out []Decision) []Decision {

@@ -245,15 +245,16 @@ func (StatusChanged) decision() {}
 // Engine is the routing state machine. It is not safe for concurrent use;
 // Dispatcher serializes access.
 type Engine struct {
-	opt     Options
-	agents  map[int64]*agentState
-	groups  map[int64]*groupState
-	chats   map[string]*chatState
-	offered map[string]*chatState // chats with a standing offer
-	arrival uint64
-	now     time.Time // the latest time an input carried
-	dirty   []int64   // groups whose queue changed during this input
-	alpha   float64   // weight of a new handle-time sample
+	opt      Options
+	agents   map[int64]*agentState
+	groups   map[int64]*groupState
+	chats    map[string]*chatState
+	offered  map[string]*chatState // chats with a standing offer
+	reserved map[string]*chatState // waiting chats kept for their preferred agent
+	arrival  uint64
+	now      time.Time // the latest time an input carried
+	dirty    []int64   // groups whose queue changed during this input
+	alpha    float64   // weight of a new handle-time sample
 }
 
 // NewEngine returns an empty engine.
@@ -263,12 +264,13 @@ func NewEngine(opt Options) *Engine {
 		n = 50
 	}
 	return &Engine{
-		opt:     opt,
-		agents:  make(map[int64]*agentState),
-		groups:  make(map[int64]*groupState),
-		chats:   make(map[string]*chatState),
-		offered: make(map[string]*chatState),
-		alpha:   2 / float64(n+1),
+		opt:      opt,
+		agents:   make(map[int64]*agentState),
+		groups:   make(map[int64]*groupState),
+		chats:    make(map[string]*chatState),
+		offered:  make(map[string]*chatState),
+		reserved: make(map[string]*chatState),
+		alpha:    2 / float64(n+1),
 	}
 }
 
@@ -317,10 +319,18 @@ func (e *Engine) advance(at time.Time) {
 	}
 }
 
-// markDirty notes that group g's queue changed.
+// markDirty notes that group g's waiting chats changed (one came or went).
 func (e *Engine) markDirty(g int64) {
 	if !slices.Contains(e.dirty, g) {
 		e.dirty = append(e.dirty, g)
+	}
+}
+
+// markEstimates notes that the estimates of group g's waiting chats may
+// have changed; a group without waiting chats has nobody to tell.
+func (e *Engine) markEstimates(g int64) {
+	if gs := e.groups[g]; gs != nil && gs.queue.len() > 0 {
+		e.markDirty(g)
 	}
 }
 
@@ -349,7 +359,7 @@ func (e *Engine) groupChanged(in GroupChanged, out []Decision) []Decision {
 	g := e.group(in.Group.ID)
 	wasManual := g.Strategy == parley.StrategyManual
 	g.Group = in.Group
-	e.markDirty(g.ID)
+	e.markEstimates(g.ID)
 	if wasManual && g.Strategy != parley.StrategyManual {
 		// Waiting chats can now be offered.
 		out = e.fillAll(out)
@@ -417,7 +427,7 @@ func (e *Engine) Queue(groupID int64) []Queued {
 // group, in seconds, or -1 without a basis.
 func (e *Engine) EstimatedWait(groupID int64) int {
 	g := e.groups[groupID]
-	if g == nil {
+	if g == nil || !g.Schedule.Open(e.now) {
 		return -1
 	}
 	if e.canTakeNow(g) {

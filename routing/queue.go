@@ -52,7 +52,7 @@ func (e *Engine) sampleHandleTime(g *groupState, d time.Duration) {
 		g.aht += e.alpha * (s - g.aht)
 	}
 	g.ahtN++
-	e.markDirty(g.ID)
+	e.markEstimates(g.ID)
 }
 
 // estimate returns the estimated wait in seconds of the chat at position
@@ -71,5 +71,6 @@ func (e *Engine) estimate(g *groupState, pos int) int {
 	if aht <= 0 || g.slots <= 0 {
 		return -1
 	}
-	return int(math.Ceil(float64(pos) * aht / g.slots))
+	// The epsilon keeps an exact 60.000000001 from rounding up to 61.
+	return int(math.Ceil(float64(pos)*aht*slotUnit/float64(g.slots) - 1e-6))
 }

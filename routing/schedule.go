@@ -21,11 +21,11 @@ type span struct{ from, to int } // minutes after midnight, [from, to)
 // NewSchedule builds the schedule of a group's routing settings; it returns
 // nil when the group has no hours and no holidays (always open).
 func NewSchedule(r parley.GroupRouting) (*Schedule, error) {
-	if len(r.Hours) == 0 && len(r.Holidays) == 0 {
-		return nil, nil
-	}
 	if err := r.Validate(); err != nil {
 		return nil, err
+	}
+	if len(r.Hours) == 0 && len(r.Holidays) == 0 {
+		return nil, nil
 	}
 	loc, err := r.Location()
 	if err != nil {
