@@ -35,6 +35,30 @@ func (a *agentState) capacityIn(g int64) int {
 	return a.Capacity
 }
 
+// maxCapacity is the agent's largest capacity over its groups.
+func (a *agentState) maxCapacity() int {
+	m := a.Capacity
+	for _, c := range a.Groups {
+		m = max(m, c)
+	}
+	return m
+}
+
+// track keeps the engine's sets of free and wrapping agents in step with
+// a's state; call it after every change of a's status, load or capacity.
+func (e *Engine) track(a *agentState) {
+	if a.ready() && a.load < a.maxCapacity() {
+		e.free[a.ID] = a
+	} else {
+		delete(e.free, a.ID)
+	}
+	if a.Status == parley.StatusWrapUp && !a.wrapUntil.IsZero() {
+		e.wrapping[a.ID] = a
+	} else {
+		delete(e.wrapping, a.ID)
+	}
+}
+
 // hasRoom reports whether the agent may be given one more chat of group g
 // at now: below capacity and not held back by the ramp-up.
 func (a *agentState) hasRoom(g int64, now time.Time) bool {
@@ -145,6 +169,7 @@ func (e *Engine) agentChanged(in Agent, out []Decision) []Decision {
 			a.rampLeft, a.rampNext = a.Capacity, e.now
 		}
 	}
+	e.track(a)
 	if !a.ready() {
 		out = e.revokeOffers(a, out)
 	}
@@ -163,11 +188,14 @@ func (e *Engine) agentRemoved(id int64, out []Decision) []Decision {
 		e.markEstimates(gid)
 	}
 	a.Presence = parley.PresenceOffline
+	e.track(a)
 	out = e.revokeOffers(a, out)
 	for _, c := range a.chats {
 		c.agent = 0 // handled chats stay handled; their agent is gone
 	}
 	delete(e.agents, id)
+	delete(e.free, id)
+	delete(e.wrapping, id)
 	return out
 }
 
@@ -192,6 +220,7 @@ func (e *Engine) revokeOffers(a *agentState, out []Decision) []Decision {
 func (e *Engine) setStatus(a *agentState, s parley.Status, reason string, out []Decision) []Decision {
 	wasReady := a.ready()
 	a.Status = s
+	e.track(a)
 	out = append(out, StatusChanged{AgentID: a.ID, Status: s, Reason: reason})
 	if !wasReady && a.ready() && a.load == 0 {
 		a.idleSince = e.now
@@ -264,14 +293,20 @@ func (e *Engine) fill(a *agentState, out []Decision) []Decision {
 			best  *chatState
 			bestG *groupState
 		)
-		for _, reserved := range []bool{true, false} {
+		for _, c := range e.reserved {
+			if c.queued && e.waitsFor(c, a) && a.hasRoom(c.group, e.now) && !e.excluded(c, a.ID) &&
+				(best == nil || byQueueOrder(c, best) < 0) {
+				best, bestG = c, e.groups[c.group]
+			}
+		}
+		if best == nil {
 			for gid := range a.Groups {
 				g := e.groups[gid]
 				if g.Strategy == parley.StrategyManual || !a.hasRoom(gid, e.now) {
 					continue
 				}
 				for _, c := range g.queue.items {
-					if !e.mayTake(a, c) || (reserved && !e.waitsFor(c, a)) {
+					if !e.mayTake(a, c) {
 						continue
 					}
 					if best == nil || byQueueOrder(c, best) < 0 {
@@ -279,9 +314,6 @@ func (e *Engine) fill(a *agentState, out []Decision) []Decision {
 					}
 					break
 				}
-			}
-			if best != nil {
-				break
 			}
 		}
 		if best == nil {
@@ -309,20 +341,45 @@ func (e *Engine) waitsFor(c *chatState, a *agentState) bool {
 }
 
 // fillAll gives waiting chats to agents who can take them, chat by chat in
-// queue order across groups, each group's strategy picking the agent.
+// queue order across groups, each group's strategy picking the agent. It
+// counts, per group, the members with room, and merges the queues of the
+// groups that have some (each queue is in order already), until their
+// slots are taken: the cost follows the chats placed, not the chats
+// waiting.
 func (e *Engine) fillAll(out []Decision) []Decision {
-	var waiting []*chatState
-	for _, g := range e.groups {
-		if g.Strategy != parley.StrategyManual && g.queue.len() > 0 && e.canTakeNow(g) {
-			waiting = append(waiting, g.queue.items...)
+	roomy := map[int64]int{}
+	for _, a := range e.free {
+		for gid := range a.Groups {
+			if a.hasRoom(gid, e.now) {
+				roomy[gid]++
+			}
 		}
 	}
-	slices.SortFunc(waiting, byQueueOrder)
-	for _, c := range waiting {
-		if !c.queued {
-			continue
+	type cursor struct {
+		g *groupState
+		i int // next chat of g.queue to look at
+	}
+	var heads []cursor
+	for gid, n := range roomy {
+		if g := e.groups[gid]; n > 0 && g.Strategy != parley.StrategyManual && g.queue.len() > 0 {
+			heads = append(heads, cursor{g: g})
 		}
-		g := e.groups[c.group]
+	}
+	for {
+		best := -1
+		for k, cu := range heads {
+			if roomy[cu.g.ID] == 0 || cu.i >= cu.g.queue.len() {
+				continue
+			}
+			if best < 0 || byQueueOrder(cu.g.queue.items[cu.i], heads[best].g.queue.items[heads[best].i]) < 0 {
+				best = k
+			}
+		}
+		if best < 0 {
+			return out
+		}
+		cu := &heads[best]
+		g, c := cu.g, cu.g.queue.items[cu.i]
 		var a *agentState
 		if c.preferred != 0 && e.now.Before(c.preferredUntil) {
 			if p := e.agents[c.preferred]; p != nil && p.ready() && p.hasRoom(g.ID, e.now) {
@@ -331,12 +388,22 @@ func (e *Engine) fillAll(out []Decision) []Decision {
 		} else {
 			a = e.pickAgent(c, g)
 		}
-		if a != nil {
-			out = e.dequeue(c, out)
-			out = e.offer(c, a, g, out)
+		if a == nil {
+			cu.i++ // nobody with room may take this one; look at the next
+			continue
+		}
+		before := make(map[int64]bool, len(a.Groups))
+		for gid := range a.Groups {
+			before[gid] = a.hasRoom(gid, e.now)
+		}
+		out = e.dequeue(c, out) // the chats behind move up to cu.i
+		out = e.offer(c, a, g, out)
+		for gid, had := range before {
+			if had && !a.hasRoom(gid, e.now) {
+				roomy[gid]--
+			}
 		}
 	}
-	return out
 }
 
 // tick runs what time makes happen.
@@ -382,8 +449,8 @@ func (e *Engine) tick(out []Decision) []Decision {
 		out = e.place(c, out)
 	}
 	var wrapped []*agentState
-	for _, a := range e.agents {
-		if a.Status == parley.StatusWrapUp && !a.wrapUntil.IsZero() && !e.now.Before(a.wrapUntil) {
+	for _, a := range e.wrapping {
+		if !e.now.Before(a.wrapUntil) {
 			wrapped = append(wrapped, a)
 		}
 	}

@@ -74,6 +74,7 @@ func (e *Engine) chatAssigned(in ChatAssigned) {
 		c.agent = a.ID
 		a.load++
 		a.chats[c.id] = c
+		e.track(a)
 	}
 }
 
@@ -183,6 +184,7 @@ func (e *Engine) offer(c *chatState, a *agentState, g *groupState, out []Decisio
 	a.load++
 	a.chats[c.id] = c
 	a.lastOffer = e.now
+	e.track(a)
 	if a.rampLeft > 0 {
 		a.rampLeft--
 		a.rampNext = e.now.Add(e.opt.RampUp)
@@ -218,6 +220,7 @@ func (e *Engine) release(a *agentState, c *chatState) {
 		if a.load == 0 {
 			a.idleSince = e.now
 		}
+		e.track(a)
 	}
 	if c.offered {
 		delete(e.offered, c.id)
@@ -277,6 +280,7 @@ func (e *Engine) pick(in Pick, out []Decision) []Decision {
 	a.load++
 	a.chats[c.id] = c
 	a.lastOffer = e.now
+	e.track(a)
 	g.rrLast = a.ID
 	return append(out, Assign{ChatID: c.id, AgentID: a.ID, GroupID: g.ID})
 }
@@ -302,7 +306,7 @@ func (e *Engine) chatEnded(in ChatEnded, out []Decision) []Decision {
 	}
 	if handled && g.WrapUp > 0 && a.Status == parley.StatusReady {
 		a.wrapUntil = e.now.Add(g.WrapUp)
-		return e.setStatus(a, parley.StatusWrapUp, "", out)
+		return e.setStatus(a, parley.StatusWrapUp, "", out) // tracks a as wrapping
 	}
 	return e.fill(a, out)
 }

@@ -251,6 +251,8 @@ type Engine struct {
 	chats    map[string]*chatState
 	offered  map[string]*chatState // chats with a standing offer
 	reserved map[string]*chatState // waiting chats kept for their preferred agent
+	free     map[int64]*agentState // ready agents below their largest capacity
+	wrapping map[int64]*agentState // agents in a wrap-up with an end
 	arrival  uint64
 	now      time.Time // the latest time an input carried
 	dirty    []int64   // groups whose queue changed during this input
@@ -270,6 +272,8 @@ func NewEngine(opt Options) *Engine {
 		chats:    make(map[string]*chatState),
 		offered:  make(map[string]*chatState),
 		reserved: make(map[string]*chatState),
+		free:     make(map[int64]*agentState),
+		wrapping: make(map[int64]*agentState),
 		alpha:    2 / float64(n+1),
 	}
 }

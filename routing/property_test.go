@@ -444,6 +444,27 @@ func (p *propChecker) checkState() {
 			p.errorf("chat %s claims agent %d, who does not hold it", cid, c.agent)
 		}
 	}
+	// The free and wrapping sets match a recount.
+	for id, a := range e.agents {
+		_, free := e.free[id]
+		if want := a.ready() && a.load < a.maxCapacity(); free != want {
+			p.errorf("agent %d in the free set: %v; ready %v, load %d of %d", id, free, a.ready(), a.load, a.maxCapacity())
+		}
+		_, wrapping := e.wrapping[id]
+		if want := a.Status == parley.StatusWrapUp && !a.wrapUntil.IsZero(); wrapping != want {
+			p.errorf("agent %d in the wrapping set: %v; status %s until %v", id, wrapping, a.Status, a.wrapUntil)
+		}
+	}
+	for id := range e.free {
+		if e.agents[id] == nil {
+			p.errorf("free set holds unknown agent %d", id)
+		}
+	}
+	for id := range e.wrapping {
+		if e.agents[id] == nil {
+			p.errorf("wrapping set holds unknown agent %d", id)
+		}
+	}
 	for gid, g := range e.groups {
 		loggedIn, slots := 0, int64(0)
 		for id, a := range g.members {
