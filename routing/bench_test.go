@@ -407,16 +407,21 @@ func BenchmarkDecisionTick(b *testing.B) {
 			}
 		})
 		b.Run(sz.name+"/wrapup=1", func(b *testing.B) {
-			benchWrapUpTick(b, newBenchDriver(sz, benchSeed, 1, 5, false))
+			benchWrapUpTick(b, func() *benchDriver { return newBenchDriver(sz, benchSeed, 1, 5, false) })
 		})
 	}
 }
 
-// benchWrapUpTick times Ticks that each end one agent's wrap-up.
-func benchWrapUpTick(b *testing.B, d *benchDriver) {
+// benchWrapUpTick times Ticks that each end one agent's wrap-up. New
+// chats go to any group while the ended ones come from the groups with a
+// wrap-up, so those queues drain over many iterations: the state is
+// rebuilt, untimed, whenever its handled chats of such groups run out.
+func benchWrapUpTick(b *testing.B, build func() *benchDriver) {
 	b.Helper()
-	// The handled chats of groups with a wrap-up.
-	var wrapping []string
+	var (
+		d        *benchDriver
+		wrapping []string // handled chats of groups with a wrap-up
+	)
 	refill := func() {
 		for _, id := range d.handled.ids {
 			if q, ok := d.e.Position(id); ok && d.e.groups[q.GroupID].WrapUp > 0 {
@@ -424,16 +429,21 @@ func benchWrapUpTick(b *testing.B, d *benchDriver) {
 			}
 		}
 	}
-	refill()
-	if len(wrapping) == 0 {
-		b.Fatal("no handled chat in a group with a wrap-up")
+	restart := func() {
+		d, wrapping = build(), nil
+		refill()
+		if len(wrapping) == 0 {
+			b.Fatal("no handled chat in a group with a wrap-up")
+		}
 	}
+	restart()
 	b.ReportAllocs()
 	b.ResetTimer()
-	for range b.N {
+	for i := range b.N {
 		b.StopTimer()
-		if len(wrapping) == 0 {
-			refill()
+		if len(wrapping) == 0 || i%1000 == 999 {
+			// Keep the state the size the file describes.
+			restart()
 		}
 		id := wrapping[len(wrapping)-1]
 		wrapping = wrapping[:len(wrapping)-1]
@@ -484,9 +494,11 @@ func BenchmarkScaling(b *testing.B) {
 	}
 	for _, lm := range [][2]int{{100, 100}, {1000, 100}, {1000, 1000}} {
 		b.Run(fmt.Sprintf("tick/queue=%d/members=%d", lm[0], lm[1]), func(b *testing.B) {
-			d := newBenchDriver(benchSize{agents: lm[1], groups: 1, queued: lm[0]}, benchSeed, 3, 3, false)
-			d.e.Handle(GroupChanged{Group: Group{ID: 1, Strategy: parley.StrategyLongestIdle, WrapUp: 10 * time.Second}})
-			benchWrapUpTick(b, d)
+			benchWrapUpTick(b, func() *benchDriver {
+				d := newBenchDriver(benchSize{agents: lm[1], groups: 1, queued: lm[0]}, benchSeed, 3, 3, false)
+				d.e.Handle(GroupChanged{Group: Group{ID: 1, Strategy: parley.StrategyLongestIdle, WrapUp: 10 * time.Second}})
+				return d
+			})
 		})
 	}
 	for _, m := range []int{10, 100, 1000} {

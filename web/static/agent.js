@@ -11,7 +11,7 @@ const TITLE = "Parley agent demo";
 
 const $ = Object.fromEntries(
   [
-    "me", "presence", "me-name", "logout", "banner",
+    "me", "presence", "me-name", "me-status", "me-status-text", "me-ready", "logout", "banner",
     "login-view", "login", "login-name", "login-password", "login-error", "login-button",
     "console", "offers", "offer-count", "offers-empty", "tabs", "tabs-empty", "panes", "placeholder", "toasts",
   ].map((id) => [id, byId(id)]),
@@ -195,7 +195,27 @@ function renderMe() {
   if (!me) return;
   $["me-name"].textContent = me.display_name || me.login;
   for (const input of $.presence.querySelectorAll("input")) input.checked = input.value === me.presence;
+  // While not ready (wrap-up after a chat, a missed offer) no chats come:
+  // say so, and offer to be ready again.
+  const notReady = me.presence !== "offline" && me.status !== "ready";
+  $["me-status"].hidden = !notReady;
+  if (notReady) {
+    $["me-status-text"].textContent =
+      me.status === "wrap_up" ? "Wrap-up" : me.status_reason ? `Not ready (${me.status_reason})` : "Not ready";
+  }
   renderLists();
+}
+
+async function setReady() {
+  $["me-ready"].disabled = true;
+  try {
+    me = await api("PUT", "/api/v1/me/presence", { token, body: { status: "ready" } });
+  } catch (err) {
+    toast(`Could not change your status: ${err.message}`, "error");
+  } finally {
+    $["me-ready"].disabled = false;
+    renderMe();
+  }
 }
 
 async function setPresence(ev) {
@@ -584,6 +604,7 @@ function tabKeys(e, id) {
 
 $.login.addEventListener("submit", signIn);
 $.logout.addEventListener("click", signOut);
+$["me-ready"].addEventListener("click", setReady);
 $.presence.addEventListener("change", setPresence);
 document.addEventListener("visibilitychange", () => {
   const p = panes.get(selected);
