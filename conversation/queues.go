@@ -60,23 +60,6 @@ func (q *queuePusher) takeDirty() []int64 {
 	return out
 }
 
-// pushQueues runs until the service closes.
-func (s *Service) pushQueues() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.QueuePush)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-			for _, g := range s.queues.takeDirty() {
-				s.pushQueue(s.ctx, g)
-			}
-		}
-	}
-}
-
 // pushQueue publishes a queue event to every waiting chat of group g whose
 // position or estimate changed.
 func (s *Service) pushQueue(ctx context.Context, g int64) {

@@ -288,23 +288,30 @@ func (s *Service) Start(ctx context.Context) error {
 		// the grace are treated as gone.
 		s.visitorSeen(c.ID)
 	}
-	s.wg.Add(2)
-	go s.tick()
-	go s.pushQueues()
+	s.wg.Add(1)
+	go s.clock()
 	return nil
 }
 
-// tick lets routing see time pass: offer timeouts and decline cool-downs.
-func (s *Service) tick() {
+// clock runs the service's periodic work until it closes: routing sees
+// time pass (offer timeouts, wrap-ups, cool-downs), and waiting visitors
+// are told their changed positions and estimates.
+func (s *Service) clock() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.RoutingTick)
-	defer t.Stop()
+	tick := time.NewTicker(s.cfg.RoutingTick)
+	defer tick.Stop()
+	push := time.NewTicker(s.cfg.QueuePush)
+	defer push.Stop()
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
-		case now := <-t.C:
+		case now := <-tick.C:
 			s.router.Do(s.ctx, routing.Tick{At: now.UTC()})
+		case <-push.C:
+			for _, g := range s.queues.takeDirty() {
+				s.pushQueue(s.ctx, g)
+			}
 		}
 	}
 }
