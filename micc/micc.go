@@ -450,7 +450,7 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request, body []byte)
 	defer cancel()
 	defer context.AfterFunc(h.stopping, cancel)()
 	h.polling.Add(1)
-	events, last, err := h.svc.Poll(ctx, c.actor, c.id, after, wait)
+	out, last, err := h.poll(ctx, c, after, wait)
 	h.polling.Add(-1)
 	if err != nil {
 		if r.Context().Err() != nil {
@@ -460,11 +460,7 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request, body []byte)
 			return nil, err
 		}
 		// Shutting down: answer with nothing new; the client polls again.
-		events, last = nil, after
-	}
-	out, err := h.translate(r.Context(), c, events)
-	if err != nil {
-		return nil, err
+		out, last = []ChatEvent{}, after
 	}
 	data, err := json.Marshal(GetEventsResponse{Events: out})
 	if err != nil {
@@ -484,4 +480,24 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request, body []byte)
 		h.cursors.advance(c.id, last)
 	}
 	return written, nil
+}
+
+// poll waits up to wait for events the customer sees. Events that have no
+// MiCC form (the customer's own messages) do not end the wait.
+func (h *Handler) poll(ctx context.Context, c chatRef, after int64, wait time.Duration) ([]ChatEvent, int64, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		events, last, err := h.svc.Poll(ctx, c.actor, c.id, after, max(time.Until(deadline), 0))
+		if err != nil {
+			return nil, after, err
+		}
+		out, err := h.translate(ctx, c, events)
+		if err != nil {
+			return nil, after, err
+		}
+		after = last
+		if len(out) > 0 || len(events) == 0 || !time.Now().Before(deadline) {
+			return out, last, nil
+		}
+	}
 }
