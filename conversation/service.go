@@ -70,6 +70,10 @@ type Config struct {
 	RejectGroups []int64
 	// IgnoreCustomerDetails drops name, email and phone from requests.
 	IgnoreCustomerDetails bool
+	// FromPriority orders the visitor details ("email", "phone", "id")
+	// that name a chat's From in archives and reports; nil means
+	// email, phone, id (MiCC's FromPriority).
+	FromPriority []string
 	// FilesDir is where attachments are stored.
 	FilesDir string
 	// SessionTTL is how long an agent's login lasts (12 h).
@@ -123,6 +127,30 @@ const (
 // DefaultRestrictedAttachmentTypes is the restricted list when none is set.
 var DefaultRestrictedAttachmentTypes = []string{"exe", "bat", "cmd", "com", "vbs"}
 
+// DefaultFromPriority is the order of FromPriority when none is set.
+var DefaultFromPriority = []string{"email", "phone", "id"}
+
+// From returns what names the visitor as a chat's From in archives and
+// reports: the first of the visitor's email, phone and customer ID that is
+// set, in the order of FromPriority; "" when none is.
+func (s *Service) From(v *parley.Visitor) string {
+	for _, f := range s.cfg.FromPriority {
+		var val string
+		switch f {
+		case "email":
+			val = v.Email
+		case "phone":
+			val = v.Phone
+		case "id":
+			val = v.CustomerID
+		}
+		if val != "" {
+			return val
+		}
+	}
+	return ""
+}
+
 func (c Config) withDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
@@ -137,6 +165,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RestrictedAttachmentTypes == nil {
 		c.RestrictedAttachmentTypes = DefaultRestrictedAttachmentTypes
+	}
+	if c.FromPriority == nil {
+		c.FromPriority = DefaultFromPriority
 	}
 	def(&c.CustomerTimeout, DefaultCustomerTimeout)
 	def(&c.IdleTimeout, DefaultIdleTimeout)
