@@ -25,7 +25,7 @@ import (
 // Support (1, with queue and welcome messages), Sales (2) and Closed (3,
 // no members). agent1 (Alice) is in Support and Sales.
 type server struct {
-	t     *testing.T
+	t     testing.TB
 	URL   string
 	svc   *conversation.Service
 	store *sqlite.Store
@@ -34,7 +34,7 @@ type server struct {
 
 const password = "test-password-123"
 
-func newServer(t *testing.T, cfg conversation.Config) *server {
+func newServer(t testing.TB, cfg conversation.Config, opts ...micc.Options) *server {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -64,7 +64,11 @@ func newServer(t *testing.T, cfg conversation.Config) *server {
 		t.Fatal(err)
 	}
 	api := httpapi.New(svc, httpapi.Options{PingInterval: time.Minute})
-	mh := micc.New(svc, micc.Options{AllowedOrigins: []string{"https://shop.example"}})
+	opt := micc.Options{AllowedOrigins: []string{"https://shop.example"}}
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
+	mh := micc.New(svc, opt)
 	ts := httptest.NewServer(mh.Wrap(api.Handler(nil)))
 	t.Cleanup(func() {
 		mh.Shutdown()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,10 @@ type Config struct {
 	DefaultHandleTime         time.Duration
 	RejectGroups              []int64
 	IgnoreCustomerDetails     bool
+	FromPriority              []string
+
+	MICCAddr    string
+	MICCMaxWait time.Duration
 }
 
 // setting is one configuration key. The flag is --<name>, the environment
@@ -144,6 +149,33 @@ var settings = []setting{
 		return nil
 	}},
 	{"ignore-customer-details", "false", "drop visitors' name, email and phone from chat requests (IgnoreCustomerDetails)", boolSetting(func(c *Config) *bool { return &c.IgnoreCustomerDetails })},
+	{"from-priority", "email,phone,id", "which visitor detail is a chat's From: the first of email, phone and id that is set, in this order (FromPriority)", func(c *Config, v string) error {
+		c.FromPriority = nil
+		for _, f := range splitList(v) {
+			f = strings.ToLower(f)
+			if f != "email" && f != "phone" && f != "id" {
+				return fmt.Errorf("%q is not one of email, phone, id", f)
+			}
+			if slices.Contains(c.FromPriority, f) {
+				return fmt.Errorf("%q is listed twice", f)
+			}
+			c.FromPriority = append(c.FromPriority, f)
+		}
+		if len(c.FromPriority) == 0 {
+			return errors.New("must list at least one of email, phone, id")
+		}
+		return nil
+	}},
+	{"micc-addr", "", "address of a listener of its own for the Mitel MiCC Chat service (MiCC uses :12616); empty serves it only under /chatservice/ on --addr", func(c *Config, v string) error { c.MICCAddr = v; return nil }},
+	{"micc-max-wait", "60s", "longest a MiCC GetEvents call waits, whatever its Timeout (1s to 60s)", func(c *Config, v string) error {
+		if err := durationSetting(func(c *Config) *time.Duration { return &c.MICCMaxWait })(c, v); err != nil {
+			return err
+		}
+		if c.MICCMaxWait < time.Second || c.MICCMaxWait > 60*time.Second {
+			return errors.New("must be between 1s and 60s")
+		}
+		return nil
+	}},
 }
 
 func boolSetting(field func(*Config) *bool) func(*Config, string) error {

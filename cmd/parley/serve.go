@@ -20,6 +20,7 @@ import (
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
+	"github.com/parleychat/parley/micc"
 	"github.com/parleychat/parley/natsbus"
 	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
@@ -60,6 +61,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		PollGrace:                 cfg.PollGrace,
 		RejectGroups:              cfg.RejectGroups,
 		IgnoreCustomerDetails:     cfg.IgnoreCustomerDetails,
+		FromPriority:              cfg.FromPriority,
 		FilesDir:                  filepath.Join(cfg.Data, "files"),
 		SessionTTL:                cfg.SessionTTL,
 		OfferTimeout:              offIfZero(cfg.OfferTimeout),
@@ -100,9 +102,10 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 			return errors.Join(store.Ping(ctx), bus.Ping(ctx))
 		},
 	})
+	chatService := micc.New(svc, micc.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: log, MaxWait: cfg.MICCMaxWait})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", api.Handler(web.Handler(web.Options{Demo: cfg.Demo, Logger: log})))
+	mux.Handle("/", chatService.Wrap(api.Handler(web.Handler(web.Options{Demo: cfg.Demo, Logger: log}))))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -115,10 +118,30 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
 	log.Info("listening", "addr", addr, "version", parley.Version, "demo", cfg.Demo)
+
+	// The MiCC Chat service on a port of its own, as MiCC serves it.
+	var miccSrv *http.Server
+	if cfg.MICCAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MICCAddr)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("micc-addr: %w", err)
+		}
+		miccSrv = &http.Server{
+			Handler:           chatService,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		go func() { serveErr <- miccSrv.Serve(mln) }()
+		log.Info("MiCC Chat service listening", "addr", mln.Addr().String())
+		fmt.Fprintf(stdout, "MiCC Chat service on http://%s/ChatService/\n", displayAddr(mln.Addr().String()))
+	}
 	fmt.Fprintf(stdout, "Parley %s listening on http://%s\n", parley.Version, displayAddr(addr))
 	if listening != nil {
 		listening <- addr
@@ -126,6 +149,10 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 
 	select {
 	case err := <-serveErr:
+		_ = srv.Close()
+		if miccSrv != nil {
+			_ = miccSrv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -134,8 +161,14 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	defer cancel()
 	svc.Drain()
 	api.Shutdown()
+	chatService.Shutdown()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown", "err", err)
+	}
+	if miccSrv != nil {
+		if err := miccSrv.Shutdown(sctx); err != nil {
+			log.Warn("shutdown", "listener", "micc", "err", err)
+		}
 	}
 	return nil
 }
