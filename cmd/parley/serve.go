@@ -119,16 +119,12 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 2)
-	go func() { serveErr <- srv.Serve(ln) }()
-	addr := ln.Addr().String()
-	log.Info("listening", "addr", addr, "version", parley.Version, "demo", cfg.Demo)
-
 	// The MiCC Chat service on a port of its own, as MiCC serves it.
 	var miccSrv *http.Server
 	if cfg.MICCAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MICCAddr)
 		if err != nil {
-			_ = srv.Close()
+			_ = ln.Close()
 			return fmt.Errorf("micc-addr: %w", err)
 		}
 		miccSrv = &http.Server{
@@ -142,6 +138,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		log.Info("MiCC Chat service listening", "addr", mln.Addr().String())
 		fmt.Fprintf(stdout, "MiCC Chat service on http://%s/ChatService/\n", displayAddr(mln.Addr().String()))
 	}
+	go func() { serveErr <- srv.Serve(ln) }()
+	addr := ln.Addr().String()
+	log.Info("listening", "addr", addr, "version", parley.Version, "demo", cfg.Demo)
 	fmt.Fprintf(stdout, "Parley %s listening on http://%s\n", parley.Version, displayAddr(addr))
 	if listening != nil {
 		listening <- addr
