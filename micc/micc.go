@@ -444,7 +444,8 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request, body []byte)
 	if req.Cursor != nil {
 		after = *req.Cursor
 	}
-	wait := min(time.Duration(req.Timeout)*time.Millisecond, h.opt.MaxWait)
+	// Cap before converting: a huge Timeout would overflow a Duration.
+	wait := time.Duration(min(int64(req.Timeout), h.opt.MaxWait.Milliseconds())) * time.Millisecond
 
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()

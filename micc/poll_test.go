@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley/conversation"
+	"github.com/parleychat/parley/micc"
 )
 
 // quiet has no queue-position pushes, so nothing happens in a chat that
@@ -215,4 +216,23 @@ func eventsWithCursor(t *testing.T, s *server, req string) ([]chatEvent, int64) 
 		t.Fatalf("X-Parley-Cursor %q: %v", resp.Header.Get("X-Parley-Cursor"), err)
 	}
 	return res.Events, cur
+}
+
+// TestGetEventsHugeTimeout: a Timeout beyond the server's maximum is
+// capped, not refused.
+func TestGetEventsHugeTimeout(t *testing.T) {
+	s := newServer(t, quiet, micc.Options{MaxWait: time.Second})
+	agent := s.login()
+	s.presence(agent, "available", "not_ready")
+	chatID := requestChats(t, s, 1)[0]
+	for _, timeout := range []int64{1 << 62, 1<<31 - 1} {
+		start := time.Now()
+		code, body := s.do("POST", "/chatservice/GetEvents", "", []byte(fmt.Sprintf(`{"request":{"ChatID":%q,"Timeout":%d}}`, chatID, timeout)))
+		if code != 200 || string(body) != `{"Events":[]}` {
+			t.Fatalf("GetEvents with Timeout %d = %d %s", timeout, code, body)
+		}
+		if took := time.Since(start); took < time.Second {
+			t.Fatalf("GetEvents with Timeout %d returned after %v; want the 1 s maximum", timeout, took)
+		}
+	}
 }
