@@ -107,10 +107,10 @@ type method struct {
 // maxBody bounds request bodies without attachments.
 const maxBody = 64 << 10
 
-var methods = map[string]method{}
-
-func init() {
-	for _, m := range []method{
+// methods is the service's operation table, by lower-case name.
+var methods = func() map[string]method {
+	m := map[string]method{}
+	for _, op := range []method{
 		{name: "RequestChat", call: (*Handler).requestChat},
 		{name: "LeaveChat", call: (*Handler).leaveChat},
 		{name: "SendMessage", call: (*Handler).sendMessage, bodyLimit: (*Handler).attachmentBody},
@@ -121,9 +121,10 @@ func init() {
 		{name: "GetChatConfiguration", call: (*Handler).getChatConfiguration},
 		{name: "GetVersion", call: (*Handler).getVersion},
 	} {
-		methods[strings.ToLower(m.name)] = m
+		m[strings.ToLower(op.name)] = op
 	}
-}
+	return m
+}()
 
 // ServeHTTP serves /chatservice/<Method>.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -178,17 +179,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A void method: success without a body.
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
-	case res == written:
-		// The method wrote its own response.
 	default:
-		writeJSON(w, http.StatusOK, res)
+		if _, ok := res.(written); !ok {
+			writeJSON(w, http.StatusOK, res)
+		}
 	}
 }
 
-// writtenMark is returned by a method that wrote its own response.
-type writtenMark struct{}
-
-var written any = writtenMark{}
+// written is returned by a method that wrote its own response.
+type written struct{}
 
 func (h *Handler) originAllowed(origin string) bool {
 	for _, o := range h.opt.AllowedOrigins {
@@ -455,7 +454,7 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request, body []byte)
 	h.polling.Add(-1)
 	if err != nil {
 		if r.Context().Err() != nil {
-			return written, nil // the client is gone; nothing is delivered
+			return written{}, nil // the client is gone; nothing is delivered
 		}
 		if h.stopping.Err() == nil {
 			return nil, err
@@ -480,7 +479,7 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request, body []byte)
 	if werr == nil && r.Context().Err() == nil {
 		h.cursors.advance(c.id, last)
 	}
-	return written, nil
+	return written{}, nil
 }
 
 // poll waits up to wait for events the customer sees. Events that have no
