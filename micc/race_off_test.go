@@ -1,0 +1,5 @@
+//go:build !race
+
+package micc_test
+
+const raceEnabled = false
