@@ -515,3 +515,73 @@ func TestWidgetLanguages(t *testing.T) {
 		}
 	}
 }
+
+// showcasePage is a plausible shop page for the screenshots.
+const showcasePage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme Outdoor</title>
+<style>
+body{margin:0;font:16px/1.55 Georgia,serif;color:#1f2a24;background:#f6f3ee}
+header{display:flex;justify-content:space-between;align-items:center;padding:22px 56px;border-bottom:1px solid #e4ddd2;background:#fff}
+header b{font:700 22px system-ui,sans-serif;letter-spacing:-.02em;color:#2f5d46}
+nav a{margin-left:28px;color:#1f2a24;text-decoration:none;font:500 15px system-ui,sans-serif}
+main{display:grid;grid-template-columns:1.1fr 1fr;gap:48px;padding:64px 56px;max-width:1100px}
+h1{font-size:46px;line-height:1.1;margin:0 0 18px;letter-spacing:-.01em}
+p{color:#4b574f;max-width:34em}
+.cta{display:inline-block;margin-top:18px;padding:12px 22px;border-radius:8px;background:#2f5d46;color:#fff;font:600 15px system-ui,sans-serif;text-decoration:none}
+.img{border-radius:18px;min-height:340px;background:linear-gradient(160deg,#7aa48c,#2f5d46 60%,#1d3a2c)}
+</style>
+<script src="PARLEY/widget.js" async></script></head>
+<body><header><b>Acme Outdoor</b><nav><a href="#">Tents</a><a href="#">Boots</a><a href="#">Jackets</a><a href="#">Stores</a></nav></header>
+<main><div><h1>Gear for the long way round.</h1><p>Lightweight tents, boots that last and advice from people who have been there. Free shipping to Germany, Austria and Switzerland.</p><a class="cta" href="#">Shop the collection</a></div><div class="img"></div></main>
+<parley-widget ATTRS></parley-widget></body></html>`
+
+// TestWidgetScreenshots writes the screenshots of docs/widget.md when
+// PARLEY_SCREENSHOTS names a directory (go test -run Screenshots ./web/
+// with PARLEY_SCREENSHOTS=$PWD/docs/img).
+func TestWidgetScreenshots(t *testing.T) {
+	dir := os.Getenv("PARLEY_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set PARLEY_SCREENSHOTS to a directory to write the screenshots")
+	}
+	s := newStack(t)
+	s.page("/", strings.Replace(showcasePage, "ATTRS", `group="1" title="Acme Support" header-background="#2f5d46" highlight="#2f5d46"`, 1))
+	s.page("/sales", strings.Replace(showcasePage, "ATTRS", `group="2" title="Acme Sales" header-background="#2f5d46" highlight="#2f5d46"`, 1))
+	alice := s.agent("alice")
+	b, _ := browsertest.New(t)
+	seen := map[target.ID]bool{}
+	shot := func(tab context.Context, name string) {
+		t.Helper()
+		png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab := anotherTab(b, seen)
+	do(t, tab, chromedp.EmulateViewport(1100, 760), chromedp.Navigate(s.host+"/"))
+	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	shot(tab, "widget-launcher.png")
+
+	eval[bool](t, tab, clickLauncher)
+	app := frameCtx(t, tab, s.parley)
+	do(t, app, chromedp.WaitVisible("#start"), chromedp.SendKeys("#name", "Vera Lindqvist"), chromedp.SendKeys("#email", "vera@example.com"))
+	shot(tab, "widget-prechat.png")
+
+	do(t, app, chromedp.SendKeys("#question", "Hi! Does the Trail 2 tent fit two people with backpacks inside?"), chromedp.Click("#start-button"), chromedp.WaitVisible("#log"))
+	chatID := alice.message("Hi! Does the Trail 2 tent fit two people with backpacks inside?")
+	alice.send(chatID, "Hi Vera! It fits two sleeping pads side by side, and the two vestibules take a 60 l pack each.")
+	do(t, app, chromedp.SendKeys("#text", "Perfect, and is it ok for snow?"), chromedp.Click("#send"))
+	alice.message("Perfect, and is it ok for snow?")
+	s.call("POST", "/api/v1/chats/"+chatID+"/typing", alice.token, map[string]bool{"typing": true}, nil)
+	waitJS(t, app, "the typing line", `document.querySelector("#typing").textContent.includes("Alice")`)
+	shot(tab, "widget-chat.png")
+
+	tab2 := anotherTab(b, seen)
+	do(t, tab2, chromedp.EmulateViewport(1100, 760), chromedp.Navigate(s.host+"/sales"))
+	waitJS(t, tab2, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	eval[bool](t, tab2, clickLauncher)
+	app2 := frameCtx(t, tab2, s.parley)
+	do(t, app2, chromedp.WaitVisible("#offline"))
+	shot(tab2, "widget-offline.png")
+}

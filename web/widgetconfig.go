@@ -87,7 +87,7 @@ func widgetKeys() []widgetKey {
 		{"lang", "", kindString, layersAll, ""},
 		{"headerBackground", "", kindColor, layersAll, "#4f46e5"},
 		{"headerText", "", kindColor, layersAll, "#ffffff"},
-		{"headerTextInactive", "", kindColor, layersAll, "#e0e7ff"},
+		{"headerTextInactive", "", kindColor, layersAll, ""},
 		{"highlight", "", kindColor, layersAll, "#4f46e5"},
 		{"onlineColor", "", kindColor, layersAll, "#16a34a"},
 		{"offlineColor", "", kindColor, layersAll, "#6b7280"},

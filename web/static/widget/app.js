@@ -59,7 +59,6 @@ function applyTheme() {
   set("--head-text", "headerText");
   set("--head-text-inactive", "headerTextInactive");
   set("--accent", "highlight");
-  set("--accent-hover", "highlight");
   set("--online", "onlineColor");
   set("--offline", "offlineColor");
   if (cfg.logo) {
@@ -201,7 +200,7 @@ function showOffline() {
   show("offline");
   $.leave.hidden = true;
   $["chat-title"].textContent = title();
-  $["chat-status"].replaceChildren(h("span", { class: "dot off", "aria-hidden": "true" }), t("offlineTitle"));
+  $["chat-status"].replaceChildren(h("span", { class: "dot off", "aria-hidden": "true" }), t("offline"));
   for (const [id, v] of [["off-name", store.name || cfg.customerName], ["off-email", store.email || cfg.customerEmail]]) {
     if (v && !$[id].value) $[id].value = v;
   }

@@ -15,7 +15,7 @@
 .l[aria-expanded=true]{width:56px;padding:0;justify-content:center}.l[aria-expanded=true] span{display:none}
 .l svg{width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
 .d{position:static;box-shadow:none}
-.f{position:fixed;z-index:2147483001;width:380px;height:min(640px,calc(100vh - 112px));border:0;border-radius:20px;background:#fff;box-shadow:0 12px 48px rgb(16 24 40/.28)}
+.f{position:fixed;z-index:2147483001;width:380px;height:min(600px,calc(100vh - 112px));border:0;border-radius:20px;background:#fff;box-shadow:0 12px 48px rgb(16 24 40/.28)}
 .right{right:20px}.left{left:20px}.bottom{bottom:20px}.top{top:20px}.center{top:50%;transform:translateY(-50%)}
 .f.bottom{bottom:88px}.f.top{top:88px}.f.center.right{right:88px}.f.center.left{left:88px}
 @media(max-width:480px){.f{inset:0;width:100%;height:100%;border-radius:0;transform:none}}`;
