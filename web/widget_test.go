@@ -315,3 +315,39 @@ func TestWidgetSizeBudget(t *testing.T) {
 		t.Errorf("the first open loads %d bytes gzip; the budget is 30 KB", open)
 	}
 }
+
+// TestWidgetDocsListEveryKey keeps docs/widget.md's key table in step
+// with widgetKeys: every key, with the layers that may set it.
+func TestWidgetDocsListEveryKey(t *testing.T) {
+	doc, err := os.ReadFile("../docs/widget.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(line, "| `") {
+			cells := strings.Split(line, "|")
+			rows[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.TrimSpace(cells[4])
+		}
+	}
+	for _, k := range widgetKeys() {
+		var want []string
+		for i, n := range []string{"S", "F", "A", "P"} {
+			if k.layers&(1<<i) != 0 {
+				want = append(want, n)
+			}
+		}
+		got, ok := rows[k.name]
+		if !ok {
+			t.Errorf("docs/widget.md does not list %s", k.name)
+			continue
+		}
+		if got != strings.Join(want, " ") {
+			t.Errorf("docs/widget.md: %s may be set by %q, the code says %q", k.name, got, strings.Join(want, " "))
+		}
+		delete(rows, k.name)
+	}
+	for k := range rows {
+		t.Errorf("docs/widget.md lists %s, which is no widget key", k)
+	}
+}
