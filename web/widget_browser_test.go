@@ -41,6 +41,7 @@ type stack struct {
 	host    string // the host page's origin
 	foreign string // an origin that is not allowed
 	svc     *conversation.Service
+	store   *sqlite.Store
 	data    string
 
 	mu    sync.Mutex
@@ -70,7 +71,7 @@ func newStack(t *testing.T) *stack {
 	if err := svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s.svc = svc
+	s.svc, s.store = svc, store
 	agent := func(login, name string, group int64) *parley.Agent {
 		return &parley.Agent{TenantID: parley.DefaultTenantID, Login: login, DisplayName: name, Role: parley.RoleAgent,
 			Capacity: 3, Presence: parley.PresenceOffline, Status: parley.StatusReady, Groups: []parley.Membership{{GroupID: group}}}
@@ -445,6 +446,64 @@ func TestWidgetOfflineForm(t *testing.T) {
 	if eval[bool](t, app, `!document.querySelector("#start").hidden`) {
 		t.Error("the pre-chat form is shown for a closed group")
 	}
+	// A missing email is refused in the form, then the message is stored.
+	do(t, app,
+		chromedp.SendKeys("#off-name", "Vera"),
+		chromedp.SendKeys("#off-message", "Please send me a quote for 20 tents."),
+		chromedp.Click("#off-button"),
+		chromedp.WaitVisible("#off-email-error"),
+		chromedp.SendKeys("#off-email", "vera@example.com"),
+		chromedp.Click("#off-button"),
+		chromedp.WaitVisible("#off-sent"),
+	)
+	var list httpapi.OfflineMessagesBody
+	var bob httpapi.LoginResponse
+	s.call("POST", "/api/v1/auth/login", "", map[string]any{"login": "bob", "password": agentPassword}, &bob)
+	s.call("GET", "/api/v1/offline-messages", bob.Token, nil, &list)
+	if len(list.Messages) != 1 || list.Messages[0].Email != "vera@example.com" || list.Messages[0].GroupID != 2 ||
+		list.Messages[0].Message != "Please send me a quote for 20 tents." {
+		t.Fatalf("offline messages for Sales: %+v", list.Messages)
+	}
+}
+
+// TestWidgetPostChat: when the agent ends the chat the visitor gets the
+// post-chat page, rates the chat and can start again.
+func TestWidgetPostChat(t *testing.T) {
+	s := newStack(t)
+	s.page("/", hostPage(`group="1"`))
+	alice := s.agent("alice")
+	tab := newTab(t)
+	do(t, tab, chromedp.Navigate(s.host+"/"))
+	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	eval[bool](t, tab, clickLauncher)
+	app := frameCtx(t, tab, s.parley)
+	do(t, app,
+		chromedp.WaitVisible("#start"),
+		chromedp.SendKeys("#name", "Vera"),
+		chromedp.SendKeys("#question", "Where is my order?"),
+		chromedp.Click("#start-button"),
+		chromedp.WaitVisible("#log"),
+	)
+	chatID := alice.message("Where is my order?")
+	s.call("POST", "/api/v1/chats/"+chatID+"/end", alice.token, nil, nil)
+	do(t, app, chromedp.WaitVisible("#rating"))
+	if got := eval[string](t, app, `document.querySelector("#ended-text").textContent`); got != "The agent ended the chat" {
+		t.Errorf("post-chat reason %q", got)
+	}
+	do(t, app,
+		chromedp.Click(`#stars input[value="4"]`),
+		chromedp.SendKeys("#rate-comment", "Fast answer"),
+		chromedp.Click("#rating button[type=submit]"),
+	)
+	waitJS(t, app, "the thanks", `document.querySelector("#rate-result").textContent === "Thank you for your feedback."`)
+	r, err := s.store.Rating(context.Background(), chatID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Score != 4 || r.Comment != "Fast answer" {
+		t.Errorf("stored rating %+v", *r)
+	}
+	do(t, app, chromedp.Click("#restart"), chromedp.WaitVisible("#start"))
 }
 
 // TestWidgetMessagesAreText: markup in messages is shown as text and
@@ -576,6 +635,10 @@ func TestWidgetScreenshots(t *testing.T) {
 	s.call("POST", "/api/v1/chats/"+chatID+"/typing", alice.token, map[string]bool{"typing": true}, nil)
 	waitJS(t, app, "the typing line", `document.querySelector("#typing").textContent.includes("Alice")`)
 	shot(tab, "widget-chat.png")
+
+	s.call("POST", "/api/v1/chats/"+chatID+"/end", alice.token, nil, nil)
+	do(t, app, chromedp.WaitVisible("#rating"), chromedp.Click(`#stars input[value="5"]`))
+	shot(tab, "widget-postchat.png")
 
 	tab2 := anotherTab(b, seen)
 	do(t, tab2, chromedp.EmulateViewport(1100, 760), chromedp.Navigate(s.host+"/sales"))
