@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
@@ -120,4 +121,39 @@ func (s *server) requestChatOpen(t *testing.T) string {
 	t.Helper()
 	s.presence(s.login("agent1"), "available")
 	return s.requestChat(1, fmt.Sprintf("visitor-%d", len(t.Name()))).VisitorToken
+}
+
+// TestRequestChatWithAgent: the contact portal asks for one agent, who is
+// offered the chat although another member has waited longer.
+func TestRequestChatWithAgent(t *testing.T) {
+	s := newServer(t, conversation.Config{}, 1)
+	a1, a2 := s.login("agent1"), s.login("agent2")
+	s.presence(a1, "available")
+	s.presence(a2, "available")
+	admin := s.login("admin")
+	var me struct {
+		ID int64 `json:"id"`
+	}
+	s.must(200, "GET", "/api/v1/me", a2, nil, &me)
+
+	var started httpapi.ChatStartedBody
+	s.must(201, "POST", "/api/v1/chats", "", map[string]any{"group_id": 1, "name": "Vera", "message": "For Bob", "agent_id": me.ID}, &started)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var v conversation.ChatView
+		s.must(200, "GET", "/api/v1/chats/"+started.Chat.ID, admin, nil, &v)
+		if v.OfferedTo != 0 || v.Agent != nil {
+			if v.OfferedTo != me.ID && (v.Agent == nil || v.Agent.AgentID != me.ID) {
+				t.Fatalf("the chat went to %d/%v, want the requested agent %d", v.OfferedTo, v.Agent, me.ID)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the chat was not offered")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// agent2 is not in Sales; 999 does not exist.
+	s.fail(400, "invalid", "POST", "/api/v1/chats", "", map[string]any{"group_id": 2, "name": "V", "agent_id": me.ID})
+	s.fail(400, "invalid", "POST", "/api/v1/chats", "", map[string]any{"group_id": 1, "name": "V", "agent_id": 999})
 }
