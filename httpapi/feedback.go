@@ -88,3 +88,59 @@ func (s *Server) listOfflineMessages(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 }
+
+// PublicAgentsBody is the answer of GET /api/v1/public/agents.
+type PublicAgentsBody struct {
+	Agents []conversation.PublicAgent `json:"agents"`
+}
+
+// publicAgents lists agents with their presence for the contact portal;
+// it needs no credentials and shows no personal data beyond the name.
+func (s *Server) publicAgents(w http.ResponseWriter, r *http.Request) {
+	tenant, err := queryInt(r, "tenant_id", 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var groups []int64
+	if v := strings.TrimSpace(r.URL.Query().Get("group_id")); v != "" {
+		for _, part := range strings.Split(v, ",") {
+			id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(part), "g_"), 10, 64)
+			if err != nil || id <= 0 {
+				s.fail(w, r, parley.Errorf(parley.EINVALID, "group_id must be a comma-separated list of group IDs"))
+				return
+			}
+			groups = append(groups, id)
+		}
+		if len(groups) > 50 {
+			s.fail(w, r, parley.Errorf(parley.EINVALID, "group_id lists more than 50 groups"))
+			return
+		}
+	}
+	agents, err := s.svc.PublicAgents(r.Context(), tenant, groups)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, PublicAgentsBody{Agents: agents})
+}
+
+// publicAgent answers one agent's business card.
+func (s *Server) publicAgent(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	tenant, err := queryInt(r, "tenant_id", 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a, err := s.svc.PublicAgentByID(r.Context(), tenant, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}

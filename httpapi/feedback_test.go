@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -156,4 +157,49 @@ func TestRequestChatWithAgent(t *testing.T) {
 	// agent2 is not in Sales; 999 does not exist.
 	s.fail(400, "invalid", "POST", "/api/v1/chats", "", map[string]any{"group_id": 2, "name": "V", "agent_id": me.ID})
 	s.fail(400, "invalid", "POST", "/api/v1/chats", "", map[string]any{"group_id": 1, "name": "V", "agent_id": 999})
+}
+
+func TestPublicAgents(t *testing.T) {
+	s := newServer(t, conversation.Config{}, 1)
+	s.presence(s.login("agent2"), "available")
+	var all httpapi.PublicAgentsBody
+	s.must(200, "GET", "/api/v1/public/agents", "", nil, &all)
+	// admin is in no group and is not listed; sorted by name.
+	if len(all.Agents) != 2 || all.Agents[0].Name != "Alice" || all.Agents[1].Name != "Bob" {
+		t.Fatalf("agents %+v", all.Agents)
+	}
+	if all.Agents[0].Available || !all.Agents[1].Available {
+		t.Errorf("presence: Alice %v, Bob %v; want false, true", all.Agents[0].Available, all.Agents[1].Available)
+	}
+	if len(all.Agents[0].Groups) != 2 || all.Agents[0].Groups[1].Name != "Sales" {
+		t.Errorf("Alice's groups %+v", all.Agents[0].Groups)
+	}
+	// Nothing private: the raw JSON has no login, email or role.
+	var raw json.RawMessage
+	s.must(200, "GET", "/api/v1/public/agents?group_id=g_2", "", nil, &raw)
+	for _, leak := range []string{"login", "agent1", "email", "role", "status"} {
+		if strings.Contains(string(raw), leak) {
+			t.Errorf("public agents show %q: %s", leak, raw)
+		}
+	}
+	var sales httpapi.PublicAgentsBody
+	s.must(200, "GET", "/api/v1/public/agents?group_id=2", "", nil, &sales)
+	if len(sales.Agents) != 1 || sales.Agents[0].Name != "Alice" {
+		t.Errorf("Sales agents %+v", sales.Agents)
+	}
+	var one conversation.PublicAgent
+	s.must(200, "GET", fmt.Sprintf("/api/v1/public/agents/%d", sales.Agents[0].ID), "", nil, &one)
+	if one.Name != "Alice" || len(one.Groups) != 2 {
+		t.Errorf("agent %+v", one)
+	}
+	s.fail(400, "invalid", "GET", "/api/v1/public/agents?group_id=x", "", nil)
+	s.fail(404, "not_found", "GET", "/api/v1/public/agents?group_id=99", "", nil)
+	s.fail(404, "not_found", "GET", "/api/v1/public/agents/9999", "", nil)
+	var admin struct {
+		Agent struct {
+			ID int64 `json:"id"`
+		} `json:"agent"`
+	}
+	s.must(200, "POST", "/api/v1/auth/login", "", map[string]string{"login": "admin", "password": password}, &admin)
+	s.fail(404, "not_found", "GET", fmt.Sprintf("/api/v1/public/agents/%d", admin.Agent.ID), "", nil)
 }

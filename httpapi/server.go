@@ -89,6 +89,8 @@ var routes = []route{
 	{"POST", "/api/v1/chats/{id}/rating", (*Server).rateChat},
 	{"POST", "/api/v1/offline-messages", (*Server).leaveOfflineMessage},
 	{"GET", "/api/v1/offline-messages", (*Server).listOfflineMessages},
+	{"GET", "/api/v1/public/agents", (*Server).publicAgents},
+	{"GET", "/api/v1/public/agents/{id}", (*Server).publicAgent},
 	{"POST", "/api/v1/auth/login", (*Server).login},
 	{"POST", "/api/v1/auth/logout", (*Server).logout},
 	{"GET", "/api/v1/me", (*Server).me},
