@@ -32,6 +32,7 @@ type widget struct {
 	log    *slog.Logger
 	loader *asset
 	app    *page // rendered without CSP; ServeHTTP adds the framing policy
+	portal *page // the contact portal and the business card
 	appCSP string
 	i18n   *bundles
 }
@@ -51,6 +52,11 @@ func newWidget(opt Options, set *assetSet, log *slog.Logger) (*widget, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(buf.Bytes())
+	var pbuf bytes.Buffer
+	if err := t.ExecuteTemplate(&pbuf, "portal.html", nil); err != nil {
+		return nil, err
+	}
+	psum := sha256.Sum256(pbuf.Bytes())
 	b, err := loadBundles(opt.DataDir)
 	if err != nil {
 		return nil, err
@@ -60,6 +66,7 @@ func newWidget(opt Options, set *assetSet, log *slog.Logger) (*widget, error) {
 		log:    log,
 		loader: loader,
 		app:    &page{body: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`},
+		portal: &page{body: pbuf.Bytes(), etag: `"` + hex.EncodeToString(psum[:8]) + `"`},
 		appCSP: strings.Replace(pageCSP, "frame-ancestors 'none'", "frame-ancestors "+frameAncestors(opt.AllowedOrigins), 1),
 		i18n:   b,
 	}, nil
@@ -87,6 +94,8 @@ func (wd *widget) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /widget.js", wd.serveLoader)
 	mux.HandleFunc("GET /widget/app", wd.serveApp)
 	mux.HandleFunc("GET /widget/config", wd.serveConfig)
+	mux.Handle("GET /contact", wd.portal)
+	mux.Handle("GET /card/{id}", wd.portal)
 }
 
 // serveLoader answers /widget.js: public, CORS-readable, cached briefly.

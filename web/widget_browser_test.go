@@ -296,6 +296,16 @@ func newTab(t *testing.T) context.Context {
 	return context.WithValue(tab, seenFrames{}, map[target.ID]bool{})
 }
 
+// newTabIn opens another tab in the browser of tab.
+func newTabIn(t *testing.T, tab context.Context) context.Context {
+	t.Helper()
+	ctx, _ := chromedp.NewContext(tab)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
 // anotherTab opens a further tab (with its own sessionStorage); seen is
 // shared by the tabs, as chromedp.Targets lists the whole browser's.
 func anotherTab(b *browsertest.Browser, seen map[target.ID]bool) context.Context {
@@ -647,4 +657,48 @@ func TestWidgetScreenshots(t *testing.T) {
 	app2 := frameCtx(t, tab2, s.parley)
 	do(t, app2, chromedp.WaitVisible("#offline"))
 	shot(tab2, "widget-offline.png")
+
+	tab3 := anotherTab(b, seen)
+	do(t, tab3, chromedp.EmulateViewport(1100, 640), chromedp.Navigate(s.parley+"/contact"))
+	waitJS(t, tab3, "the agents", `document.querySelectorAll("#agents .agent").length === 2`)
+	shot(tab3, "contact-portal.png")
+}
+
+// TestContactPortal: the portal lists the groups' agents with live
+// presence; a chat started from an agent's card goes to that agent; the
+// business card follows the agent's presence.
+func TestContactPortal(t *testing.T) {
+	s := newStack(t)
+	alice := s.agent("alice")
+	tab := newTab(t)
+	do(t, tab, chromedp.Navigate(s.parley+"/contact?groups=1,2"))
+	waitJS(t, tab, "two agents", `document.querySelectorAll("#agents .agent").length === 2`)
+	cards := eval[[]string](t, tab, `[...document.querySelectorAll("#agents .agent")].map((li) => li.querySelector("h2").textContent + "|" + li.querySelector(".presence").textContent + "|" + li.querySelector("button").disabled)`)
+	if want := []string{"Alice|Available now|false", "Bob|Not available right now|true"}; strings.Join(cards, ",") != strings.Join(want, ",") {
+		t.Fatalf("portal shows %q, want %q", cards, want)
+	}
+
+	// Chat with Alice from her card: the widget opens straight away.
+	eval[bool](t, tab, `document.querySelector("#agents .agent.on button").click(), true`)
+	const doc = `document.querySelector("parley-widget")?.shadowRoot?.querySelector("iframe")?.contentDocument`
+	waitJS(t, tab, "the chat form", `!!`+doc+`?.querySelector("#start:not([hidden])")`)
+	eval[bool](t, tab, `(() => { const d = `+doc+`;
+  d.querySelector("#name").value = "Vera"; d.querySelector("#question").value = "A question for Alice";
+  d.querySelector("#start-button").click(); return true; })()`)
+	alice.message("A question for Alice")
+
+	// Bob's business card follows his presence.
+	var list httpapi.PublicAgentsBody
+	s.call("GET", "/api/v1/public/agents", "", nil, &list)
+	var bobID int64
+	for _, a := range list.Agents {
+		if a.Name == "Bob" {
+			bobID = a.ID
+		}
+	}
+	card := newTabIn(t, tab)
+	do(t, card, chromedp.Navigate(fmt.Sprintf("%s/card/%d", s.parley, bobID)))
+	waitJS(t, card, "Bob's card", `document.querySelector(".agent h2")?.textContent === "Bob" && document.querySelector(".presence").textContent === "Not available right now"`)
+	s.agent("bob")
+	waitJS(t, card, "Bob available", `document.querySelector(".presence").textContent === "Available now" && !document.querySelector(".agent button").disabled`)
 }

@@ -68,6 +68,7 @@ func widgetKeys() []widgetKey {
 		{"tenant", "TenantID", kindInt, layersNoPage, -1},
 		{"group", "ServiceGroupID / ServiceGroupName", kindString, layersAll, ""},
 		{"groups", "", kindList, layersAll, []string{}},
+		{"agent", "", kindInt, layersAll, 0},
 		{"privateData", "PrivateData", kindString, layersNoPage, ""},
 		{"hideAgentName", "HideAgentName", kindBool, layersNoPage, false},
 		{"showPostChat", "ShowPostChat", kindBool, layersAll, true},
@@ -140,7 +141,7 @@ func resolveWidgetConfig(server, file, attrs, params map[string]any) (widgetConf
 		cfg[k.name] = k.def
 	}
 	cfg["tenant"] = int64(-1)
-	for _, n := range []string{"statePollInterval", "timeoutAfterConversation", "idleTimeout", "idleWarning", "maxMessageLength", "maxAttachmentKB"} {
+	for _, n := range []string{"agent", "statePollInterval", "timeoutAfterConversation", "idleTimeout", "idleWarning", "maxMessageLength", "maxAttachmentKB"} {
 		cfg[n] = int64(cfg[n].(int))
 	}
 	var problems []configProblem

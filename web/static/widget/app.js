@@ -179,6 +179,7 @@ async function startChat(ev) {
     tz_offset: -new Date().getTimezoneOffset(),
   };
   if (cfg.idleTimeout > 0) body.idle_timeout_seconds = cfg.idleTimeout;
+  if (cfg.agent > 0) body.agent_id = cfg.agent;
   try {
     const res = await api("POST", "/api/v1/chats", { token: store.token, body });
     store = { token: res.visitor_token, name: v.name, email: v.email, phone: v.phone, chat: { id: res.chat.id, lastSeq: 0, events: [] } };

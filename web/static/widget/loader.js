@@ -58,7 +58,7 @@
       const st = this.res.status;
       if (!cfg.available || (st && !st.open && !cfg.showWhenUnavailable)) return;
       this.draw(cfg);
-      if (sessionStorage.getItem(KEY) === "1") this.open(false);
+      if (this.hasAttribute("open") || sessionStorage.getItem(KEY) === "1") this.open(this.hasAttribute("open"));
     }
 
     draw(cfg) {
