@@ -287,6 +287,12 @@ func frameCtx(t *testing.T, tab context.Context, parley string) context.Context 
 	return nil
 }
 
+// strconvQuote quotes s as a JS string literal.
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
 // seenFrames keys the set of iframe targets a tab's tests attached to.
 type seenFrames struct{}
 
@@ -566,9 +572,9 @@ func TestWidgetLanguages(t *testing.T) {
 	s.agent("alice") // Support is open
 	b, _ := browsertest.New(t)
 	seen := map[target.ID]bool{}
-	for _, c := range []struct{ url, launcher, start string }{
-		{s.host + "/?parley-lang=de", "Chatten Sie mit uns", "Chat starten"},
-		{s.host + "/be", "Discutez avec nous", "Démarrer la discussion"},
+	for _, c := range []struct{ url, launcher, start, joined string }{
+		{s.host + "/?parley-lang=de", "Chatten Sie mit uns", "Chat starten", "Alice ist dem Chat beigetreten"},
+		{s.host + "/be", "Discutez avec nous", "Démarrer la discussion", "Alice a rejoint la discussion"},
 	} {
 		tab := anotherTab(b, seen)
 		do(t, tab, chromedp.Navigate(c.url))
@@ -582,6 +588,9 @@ func TestWidgetLanguages(t *testing.T) {
 		if got := eval[string](t, app, `document.querySelector("#start-button").textContent`); got != c.start {
 			t.Errorf("%s: start button %q, want %q", c.url, got, c.start)
 		}
+		// The chat log's own lines are translated too.
+		do(t, app, chromedp.SendKeys("#name", "Vera"), chromedp.SendKeys("#question", "Hallo"), chromedp.Click("#start-button"))
+		waitJS(t, app, c.joined, `document.querySelector("#log").textContent.includes(`+strconvQuote(c.joined)+`)`)
 	}
 }
 

@@ -252,6 +252,7 @@ function openChat(view) {
     chatId: c.id,
     token: () => store.token,
     onError: (m) => c.log.note(m, "warn"),
+    words: strings,
   });
   c.outbox = new Outbox(c.log, transmit);
   c.typing = new TypingSender(sendTyping);
@@ -321,9 +322,6 @@ function handleEvent(e) {
   saved.events.push(e);
   if (saved.events.length > MAX_CACHED) saved.events.splice(0, saved.events.length - MAX_CACHED);
   persist();
-  if (e.type === "notice" && e.notice === "idle_warning") {
-    c.log.note(t("idleWarning", (e.args && e.args[0]) || cfg.idleWarning), "warn");
-  }
   if (e.from && e.from.kind === "agent" && (e.type === "message" || e.type === "file")) notifyHost({ parley: "unread" });
   track(e);
 }
