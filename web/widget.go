@@ -67,9 +67,16 @@ func newWidget(opt Options, set *assetSet, log *slog.Logger) (*widget, error) {
 		loader: loader,
 		app:    &page{body: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`},
 		portal: &page{body: pbuf.Bytes(), etag: `"` + hex.EncodeToString(psum[:8]) + `"`},
-		appCSP: strings.Replace(pageCSP, "frame-ancestors 'none'", "frame-ancestors "+frameAncestors(opt.AllowedOrigins), 1),
+		appCSP: appCSP(opt.AllowedOrigins),
 		i18n:   b,
 	}, nil
+}
+
+// appCSP is the chat app's policy: the pages' own, framed by the allowed
+// origins, with images (the configured logo) also from HTTPS sites.
+func appCSP(origins []string) string {
+	csp := strings.Replace(pageCSP, "frame-ancestors 'none'", "frame-ancestors "+frameAncestors(origins), 1)
+	return strings.Replace(csp, "img-src 'self' data: blob:", "img-src 'self' data: blob: https:", 1)
 }
 
 // frameAncestors is the CSP source list of the pages that may frame the

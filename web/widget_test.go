@@ -241,6 +241,9 @@ func TestWidgetAppFramePolicy(t *testing.T) {
 	if !strings.Contains(csp, "frame-ancestors 'self' https://shop.example https://x.example;") {
 		t.Errorf("CSP %q", csp)
 	}
+	if !strings.Contains(csp, "img-src 'self' data: blob: https:;") || !strings.Contains(csp, "script-src 'self';") {
+		t.Errorf("CSP %q: want logos from HTTPS sites and scripts from Parley only", csp)
+	}
 	if strings.Contains(csp, "bad") || strings.Contains(csp, "script-src *") {
 		t.Errorf("a malformed origin reached the CSP: %q", csp)
 	}

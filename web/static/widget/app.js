@@ -684,14 +684,16 @@ function notifyHost(msg) {
 // The host page may send a message as the visitor (F1.10), only from the
 // allowed origin: the configured one, else the page that framed us.
 function onHostMessage(ev) {
-  const allowed = cfg.postedMessageAllowedOrigin || hostOrigin;
-  if (!allowed || (allowed !== "*" && ev.origin !== allowed)) return;
   const m = ev.data;
   if (!m || typeof m !== "object") return;
-  if (m.parley === "focus") {
-    (chat && !chat.ended ? $.text : $.card.querySelector("form:not([hidden]) input:not([hidden]), #restart"))?.focus();
+  // The loader in the framing page moves focus into the card it opened.
+  if (m.parley === "focus" && ev.source === window.parent) {
+    const first = [...$.card.querySelectorAll("form:not([hidden]) input, #restart")].find((el) => el.offsetParent);
+    (chat && !chat.ended ? $.text : first)?.focus();
     return;
   }
+  const allowed = cfg.postedMessageAllowedOrigin || hostOrigin;
+  if (!allowed || (allowed !== "*" && ev.origin !== allowed)) return;
   if (m.parley !== "send" || typeof m.text !== "string") return;
   const c = chat;
   if (!c || c.ended || !m.text.trim() || length(m.text) > maxLength()) return;
