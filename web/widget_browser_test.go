@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/coder/websocket"
 
 	"github.com/parleychat/parley"
@@ -710,4 +711,57 @@ func TestContactPortal(t *testing.T) {
 	waitJS(t, card, "Bob's card", `document.querySelector(".agent h2")?.textContent === "Bob" && document.querySelector(".presence").textContent === "Not available right now"`)
 	s.agent("bob")
 	waitJS(t, card, "Bob available", `document.querySelector(".presence").textContent === "Available now" && !document.querySelector(".agent button").disabled`)
+}
+
+// TestWidgetConfigInBrowser: the host's config.json (configurl) sets the
+// title and position, and a GET parameter of the page overrides the
+// position again.
+func TestWidgetConfigInBrowser(t *testing.T) {
+	s := newStack(t)
+	s.page("/cfg.json", `{"title": "From the file", "position": "top-left", "headerBackground": "#2f5d46"}`)
+	s.page("/", hostPage(`group="1" configurl="/cfg.json"`))
+	tab := newTab(t)
+	const button = `document.querySelector("parley-widget").shadowRoot.querySelector("button")`
+	for _, c := range []struct{ url, class string }{
+		{s.host + "/", "l top left"},
+		{s.host + "/?parley-position=center-right", "l center right"},
+	} {
+		do(t, tab, chromedp.Navigate(c.url))
+		waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+		got := eval[[]string](t, tab, `[`+button+`.textContent, `+button+`.className, getComputedStyle(`+button+`).backgroundColor]`)
+		if want := []string{"From the file", c.class, "rgb(47, 93, 70)"}; strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: launcher %q, want %q", c.url, got, want)
+		}
+	}
+}
+
+// TestWidgetKeyboard: the widget works without a mouse. The launcher is
+// reached with Tab and opened with Enter, focus moves into the card,
+// Escape closes it and gives focus back to the launcher.
+func TestWidgetKeyboard(t *testing.T) {
+	s := newStack(t)
+	s.agent("alice")
+	s.page("/", hostPage(`group="1"`))
+	tab := newTab(t)
+	do(t, tab, chromedp.Navigate(s.host+"/"))
+	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	const active = `document.activeElement?.tagName === "PARLEY-WIDGET" && document.querySelector("parley-widget").shadowRoot.activeElement`
+	// The page's link comes first, then the launcher.
+	for i := 0; i < 2; i++ {
+		do(t, tab, chromedp.KeyEvent("\t"))
+	}
+	waitJS(t, tab, "focus on the launcher", active+`?.tagName === "BUTTON"`)
+	do(t, tab, chromedp.KeyEvent("\r"))
+	app := frameCtx(t, tab, s.parley)
+	waitJS(t, app, "focus in the name field", `document.activeElement?.id === "name"`)
+	waitJS(t, tab, "focus in the card's frame", active+`?.tagName === "IFRAME"`)
+	if got := eval[string](t, tab, `document.querySelector("parley-widget").shadowRoot.querySelector("button").getAttribute("aria-expanded")`); got != "true" {
+		t.Errorf("aria-expanded %q after opening", got)
+	}
+	do(t, app, chromedp.KeyEvent("Vera"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"))
+	waitJS(t, app, "focus in the question", `document.activeElement?.id === "question"`)
+	do(t, app, chromedp.KeyEvent("Can I pay by invoice?"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("\r"))
+	waitJS(t, app, "the chat, with focus in the composer", `!document.querySelector("#chat").hidden && document.activeElement?.id === "text"`)
+	do(t, app, chromedp.KeyEvent(kb.Escape))
+	waitJS(t, tab, "the card closed and focus back on the launcher", active+`?.getAttribute("aria-expanded") === "false"`)
 }

@@ -93,13 +93,13 @@
         window.addEventListener("message", (ev) => this.onMessage(ev));
         f.onload = () => {
           this.loaded = true;
-          if (this.wantFocus) this.post({ parley: "focus" });
+          if (this.wantFocus) this.focusCard();
         };
         this.root.append(f);
       }
       this.frame.hidden = false;
       this.wantFocus = focus;
-      if (focus && this.loaded) this.post({ parley: "focus" });
+      if (focus && this.loaded) this.focusCard();
       this.btn.setAttribute("aria-expanded", "true");
       this.btn.setAttribute("aria-label", this.res.strings.minimize);
       this.btn.replaceChild(icon(CLOSE), this.btn.firstChild);
@@ -113,6 +113,12 @@
       this.btn.replaceChild(icon(CHAT), this.btn.firstChild);
       sessionStorage.setItem(KEY, "0");
       this.btn.focus();
+    }
+
+    // Browsers let a framed page take focus only when its frame has it.
+    focusCard() {
+      this.frame.focus();
+      this.post({ parley: "focus" });
     }
 
     post(msg) {
