@@ -765,3 +765,35 @@ func TestWidgetKeyboard(t *testing.T) {
 	do(t, app, chromedp.KeyEvent(kb.Escape))
 	waitJS(t, tab, "the card closed and focus back on the launcher", active+`?.getAttribute("aria-expanded") === "false"`)
 }
+
+// TestWidgetHideAgentName: with hide-agent-name the visitor never sees
+// the agent's name, neither in the header, the log nor the typing line.
+func TestWidgetHideAgentName(t *testing.T) {
+	s := newStack(t)
+	alice := s.agent("alice")
+	s.page("/", hostPage(`group="1" hide-agent-name`))
+	tab := newTab(t)
+	do(t, tab, chromedp.Navigate(s.host+"/"))
+	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	eval[bool](t, tab, clickLauncher)
+	app := frameCtx(t, tab, s.parley)
+	do(t, app,
+		chromedp.WaitVisible("#start"),
+		chromedp.SendKeys("#name", "Vera"),
+		chromedp.SendKeys("#question", "Anonymous please"),
+		chromedp.Click("#start-button"),
+		chromedp.WaitVisible("#log"),
+	)
+	chatID := alice.message("Anonymous please")
+	s.call("POST", "/api/v1/chats/"+chatID+"/typing", alice.token, map[string]bool{"typing": true}, nil)
+	waitJS(t, app, "the typing line", `document.querySelector("#typing").textContent.includes("Your agent")`)
+	alice.send(chatID, "Happy to help")
+	waitJS(t, app, "the agent's message", `document.querySelector("#log").textContent.includes("Happy to help")`)
+	text := eval[string](t, app, `document.querySelector("#card").textContent`)
+	if strings.Contains(text, "Alice") {
+		t.Errorf("the agent's name is shown: %q", text)
+	}
+	if !strings.Contains(text, "Your agent joined the chat") {
+		t.Errorf("no anonymous join line in %q", text)
+	}
+}
