@@ -49,7 +49,7 @@ type stack struct {
 	pages map[string]string // host path → HTML; PARLEY and FOREIGN are replaced
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T, cfg ...conversation.Config) *stack {
 	t.Helper()
 	ctx := context.Background()
 	s := &stack{t: t, data: t.TempDir(), pages: map[string]string{}}
@@ -68,7 +68,12 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := conversation.New(store, bus, conversation.Config{FilesDir: filepath.Join(s.data, "files")}, nil)
+	var c conversation.Config
+	if len(cfg) > 0 {
+		c = cfg[0]
+	}
+	c.FilesDir = filepath.Join(s.data, "files")
+	svc := conversation.New(store, bus, c, nil)
 	if err := svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -796,4 +801,27 @@ func TestWidgetHideAgentName(t *testing.T) {
 	if !strings.Contains(text, "Your agent joined the chat") {
 		t.Errorf("no anonymous join line in %q", text)
 	}
+}
+
+// TestWidgetIdleWarning: the visitor is warned before the idle timeout,
+// in the page's language, and the chat then ends with the post-chat page.
+func TestWidgetIdleWarning(t *testing.T) {
+	s := newStack(t, conversation.Config{IdleWarning: 3 * time.Second})
+	alice := s.agent("alice")
+	// The widget's idle timeout applies when it is below the server's.
+	s.page("/", hostPage(`group="1" lang="de" idle-timeout="4"`))
+	tab := newTab(t)
+	do(t, tab, chromedp.Navigate(s.host+"/"))
+	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	eval[bool](t, tab, clickLauncher)
+	app := frameCtx(t, tab, s.parley)
+	do(t, app,
+		chromedp.WaitVisible("#start"),
+		chromedp.SendKeys("#name", "Vera"),
+		chromedp.SendKeys("#question", "Hallo"),
+		chromedp.Click("#start-button"),
+	)
+	alice.message("Hallo")
+	waitJS(t, app, "the German idle warning", `document.querySelector("#log").textContent.includes("Sind Sie noch da? Der Chat schließt in 3 Sekunden")`)
+	waitJS(t, app, "the end for inactivity", `!document.querySelector("#post").hidden && document.querySelector("#log").textContent.includes("Wegen Inaktivität geschlossen")`)
 }
