@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -824,4 +825,38 @@ func TestWidgetIdleWarning(t *testing.T) {
 	alice.message("Hallo")
 	waitJS(t, app, "the German idle warning", `document.querySelector("#log").textContent.includes("Sind Sie noch da? Der Chat schließt in 3 Sekunden")`)
 	waitJS(t, app, "the end for inactivity", `!document.querySelector("#post").hidden && document.querySelector("#log").textContent.includes("Wegen Inaktivität geschlossen")`)
+}
+
+// TestWidgetMovableCard: dragging the card's header moves the card on the
+// host page.
+func TestWidgetMovableCard(t *testing.T) {
+	s := newStack(t)
+	s.agent("alice")
+	s.page("/", hostPage(`group="1"`))
+	tab := newTab(t)
+	do(t, tab, chromedp.Navigate(s.host+"/"))
+	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	eval[bool](t, tab, clickLauncher)
+	app := frameCtx(t, tab, s.parley)
+	do(t, app, chromedp.WaitVisible("#start"))
+	const frame = `document.querySelector("parley-widget").shadowRoot.querySelector("iframe")`
+	before := eval[[]float64](t, tab, `(() => { const r = `+frame+`.getBoundingClientRect(); return [r.left, r.top]; })()`)
+	x, y := before[0]+150, before[1]+30 // on the title, in the header
+	// Hover first until the card's page sees the pointer: input reaches a
+	// new cross-site frame only once the browser routes events to it.
+	eval[bool](t, app, `window.hovered = false; document.addEventListener("pointermove", () => { window.hovered = true; }); true`)
+	for i := 0; !eval[bool](t, app, `window.hovered`); i++ {
+		if i == 100 {
+			t.Fatal("the card's page never saw the pointer")
+		}
+		do(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y+float64(i%2)))
+	}
+	do(t, tab,
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x-40, y+20, chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x-120, y+60, chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x-120, y+60, chromedp.ButtonLeft),
+	)
+	waitJS(t, tab, "the card moved", `(() => { const r = `+frame+`.getBoundingClientRect();
+  return Math.abs(r.left - (`+fmt.Sprint(before[0]-120)+`)) < 2 && Math.abs(r.top - (`+fmt.Sprint(before[1]+60)+`)) < 2; })()`)
 }
