@@ -860,3 +860,20 @@ func TestWidgetMovableCard(t *testing.T) {
 	waitJS(t, tab, "the card moved", `(() => { const r = `+frame+`.getBoundingClientRect();
   return Math.abs(r.left - (`+fmt.Sprint(before[0]-120)+`)) < 2 && Math.abs(r.top - (`+fmt.Sprint(before[1]+60)+`)) < 2; })()`)
 }
+
+// TestWidgetFollowsAvailability: with show-when-unavailable="false" the
+// launcher stays hidden while the group is closed and appears, with the
+// online color, when an agent comes (polled every state-poll-interval).
+func TestWidgetFollowsAvailability(t *testing.T) {
+	s := newStack(t)
+	s.page("/", hostPage(`group="2" show-when-unavailable="false" state-poll-interval="1" online-color="#00aa00"`))
+	tab := newTab(t)
+	do(t, tab, chromedp.Navigate(s.host+"/"))
+	const w = `document.querySelector("parley-widget")`
+	waitJS(t, tab, "the launcher drawn", `!!`+w+`?.shadowRoot?.querySelector("button i")`)
+	if !eval[bool](t, tab, w+`.hidden && getComputedStyle(`+w+`).display === "none"`) {
+		t.Fatal("the launcher shows while the group is closed")
+	}
+	s.agent("bob")
+	waitJS(t, tab, "the launcher shown", `!`+w+`.hidden && getComputedStyle(`+w+`.shadowRoot.querySelector("button i")).backgroundColor === "rgb(0, 170, 0)"`)
+}

@@ -1,18 +1,16 @@
-// Parley widget loader, included by host pages with one script tag:
-//   <script src="https://chat.example.com/widget.js" async></script>
-//   <parley-widget group="Support"></parley-widget>
-// It draws the launcher and opens the chat app in an iframe from Parley's
-// origin; the app's code loads only when the visitor opens the chat.
+// Parley's widget loader (docs/widget.md): draws the launcher and opens the
+// chat app in an iframe from Parley's origin only when the visitor asks.
 (() => {
   const script = document.currentScript;
   const base = new URL(script ? script.src : "/widget.js", location.href).origin;
   const KEY = "parley.widget.open";
   const CHAT = "M4 6.5A2.5 2.5 0 0 1 6.5 4h11A2.5 2.5 0 0 1 20 6.5v8a2.5 2.5 0 0 1-2.5 2.5H11l-4.5 3.5V17A2.5 2.5 0 0 1 4 14.5z";
   const CLOSE = "M6 6l12 12M18 6 6 18";
-  const CSS = `:host{all:initial}
+  const CSS = `:host{all:initial}:host([hidden]){display:none}
 .l{position:fixed;z-index:2147483000;display:flex;align-items:center;gap:8px;height:56px;padding:0 20px 0 16px;border:0;border-radius:28px;background:var(--bg);color:var(--fg);font:600 15px/1 system-ui,sans-serif;box-shadow:0 6px 24px rgb(16 24 40/.24);cursor:pointer;transition:transform .15s}
 .l:hover{transform:translateY(-2px)}.l:focus-visible{outline:3px solid var(--bg);outline-offset:3px}
 .l[aria-expanded=true]{width:56px;padding:0;justify-content:center}.l[aria-expanded=true] span{display:none}
+.l i{width:10px;height:10px;border-radius:50%;box-shadow:0 0 0 2px var(--bg),0 0 0 3px var(--fg)}.l[aria-expanded=true] i{display:none}
 .l svg{width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
 .d{position:static;box-shadow:none}
 .f{position:fixed;z-index:2147483001;width:380px;height:min(600px,calc(100vh - 112px));border:0;border-radius:20px;background:#fff;box-shadow:0 12px 48px rgb(16 24 40/.28)}
@@ -55,9 +53,14 @@
       const cfg = this.res.config;
       const hooks = window.Parley || {};
       if (hooks.customizePage) hooks.customizePage(cfg);
-      const st = this.res.status;
-      if (!cfg.available || (st && !st.open && !cfg.showWhenUnavailable)) return;
+      if (!cfg.available) return;
       this.draw(cfg);
+      this.show(this.res.status);
+      const st = this.res.status;
+      if (st && cfg.statePollInterval > 0) {
+        const url = `${base}/api/v1/groups/${st.group_id}/status?tenant_id=${cfg.tenant > 0 ? cfg.tenant : 0}`;
+        setInterval(() => fetch(url).then((r) => r.ok && r.json()).then((s) => s && this.show(s), () => {}), cfg.statePollInterval * 1000);
+      }
       if (this.hasAttribute("open") || sessionStorage.getItem(KEY) === "1") this.open(this.hasAttribute("open"));
     }
 
@@ -74,9 +77,20 @@
       b.setAttribute("aria-expanded", "false");
       const label = document.createElement("span");
       label.textContent = cfg.title || this.res.strings.launcher;
-      b.append(icon(CHAT), label);
+      this.dot = document.createElement("i");
+      b.append(icon(CHAT), label, this.dot);
       b.onclick = () => (this.frame && !this.frame.hidden ? this.close() : this.open(true));
       this.root.append(b);
+    }
+
+    // show reflects the group's status: dot color, hidden while closed.
+    show(st) {
+      const cfg = this.res.config;
+      this.res.status = st;
+      this.dot.hidden = !st;
+      if (!st) return;
+      this.dot.style.background = st.open ? cfg.onlineColor : cfg.offlineColor;
+      this.hidden = !st.open && !cfg.showWhenUnavailable && !(this.frame && !this.frame.hidden);
     }
 
     open(focus) {
@@ -115,7 +129,7 @@
       this.btn.focus();
     }
 
-    // Browsers let a framed page take focus only when its frame has it.
+    // A framed page takes focus only when its frame has it.
     focusCard() {
       this.frame.focus();
       this.post({ parley: "focus" });
@@ -136,7 +150,7 @@
       }
     }
 
-    /** Sends text as the visitor; hideLocal keeps it out of the visitor's view. */
+    // send posts text as the visitor; hideLocal hides it from the visitor.
     send(text, opts) {
       if (this.frame) this.frame.contentWindow.postMessage({ parley: "send", text, hideLocal: !!(opts && opts.hideLocal) }, base);
     }
