@@ -389,6 +389,9 @@ window.addEventListener("message", (e) => {
 	)
 	chatID := alice.message("Do you ship to Austria?")
 	waitJS(t, app, "the agent's name in the header", `document.querySelector("#chat-title").textContent === "Alice"`)
+	// Typing is not stored: send it once the visitor's connection is live,
+	// which the join line (an event of the stream) shows.
+	waitJS(t, app, "the join line", `document.querySelector("#log").textContent.includes("Alice joined the chat")`)
 
 	// Agent → visitor: typing, then a message.
 	s.call("POST", "/api/v1/chats/"+chatID+"/typing", alice.token, map[string]bool{"typing": true}, nil)
@@ -791,6 +794,8 @@ func TestWidgetHideAgentName(t *testing.T) {
 		chromedp.WaitVisible("#log"),
 	)
 	chatID := alice.message("Anonymous please")
+	// Typing is not stored: send it once the visitor's connection is live.
+	waitJS(t, app, "the join line", `document.querySelector("#log").textContent.includes("Your agent joined the chat")`)
 	s.call("POST", "/api/v1/chats/"+chatID+"/typing", alice.token, map[string]bool{"typing": true}, nil)
 	waitJS(t, app, "the typing line", `document.querySelector("#typing").textContent.includes("Your agent")`)
 	alice.send(chatID, "Happy to help")
