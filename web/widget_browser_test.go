@@ -856,12 +856,21 @@ func TestWidgetMovableCard(t *testing.T) {
 		}
 		do(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y+float64(i%2)))
 	}
-	do(t, tab,
-		chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft),
-		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x-40, y+20, chromedp.ButtonLeft),
-		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x-120, y+60, chromedp.ButtonLeft),
-		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x-120, y+60, chromedp.ButtonLeft),
-	)
+	eval[bool](t, app, `window.downs = 0; document.addEventListener("pointerdown", () => { window.downs++; }); true`)
+	do(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft))
+	waitJS(t, app, "the press in the card", `window.downs > 0`)
+	do(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x-40, y+20, chromedp.ButtonLeft))
+	waitJS(t, tab, "the first step", frame+`.style.translate === "-40px 20px"`)
+	// Once the frame has moved, the browser routes pointer events to it
+	// again only after it has drawn it at its new place: repeat the move
+	// (the same point, so a repeat adds nothing) until it arrives.
+	for i := 0; eval[string](t, tab, frame+`.style.translate`) != "-120px 60px"; i++ {
+		if i == 100 {
+			t.Fatalf("the second step did not arrive; translate %q", eval[string](t, tab, frame+`.style.translate`))
+		}
+		do(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x-120, y+60, chromedp.ButtonLeft))
+	}
+	do(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x-120, y+60, chromedp.ButtonLeft))
 	waitJS(t, tab, "the card moved", `(() => { const r = `+frame+`.getBoundingClientRect();
   return Math.abs(r.left - (`+fmt.Sprint(before[0]-120)+`)) < 2 && Math.abs(r.top - (`+fmt.Sprint(before[1]+60)+`)) < 2; })()`)
 }
