@@ -322,7 +322,6 @@ function handleEvent(e) {
   saved.events.push(e);
   if (saved.events.length > MAX_CACHED) saved.events.splice(0, saved.events.length - MAX_CACHED);
   persist();
-  if (e.from && e.from.kind === "agent" && (e.type === "message" || e.type === "file")) notifyHost({ parley: "unread" });
   track(e);
 }
 
