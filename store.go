@@ -80,6 +80,16 @@ type Store interface {
 	// CreateAttachment records a stored file and sets a.CreatedAt.
 	CreateAttachment(ctx context.Context, a *Attachment) error
 	Attachment(ctx context.Context, id string) (*Attachment, error)
+
+	// CreateRating stores the rating of r.ChatID and sets r.CreatedAt; a
+	// chat has at most one rating (ECONFLICT).
+	CreateRating(ctx context.Context, r *Rating) error
+	Rating(ctx context.Context, chatID string) (*Rating, error)
+	// CreateOfflineMessage stores m and sets m.ID and m.CreatedAt.
+	CreateOfflineMessage(ctx context.Context, m *OfflineMessage) error
+	// OfflineMessages lists a tenant's offline messages, newest first, of
+	// the given groups (nil: all), at most limit (<= 0: no limit).
+	OfflineMessages(ctx context.Context, tenantID int64, groupIDs []int64, limit int) ([]*OfflineMessage, error)
 }
 
 // ChatFilter selects chats. Zero fields do not filter.

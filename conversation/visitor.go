@@ -36,6 +36,10 @@ type ChatRequest struct {
 	// IdleTimeout is the client's idle timeout; 0 keeps the server's. The
 	// lesser of this and the server's CustomerTimeout applies.
 	IdleTimeout time.Duration
+	// AgentID asks for one agent of the group (the contact portal and the
+	// business card): the agent is preferred as after an earlier chat,
+	// and the chat goes to another member after the preferred wait.
+	AgentID int64
 }
 
 // ChatStarted is the result of RequestChat.
@@ -45,6 +49,24 @@ type ChatStarted struct {
 	VisitorToken string
 	// Message is the group's queue message, if it has one.
 	Message string
+}
+
+// checkRequestedAgent makes sure a requested agent is a member of the
+// chat's group in the tenant.
+func (s *Service) checkRequestedAgent(ctx context.Context, tenantID, agentID, groupID int64) error {
+	a, err := s.store.Agent(ctx, agentID)
+	if isCode(err, parley.ENOTFOUND) || (err == nil && a.TenantID != tenantID) {
+		return parley.Errorf(parley.EINVALID, "agent %d does not exist", agentID)
+	}
+	if err != nil {
+		return internal("load requested agent", err)
+	}
+	for _, m := range a.Groups {
+		if m.GroupID == groupID {
+			return nil
+		}
+	}
+	return parley.Errorf(parley.EINVALID, "agent %d is not a member of the chat's group", agentID)
 }
 
 // RequestChat creates a chat for a visitor and routes it. A closed group
@@ -91,6 +113,11 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	if !open {
 		return nil, closedError(g)
 	}
+	if req.AgentID != 0 {
+		if err := s.checkRequestedAgent(ctx, req.TenantID, req.AgentID, g.ID); err != nil {
+			return nil, err
+		}
+	}
 
 	visitor, token, returning, err := s.visitorFor(ctx, req.TenantID, req.VisitorToken, details)
 	if err != nil {
@@ -101,9 +128,12 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 		if sticky, preferred, err = s.partners(ctx, visitor); err != nil {
 			return nil, err
 		}
-		if s.cfg.PreferredWait < 0 {
-			preferred = 0 // preferred agents are turned off
-		}
+	}
+	if req.AgentID != 0 {
+		preferred = req.AgentID
+	}
+	if s.cfg.PreferredWait < 0 {
+		preferred = 0 // preferred agents are turned off
 	}
 	now := time.Now().UTC()
 	c := &parley.Chat{

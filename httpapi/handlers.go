@@ -131,6 +131,8 @@ type ChatRequestBody struct {
 	MessageToAgent string  `json:"message_to_agent"`
 	// IdleTimeoutSeconds is the client's idle timeout (0: the server's).
 	IdleTimeoutSeconds int `json:"idle_timeout_seconds"`
+	// AgentID asks for one agent of the group (preferred, not exclusive).
+	AgentID int64 `json:"agent_id"`
 }
 
 // ChatStartedBody is the response to POST /api/v1/chats.
@@ -160,6 +162,7 @@ func (s *Server) requestChat(w http.ResponseWriter, r *http.Request) {
 		VisitorToken: token(r), SessionID: b.SessionID,
 		Message: b.Message, MessageToAgent: b.MessageToAgent,
 		IdleTimeout: time.Duration(b.IdleTimeoutSeconds) * time.Second,
+		AgentID:     b.AgentID,
 	})
 	if err != nil {
 		s.fail(w, r, err)

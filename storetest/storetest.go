@@ -78,6 +78,8 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"ChatsFilter", testChatsFilter},
 		{"ChatsOrder", testChatsOrder},
 		{"Attachments", testAttachments},
+		{"Ratings", testRatings},
+		{"OfflineMessages", testOfflineMessages},
 		{"EmptyListsAreNotNil", testEmptyLists},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"ConcurrentRetry", testConcurrentRetry},

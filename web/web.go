@@ -14,6 +14,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -36,6 +37,15 @@ var files embed.FS
 type Options struct {
 	Demo   bool         // serve the demo pages; otherwise "/" is a short landing page
 	Logger *slog.Logger // may be nil
+
+	// DataDir holds the widget's config.json and string overrides
+	// (<data>/widget/, <data>/i18n/); "" uses the built-in ones only.
+	DataDir string
+	// AllowedOrigins are the host pages that may frame the widget.
+	AllowedOrigins []string
+	// GroupStatus reports a group's availability for the widget; nil
+	// leaves it out of /widget/config.
+	GroupStatus func(ctx context.Context, tenantID int64, group string) (any, error)
 }
 
 // pageCSP is the Content-Security-Policy of every HTML page.
@@ -81,6 +91,11 @@ func Handler(opt Options) http.Handler {
 		index = pages["visitor.html"]
 		mux.Handle("GET /demo/agent", pages["agent.html"])
 	}
+	wd, err := newWidget(opt, set, log)
+	if err != nil {
+		panic(fmt.Sprintf("web: %v", err))
+	}
+	wd.register(mux)
 	mux.Handle("GET /{$}", index)
 	mux.HandleFunc("GET "+staticPrefix+"{path...}", set.serve)
 	mux.HandleFunc("/", notFound)

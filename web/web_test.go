@@ -268,7 +268,9 @@ func TestTemplatesHaveNoInlineCode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tags, err := scanTags(string(b))
+			// Template actions may hold quotes and slashes ({{asset "widget/app.js"}});
+			// the scanner sees them as one plain value.
+			tags, err := scanTags(regexp.MustCompile(`{{.*?}}`).ReplaceAllString(string(b), "T"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -105,7 +107,13 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	chatService := micc.New(svc, micc.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: log, MaxWait: cfg.MICCMaxWait})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", chatService.Wrap(api.Handler(web.Handler(web.Options{Demo: cfg.Demo, Logger: log}))))
+	mux.Handle("/", chatService.Wrap(api.Handler(web.Handler(web.Options{
+		Demo:           cfg.Demo,
+		Logger:         log,
+		DataDir:        cfg.Data,
+		AllowedOrigins: cfg.AllowedOrigins,
+		GroupStatus:    widgetGroupStatus(svc),
+	}))))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -218,4 +226,15 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// widgetGroupStatus looks up a group by ID or name for the widget.
+func widgetGroupStatus(svc *conversation.Service) func(ctx context.Context, tenantID int64, group string) (any, error) {
+	return func(ctx context.Context, tenantID int64, group string) (any, error) {
+		id, err := strconv.ParseInt(strings.TrimPrefix(group, "g_"), 10, 64)
+		if err != nil {
+			return svc.GroupStatus(ctx, tenantID, 0, group)
+		}
+		return svc.GroupStatus(ctx, tenantID, id, "")
+	}
 }

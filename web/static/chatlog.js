@@ -182,6 +182,15 @@ export class ChatLog {
     this.ended = false;
   }
 
+  /**
+   * Returns the words for key from options.words (a string bundle, such as
+   * the widget's) with {0}, {1}… filled in, else the English en.
+   */
+  w(key, en, ...args) {
+    const s = (this.opt.words && this.opt.words[key]) || en;
+    return s.replace(/\{(\d+)\}/g, (m, i) => (args[i] !== undefined ? String(args[i]) : m));
+  }
+
   mine(from) {
     if (this.opt.viewer === "visitor") return from.kind === "visitor";
     return from.kind === "agent" && from.agent_id === this.opt.agentId;
@@ -210,8 +219,8 @@ export class ChatLog {
       this.typingEl.replaceChildren();
       return;
     }
-    const name = e.from.name || (e.from.kind === "visitor" ? "The visitor" : "The agent");
-    this.typingEl.replaceChildren(h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), `${name} is typing…`);
+    const name = e.from.name || (e.from.kind === "visitor" ? "The visitor" : this.w("agent", "The agent"));
+    this.typingEl.replaceChildren(h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), this.w("isTyping", "{0} is typing…", name));
     this.typingTimer = setTimeout(() => this.typingEl.replaceChildren(), 8000);
   }
 
@@ -271,13 +280,13 @@ export class ChatLog {
           // "X left the chat" right before the end says the same thing.
           const prev = this.leftEl && this.leftEl.nextElementSibling;
           if (this.leftEl && (!prev || this.waiting.has(prev))) this.leftEl.remove();
-          this.sysLine(causeText(e.state.cause, this.opt.viewer, byMe), "end");
+          this.sysLine(this.w(`cause_${e.state.cause}`, causeText(e.state.cause, this.opt.viewer, byMe)), "end");
           this.ended = true;
           this.typingEl.replaceChildren();
         }
         break;
       case "notice":
-        this.sysLine(e.text || "", e.notice === "idle_warning" || e.notice === "visitor_closing" ? "warn" : "");
+        this.sysLine(this.w(`notice_${e.notice}`, e.text || "", ...(e.args || [])), e.notice === "idle_warning" || e.notice === "visitor_closing" ? "warn" : "");
         break;
       case "url":
         this.urlLine(e);
@@ -296,7 +305,7 @@ export class ChatLog {
   joined(from, at) {
     const you = this.mine(from);
     if (this.opt.viewer === "visitor") {
-      this.sysLine(you ? `Chat started · ${clock(at)}` : `${this.nameOf(from)} joined the chat`, "");
+      this.sysLine(you ? this.w("chatStarted", "Chat started · {0}", clock(at)) : this.w("joinedChat", "{0} joined the chat", this.nameOf(from)), "");
     } else if (from.kind === "visitor") {
       this.sysLine(`${this.nameOf(from)} started the chat · ${clock(at)}`, "");
     } else {
@@ -305,7 +314,7 @@ export class ChatLog {
   }
 
   left(from) {
-    this.leftEl = this.sysLine(this.mine(from) ? "You left the chat" : `${this.nameOf(from)} left the chat`, "");
+    this.leftEl = this.sysLine(this.mine(from) ? this.w("cause_visitor_left", "You left the chat") : this.w("leftChat", "{0} left the chat", this.nameOf(from)), "");
   }
 
   urlLine(e) {
@@ -440,7 +449,7 @@ export class ChatLog {
           return;
         }
         li.classList.remove("pending");
-        status.textContent = "Sent";
+        status.textContent = this.w("sent", "Sent");
         if (event && event.seq) this.bySeq.set(event.seq, li);
       },
       fail: (message, retry) => {
@@ -448,8 +457,8 @@ export class ChatLog {
         this.waiting.delete(li); // stays where it is; later messages go below
         li.classList.remove("pending");
         li.classList.add("failed");
-        status.replaceChildren(`Not sent: ${message}`);
-        if (retry) status.append(h("button", { type: "button", class: "link-btn", text: "Retry", onclick: retry }));
+        status.replaceChildren(this.w("notSent", "Not sent: {0}", message));
+        if (retry) status.append(h("button", { type: "button", class: "link-btn", text: this.w("retry", "Retry"), onclick: retry }));
       },
     };
   }
@@ -457,7 +466,7 @@ export class ChatLog {
   /** Shows an upload in progress; returns handlers for its outcome. */
   uploading(file, cancel) {
     const bar = h("progress", { max: "1", value: "0", "aria-label": `Uploading ${file.name}` });
-    const status = h("div", { class: "msg-status" }, "Uploading…", h("button", { type: "button", class: "link-btn", text: "Cancel", onclick: cancel }));
+    const status = h("div", { class: "msg-status" }, this.w("uploading", "Uploading…"), h("button", { type: "button", class: "link-btn", text: this.w("cancel", "Cancel"), onclick: cancel }));
     const li = h(
       "li",
       { class: "msg mine pending" },
@@ -470,7 +479,7 @@ export class ChatLog {
     return {
       progress: (f) => {
         bar.value = f;
-        if (f >= 1) status.replaceChildren("Processing…");
+        if (f >= 1) status.replaceChildren(this.w("processing", "Processing…"));
       },
       done: (event) => {
         if (!li.isConnected) return;
@@ -479,7 +488,7 @@ export class ChatLog {
           li.remove();
           return;
         }
-        status.replaceChildren("Sent");
+        status.replaceChildren(this.w("sent", "Sent"));
         this.bySeq.set(event.seq, li);
       },
       fail: (message) => {
@@ -487,7 +496,7 @@ export class ChatLog {
         li.classList.remove("pending");
         li.classList.add("failed");
         bar.remove();
-        status.replaceChildren(`Not sent: ${message}`, h("button", { type: "button", class: "link-btn", text: "Dismiss", onclick: () => li.remove() }));
+        status.replaceChildren(this.w("notSent", "Not sent: {0}", message), h("button", { type: "button", class: "link-btn", text: this.w("dismiss", "Dismiss"), onclick: () => li.remove() }));
       },
     };
   }
