@@ -160,11 +160,12 @@ func (d Data) values(f dateFormat, loc *time.Location) map[string]string {
 // line is one transcript entry: when, who and what.
 type line struct{ at, who, text string }
 
-// lines turns the events the customer may see into transcript entries.
-func (d Data) lines(f dateFormat, loc *time.Location) []line {
+// lines turns the events into transcript entries: those the customer may
+// see, or with forAgents all.
+func (d Data) lines(f dateFormat, loc *time.Location, forAgents bool) []line {
 	var out []line
 	for _, e := range d.Events {
-		if !e.VisibleTo(true) {
+		if !e.VisibleTo(!forAgents) {
 			continue // never mail what only agents may see
 		}
 		who := e.From.Name
@@ -204,10 +205,10 @@ func (d Data) lines(f dateFormat, loc *time.Location) []line {
 	return out
 }
 
-// TranscriptText renders the events as plain text, one entry per line.
+// transcriptText renders the events as plain text, one entry per line.
 func (d Data) transcriptText(f dateFormat, loc *time.Location) string {
 	var b strings.Builder
-	for _, l := range d.lines(f, loc) {
+	for _, l := range d.lines(f, loc, false) {
 		b.WriteString("[" + l.at + "] " + l.who + ": " + strings.ReplaceAll(l.text, "\n", "\n    ") + "\n")
 	}
 	return strings.TrimSuffix(b.String(), "\n")
@@ -216,7 +217,7 @@ func (d Data) transcriptText(f dateFormat, loc *time.Location) string {
 func (d Data) transcriptHTML(f dateFormat, loc *time.Location) string {
 	var b strings.Builder
 	b.WriteString(`<table class="transcript">`)
-	for _, l := range d.lines(f, loc) {
+	for _, l := range d.lines(f, loc, false) {
 		b.WriteString(`<tr><td class="time">` + html.EscapeString(l.at) + `</td><th>` + html.EscapeString(l.who) +
 			`</th><td>` + strings.ReplaceAll(html.EscapeString(l.text), "\n", "<br>") + `</td></tr>`)
 	}
@@ -233,7 +234,7 @@ func Text(events []parley.Event, forAgents bool) string {
 			continue
 		}
 		d := Data{Events: []parley.Event{e}}
-		ls := d.lines(dateFormat{time: "2006-01-02 15:04:05"}, time.UTC)
+		ls := d.lines(dateFormat{time: "2006-01-02 15:04:05"}, time.UTC, forAgents)
 		if len(ls) == 0 {
 			continue
 		}
