@@ -210,4 +210,3 @@ func address(arg, prefix string) (string, bool) {
 	}
 	return rest[1:end], true
 }
-
