@@ -363,3 +363,41 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestMonitorOverWebSocket has a supervisor open a chat read-only over the
+// WebSocket: the supervisor sees both sides and whispers, does not join
+// (the visitor is not told), and cannot write until barging in.
+func TestMonitorOverWebSocket(t *testing.T) {
+	s := newServer(t, conversation.Config{}, 2)
+	bossTok := s.addSupervisor()
+	chatID, vtok, agentTok, agent := s.handledChat("Vera", "")
+	boss := s.dial(bossTok, nil)
+	boss.write(map[string]any{"type": "subscribe", "chat_id": chatID, "after": 0})
+	boss.expect("chat snapshot", func(f httpapi.ServerFrame) bool { return f.Type == "chat" && f.Chat.ID == chatID })
+	boss.event("history", chatID, isMessage("Hello"))
+
+	s.must(201, "POST", "/api/v1/chats/"+chatID+"/messages", vtok, map[string]string{"text": "Is anyone there?"}, nil)
+	boss.event("visitor's message live", chatID, isMessage("Is anyone there?"))
+	s.must(201, "POST", "/api/v1/chats/"+chatID+"/messages", agentTok, map[string]string{"text": "Yes, Alice here."}, nil)
+	boss.event("agent's message live", chatID, isMessage("Yes, Alice here."))
+	s.fail(403, parley.EFORBIDDEN, "POST", "/api/v1/chats/"+chatID+"/messages", bossTok, map[string]string{"text": "hi"})
+
+	var view conversation.ChatView
+	s.must(200, "GET", "/api/v1/chats/"+chatID, bossTok, nil, &view)
+	for _, p := range view.Participants {
+		if p.Kind == parley.PartyAgent && p.Name == "Bea Boss" {
+			t.Error("monitoring made the supervisor a participant")
+		}
+	}
+	s.must(200, "POST", "/api/v1/chats/"+chatID+"/barge", bossTok, nil, nil)
+	s.must(201, "POST", "/api/v1/chats/"+chatID+"/messages", bossTok, map[string]string{"text": "Bea, supervisor, joining."}, nil)
+	agent.event("supervisor's message", chatID, isMessage("Bea, supervisor, joining."))
+
+	// Internal chat between agents arrives on the other agent's socket.
+	var m conversation.InternalMessage
+	s.must(201, "POST", fmt.Sprintf("/api/v1/agents/%d/messages", s.agentID("agent1")), bossTok, map[string]string{"text": "Nice work."}, &m)
+	f := agent.expect("internal message", func(f httpapi.ServerFrame) bool { return f.Type == "internal" })
+	if f.Message == nil || f.Message.Text != "Nice work." || f.Message.From.Name != "Bea Boss" {
+		t.Errorf("internal frame %+v", f)
+	}
+}
