@@ -150,9 +150,32 @@ func (s *Service) readableChat(ctx context.Context, actor Actor, chatID string) 
 	case c.AgentID == actor.AgentID() || c.OfferedTo == actor.AgentID() || c.Participant(parley.PartyAgent, actor.AgentID()) != nil:
 	case wasParticipant(c, actor.AgentID()):
 	default:
-		return nil, parley.Errorf(parley.EFORBIDDEN, "this chat is not yours")
+		// The agent serving a visitor now may read the visitor's earlier
+		// chats.
+		serving, err := s.servesVisitor(ctx, actor, c.VisitorID)
+		if err != nil {
+			return nil, err
+		}
+		if !serving {
+			return nil, parley.Errorf(parley.EFORBIDDEN, "this chat is not yours")
+		}
 	}
 	return c, nil
+}
+
+// servesVisitor reports whether the agent handles, or is offered, an
+// active chat of the visitor.
+func (s *Service) servesVisitor(ctx context.Context, actor Actor, visitorID string) (bool, error) {
+	active, err := s.store.Chats(ctx, parley.ChatFilter{TenantID: actor.TenantID, VisitorID: visitorID, ActiveOnly: true})
+	if err != nil {
+		return false, internal("list chats", err)
+	}
+	for _, a := range active {
+		if a.AgentID == actor.AgentID() || a.OfferedTo == actor.AgentID() || a.Participant(parley.PartyAgent, actor.AgentID()) != nil {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // tenantChat loads a chat of the actor's tenant; other tenants' chats do

@@ -397,3 +397,64 @@ func TestTranscriptOnClose(t *testing.T) {
 		t.Errorf("a mail was queued for a visitor without an address: %v", err)
 	}
 }
+
+// TestVisitorHistory: bob handled a returning visitor's first chat; alice
+// takes the second and may list and read the first while she serves the
+// visitor, and not after.
+func TestVisitorHistory(t *testing.T) {
+	f := newFixture(t, conversation.Config{PreferredWait: -1})
+	ctx := context.Background()
+	f.available(f.bob)
+	first, err := f.svc.RequestChat(ctx, conversation.ChatRequest{GroupID: 1, Visitor: parley.Visitor{Name: "Vera"}, Message: "First visit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Accept(ctx, f.bob, first.Chat.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.End(ctx, f.bob, first.Chat.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SetPresence(ctx, f.bob, conversation.PresenceChange{Presence: parley.PresenceOffline}); err != nil {
+		t.Fatal(err)
+	}
+	f.available(f.alice)
+	second, err := f.svc.RequestChat(ctx, conversation.ChatRequest{GroupID: 1, VisitorToken: first.VisitorToken, Message: "Back again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Offered, not yet accepted: alice may already look.
+	waitFor(t, "offer to alice", func() bool { return f.chat(second.Chat.ID).OfferedTo == f.alice.Agent.ID })
+	hist, err := f.svc.VisitorHistory(ctx, f.alice, second.Chat.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist.Chats) != 1 || hist.Chats[0].ID != first.Chat.ID {
+		t.Fatalf("history %s", jsonOf(hist))
+	}
+	if _, err := f.svc.Accept(ctx, f.alice, second.Chat.ID); err != nil {
+		t.Fatal(err)
+	}
+	text, err := f.svc.Transcript(ctx, f.alice, first.Chat.ID)
+	if err != nil || !strings.Contains(text, "First visit") {
+		t.Fatalf("alice cannot read the earlier chat: %q %v", text, err)
+	}
+	_, err = f.svc.VisitorHistory(ctx, f.alice, second.Chat.ID, 101)
+	wantCode(t, err, parley.EINVALID)
+	if err := f.svc.End(ctx, f.alice, second.Chat.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Transcript(ctx, f.alice, first.Chat.ID)
+	wantCode(t, err, parley.EFORBIDDEN)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

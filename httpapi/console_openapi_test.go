@@ -122,6 +122,12 @@ func TestOpenAPIConsoleResponses(t *testing.T) {
 	c.must(403, "GET", "/api/v1/chats/{id}/transcript", chatPath+"/transcript", vtok, nil)
 
 	// Archive.
+	hist := c.must(200, "GET", "/api/v1/chats/{id}/history", chatPath+"/history?limit=5", agentTok, nil)
+	if len(hist["chats"].([]any)) != 0 {
+		t.Errorf("a new visitor has history %v", hist)
+	}
+	c.must(400, "GET", "/api/v1/chats/{id}/history", chatPath+"/history?limit=500", agentTok, nil)
+	c.must(403, "GET", "/api/v1/chats/{id}/history", chatPath+"/history", vtok, nil)
 	c.must(204, "POST", "/api/v1/chats/{id}/end", chatPath+"/end", agentTok, nil)
 	arch := c.must(200, "GET", "/api/v1/archive", "/api/v1/archive?customer=vera&text=supervisor&group_id="+gid, adminTok, nil)
 	if chats := arch["chats"].([]any); len(chats) != 1 || chats[0].(map[string]any)["from"] != "vera@example.net" {
