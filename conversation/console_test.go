@@ -458,3 +458,38 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestVisitorTranscriptRequestsAreBounded(t *testing.T) {
+	f := newFixture(t, conversation.Config{MailFrom: "chat@example.com"})
+	ctx := context.Background()
+	id, visitor := f.handled("Vera")
+	first, err := f.svc.MailTranscript(ctx, visitor, id, "a@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.svc.MailTranscript(ctx, visitor, id, "A@example.com")
+	if err != nil || again.ID != first.ID {
+		t.Fatalf("asking again for the same address queued %v (%v); want mail %d", again, err, first.ID)
+	}
+	for _, to := range []string{"b@example.com", "c@example.com"} {
+		if _, err := f.svc.MailTranscript(ctx, visitor, id, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = f.svc.MailTranscript(ctx, visitor, id, "d@example.com")
+	wantCode(t, err, parley.ECONFLICT)
+	_, err = f.svc.MailTranscript(ctx, visitor, id, "")
+	wantCode(t, err, parley.EINVALID) // the visitor gave no address
+	// Agents are not bounded: each request is a mail.
+	ids := map[int64]bool{}
+	for range 4 {
+		m, err := f.svc.MailTranscript(ctx, f.alice, id, "team@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[m.ID] = true
+	}
+	if len(ids) != 4 {
+		t.Errorf("4 agent requests queued %d mails", len(ids))
+	}
+}
