@@ -233,6 +233,18 @@ func (s *Server) kpis(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
+		if tz := r.URL.Query().Get("tz"); tz != "" {
+			loc, err := time.LoadLocation(tz)
+			if err != nil || len(tz) > 64 {
+				return parley.Errorf(parley.EINVALID, "tz must be an IANA time zone such as Europe/Berlin")
+			}
+			if since.IsZero() {
+				y, m, d := time.Now().In(loc).Date()
+				since = time.Date(y, m, d, 0, 0, 0, 0, loc)
+			} else if v := r.URL.Query().Get("since"); len(v) == len(time.DateOnly) {
+				since = time.Date(since.Year(), since.Month(), since.Day(), 0, 0, 0, 0, loc)
+			}
+		}
 		sl, err := queryInt(r, "service_level_seconds", 0)
 		if err != nil {
 			return err

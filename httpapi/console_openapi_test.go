@@ -99,6 +99,11 @@ func TestOpenAPIConsoleResponses(t *testing.T) {
 		t.Errorf("kpis = %v", kpis)
 	}
 	c.must(400, "GET", "/api/v1/supervisor/kpis", "/api/v1/supervisor/kpis?since=yesterday", adminTok, nil)
+	c.must(400, "GET", "/api/v1/supervisor/kpis", "/api/v1/supervisor/kpis?tz=Mars/Olympus", adminTok, nil)
+	berlin := c.must(200, "GET", "/api/v1/supervisor/kpis", "/api/v1/supervisor/kpis?tz=Europe/Berlin&since=2026-01-15", adminTok, nil)
+	if berlin["since"] != "2026-01-14T23:00:00Z" {
+		t.Errorf("since midnight in Berlin = %v", berlin["since"])
+	}
 	c.must(403, "GET", "/api/v1/supervisor/kpis", "/api/v1/supervisor/kpis", agentTok, nil)
 	ov := c.must(200, "GET", "/api/v1/supervisor/overview", "/api/v1/supervisor/overview", adminTok, nil)
 	if len(ov["agents"].([]any)) != 3 || len(ov["groups"].([]any)) != 1 {
