@@ -493,3 +493,32 @@ func TestVisitorTranscriptRequestsAreBounded(t *testing.T) {
 		t.Errorf("4 agent requests queued %d mails", len(ids))
 	}
 }
+
+func TestTransferTakesAddedAgentsAlong(t *testing.T) {
+	f := newFixture(t, conversation.Config{})
+	ctx := context.Background()
+	sue := f.supervisor()
+	id, visitor := f.handled("Vera")
+	if _, err := f.svc.Barge(ctx, sue, id); err != nil {
+		t.Fatal(err)
+	}
+	f.available(f.bob)
+	if err := f.svc.Transfer(ctx, f.alice, id, conversation.Transfer{AgentID: f.bob.Agent.ID}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.chat(id)
+	if p := c.Participant(parley.PartyAgent, sue.Agent.ID); p != nil {
+		t.Errorf("the supervisor is still in the transferred chat: %+v", p)
+	}
+	_, err := f.svc.Send(ctx, sue, id, "hello?", conversation.SendOptions{})
+	wantCode(t, err, parley.EFORBIDDEN)
+	var left []string
+	for _, e := range f.events(visitor, id) {
+		if e.Type == parley.EventLeft {
+			left = append(left, e.From.Name)
+		}
+	}
+	if strings.Join(left, ",") != "Alice,Sue" {
+		t.Errorf("left events %v; want Alice, Sue", left)
+	}
+}
