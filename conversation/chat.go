@@ -262,8 +262,8 @@ func (s *Service) OpenAgentFeed(ctx context.Context, actor Actor) (*Subscription
 	return s.hub.subscribe(ctx, agentSubject(actor.Agent.ID))
 }
 
-// AgentChats returns the chats the agent handles or is offered, oldest
-// first, as the agent sees them.
+// AgentChats returns the chats the agent handles, is offered or was added
+// to (conference, barge-in), oldest first, as the agent sees them.
 func (s *Service) AgentChats(ctx context.Context, actor Actor) ([]*ChatView, error) {
 	if actor.Agent == nil {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents have chats")
@@ -274,7 +274,7 @@ func (s *Service) AgentChats(ctx context.Context, actor Actor) ([]*ChatView, err
 	}
 	out := []*ChatView{}
 	for _, c := range chats {
-		if c.AgentID != actor.Agent.ID && c.OfferedTo != actor.Agent.ID {
+		if c.AgentID != actor.Agent.ID && c.OfferedTo != actor.Agent.ID && c.Participant(parley.PartyAgent, actor.Agent.ID) == nil {
 			continue
 		}
 		v, err := s.view(ctx, c, true)

@@ -168,6 +168,9 @@ func TestBargeConferenceAndWhisper(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitNotice(t, feed, conversation.NoticeAssigned, id)
+	if mine, err := f.svc.AgentChats(ctx, f.bob); err != nil || len(mine) != 1 || mine[0].ID != id {
+		t.Errorf("bob's chats after being added: %v %v", mine, err)
+	}
 	if _, err := f.svc.Send(ctx, f.bob, id, "Bob from billing here.", conversation.SendOptions{}); err != nil {
 		t.Fatalf("the added agent cannot write: %v", err)
 	}
