@@ -77,6 +77,12 @@ func TestKPIs(t *testing.T) {
 		byGroup[k.GroupID] = k
 	}
 	s := byGroup[1]
+	// The period reaches back months: one bucket per day.
+	if rep.BucketSeconds != 86400 || len(s.Buckets) < 2 || !s.Buckets[0].At.Equal(since) ||
+		s.Buckets[0] != (conversation.KPIBucket{At: since, Offered: 5, Handled: 3, Abandoned: 1}) || s.Buckets[1].Offered != 0 {
+		t.Errorf("buckets of %d s: %s", rep.BucketSeconds, jsonOf(s.Buckets[:min(2, len(s.Buckets))]))
+	}
+	s.Buckets = nil
 	// Handled: 3 (waits 10, 30, 20 s; two ended after 100 and 200 s).
 	// Abandoned: 1. In time (≤ 20 s): 2 of 4 answered or abandoned.
 	want := conversation.KPI{GroupID: 1, GroupName: "Support", Offered: 5, Handled: 3, Abandoned: 1, Waiting: 1,
@@ -99,6 +105,18 @@ func TestKPIs(t *testing.T) {
 	if rep.Groups[0].ServiceLevel != 0.75 {
 		t.Errorf("service level within 30 s = %v; want 0.75", rep.Groups[0].ServiceLevel)
 	}
+	// A period within two days has hourly buckets.
+	recent := time.Now().UTC().Truncate(time.Hour).Add(-5 * time.Hour)
+	mk(2, recent.Add(90*time.Minute), 3*time.Second, time.Minute, parley.StateTerminated, parley.CauseAgentEnded)
+	rep, err = f.svc.KPIs(ctx, sue, recent, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.BucketSeconds != 3600 || len(rep.Total.Buckets) != 6 || rep.Total.Buckets[1].Handled != 1 || rep.Total.Offered != 1 || rep.ServiceLevelSeconds != 20 {
+		t.Errorf("hourly: %d s, %s", rep.BucketSeconds, jsonOf(rep.Total))
+	}
+	_, err = f.svc.KPIs(ctx, sue, time.Now().Add(time.Hour), 0)
+	wantCode(t, err, parley.EINVALID)
 	_, err = f.svc.KPIs(ctx, f.alice, since, 0)
 	wantCode(t, err, parley.EFORBIDDEN)
 	_, err = f.svc.KPIs(ctx, sue, since, -time.Second)
