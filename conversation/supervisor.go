@@ -117,9 +117,9 @@ type KPIReport struct {
 	ServiceLevelSeconds int       `json:"service_level_seconds"`
 	// BucketSeconds is the width of the KPI buckets: an hour for periods
 	// up to two days, else a day.
-	BucketSeconds int `json:"bucket_seconds"`
-	Groups              []*KPI    `json:"groups"`
-	Total               *KPI      `json:"total"`
+	BucketSeconds int    `json:"bucket_seconds"`
+	Groups        []*KPI `json:"groups"`
+	Total         *KPI   `json:"total"`
 }
 
 // KPIs computes the figures of the chats requested since since (zero:
