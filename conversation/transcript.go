@@ -147,3 +147,21 @@ func (s *Service) Transcript(ctx context.Context, actor Actor, chatID string) (s
 	}
 	return mail.Text(events, true), nil
 }
+
+// Mail returns an outbox mail of a chat the actor may read, to follow its
+// delivery.
+func (s *Service) Mail(ctx context.Context, actor Actor, id int64) (*parley.OutboxMail, error) {
+	m, err := s.store.Mail(ctx, id)
+	if isCode(err, parley.ENOTFOUND) || (err == nil && (m.TenantID != actor.TenantID || m.ChatID == "")) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "mail not found")
+	} else if err != nil {
+		return nil, internal("load mail", err)
+	}
+	if _, err := s.readableChat(ctx, actor, m.ChatID); err != nil {
+		if isCode(err, parley.EFORBIDDEN) {
+			return nil, parley.Errorf(parley.ENOTFOUND, "mail not found")
+		}
+		return nil, err
+	}
+	return m, nil
+}
