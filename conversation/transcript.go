@@ -13,7 +13,8 @@ import (
 // MailTranscript queues the chat's transcript for mailing to email, or to
 // the visitor's address when email is empty. The visitor of the chat and
 // the agents who may read it can ask; the group (or the server) must have
-// a sender address. Asking again queues another mail.
+// a sender address. Each agent request queues a mail; a visitor may name
+// at most MaxVisitorTranscripts addresses.
 func (s *Service) MailTranscript(ctx context.Context, actor Actor, chatID, email string) (*parley.OutboxMail, error) {
 	c, err := s.readableChat(ctx, actor, chatID)
 	if err != nil {
@@ -62,7 +63,15 @@ func (s *Service) transcriptOnClose(ctx context.Context, chatID string) {
 	if err != nil || !g.Transcript.OnClose {
 		return
 	}
-	if _, err := s.queueTranscript(ctx, c, "", "close:"+c.ID); err != nil && !isCode(err, parley.ECONFLICT) {
+	v, err := s.store.Visitor(ctx, c.VisitorID)
+	if err != nil || !parley.ValidEmail(v.Email) {
+		return // no address to mail to
+	}
+	_, err = s.queueTranscript(ctx, c, v.Email, "close:"+c.ID)
+	switch {
+	case isCode(err, parley.ECONFLICT):
+		s.log.Warn("transcript on close: no sender address for the group", "chat", chatID, "group", c.GroupID)
+	case err != nil:
 		s.log.Error("transcript on close", "chat", chatID, "err", err)
 	}
 }
