@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"io"
 	"mime"
 	"net/http"
@@ -221,13 +222,17 @@ func (s *Server) importCanned(w http.ResponseWriter, r *http.Request) {
 				format = "json"
 			}
 		}
-		body := http.MaxBytesReader(w, r.Body, maxImport)
-		res, err := s.svc.ImportCanned(r.Context(), a, gid, strings.ToLower(format), body)
+		// Read the whole file first so that an oversize one is refused as
+		// such, not as a malformed one.
+		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImport))
 		if err != nil {
 			return jsonError(err)
 		}
-		writeJSON(w, http.StatusOK, res)
-		return nil
+		res, err := s.svc.ImportCanned(r.Context(), a, gid, strings.ToLower(format), bytes.NewReader(data))
+		if err == nil {
+			writeJSON(w, http.StatusOK, res)
+		}
+		return err
 	})
 }
 

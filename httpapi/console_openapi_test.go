@@ -69,6 +69,7 @@ func TestOpenAPIConsoleResponses(t *testing.T) {
 	c.importCallStatus(400, "/api/v1/canned/import?format=csv", adminTok, "text/csv", "title\nno text column\n")
 	c.importCallStatus(400, "/api/v1/canned/import?format=xml", adminTok, "text/xml", "<x/>")
 	c.importCallStatus(403, "/api/v1/canned/import?format=csv", agentTok, "text/csv", "title,text\na,b\n")
+	c.importCallStatus(413, "/api/v1/canned/import?format=csv", adminTok, "text/csv", "title,text\n"+strings.Repeat("a,b\n", 1<<20+1))
 	c.must(204, "DELETE", "/api/v1/canned/{id}", "/api/v1/canned/"+cannedID, adminTok, nil)
 	c.must(404, "DELETE", "/api/v1/canned/{id}", "/api/v1/canned/"+cannedID, adminTok, nil)
 
