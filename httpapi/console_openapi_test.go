@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/conversation"
 )
 
 // TestOpenAPIConsoleResponses calls every console and supervisor endpoint,
@@ -76,6 +77,8 @@ func TestOpenAPIConsoleResponses(t *testing.T) {
 	// Supervisor: whisper, barge-in, conference, internal chat.
 	c.must(201, "POST", "/api/v1/chats/{id}/whisper", chatPath+"/whisper", adminTok, map[string]any{"text": "offer a voucher"})
 	c.must(403, "POST", "/api/v1/chats/{id}/whisper", chatPath+"/whisper", vtok, map[string]any{"text": "x"})
+	c.must(413, "POST", "/api/v1/chats/{id}/whisper", chatPath+"/whisper", adminTok, map[string]any{"text": strings.Repeat("x", conversation.DefaultMaxMessageLength+1)})
+	c.must(413, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages", agentTok, map[string]any{"text": strings.Repeat("x", conversation.DefaultMaxMessageLength+1)})
 	c.must(200, "POST", "/api/v1/chats/{id}/barge", chatPath+"/barge", adminTok, nil)
 	c.must(409, "POST", "/api/v1/chats/{id}/barge", chatPath+"/barge", adminTok, nil)
 	c.must(403, "POST", "/api/v1/chats/{id}/barge", chatPath+"/barge", agentTok, nil)
