@@ -337,6 +337,31 @@ type InternalBody struct {
 	Text string `json:"text"`
 }
 
+func (s *Server) internalHistory(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		id, err := pathInt(r, "id")
+		if err != nil {
+			return err
+		}
+		before, err := queryInt(r, "before", 0)
+		if err != nil {
+			return err
+		}
+		limit, err := queryInt(r, "limit", 0)
+		if err != nil {
+			return err
+		}
+		if limit < 0 || limit > 500 {
+			return parley.Errorf(parley.EINVALID, "limit must be between 1 and 500")
+		}
+		list, err := s.svc.InternalHistory(r.Context(), a, id, before, int(limit))
+		if err == nil {
+			writeJSON(w, http.StatusOK, list)
+		}
+		return err
+	})
+}
+
 func (s *Server) sendInternal(w http.ResponseWriter, r *http.Request) {
 	s.withActor(w, r, func(a conversation.Actor) error {
 		id, err := pathInt(r, "id")

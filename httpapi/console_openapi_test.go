@@ -94,6 +94,14 @@ func TestOpenAPIConsoleResponses(t *testing.T) {
 	c.must(204, "POST", "/api/v1/chats/{id}/leave", chatPath+"/leave", bobTok, nil)
 	c.must(403, "POST", "/api/v1/chats/{id}/leave", chatPath+"/leave", bobTok, nil)
 	c.must(201, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages", agentTok, map[string]any{"text": "Can you take over?"})
+	c.must(201, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/1/messages", bobTok, map[string]any{"text": "Sure."})
+	_, internalHist := c.call("GET", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages?limit=10", agentTok, nil)
+	if msgs, _ := internalHist.([]any); len(msgs) != 2 || msgs[0].(map[string]any)["text"] != "Sure." {
+		t.Errorf("internal chat history %v", internalHist)
+	}
+	c.must(400, "GET", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages?limit=0x", agentTok, nil)
+	c.must(404, "GET", "/api/v1/agents/{id}/messages", "/api/v1/agents/9999/messages", agentTok, nil)
+	c.must(403, "GET", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages", vtok, nil)
 	c.must(400, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages", bobTok, map[string]any{"text": "me"})
 	c.must(404, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/9999/messages", agentTok, map[string]any{"text": "x"})
 	c.must(403, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages", vtok, map[string]any{"text": "x"})
