@@ -261,6 +261,9 @@ func (s *Service) Start(ctx context.Context) error {
 				return err
 			}
 		}
+		if err := s.recoverCloseMails(ctx, t.ID, groups); err != nil {
+			return err
+		}
 	}
 	agents, err := s.store.Agents(ctx, 0)
 	if err != nil {
