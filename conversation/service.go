@@ -70,10 +70,6 @@ type Config struct {
 	RejectGroups []int64
 	// IgnoreCustomerDetails drops name, email and phone from requests.
 	IgnoreCustomerDetails bool
-	// FromPriority orders the visitor details ("email", "phone", "id")
-	// that name a chat's From in archives and reports; nil means
-	// email, phone, id (MiCC's FromPriority).
-	FromPriority []string
 	// FilesDir is where attachments are stored.
 	FilesDir string
 	// SessionTTL is how long an agent's login lasts (12 h).
@@ -104,6 +100,21 @@ type Config struct {
 	QueuePush time.Duration
 	// LogText puts message text into debug logs; off by default.
 	LogText bool
+	// MailFrom is the sender address of transcripts for groups that set
+	// none; "" leaves those groups without transcripts.
+	MailFrom string
+	// MailWake, when set, is called after a mail is queued so the outbox
+	// sends it at once.
+	MailWake func()
+	// FromPriority orders the visitor details an archive shows as "from"
+	// (Mitel FromPriority); nil means email, phone, id.
+	FromPriority []parley.FromField
+	// ServiceLevel is the answer time within which a chat counts as
+	// answered in time, for the service level KPI (20 s).
+	ServiceLevel time.Duration
+	// OverviewPush is how often logged-in supervisors and admins are sent
+	// the live overview when it changed (2 s); negative turns it off.
+	OverviewPush time.Duration
 }
 
 // Defaults.
@@ -122,34 +133,12 @@ const (
 	DefaultRoutingTick       = 5 * time.Second
 	DefaultPreferredWait     = 30 * time.Second
 	DefaultQueuePush         = 500 * time.Millisecond
+	DefaultServiceLevel      = 20 * time.Second
+	DefaultOverviewPush      = 2 * time.Second
 )
 
 // DefaultRestrictedAttachmentTypes is the restricted list when none is set.
 var DefaultRestrictedAttachmentTypes = []string{"exe", "bat", "cmd", "com", "vbs"}
-
-// DefaultFromPriority is the order of FromPriority when none is set.
-var DefaultFromPriority = []string{"email", "phone", "id"}
-
-// From returns what names the visitor as a chat's From in archives and
-// reports: the first of the visitor's email, phone and customer ID that is
-// set, in the order of FromPriority; "" when none is.
-func (s *Service) From(v *parley.Visitor) string {
-	for _, f := range s.cfg.FromPriority {
-		var val string
-		switch f {
-		case "email":
-			val = v.Email
-		case "phone":
-			val = v.Phone
-		case "id":
-			val = v.CustomerID
-		}
-		if val != "" {
-			return val
-		}
-	}
-	return ""
-}
 
 func (c Config) withDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
@@ -166,9 +155,6 @@ func (c Config) withDefaults() Config {
 	if c.RestrictedAttachmentTypes == nil {
 		c.RestrictedAttachmentTypes = DefaultRestrictedAttachmentTypes
 	}
-	if c.FromPriority == nil {
-		c.FromPriority = DefaultFromPriority
-	}
 	def(&c.CustomerTimeout, DefaultCustomerTimeout)
 	def(&c.IdleTimeout, DefaultIdleTimeout)
 	def(&c.IdleWarning, DefaultIdleWarning)
@@ -181,6 +167,11 @@ func (c Config) withDefaults() Config {
 	def(&c.RoutingTick, DefaultRoutingTick)
 	def(&c.PreferredWait, DefaultPreferredWait)
 	def(&c.QueuePush, DefaultQueuePush)
+	def(&c.ServiceLevel, DefaultServiceLevel)
+	def(&c.OverviewPush, DefaultOverviewPush)
+	if len(c.FromPriority) == 0 {
+		c.FromPriority = parley.DefaultFromPriority
+	}
 	c.AllowedAttachmentTypes = normalizeTypes(c.AllowedAttachmentTypes)
 	c.RestrictedAttachmentTypes = normalizeTypes(c.RestrictedAttachmentTypes)
 	return c
@@ -275,6 +266,9 @@ func (s *Service) Start(ctx context.Context) error {
 				return err
 			}
 		}
+		if err := s.recoverCloseMails(ctx, t.ID, groups); err != nil {
+			return err
+		}
 	}
 	agents, err := s.store.Agents(ctx, 0)
 	if err != nil {
@@ -333,6 +327,13 @@ func (s *Service) clock() {
 	defer tick.Stop()
 	push := time.NewTicker(s.cfg.QueuePush)
 	defer push.Stop()
+	var overview <-chan time.Time
+	if s.cfg.OverviewPush > 0 {
+		t := time.NewTicker(s.cfg.OverviewPush)
+		defer t.Stop()
+		overview = t.C
+	}
+	sent := map[int64]string{} // the overview last pushed, by tenant
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -343,6 +344,8 @@ func (s *Service) clock() {
 			for _, g := range s.queues.takeDirty() {
 				s.pushQueue(s.ctx, g)
 			}
+		case <-overview:
+			s.pushOverviews(s.ctx, sent)
 		}
 	}
 }

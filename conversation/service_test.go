@@ -472,24 +472,3 @@ func TestRestartKeepsQueue(t *testing.T) {
 		t.Fatalf("after restart the freed slot took nothing: offered to %d", got)
 	}
 }
-
-func TestFromPriority(t *testing.T) {
-	v := &parley.Visitor{Email: "john@example.com", Phone: "555-5555", CustomerID: "100"}
-	for _, tc := range []struct {
-		priority []string
-		visitor  *parley.Visitor
-		want     string
-	}{
-		{nil, v, "john@example.com"},
-		{[]string{"phone", "email", "id"}, v, "555-5555"},
-		{[]string{"id"}, v, "100"},
-		{nil, &parley.Visitor{Phone: "555-5555", CustomerID: "100"}, "555-5555"},
-		{nil, &parley.Visitor{CustomerID: "100"}, "100"},
-		{[]string{"email"}, &parley.Visitor{CustomerID: "100"}, ""},
-	} {
-		svc := conversation.New(nil, nil, conversation.Config{FromPriority: tc.priority}, nil)
-		if got := svc.From(tc.visitor); got != tc.want {
-			t.Errorf("From with priority %v = %q; want %q", tc.priority, got, tc.want)
-		}
-	}
-}

@@ -118,7 +118,11 @@ type ServerFrame struct {
 	ChatID string                 `json:"chat_id,omitempty"`
 	Event  *parley.Event          `json:"event,omitempty"`
 	Agent  *parley.Agent          `json:"agent,omitempty"`
-	Error  *ErrorInfo             `json:"error,omitempty"`
+	// Message is set on internal frames: a message between agents.
+	Message *parley.InternalMessage `json:"message,omitempty"`
+	// Overview is set on overview frames (supervisors and admins).
+	Overview *conversation.Overview `json:"overview,omitempty"`
+	Error    *ErrorInfo             `json:"error,omitempty"`
 }
 
 // ActorInfo says who a connection is authenticated as.

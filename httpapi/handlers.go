@@ -76,6 +76,9 @@ type ConfigResponse struct {
 	IdleWarningSeconds        int      `json:"idle_warning_seconds"`
 	CustomerTimeoutSeconds    int      `json:"customer_timeout_seconds"`
 	DisconnectTimeoutSeconds  int      `json:"disconnect_timeout_seconds"`
+	// OfferTimeoutSeconds is how long an offer waits for an answer (0:
+	// offers wait), for the console's countdown.
+	OfferTimeoutSeconds int `json:"offer_timeout_seconds"`
 }
 
 func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
@@ -90,6 +93,7 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
 		IdleWarningSeconds:        int(max(c.IdleWarning, 0) / time.Second),
 		CustomerTimeoutSeconds:    int(c.CustomerTimeout / time.Second),
 		DisconnectTimeoutSeconds:  int(c.DisconnectTimeout / time.Second),
+		OfferTimeoutSeconds:       int(max(c.OfferTimeout, 0) / time.Second),
 	})
 }
 
@@ -547,6 +551,8 @@ type GroupBody struct {
 	ClosedMessage  string              `json:"closed_message"`
 	Limits         parley.GroupLimits  `json:"limits"`
 	Routing        parley.GroupRouting `json:"routing"`
+	// Transcript says how the group mails transcripts.
+	Transcript parley.GroupTranscript `json:"transcript"`
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
@@ -556,7 +562,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		g := &parley.Group{TenantID: b.TenantID, Name: b.Name, WelcomeMessage: b.WelcomeMessage,
-			QueueMessage: b.QueueMessage, ClosedMessage: b.ClosedMessage, Limits: b.Limits, Routing: b.Routing}
+			QueueMessage: b.QueueMessage, ClosedMessage: b.ClosedMessage, Limits: b.Limits, Routing: b.Routing, Transcript: b.Transcript}
 		err := s.svc.CreateGroup(r.Context(), a, g)
 		if err == nil {
 			writeJSON(w, http.StatusCreated, g)

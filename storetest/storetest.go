@@ -83,6 +83,11 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"EmptyListsAreNotNil", testEmptyLists},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"ConcurrentRetry", testConcurrentRetry},
+		{"ArchiveFilters", testArchiveFilters},
+		{"ArchivePaging", testArchivePaging},
+		{"Canned", testCanned},
+		{"Outbox", testOutbox},
+		{"InternalMessages", testInternalMessages},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

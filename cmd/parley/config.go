@@ -8,10 +8,11 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parleychat/parley"
 )
 
 // Config is every setting of `parley serve`. Precedence: flag > environment
@@ -49,10 +50,18 @@ type Config struct {
 	DefaultHandleTime         time.Duration
 	RejectGroups              []int64
 	IgnoreCustomerDetails     bool
-	FromPriority              []string
+	MICCAddr                  string
+	MICCMaxWait               time.Duration
 
-	MICCAddr    string
-	MICCMaxWait time.Duration
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string
+	SMTPTLS      string
+	SMTPRetry    time.Duration
+	MailFrom     string
+	FromPriority []parley.FromField
+	ServiceLevel time.Duration
 }
 
 // setting is one configuration key. The flag is --<name>, the environment
@@ -149,23 +158,6 @@ var settings = []setting{
 		return nil
 	}},
 	{"ignore-customer-details", "false", "drop visitors' name, email and phone from chat requests (IgnoreCustomerDetails)", boolSetting(func(c *Config) *bool { return &c.IgnoreCustomerDetails })},
-	{"from-priority", "email,phone,id", "which visitor detail is a chat's From: the first of email, phone and id that is set, in this order (FromPriority)", func(c *Config, v string) error {
-		c.FromPriority = nil
-		for _, f := range splitList(v) {
-			f = strings.ToLower(f)
-			if f != "email" && f != "phone" && f != "id" {
-				return fmt.Errorf("%q is not one of email, phone, id", f)
-			}
-			if slices.Contains(c.FromPriority, f) {
-				return fmt.Errorf("%q is listed twice", f)
-			}
-			c.FromPriority = append(c.FromPriority, f)
-		}
-		if len(c.FromPriority) == 0 {
-			return errors.New("must list at least one of email, phone, id")
-		}
-		return nil
-	}},
 	{"micc-addr", "", "address of a listener of its own for the Mitel MiCC Chat service (MiCC uses :12616); empty serves it only under /chatservice/ on --addr", func(c *Config, v string) error { c.MICCAddr = v; return nil }},
 	{"micc-max-wait", "60s", "longest a MiCC GetEvents call waits, whatever its Timeout (1s to 60s)", func(c *Config, v string) error {
 		if err := durationSetting(func(c *Config) *time.Duration { return &c.MICCMaxWait })(c, v); err != nil {
@@ -176,6 +168,35 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"smtp-host", "", "SMTP server for transcript mail; empty keeps mail in the outbox unsent", func(c *Config, v string) error { c.SMTPHost = v; return nil }},
+	{"smtp-port", "587", "SMTP server port", intSetting(1, 65535, func(c *Config) *int { return &c.SMTPPort })},
+	{"smtp-username", "", "SMTP user name; empty sends without authentication", func(c *Config, v string) error { c.SMTPUsername = v; return nil }},
+	{"smtp-password", "", "SMTP password (prefer the environment or the config file to a flag)", func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
+	{"smtp-tls", "starttls", "SMTP encryption: starttls (required), opportunistic, tls (implicit, port 465) or none", func(c *Config, v string) error {
+		switch v {
+		case "starttls", "opportunistic", "tls", "none":
+			c.SMTPTLS = v
+			return nil
+		}
+		return errors.New("must be starttls, opportunistic, tls or none")
+	}},
+	{"smtp-retry", "30s", "wait after a failed delivery before the next attempt; it doubles with each attempt up to 1h", durationSetting(func(c *Config) *time.Duration { return &c.SMTPRetry })},
+	{"mail-from", "", "sender address of transcripts for groups that set none; empty leaves those groups without transcript mail", func(c *Config, v string) error {
+		if v != "" && !parley.ValidEmail(v) {
+			return fmt.Errorf("%q is not an email address", v)
+		}
+		c.MailFrom = v
+		return nil
+	}},
+	{"from-priority", "email,phone,id", "which visitor detail the archive shows as from, in order of preference (FromPriority)", func(c *Config, v string) error {
+		p, err := parley.ParseFromPriority(v)
+		if err != nil {
+			return errors.New(parley.ErrorMessage(err))
+		}
+		c.FromPriority = p
+		return nil
+	}},
+	{"service-level", "20s", "answer time within which a chat counts as answered in time, for the service level KPI", durationSetting(func(c *Config) *time.Duration { return &c.ServiceLevel })},
 }
 
 func boolSetting(field func(*Config) *bool) func(*Config, string) error {

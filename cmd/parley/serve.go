@@ -22,6 +22,7 @@ import (
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
+	"github.com/parleychat/parley/mail"
 	"github.com/parleychat/parley/micc"
 	"github.com/parleychat/parley/natsbus"
 	"github.com/parleychat/parley/sqlite"
@@ -50,6 +51,21 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	if maxKB == 0 {
 		maxKB = -1 // 0 turns attachments off
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var outbox *mail.Outbox
+	if cfg.SMTPHost != "" {
+		outbox, err = mail.NewOutbox(store, mail.Options{Host: cfg.SMTPHost, Port: cfg.SMTPPort,
+			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, Backoff: cfg.SMTPRetry,
+			Logger: log, Registry: reg})
+		if err != nil {
+			return err
+		}
+	}
+	var mailWake func()
+	if outbox != nil {
+		mailWake = outbox.Wake
+	}
 	svc := conversation.New(store, bus, conversation.Config{
 		MaxMessageLength:          cfg.MaxMessageLength,
 		MaxAttachmentKB:           maxKB,
@@ -63,7 +79,6 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		PollGrace:                 cfg.PollGrace,
 		RejectGroups:              cfg.RejectGroups,
 		IgnoreCustomerDetails:     cfg.IgnoreCustomerDetails,
-		FromPriority:              cfg.FromPriority,
 		FilesDir:                  filepath.Join(cfg.Data, "files"),
 		SessionTTL:                cfg.SessionTTL,
 		OfferTimeout:              offIfZero(cfg.OfferTimeout),
@@ -73,11 +88,25 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		RampUp:                    cfg.RampUp,
 		DefaultHandleTime:         cfg.DefaultHandleTime,
 		LogText:                   cfg.LogChatText,
+		MailFrom:                  cfg.MailFrom,
+		MailWake:                  mailWake,
+		FromPriority:              cfg.FromPriority,
+		ServiceLevel:              cfg.ServiceLevel,
 	}, log)
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
 	defer svc.Close()
+	if outbox != nil {
+		// The outbox sends until shutdown; mail left pending is sent after
+		// the next start.
+		mctx, stopMail := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); outbox.Run(mctx) }()
+		defer func() { stopMail(); <-done }()
+	} else {
+		log.Info("no smtp-host: transcript mail stays in the outbox until one is set")
+	}
 
 	if cfg.Demo {
 		if err := seedDemo(ctx, store, svc, stdout); err != nil {
@@ -93,8 +122,6 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		}
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := httpapi.New(svc, httpapi.Options{
 		AllowedOrigins: cfg.AllowedOrigins,
 		Logger:         log,
