@@ -77,6 +77,9 @@ func load(t *testing.T, url, login, password string, args ...string) *Result {
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("result is not JSON: %v\n%s", err, out.String())
 	}
+	if strings.Contains(out.String(), password) || strings.Contains(errOut.String(), password) {
+		t.Error("the output shows the password")
+	}
 	if len(res.Errors) > 0 {
 		t.Errorf("errors: %v\n%s", res.Errors, errOut.String())
 	}

@@ -158,10 +158,18 @@ func runParent(ctx context.Context, cfg *config, stderr io.Writer) (*Result, err
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for i := range cfg.procs {
-		args := append(append([]string{}, cfg.rawArgs...), "-child", strconv.Itoa(i), "-run-id", cfg.runID, "-json=false")
+		// The password goes through the environment, not the command line
+		// that other users can read.
+		var args []string
+		for _, a := range redactArgs(cfg.rawArgs) {
+			if a != "[redacted]" && !strings.HasSuffix(a, "=[redacted]") && a != "-password" && a != "--password" {
+				args = append(args, a)
+			}
+		}
+		args = append(args, "-child", strconv.Itoa(i), "-run-id", cfg.runID, "-json=false")
 		cmd := exec.CommandContext(ctx, exe, args...)
 		cmd.Stderr = stderr
-		cmd.Env = append(os.Environ(), "PARLEY_LOAD_CHILD=1")
+		cmd.Env = append(os.Environ(), "PARLEY_LOAD_CHILD=1", "PARLEY_LOAD_PASSWORD="+cfg.password)
 		w, err := cmd.StdinPipe()
 		if err != nil {
 			return nil, err
@@ -176,7 +184,7 @@ func runParent(ctx context.Context, cfg *config, stderr io.Writer) (*Result, err
 		stdins[i], cmds[i] = w, cmd
 		go readChild(ctx, i, r, cmd, msgs)
 	}
-	total := &Result{Scenario: cfg.scenario, Args: cfg.rawArgs, Procs: cfg.procs, Start: smp.start,
+	total := &Result{Scenario: cfg.scenario, Args: redactArgs(cfg.rawArgs), Procs: cfg.procs, Start: smp.start,
 		Counts: map[string]int64{}, Errors: map[string]int64{}, Latency: map[string]HistJSON{}}
 	if cfg.scenario == "active" {
 		total.Transport = cfg.transport

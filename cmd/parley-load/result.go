@@ -112,7 +112,7 @@ func (r *recorder) hist(name string) *Histogram {
 func (r *recorder) result(cfg *config) *Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	res := &Result{Scenario: cfg.scenario, Args: cfg.rawArgs, Procs: max(cfg.procs, 1),
+	res := &Result{Scenario: cfg.scenario, Args: redactArgs(cfg.rawArgs), Procs: max(cfg.procs, 1),
 		Counts: map[string]int64{}, Errors: map[string]int64{}, Latency: map[string]HistJSON{}, Samples: []Sample{}}
 	if cfg.scenario == "active" {
 		res.Transport = cfg.transport
@@ -127,6 +127,25 @@ func (r *recorder) result(cfg *config) *Result {
 		res.Latency[k] = h.JSON()
 	}
 	return res
+}
+
+// redactArgs hides the password in a copy of args, for the report.
+func redactArgs(args []string) []string {
+	out := make([]string, len(args))
+	hide := false
+	for i, a := range args {
+		switch {
+		case hide:
+			out[i], hide = "[redacted]", false
+		case a == "-password" || a == "--password":
+			out[i], hide = a, true
+		case strings.HasPrefix(a, "-password=") || strings.HasPrefix(a, "--password="):
+			out[i] = a[:strings.IndexByte(a, '=')+1] + "[redacted]"
+		default:
+			out[i] = a
+		}
+	}
+	return out
 }
 
 // merge adds a child's result into res.
