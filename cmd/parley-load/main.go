@@ -80,6 +80,7 @@ type config struct {
 	child       int
 	runID       string
 	jsonOut     bool
+	outFile     string
 	serverPID   int
 	conc        int
 	settle      time.Duration
@@ -126,6 +127,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.child, "child", -1, "internal: index of this child process")
 	fs.StringVar(&c.runID, "run-id", "", "internal: name prefix shared by the processes of one run")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the result as JSON instead of text")
+	fs.StringVar(&c.outFile, "out", "", "also write the result as JSON to this file")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "server process ID for RSS and CPU from /proc (0: read GET /metrics)")
 	fs.IntVar(&c.conc, "conc", 64, "concurrent session opens while ramping (idle, active setup)")
 	fs.DurationVar(&c.settle, "settle", 60*time.Second, "wait before sampling the server's RSS after a ramp step")
@@ -220,6 +222,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = writeJSON(stdout, res)
 	} else {
 		err = writeText(stdout, res)
+	}
+	if err == nil && cfg.outFile != "" {
+		var f *os.File
+		if f, err = os.Create(cfg.outFile); err == nil {
+			err = errors.Join(writeJSON(f, res), f.Close())
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "parley-load:", err)
