@@ -207,6 +207,12 @@ loop:
 		due := int(el.Seconds() * rate)
 		for ; n < due; n++ {
 			v := pool[n%len(pool)]
+			if inflight.Load() >= int64(cfg.maxInflight) {
+				// The server is behind: an unbounded backlog would only
+				// measure the generator's queue.
+				rec.add("skipped", 1)
+				continue
+			}
 			inflight.Add(1)
 			wg.Go(func() {
 				defer inflight.Add(-1)
@@ -232,9 +238,10 @@ loop:
 			})
 		}
 	}
-	elapsed := time.Since(start)
-	rec.add("attempted", int64(n))
+	rec.add("attempted", int64(n)-rec.count("skipped"))
 	wg.Wait()
+	// The rate counts until the last open finished.
+	elapsed := time.Since(start)
 	if err := b(ctx, "churn-end", 0, false); err != nil {
 		return nil, err
 	}

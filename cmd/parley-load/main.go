@@ -50,7 +50,9 @@ Scenarios:
   churn    Session churn. A pool of -pool visitors with queued chats opens
            sessions (connect, hello, subscribe) at -rate per second for
            -duration; each session stays open for -life and then closes
-           normally. Reports open-to-ready latency ("open") and the rate reached.
+           normally. Reports open-to-ready latency ("open") and the rate reached
+           (opens completed divided by the time until the last one finished);
+           opens due while -max-inflight are in progress are skipped and counted.
   startup  Starts -server-cmd -repeat times and measures the time from start to
            the first accepted TCP connection on -url, and the server's RSS
            -settle later with no connections; then stops it with SIGINT.
@@ -96,6 +98,7 @@ type config struct {
 	agentShare  float64
 	pool        int
 	life        time.Duration
+	maxInflight int
 	serverCmd   string
 	repeat      int
 	msgSize     int
@@ -144,6 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.msgSize, "msg-size", 64, "active: message text length in bytes (at least 24)")
 	fs.IntVar(&c.pool, "pool", 200, "churn: visitors whose sessions open and close")
 	fs.DurationVar(&c.life, "life", 200*time.Millisecond, "churn: how long each session stays open")
+	fs.IntVar(&c.maxInflight, "max-inflight", 1000, "churn: opens in progress at most; opens due beyond it are skipped and counted")
 	fs.StringVar(&c.serverCmd, "server-cmd", "", "startup: server command line (split at spaces)")
 	fs.IntVar(&c.repeat, "repeat", 3, "startup: number of starts")
 	if err := fs.Parse(args); err != nil {
@@ -163,8 +167,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-procs must be between 1 and 64")
 	case c.sources < 1 || c.sources > 254:
 		return nil, errors.New("-sources must be between 1 and 254")
-	case c.conc < 1:
-		return nil, errors.New("-conc must be at least 1")
+	case c.conc < 1 || c.maxInflight < 1:
+		return nil, errors.New("-conc and -max-inflight must be at least 1")
 	case c.visitors < 1 || c.base < 0 || c.chats < 1 || c.agents < 1 || c.pool < 1 || c.repeat < 1:
 		return nil, errors.New("-visitors, -chats, -agents, -pool and -repeat must be at least 1, -base at least 0")
 	case c.rate <= 0:
