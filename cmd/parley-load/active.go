@@ -206,7 +206,7 @@ func runActive(ctx context.Context, cfg *config, stderr io.Writer, b barrier) (*
 	for i, ag := range r.agents {
 		s := &chatSide{kind: "agent", token: ag.token, hc: r.cl.clients[i%len(r.cl.clients)]}
 		if cfg.transport == "ws" {
-			conn, err := r.cl.dialWS(ctx, ag.token)
+			conn, err := r.cl.dialWS(ctx, ag.token, nil)
 			if err != nil {
 				return nil, fmt.Errorf("agent WebSocket: %w", err)
 			}
@@ -248,7 +248,7 @@ func runActive(ctx context.Context, cfg *config, stderr io.Writer, b barrier) (*
 	for i, v := range visitors {
 		vs := &chatSide{kind: "visitor", token: v.token, hc: r.cl.clients[i%len(r.cl.clients)]}
 		if cfg.transport == "ws" {
-			conn, took, err := r.cl.openVisitor(ctx, v.token)
+			conn, took, err := r.cl.openVisitor(ctx, v.token, nil)
 			if err != nil {
 				return nil, fmt.Errorf("visitor WebSocket: %w", err)
 			}

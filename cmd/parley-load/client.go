@@ -185,13 +185,13 @@ type eventView struct {
 
 // dialWS opens a WebSocket and says hello with token. It returns once the
 // server answered ready.
-func (c *client) dialWS(ctx context.Context, token string) (*websocket.Conn, error) {
+func (c *client) dialWS(ctx context.Context, token string, resume map[string]int64) (*websocket.Conn, error) {
 	conn, _, err := websocket.Dial(ctx, c.wsURL, &websocket.DialOptions{HTTPClient: c.pick()})
 	if err != nil {
 		return nil, err
 	}
 	conn.SetReadLimit(1 << 20)
-	hello, _ := json.Marshal(map[string]string{"type": "hello", "token": token})
+	hello, _ := json.Marshal(map[string]any{"type": "hello", "token": token, "chats": resume})
 	if err := conn.Write(ctx, websocket.MessageText, hello); err != nil {
 		conn.CloseNow()
 		return nil, err
@@ -224,10 +224,12 @@ func readFrame(ctx context.Context, conn *websocket.Conn) (serverFrame, error) {
 }
 
 // openVisitor opens a visitor session: connect, hello, and the snapshot of
-// its chat (the subscription). It returns the time that took.
-func (c *client) openVisitor(ctx context.Context, token string) (*websocket.Conn, time.Duration, error) {
+// its chat (the subscription). It returns the time that took. resume, when
+// not nil, maps the chat to the last sequence number the visitor has, as a
+// reconnecting client sends it.
+func (c *client) openVisitor(ctx context.Context, token string, resume map[string]int64) (*websocket.Conn, time.Duration, error) {
 	start := time.Now()
-	conn, err := c.dialWS(ctx, token)
+	conn, err := c.dialWS(ctx, token, resume)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -106,7 +107,7 @@ func runIdle(ctx context.Context, cfg *config, stderr io.Writer, b barrier) (*Re
 					failed.Add(1)
 					return
 				}
-				conn, took, err := r.cl.openVisitor(ctx, v.token)
+				conn, took, err := r.cl.openVisitor(ctx, v.token, nil)
 				if err != nil {
 					rec.fail(errKind("open", err))
 					failed.Add(1)
@@ -206,7 +207,7 @@ loop:
 		}
 		due := int(el.Seconds() * rate)
 		for ; n < due; n++ {
-			v := pool[n%len(pool)]
+			v := &pool[n%len(pool)]
 			if inflight.Load() >= int64(cfg.maxInflight) {
 				// The server is behind: an unbounded backlog would only
 				// measure the generator's queue.
@@ -216,7 +217,9 @@ loop:
 			inflight.Add(1)
 			wg.Go(func() {
 				defer inflight.Add(-1)
-				conn, took, err := r.cl.openVisitor(ctx, v.token)
+				// Resume after the last event seen, as a reconnecting
+				// client does.
+				conn, took, err := r.cl.openVisitor(ctx, v.token, map[string]int64{v.chatID: v.lastSeq.Load()})
 				if err != nil {
 					rec.fail(errKind("open", err))
 					return
@@ -226,8 +229,13 @@ loop:
 				// Read while open, so a ping or an event is handled.
 				lctx, cancel := context.WithTimeout(ctx, cfg.life)
 				for {
-					if _, _, err := conn.Read(lctx); err != nil {
+					_, data, err := conn.Read(lctx)
+					if err != nil {
 						break
+					}
+					var f serverFrame
+					if json.Unmarshal(data, &f) == nil && f.Event != nil && f.Event.Seq > v.lastSeq.Load() {
+						v.lastSeq.Store(f.Event.Seq)
 					}
 				}
 				cancel()

@@ -48,9 +48,9 @@ Scenarios:
            POST /chats/{id}/messages and reads with long-polls of
            GET /chats/{id}/events on both sides.
   churn    Session churn. A pool of -pool visitors with queued chats opens
-           sessions (connect, hello, subscribe) at -rate per second for
-           -duration; each session stays open for -life and then closes
-           normally. Reports open-to-ready latency ("open") and the rate reached
+           sessions (connect, hello with the last sequence number seen,
+           subscribe) at -rate per second for -duration; each session stays
+           open for -life and then closes normally. Reports open-to-ready latency ("open") and the rate reached
            (opens completed divided by the time until the last one finished);
            opens due while -max-inflight are in progress are skipped and counted.
   startup  Starts -server-cmd -repeat times and measures the time from start to
@@ -60,7 +60,8 @@ Scenarios:
 Server measurements: with -server-pid the server's VmRSS and CPU time come
 from /proc/PID; otherwise from process_resident_memory_bytes and
 process_cpu_seconds_total of GET /metrics. Kernel TCP memory comes from
-/proc/net/sockstat.
+/proc/net/sockstat. The server's CPU time per message (active) and per open
+(churn) is reported too: on a shared machine it says more than the rates.
 
 One process may hold at most as many sockets as its open-file limit allows:
 -procs N runs N copies of this program, each with its share of the visitors,

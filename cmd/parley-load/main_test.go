@@ -169,6 +169,9 @@ func checkActive(t *testing.T, res *Result) {
 	if v2a == 0 || a2v == 0 || int64(v2a+a2v) != res.Counts["measured_received"] {
 		t.Errorf("latencies v2a %d a2v %d, measured received %d", v2a, a2v, res.Counts["measured_received"])
 	}
+	if res.Derived["server_cpu_ms_per_message"] <= 0 {
+		t.Errorf("no server CPU per message in %v", res.Derived)
+	}
 	if p := res.Summary["v2a"]; !(p.P50 > 0 && p.P50 <= p.P99 && p.P99 <= p.Max) {
 		t.Errorf("v2a percentiles out of order: %+v", p)
 	}
@@ -181,7 +184,7 @@ func TestChurn(t *testing.T) {
 	if opened < 10 || opened != res.Counts["attempted"] || res.Counts["closed"] != opened {
 		t.Errorf("counts %v: want every attempted session opened and closed", res.Counts)
 	}
-	if res.Summary["open"].Count != uint64(opened) || res.Derived["opens_per_second"] <= 0 {
+	if res.Summary["open"].Count != uint64(opened) || res.Derived["opens_per_second"] <= 0 || res.Derived["server_cpu_ms_per_open"] <= 0 {
 		t.Errorf("summary %v derived %v", res.Summary, res.Derived)
 	}
 }

@@ -196,6 +196,21 @@ func derive(res *Result) {
 			res.Derived["hold_cpu_percent_of_core"] = 100 * (b.CPUSeconds - a.CPUSeconds) / (b.At - a.At)
 		}
 	}
+	// Server CPU per operation: machine-independent where the machine is
+	// shared and the server got less than a core.
+	perOp := func(from, to, name string, ops int64) {
+		a, ok1 := sample(from)
+		b, ok2 := sample(to)
+		if !ok1 || !ok2 || b.At <= a.At {
+			return
+		}
+		res.Derived["server_cpu_percent_of_core"] = 100 * (b.CPUSeconds - a.CPUSeconds) / (b.At - a.At)
+		if ops > 0 {
+			res.Derived[name] = 1000 * (b.CPUSeconds - a.CPUSeconds) / float64(ops)
+		}
+	}
+	perOp("churn-start", "churn-end", "server_cpu_ms_per_open", res.Counts["opened"])
+	perOp("messages-start", "messages-end", "server_cpu_ms_per_message", res.Counts["received"])
 	if res.Seconds > 0 {
 		switch res.Scenario {
 		case "active":

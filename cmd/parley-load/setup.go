@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,8 +90,9 @@ func (r *rig) addAgents(ctx context.Context, n, capacity int, status string) err
 
 // visitorChat is a visitor with a requested chat.
 type visitorChat struct {
-	chatID string
-	token  string
+	chatID  string
+	token   string
+	lastSeq *atomic.Int64 // the last event seen (churn)
 }
 
 // requestChat starts a chat in the run's group as a new visitor.
@@ -104,7 +106,7 @@ func (r *rig) requestChat(ctx context.Context) (visitorChat, error) {
 	err := r.cl.call(ctx, nil, "POST", "/api/v1/chats", "", map[string]any{
 		"tenant_id": r.cfg.tenant, "group_id": r.groupID, "name": "load visitor",
 	}, &out)
-	return visitorChat{chatID: out.Chat.ID, token: out.VisitorToken}, err
+	return visitorChat{chatID: out.Chat.ID, token: out.VisitorToken, lastSeq: &atomic.Int64{}}, err
 }
 
 // requestChats starts n chats with -conc requests at a time.
