@@ -151,6 +151,9 @@ func errKind(prefix string, err error) string {
 	return prefix + ": other"
 }
 
+// openTimeout bounds one session open (connect, hello, snapshot).
+const openTimeout = 30 * time.Second
+
 // serverFrame is the part of a server WebSocket frame the generator reads.
 type serverFrame struct {
 	Type   string     `json:"type"`
@@ -229,6 +232,10 @@ func readFrame(ctx context.Context, conn *websocket.Conn) (serverFrame, error) {
 // reconnecting client sends it.
 func (c *client) openVisitor(ctx context.Context, token string, resume map[string]int64) (*websocket.Conn, time.Duration, error) {
 	start := time.Now()
+	// A session that never gets its snapshot (the chat ended meanwhile)
+	// must not hold a ramp worker forever.
+	ctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
 	conn, err := c.dialWS(ctx, token, resume)
 	if err != nil {
 		return nil, 0, err

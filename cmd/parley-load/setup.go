@@ -103,6 +103,8 @@ func (r *rig) requestChat(ctx context.Context) (visitorChat, error) {
 		} `json:"chat"`
 		VisitorToken string `json:"visitor_token"`
 	}
+	ctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
 	err := r.cl.call(ctx, nil, "POST", "/api/v1/chats", "", map[string]any{
 		"tenant_id": r.cfg.tenant, "group_id": r.groupID, "name": "load visitor",
 	}, &out)
