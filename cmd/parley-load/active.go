@@ -313,7 +313,7 @@ loop:
 	a.stopRecv.Store(true)
 	rec.add("sent", int64(n))
 	rec.add("measured_sent", measured)
-	rec.add("lost", int64(n)-rec.count("received"))
+	rec.add("not_received", int64(n)-rec.count("received"))
 	if err := b(ctx, "messages-end", int64(nChats), false); err != nil {
 		return nil, err
 	}

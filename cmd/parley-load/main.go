@@ -44,7 +44,8 @@ Scenarios:
            messages per second in total for -duration after -warmup. Each message
            carries its send time; the receiver records send → receive latency
            ("v2a" visitor → agent, "a2v" agent → visitor) and the sender the
-           time to the server's ack, which follows the durable write. -transport
+           time to the server's ack, which follows the durable write. Messages
+           still not received 10 s after the last send count as not_received. -transport
            ws sends and receives over WebSockets; -transport lp sends with
            POST /chats/{id}/messages and reads with long-polls of
            GET /chats/{id}/events on both sides.
