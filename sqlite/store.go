@@ -86,11 +86,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// busy_timeout comes first so that the other pragmas wait for a lock
 	// held by another process instead of failing.
 	var err error
-	s.db, err = sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"+
-		"&_pragma=synchronous("+sync+")&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite")
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
+	s.db = sql.OpenDB(newConnector(path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite"))
 	s.db.SetMaxOpenConns(1)
 	s.db.SetMaxIdleConns(1)
 	s.db.SetConnMaxIdleTime(0)
@@ -112,12 +109,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// The read pool is opened after the migrations so that it never sees a
 	// half-built schema; query_only turns a write sent here by mistake
 	// into an error.
-	s.rdb, err = sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"+
-		"&_pragma=query_only(1)&_time_format=sqlite")
-	if err != nil {
-		s.db.Close()
-		return nil, fmt.Errorf("sqlite: open read pool: %w", err)
-	}
+	s.rdb = sql.OpenDB(newConnector(path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)" +
+		"&_pragma=query_only(1)&_time_format=sqlite"))
 	s.rdb.SetMaxOpenConns(readConns)
 	s.rdb.SetMaxIdleConns(readConns)
 	if err := s.rdb.PingContext(ctx); err != nil {

@@ -30,6 +30,7 @@ type Config struct {
 	SQLiteSync      string
 	SecureCookies   bool
 	ShutdownTimeout time.Duration
+	PprofAddr       string
 
 	MaxMessageLength          int
 	MaxAttachmentKB           int
@@ -122,6 +123,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"secure-cookies", "false", "mark the agent session cookie Secure (set when served over HTTPS)", boolSetting(func(c *Config) *bool { return &c.SecureCookies })},
+	{"pprof", "", "address of a Go pprof listener (e.g. 127.0.0.1:6060) for profiling; empty turns it off. Never expose it publicly", func(c *Config, v string) error { c.PprofAddr = v; return nil }},
 	{"shutdown-timeout", "15s", "how long a graceful shutdown waits for requests to finish", durationSetting(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"max-message-length", "1024", "maximum message length in characters (MaxMessageLength)", intSetting(1, 100000, func(c *Config) *int { return &c.MaxMessageLength })},
 	{"max-attachment-size", "5120", "maximum attachment size in KB; 0 turns attachments off (MaxAttachmentSize)", intSetting(0, 1<<20, func(c *Config) *int { return &c.MaxAttachmentKB })},

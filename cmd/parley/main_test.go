@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -340,4 +341,27 @@ func TestKillDuringTraffic(t *testing.T) {
 	if e.Seq != int64(len(page.Events)+1) {
 		t.Fatalf("first message after restart has seq %d; want %d", e.Seq, len(page.Events)+1)
 	}
+}
+
+// The profiler is served only on its own listener (--pprof, off by default).
+func TestPprofListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	p := launch(t, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--pprof", addr)
+	resp, err := http.Get("http://" + addr + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("pprof listener: GET /debug/pprof/ = %d; want 200", resp.StatusCode)
+	}
+	if got := p.call("GET", "/debug/pprof/", "", nil, nil); got == http.StatusOK {
+		t.Error("the API listener serves /debug/pprof/")
+	}
+	p.stop()
 }
