@@ -76,6 +76,9 @@ type ConfigResponse struct {
 	IdleWarningSeconds        int      `json:"idle_warning_seconds"`
 	CustomerTimeoutSeconds    int      `json:"customer_timeout_seconds"`
 	DisconnectTimeoutSeconds  int      `json:"disconnect_timeout_seconds"`
+	// OfferTimeoutSeconds lets a console count an offer down; 0 means
+	// offers wait until answered.
+	OfferTimeoutSeconds int `json:"offer_timeout_seconds"`
 }
 
 func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
@@ -90,6 +93,7 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
 		IdleWarningSeconds:        int(max(c.IdleWarning, 0) / time.Second),
 		CustomerTimeoutSeconds:    int(c.CustomerTimeout / time.Second),
 		DisconnectTimeoutSeconds:  int(c.DisconnectTimeout / time.Second),
+		OfferTimeoutSeconds:       int(max(c.OfferTimeout, 0) / time.Second),
 	})
 }
 
