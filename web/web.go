@@ -82,6 +82,7 @@ func Handler(opt Options) http.Handler {
 		mux.Handle("GET /demo/agent", pages["agent.html"])
 	}
 	mux.Handle("GET /{$}", index)
+	mountConsole(mux, pages)
 	mux.HandleFunc("GET "+staticPrefix+"{path...}", set.serve)
 	mux.HandleFunc("/", notFound)
 	log.Debug("web UI ready", "assets", len(set.byName), "demo", opt.Demo)
@@ -358,7 +359,7 @@ func renderPages(fsys fs.FS, set *assetSet) (map[string]*page, error) {
 		return nil, err
 	}
 	pages := map[string]*page{}
-	for _, name := range []string{"landing.html", "visitor.html", "agent.html"} {
+	for _, name := range []string{"landing.html", "visitor.html", "agent.html", consolePage} {
 		var buf bytes.Buffer
 		if err := t.ExecuteTemplate(&buf, name, nil); err != nil {
 			return nil, err

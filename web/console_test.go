@@ -1,0 +1,335 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/conversation"
+	"github.com/parleychat/parley/httpapi"
+	"github.com/parleychat/parley/internal/browsertest"
+	"github.com/parleychat/parley/natsbus"
+	"github.com/parleychat/parley/sqlite"
+	"github.com/parleychat/parley/web"
+)
+
+const consolePassword = "console-password-1"
+
+// consoleServer is the real server (SQLite, embedded NATS, the API and
+// the web UI) that the console tests drive.
+type consoleServer struct {
+	t   *testing.T
+	URL string
+	svc *conversation.Service
+}
+
+// newConsoleServer seeds Support (1) and Sales (2) with agent1 "Alice
+// Adams" (both groups), agent2 "Bob Brown" (Support) and the supervisor
+// "sup".
+func newConsoleServer(t *testing.T) *consoleServer {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "p.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus, err := natsbus.Open(ctx, natsbus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := conversation.New(store, bus, conversation.Config{FilesDir: filepath.Join(dir, "files")}, nil)
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	agent := func(login, name string, role parley.Role, groups ...int64) *parley.Agent {
+		a := &parley.Agent{TenantID: parley.DefaultTenantID, Login: login, DisplayName: name, Role: role,
+			Capacity: 3, Presence: parley.PresenceOffline, Status: parley.StatusNotReady, Groups: []parley.Membership{}}
+		for _, g := range groups {
+			a.Groups = append(a.Groups, parley.Membership{GroupID: g})
+		}
+		return a
+	}
+	err = svc.Seed(ctx, []*parley.Group{
+		{ID: 1, TenantID: parley.DefaultTenantID, Name: "Support", WelcomeMessage: "Hello! How can we help?"},
+		{ID: 2, TenantID: parley.DefaultTenantID, Name: "Sales"},
+	}, []*parley.Agent{
+		agent("agent1", "Alice Adams", parley.RoleAgent, 1, 2),
+		agent("agent2", "Bob Brown", parley.RoleAgent, 1),
+		agent("sup", "Sam Super", parley.RoleSupervisor, 1, 2),
+	}, consolePassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httpapi.New(svc, httpapi.Options{PingInterval: time.Minute})
+	ts := httptest.NewServer(api.Handler(web.Handler(web.Options{})))
+	t.Cleanup(func() {
+		api.Shutdown()
+		ts.Close()
+		svc.Close()
+		bus.Close()
+		store.Close()
+	})
+	return &consoleServer{t: t, URL: ts.URL, svc: svc}
+}
+
+// call makes a JSON API request and decodes the answer into out.
+func (s *consoleServer) call(method, path, token string, body, out any) int {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.URL+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if out != nil && len(data) > 0 && res.StatusCode < 300 {
+		if err := json.Unmarshal(data, out); err != nil {
+			s.t.Fatalf("%s %s: %v in %s", method, path, err, data)
+		}
+	}
+	return res.StatusCode
+}
+
+// visitor is a chat requested through the API, as the widget does.
+type visitor struct {
+	s     *consoleServer
+	token string
+	chat  string
+	after int64
+	seen  []parley.Event
+}
+
+func (s *consoleServer) visitor(group int64, name, email, message string) *visitor {
+	s.t.Helper()
+	var r httpapi.ChatStartedBody
+	body := map[string]any{"group_id": group, "name": name, "email": email, "message": message, "private_data": "plan=gold"}
+	if st := s.call("POST", "/api/v1/chats", "", body, &r); st != http.StatusCreated {
+		s.t.Fatalf("request chat: status %d", st)
+	}
+	return &visitor{s: s, token: r.VisitorToken, chat: r.Chat.ID}
+}
+
+func (v *visitor) say(text string) {
+	v.s.t.Helper()
+	if st := v.s.call("POST", "/api/v1/chats/"+v.chat+"/messages", v.token, map[string]any{"text": text}, nil); st != http.StatusCreated {
+		v.s.t.Fatalf("visitor message: status %d", st)
+	}
+}
+
+func (v *visitor) typing(on bool) {
+	v.s.t.Helper()
+	v.s.call("POST", "/api/v1/chats/"+v.chat+"/typing", v.token, map[string]any{"typing": on}, nil)
+}
+
+// read polls the visitor's view of the chat until match accepts an event
+// or the deadline passes; it keeps every event the visitor saw.
+func (v *visitor) read(what string, match func(parley.Event) bool) parley.Event {
+	v.s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, e := range v.seen {
+			if match(e) {
+				return e
+			}
+		}
+		var r struct {
+			Events  []parley.Event `json:"events"`
+			LastSeq int64          `json:"last_seq"`
+		}
+		v.s.call("GET", fmt.Sprintf("/api/v1/chats/%s/events?after=%d&wait=2", v.chat, v.after), v.token, nil, &r)
+		for _, e := range r.Events {
+			if e.Seq > 0 {
+				v.seen = append(v.seen, e)
+			}
+		}
+		if r.LastSeq > v.after {
+			v.after = r.LastSeq
+		}
+	}
+	v.s.t.Fatalf("visitor never saw %s; saw %d events", what, len(v.seen))
+	return parley.Event{}
+}
+
+// do runs browser actions and fails the test on error.
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// waitJS polls a JavaScript predicate in the page until it is truthy.
+func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond),
+		chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// signIn opens the console in a tab and signs in.
+func signIn(t *testing.T, ctx context.Context, url, login string) {
+	t.Helper()
+	do(t, ctx, "sign in as "+login,
+		chromedp.Navigate(url+"/agent/"),
+		chromedp.WaitVisible(chromedp.CSS("#login-name")),
+		chromedp.SendKeys(chromedp.CSS("#login-name"), login),
+		chromedp.SendKeys(chromedp.CSS("#login-password"), consolePassword),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#status-button")),
+	)
+	waitJS(t, ctx, "the live connection", `document.querySelector(".conn-online") !== null`)
+}
+
+func goReady(t *testing.T, ctx context.Context) {
+	t.Helper()
+	do(t, ctx, "go ready", chromedp.Click(chromedp.CSS("#go-ready")))
+	waitJS(t, ctx, "status ready", `document.querySelector("#status-label").textContent === "Ready"`)
+}
+
+// logText is the text of a chat column's log.
+func logHas(chatID, text string) string {
+	return fmt.Sprintf(`(() => { const l = document.querySelector('.column[data-chat=%q] .log'); return !!l && l.textContent.includes(%q); })()`, chatID, text)
+}
+
+// TestConsoleAgentFlow drives the console in Chromium against the real
+// server: sign in, go ready, an offer (the notification hook fires and the
+// countdown runs), accept, chat both ways with typing, transfer to a
+// second agent who carries on, and the supervisor's live queues.
+func TestConsoleAgentFlow(t *testing.T) {
+	s := newConsoleServer(t)
+	b, alice := browsertest.New(t)
+
+	signIn(t, alice, s.URL, "agent1")
+	// The hook integrations and this test observe: a "parley:offer" event.
+	evalJS[bool](t, alice, `window.offersSeen = []; addEventListener("parley:offer", (e) => offersSeen.push(e.detail)); true`)
+	goReady(t, alice)
+
+	v := s.visitor(1, "Vera Lynn", "vera@example.com", "Where is my order?")
+	waitJS(t, alice, "the offer notification", fmt.Sprintf(`offersSeen.some((d) => d.chat_id === %q && d.visitor === "Vera Lynn")`, v.chat))
+	offer := fmt.Sprintf(`.offer[data-chat=%q]`, v.chat)
+	waitJS(t, alice, "the offer card", fmt.Sprintf(`document.querySelector('%s .offer-name')?.textContent === "Vera Lynn"`, offer))
+	left := evalJS[float64](t, alice, fmt.Sprintf(`Number(document.querySelector('%s .offer-countdown').textContent)`, offer))
+	if left < 50 || left > 60 {
+		t.Fatalf("offer countdown shows %v s, want about 60", left)
+	}
+	if n := evalJS[float64](t, alice, `offersSeen.length`); n != 1 {
+		t.Fatalf("the offer hook fired %v times, want 1", n)
+	}
+
+	do(t, alice, "accept", chromedp.Click(chromedp.CSS(offer+" .accept")))
+	col := fmt.Sprintf(`.column[data-chat=%q]`, v.chat)
+	waitJS(t, alice, "the chat column", logHas(v.chat, "Where is my order?"))
+	waitJS(t, alice, "the visitor details", `document.querySelector("#visitor-details")?.textContent.includes("vera@example.com") &&
+		document.querySelector("#visitor-details").textContent.includes("plan=gold")`)
+	if n := evalJS[float64](t, alice, `document.querySelectorAll(".offer").length`); n != 0 {
+		t.Fatalf("%v offers still shown after accepting", n)
+	}
+
+	// Typing and messages from the visitor.
+	v.typing(true)
+	waitJS(t, alice, "the visitor typing", fmt.Sprintf(`document.querySelector('%s .typing').textContent.includes("Vera Lynn is typing")`, col))
+	v.say("Order 4711, placed Monday.")
+	waitJS(t, alice, "the visitor's message", logHas(v.chat, "Order 4711, placed Monday."))
+	waitJS(t, alice, "typing cleared", fmt.Sprintf(`document.querySelector('%s .typing').textContent === ""`, col))
+
+	// The agent answers; text is rendered as text, never as markup.
+	do(t, alice, "reply",
+		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "It ships <b>tomorrow</b>."),
+		chromedp.KeyEvent("\r"),
+	)
+	got := v.read("the agent's reply", func(e parley.Event) bool { return e.Type == parley.EventMessage && e.Text == "It ships <b>tomorrow</b>." })
+	if got.From.Kind != parley.PartyAgent || got.From.Name == "" {
+		t.Fatalf("reply from %+v", got.From)
+	}
+	waitJS(t, alice, "the reply shown as text", logHas(v.chat, "It ships <b>tomorrow</b>."))
+	if n := evalJS[float64](t, alice, `document.querySelectorAll(".log b").length`); n != 0 {
+		t.Fatal("message text was rendered as markup")
+	}
+
+	// Transfer to Bob, who sees the history and carries on.
+	bob := b.Tab()
+	signIn(t, bob, s.URL, "agent2")
+	evalJS[bool](t, bob, `window.offersSeen = []; addEventListener("parley:offer", (e) => offersSeen.push(e.detail)); true`)
+	goReady(t, bob)
+	do(t, alice, "open transfer", chromedp.Click(chromedp.CSS(col+" .transfer")))
+	waitJS(t, alice, "Bob as a transfer target", `document.querySelector('.pop-item[data-agent="agent2"]') !== null`)
+	do(t, alice, "transfer to Bob", chromedp.Click(chromedp.CSS(`.pop-item[data-agent="agent2"]`)))
+	waitJS(t, alice, "the column to close", fmt.Sprintf(`document.querySelector('%s') === null`, col))
+
+	waitJS(t, bob, "the transferred offer", fmt.Sprintf(`offersSeen.some((d) => d.chat_id === %q)`, v.chat))
+	do(t, bob, "Bob accepts", chromedp.Click(chromedp.CSS(offer+" .accept")))
+	waitJS(t, bob, "the history at Bob's", logHas(v.chat, "Order 4711, placed Monday."))
+	do(t, bob, "Bob replies",
+		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "Hi Vera, Bob here. It left the warehouse."),
+		chromedp.KeyEvent("\r"),
+	)
+	bobMsg := v.read("Bob's reply", func(e parley.Event) bool { return e.Text == "Hi Vera, Bob here. It left the warehouse." })
+	if bobMsg.From.AgentID == got.From.AgentID {
+		t.Fatalf("Bob's reply came from agent %d, the same as Alice's", bobMsg.From.AgentID)
+	}
+	v.say("Thanks Bob!")
+	waitJS(t, bob, "the visitor answering Bob", logHas(v.chat, "Thanks Bob!"))
+
+	// The supervisor sees the queue change live.
+	sup := b.Tab()
+	signIn(t, sup, s.URL, "sup")
+	do(t, sup, "open the supervisor view", chromedp.Click(chromedp.CSS("#nav-supervisor")))
+	waitJS(t, sup, "the Sales queue empty", `document.querySelector('#queues tr[data-group="2"] .qnum')?.textContent === "0"`)
+	// Alice is signed in but not ready, so a Sales chat waits.
+	do(t, alice, "Alice not ready", chromedp.Click(chromedp.CSS("#status-button")), chromedp.Click(chromedp.CSS(`[data-reason="Break"]`)))
+	waitJS(t, alice, "status not ready", `document.querySelector("#status-label").textContent === "Not ready · Break"`)
+	w := s.visitor(2, "Walt Whitman", "", "Do you ship to Canada?")
+	waitJS(t, sup, "the Sales queue with one chat", `document.querySelector('#queues tr[data-group="2"] .qnum')?.textContent === "1"`)
+	waitJS(t, sup, "Alice's status", `document.querySelector('#agents tr[data-agent="agent1"]')?.textContent.includes("Not ready · Break")`)
+	_ = w
+
+	if os.Getenv("PARLEY_SCREENSHOTS") != "" {
+		shoot(t, bob, "console.png")
+	}
+}
+
+// shoot saves a screenshot of the tab under docs/img.
+func shoot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "docs", "img", name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
