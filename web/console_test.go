@@ -271,7 +271,9 @@ func TestConsoleAgentFlow(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "It ships <b>tomorrow</b>."),
 		chromedp.KeyEvent("\r"),
 	)
-	got := v.read("the agent's reply", func(e parley.Event) bool { return e.Type == parley.EventMessage && e.Text == "It ships <b>tomorrow</b>." })
+	got := v.read("the agent's reply", func(e parley.Event) bool {
+		return e.Type == parley.EventMessage && e.Text == "It ships <b>tomorrow</b>."
+	})
 	if got.From.Kind != parley.PartyAgent || got.From.Name == "" {
 		t.Fatalf("reply from %+v", got.From)
 	}
