@@ -59,8 +59,10 @@ type Group struct {
 	Limits GroupLimits `json:"limits"`
 	// Routing says how the group's chats are distributed and when the
 	// group is open.
-	Routing   GroupRouting `json:"routing"`
-	CreatedAt time.Time    `json:"created_at"`
+	Routing GroupRouting `json:"routing"`
+	// Transcript says how the group mails chat transcripts.
+	Transcript GroupTranscript `json:"transcript"`
+	CreatedAt  time.Time       `json:"created_at"`
 }
 
 // Strategy chooses among the agents who could all take a chat.
@@ -206,6 +208,9 @@ func (g *Group) Validate() error {
 	}
 	if l.Capacity != nil && (*l.Capacity < 1 || *l.Capacity > MaxCapacity) {
 		return Errorf(EINVALID, "capacity must be between 1 and %d", MaxCapacity)
+	}
+	if err := g.Transcript.Validate(); err != nil {
+		return err
 	}
 	return g.Routing.Validate()
 }

@@ -1,6 +1,9 @@
 package parley
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store keeps everything durable. Implementations: package sqlite (embedded
 // default) and, for clusters, PostgreSQL. Both pass package storetest.
@@ -76,6 +79,37 @@ type Store interface {
 	// Events returns up to limit events of the chat with Seq > after, in
 	// order. limit <= 0 means no limit.
 	Events(ctx context.Context, chatID string, after int64, limit int) ([]Event, error)
+
+	// SearchChats returns a page of a tenant's chats matching q, newest
+	// first. q has been validated.
+	SearchChats(ctx context.Context, q ArchiveQuery) (*ArchivePage, error)
+
+	// CreateCanned stores c and sets c.ID, c.CreatedAt and c.UpdatedAt. A
+	// shortcut is unique per tenant and group.
+	CreateCanned(ctx context.Context, c *CannedResponse) error
+	// UpdateCanned replaces every field of response c.ID but its tenant
+	// and creation time, and sets c.UpdatedAt.
+	UpdateCanned(ctx context.Context, c *CannedResponse) error
+	DeleteCanned(ctx context.Context, id int64) error
+	Canned(ctx context.Context, id int64) (*CannedResponse, error)
+	// CannedResponses lists a tenant's responses by group, folder and
+	// title.
+	CannedResponses(ctx context.Context, tenantID int64) ([]*CannedResponse, error)
+
+	// EnqueueMail stores m as pending and sets m.ID and m.CreatedAt. When a
+	// mail with m.Key is stored already, it stores nothing, fills m from
+	// the stored mail and returns false.
+	EnqueueMail(ctx context.Context, m *OutboxMail) (bool, error)
+	// ClaimMail takes up to limit pending mails due at now, oldest first:
+	// each gets one more attempt and is hidden from other claims until
+	// now+lease, so that one sender has it at a time.
+	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*OutboxMail, error)
+	// MarkMailSent records that mail id was accepted by the SMTP server.
+	MarkMailSent(ctx context.Context, id int64, at time.Time) error
+	// MarkMailFailed records a failed attempt: the mail is due again at
+	// next, or given up for good when final.
+	MarkMailFailed(ctx context.Context, id int64, next time.Time, reason string, final bool) error
+	Mail(ctx context.Context, id int64) (*OutboxMail, error)
 
 	// CreateAttachment records a stored file and sets a.CreatedAt.
 	CreateAttachment(ctx context.Context, a *Attachment) error

@@ -96,6 +96,8 @@ type GroupUpdate struct {
 	ClosedMessage  *string              `json:"closed_message"`
 	Limits         *parley.GroupLimits  `json:"limits"`
 	Routing        *parley.GroupRouting `json:"routing"`
+	// Transcript replaces the group's transcript settings.
+	Transcript *parley.GroupTranscript `json:"transcript"`
 }
 
 // UpdateGroup changes a group of the admin's tenant.
@@ -113,6 +115,7 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, id int64, u Grou
 	set(&g.ClosedMessage, u.ClosedMessage)
 	set(&g.Limits, u.Limits)
 	set(&g.Routing, u.Routing)
+	set(&g.Transcript, u.Transcript)
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}

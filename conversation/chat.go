@@ -206,6 +206,8 @@ type AgentNotice struct {
 	ChatID string        `json:"chat_id,omitempty"`
 	Chat   *ChatView     `json:"chat,omitempty"`
 	Agent  *parley.Agent `json:"agent,omitempty"`
+	// Message is set on NoticeInternal.
+	Message *InternalMessage `json:"message,omitempty"`
 }
 
 // Agent notice types.
@@ -215,6 +217,7 @@ const (
 	NoticeAssigned = "assigned" // the agent now handles Chat
 	NoticeRemoved  = "removed"  // the agent no longer handles ChatID
 	NoticeAgent    = "agent"    // the agent's own record changed; Agent is set
+	NoticeInternal = "internal" // a message from or to another agent; Message is set
 )
 
 func (s *Service) notifyAgent(ctx context.Context, agentID int64, n AgentNotice) {

@@ -100,6 +100,18 @@ type Config struct {
 	QueuePush time.Duration
 	// LogText puts message text into debug logs; off by default.
 	LogText bool
+	// MailFrom is the sender address of transcripts for groups that set
+	// none; "" leaves those groups without transcripts.
+	MailFrom string
+	// MailWake, when set, is called after a mail is queued so the outbox
+	// sends it at once.
+	MailWake func()
+	// FromPriority orders the visitor details an archive shows as "from"
+	// (Mitel FromPriority); nil means email, phone, id.
+	FromPriority []parley.FromField
+	// ServiceLevel is the answer time within which a chat counts as
+	// answered in time, for the service level KPI (20 s).
+	ServiceLevel time.Duration
 }
 
 // Defaults.
@@ -118,6 +130,7 @@ const (
 	DefaultRoutingTick       = 5 * time.Second
 	DefaultPreferredWait     = 30 * time.Second
 	DefaultQueuePush         = 500 * time.Millisecond
+	DefaultServiceLevel      = 20 * time.Second
 )
 
 // DefaultRestrictedAttachmentTypes is the restricted list when none is set.
@@ -150,6 +163,10 @@ func (c Config) withDefaults() Config {
 	def(&c.RoutingTick, DefaultRoutingTick)
 	def(&c.PreferredWait, DefaultPreferredWait)
 	def(&c.QueuePush, DefaultQueuePush)
+	def(&c.ServiceLevel, DefaultServiceLevel)
+	if len(c.FromPriority) == 0 {
+		c.FromPriority = parley.DefaultFromPriority
+	}
 	c.AllowedAttachmentTypes = normalizeTypes(c.AllowedAttachmentTypes)
 	c.RestrictedAttachmentTypes = normalizeTypes(c.RestrictedAttachmentTypes)
 	return c

@@ -442,7 +442,7 @@ func (s *Service) writableChat(ctx context.Context, actor Actor, chatID string) 
 		if c.VisitorID != actor.VisitorID {
 			return nil, nil, parley.Errorf(parley.EFORBIDDEN, "this chat belongs to another visitor")
 		}
-	} else if c.AgentID != actor.AgentID() || c.State != parley.StateHandling {
+	} else if (c.AgentID != actor.AgentID() && c.Participant(parley.PartyAgent, actor.AgentID()) == nil) || c.State != parley.StateHandling {
 		if c.State == parley.StateTerminated && c.AgentID == actor.AgentID() {
 			return nil, nil, errChatEnded
 		}
@@ -479,6 +479,11 @@ func (s *Service) Typing(ctx context.Context, actor Actor, chatID string, typing
 // Leave ends the visitor's chat. Leaving a chat that has ended already is
 // not an error.
 func (s *Service) Leave(ctx context.Context, actor Actor, chatID string) error {
+	if actor.Agent != nil {
+		// An agent added to the chat (conference, barge-in) leaves it;
+		// the handling agent ends or transfers it.
+		return s.leaveConference(ctx, actor, chatID)
+	}
 	if !actor.IsVisitor() {
 		return parley.Errorf(parley.EFORBIDDEN, "only the visitor leaves a chat; agents end it")
 	}
@@ -531,9 +536,14 @@ func (s *Service) endChat(ctx context.Context, chatID string, cause parley.Cause
 	now := time.Now().UTC()
 	agentID, offeredTo := c.AgentID, c.OfferedTo
 	c.State, c.Cause, c.EndedAt, c.OfferedTo = parley.StateTerminated, cause, now, 0
+	var joined []int64 // agents added to the chat besides its agent
 	for i := range c.Participants {
-		if c.Participants[i].LeftAt.IsZero() {
-			c.Participants[i].LeftAt = now
+		p := &c.Participants[i]
+		if p.LeftAt.IsZero() {
+			p.LeftAt = now
+			if p.Kind == parley.PartyAgent && p.AgentID != agentID {
+				joined = append(joined, p.AgentID)
+			}
 		}
 	}
 	events := append(extra, parley.Event{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateTerminated, Cause: cause}})
@@ -549,10 +559,11 @@ func (s *Service) endChat(ctx context.Context, chatID string, cause parley.Cause
 	s.publish(ctx, stored...)
 	s.queues.forget(chatID)
 	s.count(func(st *Stats) { st.chatsEnded[cause]++ })
-	for _, id := range []int64{agentID, offeredTo} {
+	for _, id := range append([]int64{agentID, offeredTo}, joined...) {
 		if id != 0 {
 			s.notifyAgent(ctx, id, AgentNotice{Type: NoticeRemoved, ChatID: chatID})
 		}
 	}
+	s.transcriptOnClose(ctx, chatID)
 	return nil
 }

@@ -548,6 +548,8 @@ type GroupBody struct {
 	ClosedMessage  string              `json:"closed_message"`
 	Limits         parley.GroupLimits  `json:"limits"`
 	Routing        parley.GroupRouting `json:"routing"`
+	// Transcript says how the group mails transcripts.
+	Transcript parley.GroupTranscript `json:"transcript"`
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
@@ -557,7 +559,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		g := &parley.Group{TenantID: b.TenantID, Name: b.Name, WelcomeMessage: b.WelcomeMessage,
-			QueueMessage: b.QueueMessage, ClosedMessage: b.ClosedMessage, Limits: b.Limits, Routing: b.Routing}
+			QueueMessage: b.QueueMessage, ClosedMessage: b.ClosedMessage, Limits: b.Limits, Routing: b.Routing, Transcript: b.Transcript}
 		err := s.svc.CreateGroup(r.Context(), a, g)
 		if err == nil {
 			writeJSON(w, http.StatusCreated, g)

@@ -68,19 +68,22 @@ func (s *Store) Tenants(ctx context.Context) ([]*parley.Tenant, error) {
 }
 
 const groupColumns = `id, tenant_id, name, welcome_message, queue_message, closed_message,
-	max_message_length, max_attachment_kb, idle_timeout_seconds, capacity, routing, created_at`
+	max_message_length, max_attachment_kb, idle_timeout_seconds, capacity, routing, transcript, created_at`
 
 func scanGroup(sc scanner) (*parley.Group, error) {
 	var g parley.Group
 	var maxLen, maxKB, idle, capacity sql.NullInt64
-	var routing string
+	var routing, transcript string
 	err := sc.Scan(&g.ID, &g.TenantID, &g.Name, &g.WelcomeMessage, &g.QueueMessage, &g.ClosedMessage,
-		&maxLen, &maxKB, &idle, &capacity, &routing, &g.CreatedAt)
+		&maxLen, &maxKB, &idle, &capacity, &routing, &transcript, &g.CreatedAt)
 	if err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(routing), &g.Routing); err != nil {
 		return nil, fmt.Errorf("group %d routing: %w", g.ID, err)
+	}
+	if err := json.Unmarshal([]byte(transcript), &g.Transcript); err != nil {
+		return nil, fmt.Errorf("group %d transcript: %w", g.ID, err)
 	}
 	g.Limits = parley.GroupLimits{
 		MaxMessageLength:   intPtr(maxLen),
@@ -116,15 +119,19 @@ func (s *Store) CreateGroup(ctx context.Context, g *parley.Group) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: encode group routing: %w", err)
 	}
+	transcript, err := json.Marshal(g.Transcript)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode group transcript: %w", err)
+	}
 	args := []any{g.TenantID, g.Name, g.WelcomeMessage, g.QueueMessage, g.ClosedMessage,
 		nullIntPtr(l.MaxMessageLength), nullIntPtr(l.MaxAttachmentKB),
-		nullIntPtr(l.IdleTimeoutSeconds), nullIntPtr(l.Capacity), string(routing), created}
+		nullIntPtr(l.IdleTimeoutSeconds), nullIntPtr(l.Capacity), string(routing), string(transcript), created}
 	const cols = `tenant_id, name, welcome_message, queue_message, closed_message,
-		max_message_length, max_attachment_kb, idle_timeout_seconds, capacity, routing, created_at`
-	const vals = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11`
+		max_message_length, max_attachment_kb, idle_timeout_seconds, capacity, routing, transcript, created_at`
+	const vals = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12`
 	query := `INSERT INTO groups (` + cols + `) VALUES (` + vals + `) RETURNING id`
 	if g.ID != 0 {
-		query = `INSERT INTO groups (` + cols + `, id) VALUES (` + vals + `, $12) RETURNING id`
+		query = `INSERT INTO groups (` + cols + `, id) VALUES (` + vals + `, $13) RETURNING id`
 		args = append(args, g.ID)
 	}
 	var id int64
@@ -146,13 +153,17 @@ func (s *Store) UpdateGroup(ctx context.Context, g *parley.Group) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: encode group routing: %w", err)
 	}
+	transcript, err := json.Marshal(g.Transcript)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode group transcript: %w", err)
+	}
 	err = s.db.QueryRowContext(ctx, `UPDATE groups SET name = $2, welcome_message = $3,
 		queue_message = $4, closed_message = $5, max_message_length = $6, max_attachment_kb = $7,
-		idle_timeout_seconds = $8, capacity = $9, routing = $10
+		idle_timeout_seconds = $8, capacity = $9, routing = $10, transcript = $11
 		WHERE id = $1 RETURNING tenant_id, created_at`,
 		g.ID, g.Name, g.WelcomeMessage, g.QueueMessage, g.ClosedMessage,
 		nullIntPtr(l.MaxMessageLength), nullIntPtr(l.MaxAttachmentKB),
-		nullIntPtr(l.IdleTimeoutSeconds), nullIntPtr(l.Capacity), string(routing)).Scan(&tenantID, &created)
+		nullIntPtr(l.IdleTimeoutSeconds), nullIntPtr(l.Capacity), string(routing), string(transcript)).Scan(&tenantID, &created)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return parley.Errorf(parley.ENOTFOUND, "group not found")

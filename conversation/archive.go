@@ -1,0 +1,78 @@
+package conversation
+
+import (
+	"context"
+	"time"
+
+	"github.com/parleychat/parley"
+)
+
+// ArchiveEntry is one chat in archive search results.
+type ArchiveEntry struct {
+	ID        string `json:"id"`
+	GroupID   int64  `json:"group_id"`
+	GroupName string `json:"group_name"`
+	// From is the visitor as FromPriority shows it.
+	From         string               `json:"from"`
+	Visitor      *parley.Visitor      `json:"visitor"`
+	State        parley.State         `json:"state"`
+	Cause        parley.Cause         `json:"cause,omitempty"`
+	SessionID    string               `json:"session_id,omitempty"`
+	Participants []parley.Participant `json:"participants"`
+	CreatedAt    time.Time            `json:"created_at"`
+	AcceptedAt   time.Time            `json:"accepted_at,omitzero"`
+	EndedAt      time.Time            `json:"ended_at,omitzero"`
+}
+
+// ArchiveResult is a page of search results; Next continues the search.
+type ArchiveResult struct {
+	Chats []ArchiveEntry `json:"chats"`
+	Next  string         `json:"next,omitempty"`
+}
+
+// SearchArchive searches the actor's tenant's chats. Supervisors and
+// admins search every chat; agents only the chats they took part in.
+func (s *Service) SearchArchive(ctx context.Context, actor Actor, q parley.ArchiveQuery) (*ArchiveResult, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents search the archive")
+	}
+	if !actor.hasRole(parley.RoleSupervisor, parley.RoleAdmin) {
+		if q.AgentID != 0 && q.AgentID != actor.Agent.ID {
+			return nil, parley.Errorf(parley.EFORBIDDEN, "agents search only their own chats")
+		}
+		q.AgentID = actor.Agent.ID
+	}
+	q.TenantID = actor.TenantID
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	page, err := s.store.SearchChats(ctx, q)
+	if err != nil {
+		return nil, internal("search chats", err)
+	}
+	out := &ArchiveResult{Chats: make([]ArchiveEntry, 0, len(page.Chats)), Next: page.Next}
+	groups := map[int64]string{}
+	for _, c := range page.Chats {
+		name, ok := groups[c.GroupID]
+		if !ok {
+			if g, err := s.store.Group(ctx, c.GroupID); err == nil {
+				name = g.Name
+			}
+			groups[c.GroupID] = name
+		}
+		v, err := s.store.Visitor(ctx, c.VisitorID)
+		if err != nil {
+			return nil, internal("load visitor", err)
+		}
+		e := ArchiveEntry{
+			ID: c.ID, GroupID: c.GroupID, GroupName: name, From: v.From(s.cfg.FromPriority), Visitor: v,
+			State: c.State, SessionID: c.SessionID, Participants: c.Participants,
+			CreatedAt: c.CreatedAt, AcceptedAt: c.AcceptedAt, EndedAt: c.EndedAt,
+		}
+		if c.State == parley.StateTerminated {
+			e.Cause = c.Cause
+		}
+		out.Chats = append(out.Chats, e)
+	}
+	return out, nil
+}

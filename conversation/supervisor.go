@@ -1,0 +1,425 @@
+package conversation
+
+import (
+	"context"
+	"time"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/routing"
+)
+
+func requireSupervisor(actor Actor) error {
+	if !actor.hasRole(parley.RoleSupervisor, parley.RoleAdmin) {
+		return parley.Errorf(parley.EFORBIDDEN, "only supervisors and admins may do this")
+	}
+	return nil
+}
+
+// KPI are one group's (or the total's) figures for a period.
+type KPI struct {
+	GroupID   int64  `json:"group_id,omitempty"`
+	GroupName string `json:"group_name,omitempty"`
+	// Offered counts the chats requested in the period.
+	Offered int `json:"offered"`
+	// Handled counts those an agent accepted.
+	Handled int `json:"handled"`
+	// Abandoned counts those that ended before an agent accepted them
+	// because the visitor left or timed out.
+	Abandoned int `json:"abandoned"`
+	// Waiting counts those still waiting.
+	Waiting int `json:"waiting"`
+	// AverageWait is the mean time to answer of handled chats, in seconds.
+	AverageWait float64 `json:"average_wait_seconds"`
+	// AverageHandle is the mean time from answer to end of the handled
+	// chats that ended, in seconds.
+	AverageHandle float64 `json:"average_handle_seconds"`
+	// ServiceLevel is the share of handled and abandoned chats answered
+	// within the threshold, 0 to 1; -1 when there are none.
+	ServiceLevel float64 `json:"service_level"`
+
+	waitSum, handleSum time.Duration
+	handleN, inTime    int
+}
+
+func (k *KPI) add(c *parley.Chat, threshold time.Duration) {
+	k.Offered++
+	switch {
+	case !c.AcceptedAt.IsZero():
+		k.Handled++
+		wait := c.AcceptedAt.Sub(c.CreatedAt)
+		k.waitSum += wait
+		if wait <= threshold {
+			k.inTime++
+		}
+		if !c.EndedAt.IsZero() {
+			k.handleN++
+			k.handleSum += c.EndedAt.Sub(c.AcceptedAt)
+		}
+	case c.State == parley.StateTerminated:
+		switch c.Cause {
+		case parley.CauseVisitorLeft, parley.CauseIdleTimeout, parley.CauseDisconnectTimeout, parley.CauseGeneral:
+			k.Abandoned++
+		}
+	default:
+		k.Waiting++
+	}
+}
+
+func (k *KPI) finish() {
+	if k.Handled > 0 {
+		k.AverageWait = round1(k.waitSum.Seconds() / float64(k.Handled))
+	}
+	if k.handleN > 0 {
+		k.AverageHandle = round1(k.handleSum.Seconds() / float64(k.handleN))
+	}
+	k.ServiceLevel = -1
+	if n := k.Handled + k.Abandoned; n > 0 {
+		k.ServiceLevel = float64(int(float64(k.inTime)/float64(n)*1000+0.5)) / 1000
+	}
+}
+
+func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
+
+// KPIReport is the KPIs per group and in total since a point in time.
+type KPIReport struct {
+	Since               time.Time `json:"since"`
+	ServiceLevelSeconds int       `json:"service_level_seconds"`
+	Groups              []*KPI    `json:"groups"`
+	Total               *KPI      `json:"total"`
+}
+
+// KPIs computes the figures of the chats requested since since (zero:
+// midnight UTC today) with a service level threshold (zero: the
+// configured one), per group and in total.
+func (s *Service) KPIs(ctx context.Context, actor Actor, since time.Time, threshold time.Duration) (*KPIReport, error) {
+	if err := requireSupervisor(actor); err != nil {
+		return nil, err
+	}
+	if threshold < 0 || threshold > 24*time.Hour {
+		return nil, parley.Errorf(parley.EINVALID, "service_level_seconds must be between 1 and 86400")
+	}
+	if threshold == 0 {
+		threshold = s.cfg.ServiceLevel
+	}
+	if since.IsZero() {
+		since = time.Now().UTC().Truncate(24 * time.Hour)
+	}
+	groups, err := s.store.Groups(ctx, actor.TenantID)
+	if err != nil {
+		return nil, internal("list groups", err)
+	}
+	rep := &KPIReport{Since: since.UTC(), ServiceLevelSeconds: int(threshold / time.Second), Groups: []*KPI{}, Total: &KPI{}}
+	byGroup := map[int64]*KPI{}
+	for _, g := range groups {
+		k := &KPI{GroupID: g.ID, GroupName: g.Name}
+		byGroup[g.ID] = k
+		rep.Groups = append(rep.Groups, k)
+	}
+	q := parley.ArchiveQuery{TenantID: actor.TenantID, From: since, Limit: parley.MaxArchiveLimit}
+	for {
+		page, err := s.store.SearchChats(ctx, q)
+		if err != nil {
+			return nil, internal("search chats", err)
+		}
+		for _, c := range page.Chats {
+			if k := byGroup[c.GroupID]; k != nil {
+				k.add(c, threshold)
+			}
+			rep.Total.add(c, threshold)
+		}
+		if page.Next == "" {
+			break
+		}
+		q.Before = page.Next
+	}
+	for _, k := range rep.Groups {
+		k.finish()
+	}
+	rep.Total.finish()
+	return rep, nil
+}
+
+// QueueOverview is a group's live queue.
+type QueueOverview struct {
+	GroupID   int64  `json:"group_id"`
+	GroupName string `json:"group_name"`
+	Open      bool   `json:"open"`
+	Waiting   int    `json:"waiting"`
+	// LongestWait is the wait of the longest waiting chat, in seconds.
+	LongestWait int `json:"longest_wait_seconds"`
+	// EstimatedWait is for a chat requested now, -1 without a basis.
+	EstimatedWait int `json:"estimated_wait_seconds"`
+	// AgentsLoggedIn and AgentsReady count the group's members.
+	AgentsLoggedIn int `json:"agents_logged_in"`
+	AgentsReady    int `json:"agents_ready"`
+}
+
+// AgentOverview is an agent's live state.
+type AgentOverview struct {
+	ID           int64           `json:"id"`
+	Login        string          `json:"login"`
+	DisplayName  string          `json:"display_name"`
+	Role         parley.Role     `json:"role"`
+	Presence     parley.Presence `json:"presence"`
+	Status       parley.Status   `json:"status"`
+	StatusReason string          `json:"status_reason,omitempty"`
+	// Load is the chats offered to or handled by the agent.
+	Load     int      `json:"load"`
+	Capacity int      `json:"capacity"`
+	Groups   []int64  `json:"groups"`
+	Chats    []string `json:"chats"`
+}
+
+// Overview is the supervisor's live picture of queues and agents.
+type Overview struct {
+	At     time.Time        `json:"at"`
+	Groups []*QueueOverview `json:"groups"`
+	Agents []*AgentOverview `json:"agents"`
+}
+
+// Overview returns the tenant's queues and agents now.
+func (s *Service) Overview(ctx context.Context, actor Actor) (*Overview, error) {
+	if err := requireSupervisor(actor); err != nil {
+		return nil, err
+	}
+	groups, err := s.store.Groups(ctx, actor.TenantID)
+	if err != nil {
+		return nil, internal("list groups", err)
+	}
+	agents, err := s.store.Agents(ctx, actor.TenantID)
+	if err != nil {
+		return nil, internal("list agents", err)
+	}
+	chats, err := s.store.Chats(ctx, parley.ChatFilter{TenantID: actor.TenantID, ActiveOnly: true})
+	if err != nil {
+		return nil, internal("list chats", err)
+	}
+	now := time.Now().UTC()
+	ov := &Overview{At: now, Groups: []*QueueOverview{}, Agents: []*AgentOverview{}}
+	byGroup := map[int64]*QueueOverview{}
+	s.router.Query(func(e *routing.Engine) {
+		lengths := e.QueueLengths()
+		for _, g := range groups {
+			q := &QueueOverview{GroupID: g.ID, GroupName: g.Name, Open: e.GroupOpen(g.ID, now),
+				Waiting: lengths[g.ID], EstimatedWait: e.EstimatedWait(g.ID)}
+			byGroup[g.ID] = q
+			ov.Groups = append(ov.Groups, q)
+		}
+		for _, a := range agents {
+			ao := &AgentOverview{ID: a.ID, Login: a.Login, DisplayName: a.DisplayName, Role: a.Role,
+				Presence: a.Presence, Status: a.Status, StatusReason: a.StatusReason,
+				Load: e.Load(a.ID), Capacity: a.Capacity, Groups: []int64{}, Chats: []string{}}
+			for _, m := range a.Groups {
+				ao.Groups = append(ao.Groups, m.GroupID)
+				if q := byGroup[m.GroupID]; q != nil && a.Presence != parley.PresenceOffline {
+					q.AgentsLoggedIn++
+					if a.Status == parley.StatusReady && a.Presence == parley.PresenceAvailable {
+						q.AgentsReady++
+					}
+				}
+			}
+			ov.Agents = append(ov.Agents, ao)
+		}
+	})
+	byAgent := map[int64]*AgentOverview{}
+	for _, a := range ov.Agents {
+		byAgent[a.ID] = a
+	}
+	for _, c := range chats {
+		if q := byGroup[c.GroupID]; q != nil && c.State == parley.StateQueued && !c.QueuedAt.IsZero() {
+			q.LongestWait = max(q.LongestWait, int(now.Sub(c.QueuedAt)/time.Second))
+		}
+		if a := byAgent[c.AgentID]; a != nil && c.State == parley.StateHandling {
+			a.Chats = append(a.Chats, c.ID)
+		}
+	}
+	return ov, nil
+}
+
+// Whisper posts a message to the agents of a chat that its visitor never
+// sees: a supervisor coaching the agent, or the agent answering. Any agent
+// who may read the active chat can whisper.
+func (s *Service) Whisper(ctx context.Context, actor Actor, chatID, text string, opt SendOptions) (*parley.Event, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents and supervisors whisper")
+	}
+	if len(opt.ClientID) > 100 {
+		return nil, parley.Errorf(parley.EINVALID, "client_id is longer than 100 characters")
+	}
+	unlock := s.lockChat(chatID)
+	defer unlock()
+	c, err := s.readableChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Active() {
+		return nil, errChatEnded
+	}
+	g, err := s.store.Group(ctx, c.GroupID)
+	if err != nil {
+		return nil, internal("load group", err)
+	}
+	if text, err = checkText(text, s.limits(g).maxLen); err != nil {
+		return nil, err
+	}
+	e := parley.Event{
+		ChatID: c.ID, Type: parley.EventMessage, At: time.Now().UTC(), Audience: parley.AudienceAgents,
+		From: parley.Party{Kind: parley.PartyAgent, AgentID: actor.Agent.ID, Name: actor.Agent.DisplayName}, Text: text,
+		ClientID: opt.ClientID,
+	}
+	stored, err := s.store.AppendEvents(ctx, c.ID, []parley.Event{e})
+	if err != nil {
+		return nil, internal("append event", err)
+	}
+	s.publish(ctx, stored...)
+	return &stored[0], nil
+}
+
+// Barge lets a supervisor join a chat being handled: the visitor sees the
+// supervisor join and both can write. The agent stays.
+func (s *Service) Barge(ctx context.Context, actor Actor, chatID string) (*ChatView, error) {
+	if err := requireSupervisor(actor); err != nil {
+		return nil, err
+	}
+	return s.join(ctx, actor, chatID, actor.Agent)
+}
+
+// Conference adds another agent to a chat the actor handles (or, for a
+// supervisor, any chat being handled); the added agent is told as for an
+// assignment and can write in the chat until it leaves.
+func (s *Service) Conference(ctx context.Context, actor Actor, chatID string, agentID int64) (*ChatView, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents add agents to a chat")
+	}
+	if agentID == 0 {
+		return nil, parley.Errorf(parley.EINVALID, "agent_id is required")
+	}
+	a, err := s.store.Agent(ctx, agentID)
+	if isCode(err, parley.ENOTFOUND) || (err == nil && a.TenantID != actor.TenantID) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "agent not found")
+	} else if err != nil {
+		return nil, internal("load agent", err)
+	}
+	if a.Presence == parley.PresenceOffline {
+		return nil, parley.Errorf(parley.ECONFLICT, "%s is not logged in", a.NameForVisitors())
+	}
+	c, err := s.tenantChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	if c.AgentID != actor.Agent.ID && requireSupervisor(actor) != nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "this chat is not yours")
+	}
+	return s.join(ctx, actor, chatID, a)
+}
+
+// join adds agent a to a chat being handled.
+func (s *Service) join(ctx context.Context, actor Actor, chatID string, a *parley.Agent) (*ChatView, error) {
+	unlock := s.lockChat(chatID)
+	c, err := s.tenantChat(ctx, actor, chatID)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	switch {
+	case !c.Active():
+		unlock()
+		return nil, errChatEnded
+	case c.State != parley.StateHandling:
+		unlock()
+		return nil, parley.Errorf(parley.ECONFLICT, "the chat is not being handled yet")
+	case c.AgentID == a.ID || c.Participant(parley.PartyAgent, a.ID) != nil:
+		unlock()
+		return nil, parley.Errorf(parley.ECONFLICT, "%s is in the chat already", a.NameForVisitors())
+	}
+	now := time.Now().UTC()
+	ap := parley.Party{Kind: parley.PartyAgent, AgentID: a.ID, Name: a.NameForVisitors()}
+	c.Participants = append(c.Participants, parley.Participant{Party: ap, JoinedAt: now})
+	events := []parley.Event{{Type: parley.EventJoined, From: ap}}
+	stamp(c.ID, now, events)
+	stored, err := s.store.UpdateChat(ctx, c, events)
+	unlock()
+	if err != nil {
+		return nil, internal("join chat", err)
+	}
+	s.publish(ctx, stored...)
+	view, err := s.view(ctx, c, true)
+	if err != nil {
+		return nil, err
+	}
+	s.notifyAgent(ctx, a.ID, AgentNotice{Type: NoticeAssigned, ChatID: c.ID, Chat: view})
+	return view, nil
+}
+
+// leaveConference takes an agent who joined a chat (not its handling
+// agent) out of it.
+func (s *Service) leaveConference(ctx context.Context, actor Actor, chatID string) error {
+	unlock := s.lockChat(chatID)
+	c, err := s.tenantChat(ctx, actor, chatID)
+	if err != nil {
+		unlock()
+		return err
+	}
+	p := c.Participant(parley.PartyAgent, actor.Agent.ID)
+	switch {
+	case !c.Active():
+		unlock()
+		return nil
+	case c.AgentID == actor.Agent.ID:
+		unlock()
+		return parley.Errorf(parley.ECONFLICT, "the handling agent ends or transfers the chat instead")
+	case p == nil:
+		unlock()
+		return parley.Errorf(parley.EFORBIDDEN, "you are not in this chat")
+	}
+	now := time.Now().UTC()
+	p.LeftAt = now
+	events := []parley.Event{{Type: parley.EventLeft, From: p.Party}}
+	stamp(c.ID, now, events)
+	stored, err := s.store.UpdateChat(ctx, c, events)
+	unlock()
+	if err != nil {
+		return internal("leave chat", err)
+	}
+	s.publish(ctx, stored...)
+	s.notifyAgent(ctx, actor.Agent.ID, AgentNotice{Type: NoticeRemoved, ChatID: c.ID})
+	return nil
+}
+
+// InternalMessage is a message between agents outside any chat. It is
+// delivered live on both agents' feeds and not stored.
+type InternalMessage struct {
+	From parley.Party `json:"from"`
+	To   parley.Party `json:"to"`
+	Text string       `json:"text"`
+	At   time.Time    `json:"at"`
+}
+
+// SendInternal sends text from the actor to another agent of the tenant,
+// on the agent feed (type internal) of both.
+func (s *Service) SendInternal(ctx context.Context, actor Actor, toAgentID int64, text string) (*InternalMessage, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents send internal messages")
+	}
+	to, err := s.store.Agent(ctx, toAgentID)
+	if isCode(err, parley.ENOTFOUND) || (err == nil && to.TenantID != actor.TenantID) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "agent not found")
+	} else if err != nil {
+		return nil, internal("load agent", err)
+	}
+	if to.ID == actor.Agent.ID {
+		return nil, parley.Errorf(parley.EINVALID, "agents do not message themselves")
+	}
+	if text, err = checkText(text, s.cfg.MaxMessageLength); err != nil {
+		return nil, err
+	}
+	m := &InternalMessage{
+		From: parley.Party{Kind: parley.PartyAgent, AgentID: actor.Agent.ID, Name: actor.Agent.DisplayName},
+		To:   parley.Party{Kind: parley.PartyAgent, AgentID: to.ID, Name: to.DisplayName},
+		Text: text, At: time.Now().UTC(),
+	}
+	for _, id := range []int64{to.ID, actor.Agent.ID} {
+		s.notifyAgent(ctx, id, AgentNotice{Type: NoticeInternal, Message: m})
+	}
+	return m, nil
+}

@@ -1,0 +1,125 @@
+package conversation
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/mail"
+)
+
+// MailTranscript queues the chat's transcript for mailing to email, or to
+// the visitor's address when email is empty. The visitor of the chat and
+// the agents who may read it can ask; the group (or the server) must have
+// a sender address. Asking again queues another mail.
+func (s *Service) MailTranscript(ctx context.Context, actor Actor, chatID, email string) (*parley.OutboxMail, error) {
+	c, err := s.readableChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	email = strings.TrimSpace(email)
+	if email != "" && !parley.ValidEmail(email) {
+		return nil, parley.Errorf(parley.EINVALID, "email %q is not an address", email)
+	}
+	return s.queueTranscript(ctx, c, email, "")
+}
+
+// transcriptOnClose queues the transcript of an ended chat when its group
+// says so and the visitor gave an address. It runs once per chat: the
+// outbox key is the chat.
+func (s *Service) transcriptOnClose(ctx context.Context, chatID string) {
+	c, err := s.store.Chat(ctx, chatID)
+	if err != nil {
+		s.log.Error("transcript on close: load chat", "chat", chatID, "err", err)
+		return
+	}
+	g, err := s.store.Group(ctx, c.GroupID)
+	if err != nil || !g.Transcript.OnClose {
+		return
+	}
+	if _, err := s.queueTranscript(ctx, c, "", "close:"+c.ID); err != nil && !isCode(err, parley.ECONFLICT) {
+		s.log.Error("transcript on close", "chat", chatID, "err", err)
+	}
+}
+
+func (s *Service) queueTranscript(ctx context.Context, c *parley.Chat, to, key string) (*parley.OutboxMail, error) {
+	g, err := s.store.Group(ctx, c.GroupID)
+	if err != nil {
+		return nil, internal("load group", err)
+	}
+	v, err := s.store.Visitor(ctx, c.VisitorID)
+	if err != nil {
+		return nil, internal("load visitor", err)
+	}
+	if to == "" {
+		to = v.Email
+	}
+	if to == "" {
+		return nil, parley.Errorf(parley.EINVALID, "no email address: give one, the visitor has none")
+	}
+	if !parley.ValidEmail(to) {
+		return nil, parley.Errorf(parley.EINVALID, "the address %q is not an email address", to)
+	}
+	from := g.Transcript.Sender
+	if from == "" {
+		from = s.cfg.MailFrom
+	}
+	if from == "" {
+		return nil, parley.Errorf(parley.ECONFLICT, "transcripts cannot be mailed: the group has no sender address")
+	}
+	g.Transcript.Sender = from
+	events, err := s.store.Events(ctx, c.ID, 0, 0)
+	if err != nil {
+		return nil, internal("read events", err)
+	}
+	var agent *parley.Agent
+	if id := lastAgent(c); id != 0 {
+		if agent, err = s.store.Agent(ctx, id); err != nil && !isCode(err, parley.ENOTFOUND) {
+			return nil, internal("load agent", err)
+		}
+	}
+	now := time.Now().UTC()
+	r := mail.Render(mail.Data{Group: g, Agent: agent, Customer: v, Events: events, Now: now, Received: c.CreatedAt})
+	m := &parley.OutboxMail{
+		TenantID: c.TenantID, Key: key, ChatID: c.ID, MessageID: mail.NewMessageID(from),
+		From: from, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+	}
+	if _, err := s.store.EnqueueMail(ctx, m); err != nil {
+		return nil, internal("enqueue mail", err)
+	}
+	if s.cfg.MailWake != nil {
+		s.cfg.MailWake()
+	}
+	return m, nil
+}
+
+// lastAgent returns the agent who handled the chat last, or 0.
+func lastAgent(c *parley.Chat) int64 {
+	if c.AgentID != 0 {
+		return c.AgentID
+	}
+	for i := len(c.Participants) - 1; i >= 0; i-- {
+		if p := c.Participants[i]; p.Kind == parley.PartyAgent {
+			return p.AgentID
+		}
+	}
+	return 0
+}
+
+// Transcript returns the chat as plain text for agents: every event they
+// may see, whispers marked.
+func (s *Service) Transcript(ctx context.Context, actor Actor, chatID string) (string, error) {
+	if actor.Agent == nil {
+		return "", parley.Errorf(parley.EFORBIDDEN, "only agents read transcripts here; visitors ask for a mail")
+	}
+	c, err := s.readableChat(ctx, actor, chatID)
+	if err != nil {
+		return "", err
+	}
+	events, err := s.store.Events(ctx, c.ID, 0, 0)
+	if err != nil {
+		return "", internal("read events", err)
+	}
+	return mail.Text(events, true), nil
+}
