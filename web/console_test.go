@@ -10,9 +10,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
@@ -172,6 +174,24 @@ func (v *visitor) read(what string, match func(parley.Event) bool) parley.Event 
 	return parley.Event{}
 }
 
+// enter presses Enter as one keyDown with its text, as a keyboard does,
+// so a handler that prevents the default keeps the newline out.
+// (chromedp.KeyEvent sends rawKeyDown and char apart, and the char then
+// types the newline whatever the keydown handler did.)
+func enter() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: "Enter", Code: "Enter",
+			Text: "\r", UnmodifiedText: "\r", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13}
+		if _, err := chromedp.Call(ctx, input.DispatchKeyEvent, down); err != nil {
+			return err
+		}
+		up := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Key: "Enter", Code: "Enter",
+			WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13}
+		_, err := chromedp.Call(ctx, input.DispatchKeyEvent, up)
+		return err
+	})
+}
+
 // do runs browser actions and fails the test on error.
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -225,14 +245,40 @@ func logHas(chatID, text string) string {
 	return fmt.Sprintf(`(() => { const l = document.querySelector('.column[data-chat=%q] .log'); return !!l && l.textContent.includes(%q); })()`, chatID, text)
 }
 
+// kpi is the value shown on a KPI tile of the supervisor view.
+func kpi(id, want string) string {
+	return fmt.Sprintf(`document.querySelector("#%s .kpi-value")?.textContent === %q`, id, want)
+}
+
 // TestConsoleAgentFlow drives the console in Chromium against the real
-// server: sign in, go ready, an offer (the notification hook fires and the
-// countdown runs), accept, chat both ways with typing, transfer to a
-// second agent who carries on, and the supervisor's live queues.
+// server: a supervisor creates a canned response; an agent signs in, goes
+// ready, gets an offer (the notification hook fires, the countdown runs),
+// accepts, chats both ways with typing, sends the canned response with
+// the visitor's name filled in and transfers to a second agent who
+// carries on; the supervisor sees the KPIs and queues change, monitors
+// the chat and whispers to the agent, and the visitor never receives the
+// whisper.
 func TestConsoleAgentFlow(t *testing.T) {
 	s := newConsoleServer(t)
-	b, alice := browsertest.New(t)
+	b, sup := browsertest.New(t)
 
+	// The supervisor adds a canned response for Support in the console.
+	signIn(t, sup, s.URL, "sup")
+	do(t, sup, "new canned response",
+		chromedp.Click(chromedp.CSS("#nav-responses")),
+		chromedp.Click(chromedp.CSS("#canned-new")),
+		chromedp.SetValue(chromedp.CSS("#canned-form select"), "1"),
+		chromedp.SendKeys(chromedp.CSS(`#canned-form input[name="shortcut"]`), "greet"),
+		chromedp.SendKeys(chromedp.CSS(`#canned-form input[name="title"]`), "Greeting"),
+		chromedp.SendKeys(chromedp.CSS(`#canned-form textarea[name="text"]`), "Hello {visitor.name}, I am {agent.name}. How can I help?"),
+	)
+	evalJS[bool](t, sup, `document.querySelector("#canned-form select").dispatchEvent(new Event("change", {bubbles: true}))`)
+	do(t, sup, "save canned response", chromedp.Click(chromedp.CSS("#canned-form button.btn-primary")))
+	waitJS(t, sup, "the response in the list", `document.querySelector("#canned-table")?.textContent.includes("/greet")`)
+	do(t, sup, "open the supervisor view", chromedp.Click(chromedp.CSS("#nav-supervisor")))
+	waitJS(t, sup, "no chats offered yet", kpi("kpi-offered", "0"))
+
+	alice := b.Tab()
 	signIn(t, alice, s.URL, "agent1")
 	// The hook integrations and this test observe: a "parley:offer" event.
 	evalJS[bool](t, alice, `window.offersSeen = []; addEventListener("parley:offer", (e) => offersSeen.push(e.detail)); true`)
@@ -265,11 +311,22 @@ func TestConsoleAgentFlow(t *testing.T) {
 	v.say("Order 4711, placed Monday.")
 	waitJS(t, alice, "the visitor's message", logHas(v.chat, "Order 4711, placed Monday."))
 	waitJS(t, alice, "typing cleared", fmt.Sprintf(`document.querySelector('%s .typing').textContent === ""`, col))
+	waitJS(t, sup, "one chat offered and handled", kpi("kpi-offered", "1")+" && "+kpi("kpi-handled", "1"))
+
+	// "/gre" finds the canned response; Enter inserts it filled in.
+	input := col + " .composer-input"
+	do(t, alice, "type a shortcut", chromedp.SendKeys(chromedp.CSS(input), "/gre"))
+	waitJS(t, alice, "the canned picker", `document.querySelector('#canned-picker [data-shortcut="greet"]') !== null`)
+	do(t, alice, "pick the response", enter())
+	greeting := "Hello Vera Lynn, I am Alice Adams. How can I help?"
+	waitJS(t, alice, "the filled-in response", fmt.Sprintf(`document.querySelector('%s').value === %q`, input, greeting))
+	do(t, alice, "send it", enter())
+	v.read("the canned response", func(e parley.Event) bool { return e.Text == greeting })
 
 	// The agent answers; text is rendered as text, never as markup.
 	do(t, alice, "reply",
 		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "It ships <b>tomorrow</b>."),
-		chromedp.KeyEvent("\r"),
+		enter(),
 	)
 	got := v.read("the agent's reply", func(e parley.Event) bool {
 		return e.Type == parley.EventMessage && e.Text == "It ships <b>tomorrow</b>."
@@ -297,7 +354,7 @@ func TestConsoleAgentFlow(t *testing.T) {
 	waitJS(t, bob, "the history at Bob's", logHas(v.chat, "Order 4711, placed Monday."))
 	do(t, bob, "Bob replies",
 		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "Hi Vera, Bob here. It left the warehouse."),
-		chromedp.KeyEvent("\r"),
+		enter(),
 	)
 	bobMsg := v.read("Bob's reply", func(e parley.Event) bool { return e.Text == "Hi Vera, Bob here. It left the warehouse." })
 	if bobMsg.From.AgentID == got.From.AgentID {
@@ -306,10 +363,36 @@ func TestConsoleAgentFlow(t *testing.T) {
 	v.say("Thanks Bob!")
 	waitJS(t, bob, "the visitor answering Bob", logHas(v.chat, "Thanks Bob!"))
 
+	// The supervisor monitors the chat and whispers to Bob.
+	waitJS(t, sup, "the chat in progress", fmt.Sprintf(`document.querySelector('#active-chats tr[data-chat=%q]')?.textContent.includes("Bob Brown")`, v.chat))
+	do(t, sup, "monitor", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#active-chats tr[data-chat=%q] .monitor`, v.chat))))
+	waitJS(t, sup, "the monitored history", logHas(v.chat, "Thanks Bob!"))
+	const whisper = "Offer her the express upgrade."
+	do(t, sup, "whisper",
+		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), whisper),
+		enter(),
+	)
+	waitJS(t, bob, "the whisper at Bob's", logHas(v.chat, whisper))
+	tag := evalJS[string](t, bob, fmt.Sprintf(`[...document.querySelectorAll('%s .msg-internal')].map((e) => e.textContent).join("|")`, col))
+	if !strings.Contains(tag, whisper) || !strings.Contains(tag, "whisper") {
+		t.Fatalf("the whisper is not marked as one at Bob's: %q", tag)
+	}
+	do(t, bob, "Bob follows the whisper",
+		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "I can upgrade you to express for free."),
+		enter(),
+	)
+	v.read("Bob's offer", func(e parley.Event) bool { return e.Text == "I can upgrade you to express for free." })
+	// The visitor's whole chat, read again from the start, has no whisper.
+	fresh := &visitor{s: s, token: v.token, chat: v.chat}
+	fresh.read("the whole chat", func(e parley.Event) bool { return e.Text == "I can upgrade you to express for free." })
+	for _, e := range append(v.seen, fresh.seen...) {
+		if strings.Contains(e.Text, "express upgrade") {
+			t.Fatalf("the visitor received the whisper: %+v", e)
+		}
+	}
+
 	// The supervisor sees the queue change live.
-	sup := b.Tab()
-	signIn(t, sup, s.URL, "sup")
-	do(t, sup, "open the supervisor view", chromedp.Click(chromedp.CSS("#nav-supervisor")))
+	do(t, sup, "back to the supervisor view", chromedp.Click(chromedp.CSS("#nav-supervisor")))
 	waitJS(t, sup, "the Sales queue empty", `document.querySelector('#queues tr[data-group="2"] .qnum')?.textContent === "0"`)
 	// Alice is signed in but not ready, so a Sales chat waits.
 	do(t, alice, "Alice not ready", chromedp.Click(chromedp.CSS("#status-button")), chromedp.Click(chromedp.CSS(`[data-reason="Break"]`)))
@@ -317,7 +400,8 @@ func TestConsoleAgentFlow(t *testing.T) {
 	w := s.visitor(2, "Walt Whitman", "", "Do you ship to Canada?")
 	waitJS(t, sup, "the Sales queue with one chat", `document.querySelector('#queues tr[data-group="2"] .qnum')?.textContent === "1"`)
 	waitJS(t, sup, "Alice's status", `document.querySelector('#agents tr[data-agent="agent1"]')?.textContent.includes("Not ready · Break")`)
-	_ = w
+	waitJS(t, sup, "two chats offered, one waiting", kpi("kpi-offered", "2")+" && "+kpi("kpi-waiting", "1"))
+	waitJS(t, sup, "the waiting chat listed", fmt.Sprintf(`document.querySelector('#active-chats tr[data-chat=%q]')?.textContent.includes("waiting")`, w.chat))
 
 	if os.Getenv("PARLEY_SCREENSHOTS") != "" {
 		shoot(t, bob, "console.png")

@@ -9,15 +9,18 @@ export const html = htm.bind(h);
 
 /** Where the console reads and writes; one place so the contract is visible. */
 export const endpoints = {
-  canned: "/api/v1/canned-responses",
-  cannedItem: (id) => `/api/v1/canned-responses/${id}`,
+  canned: "/api/v1/canned",
+  cannedItem: (id) => `/api/v1/canned/${id}`,
+  cannedImport: "/api/v1/canned/import",
+  chatCanned: (id) => `/api/v1/chats/${id}/canned`,
   overview: "/api/v1/supervisor/overview",
+  kpis: "/api/v1/supervisor/kpis",
   whisper: (id) => `/api/v1/chats/${id}/whisper`,
   barge: (id) => `/api/v1/chats/${id}/barge`,
   conference: (id) => `/api/v1/chats/${id}/conference`,
   transcript: (id) => `/api/v1/chats/${id}/transcript`,
-  archive: "/api/v1/archive/chats",
-  internal: "/api/v1/internal/messages",
+  archive: "/api/v1/archive",
+  internal: (agentID) => `/api/v1/agents/${agentID}/messages`,
 };
 
 /** Reasons offered for "not ready"; the agent may also type one. */
@@ -81,46 +84,13 @@ export function fileSize(n) {
 }
 
 /**
- * Placeholders of canned responses, replaced when a response is inserted.
- * Unknown placeholders stay as they are so the agent sees them.
- */
-export const placeholders = {
-  "visitor.name": (c) => c.visitor.name,
-  "visitor.first_name": (c) => (c.visitor.name || "").trim().split(/\s+/)[0],
-  "visitor.email": (c) => c.visitor.email,
-  "visitor.phone": (c) => c.visitor.phone,
-  "visitor.customer_id": (c) => c.visitor.customer_id,
-  "agent.name": (c) => c.agent.display_name || c.agent.login,
-  "agent.chat_name": (c) => c.agent.chat_name || c.agent.display_name || c.agent.login,
-  "group.name": (c) => c.group,
-  date: (c) => c.now.toLocaleDateString(),
-  time: (c) => c.now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
-};
-
-/**
- * fill replaces {visitor.name} and the other placeholders in text. A
- * placeholder without a value becomes "" when fallback is given in the
- * form {visitor.name|there}, else it is left for the agent to edit.
- */
-export function fill(text, ctx) {
-  const c = { visitor: {}, agent: {}, group: "", now: new Date(), ...ctx };
-  return String(text).replace(/\{([a-z_.]+)(?:\|([^{}]*))?\}/g, (all, key, fallback) => {
-    const fn = placeholders[key];
-    if (!fn) return all;
-    const v = fn(c);
-    if (v) return v;
-    return fallback !== undefined ? fallback : all;
-  });
-}
-
-/**
  * flattenCanned turns the canned responses into a sorted list with a
  * breadcrumb path ("Orders › Shipping") from their folder hierarchy.
  */
 export function flattenCanned(items) {
-  const list = Array.isArray(items) ? items : (items && items.items) || [];
+  const list = Array.isArray(items) ? items : [];
   return list
-    .map((r) => ({ ...r, path: r.folder || r.path || r.category || "" }))
+    .map((r) => ({ ...r, path: (r.folder || "").split("/").filter(Boolean).join(" › ") }))
     .sort((a, b) => (a.path + "\u0000" + a.title).localeCompare(b.path + "\u0000" + b.title));
 }
 

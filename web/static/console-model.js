@@ -21,8 +21,16 @@ class ChatRecord {
     this.typing = null; // name of the visitor while typing
     this.typingTimer = 0;
     this.uploads = []; // {name, progress}
+    this.canned = null; // responses filled in for this chat, once loaded
+    this.cannedAt = 0;
     this.gone = false; // transferred away or no longer ours
     this.openedAt = Date.now();
+  }
+
+  /** handler reports whether the signed-in agent handles the chat (rather
+   * than having joined it by conference or barge-in). */
+  handledBy(me) {
+    return !!me && !!this.view.agent && this.view.agent.agent_id === me.id;
   }
 
   get ended() {
@@ -55,6 +63,8 @@ export class Model {
     this.agents = [];
     this.offers = new Map(); // chat id → {chat, at, deadline}
     this.chats = new Map(); // chat id → ChatRecord
+    this.team = new Map(); // agent id → {messages, unread}: internal chat
+    this.teamOpen = null; // agent id of the open internal thread
     this.focus = null;
     this.conn = "idle";
     this.toasts = [];
@@ -64,6 +74,7 @@ export class Model {
     this.theme = localStorage.getItem("parley.theme") || "";
     this.live = null;
     this.ticker = 0;
+    this.ticks = 0;
     this.audio = null;
     this.notified = []; // chat ids of offers announced, for tests and the title
     window.addEventListener("hashchange", () => {
@@ -202,8 +213,11 @@ export class Model {
     this.live.start();
     clearInterval(this.ticker);
     // One tick a second drives countdowns and timers.
-    this.ticker = setInterval(() => this.changed(), 1000);
-    this.loadCanned();
+    this.ticker = setInterval(() => {
+      // Colleagues' presence for the team list and transfer targets.
+      if (++this.ticks % 15 === 0) this.refreshAgents();
+      this.changed();
+    }, 1000);
   }
 
   stop() {
@@ -277,6 +291,9 @@ export class Model {
         break;
       case "agent":
         if (this.me && f.agent.id === this.me.id) this.me = f.agent;
+        break;
+      case "internal":
+        this.internal(f.message);
         break;
       default:
         return;
@@ -423,7 +440,7 @@ export class Model {
     this.typing(id, false);
     try {
       let ev;
-      if (this.live && this.live.online) {
+      if (this.live && this.live.online && c.handledBy(this.me)) {
         ev = (await this.live.request({ type: "send", chat_id: id, text, client_id: cid })).event;
       } else {
         ev = await this.call("POST", `/api/v1/chats/${id}/messages`, { text, client_id: cid });
@@ -516,12 +533,75 @@ export class Model {
     }
   }
 
-  async mailTranscript(id, to) {
+  async mailTranscript(id, email) {
     try {
-      await this.call("POST", endpoints.transcript(id), to ? { to } : {});
-      this.toast("The transcript is on its way.");
+      await this.call("POST", endpoints.transcript(id), { email: email || "" });
+      this.toast("The transcript is queued for mailing.");
     } catch (err) {
       this.fail(err);
+    }
+  }
+
+  /** leave takes the agent out of a chat it joined by conference or barge-in. */
+  async leave(id) {
+    try {
+      await this.call("POST", `/api/v1/chats/${id}/leave`);
+      this.close(id);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** cannedFor loads the responses usable in a chat, with placeholders
+   * filled in by the server; cached for half a minute. */
+  async cannedFor(c) {
+    if (c.canned && Date.now() - c.cannedAt < 30000) return;
+    c.cannedAt = Date.now();
+    try {
+      c.canned = flattenCanned(await this.call("GET", endpoints.chatCanned(c.id)));
+      this.cannedError = null;
+    } catch (err) {
+      c.canned = [];
+      this.cannedError = err.message;
+    }
+    this.changed();
+  }
+
+  // ---- internal chat -----------------------------------------------------------
+
+  thread(agentID) {
+    let t = this.team.get(agentID);
+    if (!t) {
+      t = { messages: [], unread: 0 };
+      this.team.set(agentID, t);
+    }
+    return t;
+  }
+
+  internal(m) {
+    if (!this.me) return;
+    const other = m.from.agent_id === this.me.id ? m.to : m.from;
+    const t = this.thread(other.agent_id);
+    t.messages = [...t.messages, m];
+    if (m.from.agent_id !== this.me.id && (this.teamOpen !== other.agent_id || document.hidden)) t.unread++;
+  }
+
+  openThread(agentID) {
+    this.teamOpen = agentID;
+    if (agentID != null) this.thread(agentID).unread = 0;
+    this.changed();
+  }
+
+  async sendInternal(agentID, text) {
+    try {
+      const m = await this.call("POST", endpoints.internal(agentID), { text });
+      // The message also comes back on the live feed; without one, show it now.
+      if (!(this.live && this.live.online)) this.internal(m);
+      this.changed();
+      return true;
+    } catch (err) {
+      this.fail(err);
+      return false;
     }
   }
 
@@ -574,9 +654,7 @@ export class Model {
 
   async barge(id) {
     try {
-      const view = await this.call("POST", endpoints.barge(id));
-      const c = this.adopt(view && view.id ? view : this.chats.get(id).view, "handle");
-      c.mode = "handle";
+      this.adopt(await this.call("POST", endpoints.barge(id)), "handle");
       this.changed();
     } catch (err) {
       this.fail(err);
@@ -594,11 +672,6 @@ export class Model {
       this.cannedError = err.status === 404 ? "This server has no canned responses API." : err.message;
     }
     this.changed();
-  }
-
-  /** cannedFor lists the responses usable in a chat of group groupID. */
-  cannedFor(groupID) {
-    return (this.canned || []).filter((r) => !r.group_id || r.group_id === groupID);
   }
 }
 

@@ -30,23 +30,6 @@ export function Spark({ values, w = 120, h = 32, label }) {
   </svg>`;
 }
 
-/** Bars is a small inline-SVG bar chart of one or two series. */
-function Bars({ a, b, w = 220, h = 44, label }) {
-  const n = Math.max(a.length, 1);
-  const max = Math.max(1, ...a, ...(b || []));
-  const bw = w / n;
-  return html`<svg class="bars" viewBox=${`0 0 ${w} ${h}`} width=${w} height=${h} role="img" aria-label=${label} preserveAspectRatio="none">
-    ${a.map((v, i) => {
-      const hh = (v / max) * (h - 2);
-      return html`<rect class="bar-a" x=${(i * bw + 1).toFixed(1)} y=${(h - hh).toFixed(1)} width=${Math.max(1, bw - 2).toFixed(1)} height=${hh.toFixed(1)} rx="1.5" />`;
-    })}
-    ${(b || []).map((v, i) => {
-      const hh = (v / max) * (h - 2);
-      return html`<rect class="bar-b" x=${(i * bw + 1).toFixed(1)} y=${(h - hh).toFixed(1)} width=${Math.max(1, bw - 2).toFixed(1)} height=${hh.toFixed(1)} rx="1.5" />`;
-    })}
-  </svg>`;
-}
-
 /** Gauge is a half-circle meter for a share between 0 and 1. */
 function Gauge({ value }) {
   const v = value == null ? 0 : Math.max(0, Math.min(1, value));
@@ -59,41 +42,26 @@ function Gauge({ value }) {
 
 // ---- supervisor ------------------------------------------------------------------
 
-/** num reads the first numeric field of o among names. */
-function num(o, ...names) {
-  for (const n of names) if (o && typeof o[n] === "number") return o[n];
-  return null;
-}
-
-/** pollOverview loads the supervisor overview, or composes it from the
- * group and agent endpoints on a server without the overview API. */
-async function pollOverview(model) {
-  try {
-    return { ...(await model.call("GET", endpoints.overview)), source: "overview" };
-  } catch (err) {
-    if (err.status !== 404) throw err;
-  }
-  const [groups, agents] = await Promise.all([model.call("GET", "/api/v1/groups"), model.call("GET", "/api/v1/agents")]);
-  const rows = await Promise.all(
-    groups.map(async (g) => {
-      const [queue, status] = await Promise.all([
-        model.call("GET", `/api/v1/groups/${g.id}/queue`).catch(() => []),
-        api0(`/api/v1/groups/${g.id}/status`),
-      ]);
-      const longest = queue.reduce((m, c) => Math.max(m, since(c.queued_at || c.created_at) || 0), 0);
-      return { id: g.id, name: g.name, waiting: queue.length, longest_wait_seconds: queue.length ? longest : 0, estimated_wait_seconds: status ? status.estimated_wait : -1, queue };
-    }),
+/** pollSupervisor loads the live overview and today's KPIs, and the
+ * details of the chats in progress. A chat that cannot be read this time
+ * keeps its last known details. */
+async function pollSupervisor(model, cache) {
+  const [overview, kpis] = await Promise.all([model.call("GET", endpoints.overview), model.call("GET", endpoints.kpis)]);
+  const ids = new Set();
+  for (const a of overview.agents || []) for (const id of a.chats || []) ids.add(id);
+  const waiting = (overview.groups || []).filter((g) => g.waiting > 0);
+  const queues = await Promise.all(waiting.map((g) => model.call("GET", `/api/v1/groups/${g.group_id}/queue`).catch(() => [])));
+  await Promise.all(
+    [...ids].map((id) =>
+        model
+          .call("GET", `/api/v1/chats/${id}`)
+          .then((v) => cache.set(id, v))
+          .catch(() => {}),
+      ),
   );
-  return { groups: rows, agents, kpis: null, chats: [], source: "fallback" };
-}
-
-async function api0(path) {
-  try {
-    const r = await fetch(path, { credentials: "same-origin" });
-    return r.ok ? await r.json() : null;
-  } catch {
-    return null;
-  }
+  for (const id of [...cache.keys()]) if (!ids.has(id)) cache.delete(id);
+  const chats = [...ids].filter((id) => cache.has(id)).map((id) => cache.get(id));
+  return { overview, kpis, chats, queued: queues.flat() };
 }
 
 function Kpi({ id, label, value, sub, children }) {
@@ -105,19 +73,55 @@ function Kpi({ id, label, value, sub, children }) {
   </div>`;
 }
 
+/** pct formats a share, or a dash for -1 (no chats yet). */
+function pct(v) {
+  return v == null || v < 0 ? "—" : Math.round(v * 100) + "%";
+}
+
+/** GroupBars draws one stacked bar per group: handled, abandoned and
+ * waiting as parts of offered. */
+function GroupBars({ groups }) {
+  const max = Math.max(1, ...groups.map((g) => g.offered));
+  return html`<div class="gbars">
+    ${groups.map(
+      (g) => html`<div class="gbar-row" data-group=${g.group_id}>
+        <span class="gbar-name">${g.group_name}</span>
+        <svg class="gbar" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label=${`${g.handled} handled, ${g.abandoned} abandoned, ${g.waiting} waiting of ${g.offered}`}>
+          <rect class="gb-bg" x="0" y="0" width="100" height="10" rx="2" />
+          <rect class="gb-h" x="0" y="0" width=${((g.handled / max) * 100).toFixed(2)} height="10" />
+          <rect class="gb-a" x=${((g.handled / max) * 100).toFixed(2)} y="0" width=${((g.abandoned / max) * 100).toFixed(2)} height="10" />
+          <rect class="gb-w" x=${(((g.handled + g.abandoned) / max) * 100).toFixed(2)} y="0" width=${((g.waiting / max) * 100).toFixed(2)} height="10" />
+        </svg>
+        <span class="gbar-num">${g.offered}</span>
+        <span class="gbar-sl">${pct(g.service_level)}</span>
+      </div>`,
+    )}
+    <div class="gbar-legend"><span class="lg lg-h"></span>handled <span class="lg lg-a"></span>abandoned <span class="lg lg-w"></span>waiting · right: offered, service level</div>
+  </div>`;
+}
+
 export function Supervisor({ model }) {
   const [data, setData] = useState(null);
   const [err, setErr] = useState("");
-  const samples = useRef([]);
+  const hist = useRef({ waiting: [], offered: [], handled: [], abandoned: [], wait: [], handle: [], sl: [] });
+  const cache = useRef(new Map());
   useEffect(() => {
     let stop = false;
     let timer = 0;
     const tick = async () => {
       try {
-        const d = await pollOverview(model);
+        const d = await pollSupervisor(model, cache.current);
         if (stop) return;
-        const waiting = (d.groups || []).reduce((n, g) => n + (num(g, "waiting") || 0), 0);
-        samples.current = [...samples.current, waiting].slice(-60);
+        const t = d.kpis.total || {};
+        const h = hist.current;
+        const push = (k, v) => (h[k] = [...h[k], v || 0].slice(-90));
+        push("waiting", (d.overview.groups || []).reduce((n, g) => n + g.waiting, 0));
+        push("offered", t.offered);
+        push("handled", t.handled);
+        push("abandoned", t.abandoned);
+        push("wait", t.average_wait_seconds);
+        push("handle", t.average_handle_seconds);
+        push("sl", t.service_level > 0 ? t.service_level * 100 : 0);
         setData(d);
         setErr("");
       } catch (x) {
@@ -132,79 +136,77 @@ export function Supervisor({ model }) {
     };
   }, []);
   if (!data) return html`<div class="pad">${err ? html`<p class="alert">${err}</p>` : html`<p class="muted">Loading…</p>`}</div>`;
-  const k = data.kpis || {};
-  const series = k.hourly || k.series || [];
-  const col = (name) => series.map((p) => p[name] || 0);
-  const sl = num(k, "service_level");
-  const slN = num(k, "service_level_seconds", "service_level_threshold");
-  const totalWaiting = (data.groups || []).reduce((n, g) => n + (num(g, "waiting") || 0), 0);
-  const agents = data.agents || [];
-  const chats = data.chats || [];
-  const load = (a) => num(a, "chats", "load", "active_chats");
+  const t = data.kpis.total || {};
+  const h = hist.current;
+  const groups = data.overview.groups || [];
+  const agents = data.overview.agents || [];
+  const waitingNow = groups.reduce((n, g) => n + g.waiting, 0);
+  const rows = [...data.queued, ...data.chats];
   return html`<div class="sup">
     <div class="sup-head">
       <h1>Today</h1>
-      <span class="muted small">${data.source === "fallback" ? "Live queues and agents; KPIs need the supervisor API." : "Live · updates every 2 s"}</span>
+      <span class="muted small">since ${clock(data.kpis.since)} · live, every 2 s</span>
+      <span class="grow"></span>
       ${err && html`<span class="alert small">${err}</span>`}
     </div>
     <div class="kpis" id="kpis">
-      <${Kpi} id="kpi-waiting" label="Waiting now" value=${totalWaiting} sub="last 2 minutes"><${Spark} values=${samples.current} label="waiting over time" /><//>
-      <${Kpi} id="kpi-offered" label="Offered" value=${num(k, "offered") ?? "—"} sub="per hour"><${Bars} a=${col("offered")} label="offered per hour" /><//>
-      <${Kpi} id="kpi-handled" label="Handled" value=${num(k, "handled") ?? "—"} sub="per hour"><${Bars} a=${col("handled")} label="handled per hour" /><//>
-      <${Kpi} id="kpi-abandoned" label="Abandoned" value=${num(k, "abandoned") ?? "—"} sub="per hour"><${Bars} a=${col("abandoned")} label="abandoned per hour" /><//>
-      <${Kpi} id="kpi-wait" label="Avg wait" value=${duration(num(k, "average_wait_seconds", "avg_wait_seconds"))} sub="queued to accepted"><${Spark} values=${col("average_wait_seconds")} label="average wait per hour" /><//>
-      <${Kpi} id="kpi-handle" label="Avg handle time" value=${duration(num(k, "average_handle_seconds", "avg_handle_seconds"))} sub="accepted to end"><${Spark} values=${col("average_handle_seconds")} label="average handle time per hour" /><//>
-      <${Kpi} id="kpi-sl" label="Service level" value=${sl == null ? "—" : Math.round(sl * 100) + "%"} sub=${slN ? `answered within ${slN} s` : "answered in time"}><${Gauge} value=${sl} /><//>
+      <${Kpi} id="kpi-waiting" label="Waiting" value=${waitingNow} sub="in all queues"><${Spark} values=${h.waiting} label="waiting over time" /><//>
+      <${Kpi} id="kpi-offered" label="Offered" value=${t.offered ?? 0} sub="chats requested"><${Spark} values=${h.offered} label="offered over time" /><//>
+      <${Kpi} id="kpi-handled" label="Handled" value=${t.handled ?? 0} sub="accepted by an agent"><${Spark} values=${h.handled} label="handled over time" /><//>
+      <${Kpi} id="kpi-abandoned" label="Abandoned" value=${t.abandoned ?? 0} sub="left unanswered"><${Spark} values=${h.abandoned} label="abandoned over time" /><//>
+      <${Kpi} id="kpi-wait" label="Avg wait" value=${t.handled ? duration(t.average_wait_seconds) : "—"} sub="to answer"><${Spark} values=${h.wait} label="average wait over time" /><//>
+      <${Kpi} id="kpi-handle" label="Avg handle" value=${t.average_handle_seconds ? duration(t.average_handle_seconds) : "—"} sub="answer to end"><${Spark} values=${h.handle} label="average handle time over time" /><//>
+      <${Kpi} id="kpi-sl" label="Service level" value=${pct(t.service_level)} sub=${`answered within ${data.kpis.service_level_seconds} s`}><${Gauge} value=${t.service_level < 0 ? null : t.service_level} /><//>
     </div>
     <div class="sup-grid">
       <section class="card">
         <h2>Queues</h2>
         <table class="table" id="queues">
-          <thead><tr><th>Group</th><th class="num">Waiting</th><th class="num">Longest</th><th class="num">Est. wait</th><th class="num">Ready</th></tr></thead>
+          <thead><tr><th>Group</th><th class="num">Waiting</th><th class="num">Longest</th><th class="num">Est. wait</th><th class="num">Ready / in</th></tr></thead>
           <tbody>
-            ${(data.groups || []).map(
-              (g) => html`<tr data-group=${g.id}>
-                <td><b>${g.name}</b></td>
-                <td class="num"><span class=${"qnum" + ((num(g, "waiting") || 0) > 0 ? " qnum-hot" : "")}>${num(g, "waiting") ?? 0}</span></td>
-                <td class="num">${num(g, "waiting") ? duration(num(g, "longest_wait_seconds", "longest_wait")) : "—"}</td>
-                <td class="num">${duration(num(g, "estimated_wait_seconds", "estimated_wait"))}</td>
-                <td class="num">${num(g, "agents_ready", "ready") ?? agents.filter((a) => a.presence === "available" && a.status === "ready" && (a.groups || []).some((m) => m.group_id === g.id)).length}</td>
+            ${groups.map(
+              (g) => html`<tr data-group=${g.group_id}>
+                <td><span class="who"><span class=${"sdot " + (g.open ? "sdot-ready" : "")}></span><b>${g.group_name}</b></span></td>
+                <td class="num"><span class=${"qnum" + (g.waiting > 0 ? " qnum-hot" : "")}>${g.waiting}</span></td>
+                <td class="num">${g.waiting ? duration(g.longest_wait_seconds) : "—"}</td>
+                <td class="num">${duration(g.estimated_wait_seconds)}</td>
+                <td class="num">${g.agents_ready} / ${g.agents_logged_in}</td>
               </tr>`,
             )}
           </tbody>
         </table>
       </section>
       <section class="card">
+        <h2>Today by group</h2>
+        <${GroupBars} groups=${data.kpis.groups || []} />
+      </section>
+      <section class="card">
         <h2>Agents</h2>
         <table class="table" id="agents">
-          <thead><tr><th>Agent</th><th>Status</th><th class="num">Load</th><th class="num">In status</th></tr></thead>
+          <thead><tr><th>Agent</th><th>Status</th><th class="num">Load</th></tr></thead>
           <tbody>
-            ${agents.map((a) => {
-              const l = load(a);
-              const cap = a.capacity || 0;
-              return html`<tr data-agent=${a.login}>
-                <td><span class="who"><${Avatar} name=${a.display_name || a.login} size="xs" />${a.display_name || a.login}</span></td>
+            ${agents.map(
+              (a) => html`<tr data-agent=${a.login}>
+                <td><span class="who"><${Avatar} name=${a.display_name || a.login} size="xs" />${a.display_name || a.login}${a.role !== "agent" ? html`<span class="muted small">${a.role}</span>` : ""}</span></td>
                 <td><span class="who"><${StatusDot} agent=${a} />${statusLabel(a)}</span></td>
-                <td class="num">${l == null ? "—" : html`<span class="loadbar"><span class="loadbar-fill" data-level=${cap ? Math.min(4, Math.round((l / cap) * 4)) : 0}></span></span>${l}/${cap}`}</td>
-                <td class="num muted">${a.status_since ? duration(since(a.status_since)) : "—"}</td>
-              </tr>`;
-            })}
+                <td class="num"><span class="loadbar"><span class="loadbar-fill" data-level=${a.capacity ? Math.min(4, Math.ceil((a.load / a.capacity) * 4)) : 0}></span></span>${a.load}/${a.capacity}</td>
+              </tr>`,
+            )}
           </tbody>
         </table>
       </section>
-      <section class="card span2">
-        <h2>Active chats</h2>
-        ${chats.length === 0 && (data.groups || []).every((g) => !(g.queue || []).length)
-          ? html`<p class="empty">${data.source === "fallback" ? "Monitoring needs the supervisor API." : "No active chats."}</p>`
+      <section class="card">
+        <h2>Chats in progress</h2>
+        ${rows.length === 0
+          ? html`<p class="empty">No chats right now.</p>`
           : html`<table class="table" id="active-chats">
-              <thead><tr><th>Visitor</th><th>Group</th><th>Agent</th><th>State</th><th class="num">Duration</th><th></th></tr></thead>
+              <thead><tr><th>Visitor</th><th>Group</th><th>Agent</th><th class="num">Time</th><th></th></tr></thead>
               <tbody>
-                ${[...chats, ...(data.groups || []).flatMap((g) => (chats.length ? [] : g.queue || []))].map(
+                ${rows.map(
                   (c) => html`<tr data-chat=${c.id}>
-                    <td>${(c.visitor && c.visitor.name) || c.visitor_name || "Visitor"}</td>
-                    <td>${c.group_name || ""}</td>
-                    <td>${(c.agent && c.agent.name) || c.agent_name || html`<span class="muted">—</span>`}</td>
-                    <td><span class=${"pill pill-" + c.state}>${c.state}</span></td>
+                    <td><span class="who"><${Avatar} name=${(c.visitor && c.visitor.name) || "Visitor"} size="xs" />${(c.visitor && c.visitor.name) || "Visitor"}</span></td>
+                    <td>${c.group_name}</td>
+                    <td>${c.agent ? c.agent.name : html`<span class="pill pill-queued">waiting</span>`}</td>
                     <td class="num">${duration(since(c.accepted_at || c.queued_at || c.created_at))}</td>
                     <td class="num"><button class="btn btn-sm monitor" onClick=${async () => {
                       if (await model.monitor(c.id)) location.hash = "chats";
@@ -224,55 +226,63 @@ export function Archive({ model }) {
   const [q, setQ] = useState({ customer: "", agent_id: "", group_id: "", from: "", to: "", text: "" });
   const [res, setRes] = useState(null);
   const [err, setErr] = useState("");
-  const [page, setPage] = useState(0);
+  const [cursors, setCursors] = useState([""]); // the "before" of each page seen
   const limit = 25;
-  const search = async (p = 0) => {
+  const search = async (page) => {
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(q)) if (v) params.set(k, k === "from" || k === "to" ? new Date(v + (k === "to" ? "T23:59:59" : "T00:00:00")).toISOString() : v);
+    for (const [k, v] of Object.entries(q)) if (v) params.set(k, v);
     params.set("limit", limit);
-    params.set("offset", p * limit);
+    if (cursors[page]) params.set("before", cursors[page]);
     try {
       const r = await model.call("GET", `${endpoints.archive}?${params}`);
-      setRes(Array.isArray(r) ? { chats: r } : r);
-      setPage(p);
+      setRes({ ...r, page });
+      const next = cursors.slice(0, page + 1);
+      if (r.next) next.push(r.next);
+      setCursors(next);
       setErr("");
     } catch (x) {
-      setErr(x.status === 404 ? "This server has no archive search API yet." : x.message);
+      setErr(x.message);
     }
   };
   const set = (k) => (e) => setQ({ ...q, [k]: e.currentTarget.value });
-  const chats = (res && (res.chats || res.items)) || [];
+  const chats = (res && res.chats) || [];
+  const agentsOf = (c) =>
+    (c.participants || [])
+      .filter((p) => p.kind === "agent")
+      .map((p) => p.name)
+      .filter((n, i, all) => all.indexOf(n) === i)
+      .join(", ");
   return html`<div class="pad archive">
     <h1>Archive</h1>
-    <form class="filters" id="archive-form" onSubmit=${(e) => (e.preventDefault(), search(0))}>
-      <label class="field"><span>Customer</span><input name="customer" value=${q.customer} onInput=${set("customer")} placeholder="Name, email or ID" /></label>
-      <label class="field"><span>Agent</span><select value=${q.agent_id} onChange=${set("agent_id")}><option value="">Any</option>${model.agents.map((a) => html`<option value=${a.id}>${a.display_name || a.login}</option>`)}</select></label>
-      <label class="field"><span>Group</span><select value=${q.group_id} onChange=${set("group_id")}><option value="">Any</option>${model.groups.map((g) => html`<option value=${g.id}>${g.name}</option>`)}</select></label>
-      <label class="field"><span>From</span><input type="date" value=${q.from} onInput=${set("from")} /></label>
-      <label class="field"><span>To</span><input type="date" value=${q.to} onInput=${set("to")} /></label>
+    <form class="filters" id="archive-form" onSubmit=${(e) => (e.preventDefault(), setCursors([""]), search(0))}>
+      <label class="field"><span>Customer</span><input name="customer" value=${q.customer} onInput=${set("customer")} placeholder="Name, email, phone or ID" /></label>
+      <label class="field"><span>Agent</span><select name="agent_id" value=${q.agent_id} onChange=${set("agent_id")}><option value="">Any</option>${model.agents.map((a) => html`<option value=${a.id}>${a.display_name || a.login}</option>`)}</select></label>
+      <label class="field"><span>Group</span><select name="group_id" value=${q.group_id} onChange=${set("group_id")}><option value="">Any</option>${model.groups.map((g) => html`<option value=${g.id}>${g.name}</option>`)}</select></label>
+      <label class="field"><span>From</span><input type="date" name="from" value=${q.from} onInput=${set("from")} /></label>
+      <label class="field"><span>To</span><input type="date" name="to" value=${q.to} onInput=${set("to")} /></label>
       <label class="field grow"><span>Text</span><input name="text" value=${q.text} onInput=${set("text")} placeholder="Words in the chat" /></label>
-      <button class="btn btn-primary"><${Icon} name="search" />Search</button>
+      <button class="btn btn-primary" id="archive-search"><${Icon} name="search" />Search</button>
     </form>
     ${err && html`<p class="alert">${err}</p>`}
     ${res &&
-    html`<table class="table" id="archive-results">
-        <thead><tr><th>Started</th><th>Customer</th><th>Group</th><th>Agent</th><th class="num">Duration</th><th>Ended</th></tr></thead>
+    html`<div class="card flush"><table class="table" id="archive-results">
+        <thead><tr><th>Started</th><th>From</th><th>Group</th><th>Agents</th><th class="num">Duration</th><th>End</th></tr></thead>
         <tbody>${chats.map(
           (c) => html`<tr data-chat=${c.id}>
             <td><a href=${"#transcript/" + c.id}>${dateTime(c.created_at)}</a></td>
-            <td>${c.from || (c.visitor && c.visitor.name) || "Visitor"}</td>
+            <td><span class="who"><${Avatar} name=${(c.visitor && c.visitor.name) || c.from} size="xs" />${c.from || "Visitor"}</span></td>
             <td>${c.group_name || ""}</td>
-            <td>${(c.agent && c.agent.name) || c.agent_name || ""}</td>
-            <td class="num">${c.ended_at ? duration((Date.parse(c.ended_at) - Date.parse(c.created_at)) / 1000) : "—"}</td>
+            <td>${agentsOf(c) || html`<span class="muted">—</span>`}</td>
+            <td class="num">${c.ended_at ? duration((Date.parse(c.ended_at) - Date.parse(c.created_at)) / 1000) : html`<span class="pill pill-${c.state}">${c.state}</span>`}</td>
             <td class="muted">${(c.cause || "").replace(/_/g, " ")}</td>
           </tr>`,
         )}</tbody>
       </table>
-      ${chats.length === 0 && html`<p class="empty">No chat matches.</p>`}
+      ${chats.length === 0 && html`<p class="empty pad-s">No chat matches.</p>`}</div>
       <div class="pager">
-        <button class="btn btn-sm" disabled=${page === 0} onClick=${() => search(page - 1)}>Previous</button>
-        <span class="muted small">Page ${page + 1}${res.total != null ? ` of ${Math.max(1, Math.ceil(res.total / limit))}` : ""}</span>
-        <button class="btn btn-sm" disabled=${chats.length < limit} onClick=${() => search(page + 1)}>Next</button>
+        <button class="btn btn-sm" disabled=${res.page === 0} onClick=${() => search(res.page - 1)}>Newer</button>
+        <span class="muted small">Page ${res.page + 1}</span>
+        <button class="btn btn-sm" id="archive-older" disabled=${!res.next} onClick=${() => search(res.page + 1)}>Older</button>
       </div>`}
   </div>`;
 }
@@ -335,13 +345,13 @@ export function Responses({ model }) {
   const [edit, setEdit] = useState(null);
   const [err, setErr] = useState("");
   const [filter, setFilter] = useState("");
+  const [importGroup, setImportGroup] = useState("");
   useEffect(() => {
     model.loadCanned();
   }, []);
   const save = async (e) => {
     e.preventDefault();
-    const body = { folder: edit.folder, title: edit.title, shortcut: edit.shortcut, text: edit.text };
-    if (edit.group_id) body.group_id = Number(edit.group_id);
+    const body = { group_id: Number(edit.group_id) || 0, folder: edit.folder, title: edit.title, shortcut: edit.shortcut.replace(/^\//, ""), text: edit.text };
     try {
       if (edit.id) await model.call("PATCH", endpoints.cannedItem(edit.id), body);
       else await model.call("POST", endpoints.canned, body);
@@ -365,7 +375,8 @@ export function Responses({ model }) {
     e.currentTarget.value = "";
     if (!f) return;
     try {
-      const res = await fetch(`${endpoints.canned}/import?name=${encodeURIComponent(f.name)}`, {
+      const format = f.name.toLowerCase().endsWith(".json") ? "json" : "csv";
+      const res = await fetch(`${endpoints.cannedImport}?format=${format}${importGroup ? "&group_id=" + importGroup : ""}`, {
         method: "POST",
         headers: { Authorization: `Bearer ${model.token}` },
         body: f,
@@ -387,10 +398,14 @@ export function Responses({ model }) {
     <div class="row">
       <h1>Canned responses</h1><span class="grow"></span>
       <input class="search" placeholder="Filter" value=${filter} onInput=${(e) => setFilter(e.currentTarget.value)} />
-      <label class="btn btn-sm">Import…<input type="file" hidden accept=".csv,.json,.txt" onChange=${importFile} /></label>
-      <button class="btn btn-primary btn-sm" id="canned-new" onClick=${() => setEdit({ ...blank })}><${Icon} name="plus" />New</button>
+      ${model.isSupervisor &&
+      html`<select class="sel-sm" aria-label="Group for the import" value=${importGroup} onChange=${(e) => setImportGroup(e.currentTarget.value)}>
+          <option value="">Import for all groups</option>${model.groups.map((g) => html`<option value=${g.id}>Import for ${g.name}</option>`)}
+        </select>
+        <label class="btn btn-sm">Import CSV or JSON…<input type="file" hidden accept=".csv,.json" onChange=${importFile} /></label>`}
+      ${model.isSupervisor && html`<button class="btn btn-primary btn-sm" id="canned-new" onClick=${() => setEdit({ ...blank })}><${Icon} name="plus" />New</button>`}
     </div>
-    <p class="muted small">Placeholders: <code>{visitor.name}</code> <code>{visitor.first_name}</code> <code>{visitor.email}</code> <code>{agent.name}</code> <code>{group.name}</code> <code>{date}</code> <code>{time}</code>; <code>{visitor.name|there}</code> uses "there" when the name is unknown.</p>
+    <p class="muted small">Type <code>/shortcut</code> in a chat to insert a response. Placeholders, filled in for each chat: <code>{visitor.name}</code> <code>{visitor.email}</code> <code>{visitor.phone}</code> <code>{visitor.customer_id}</code> <code>{agent.name}</code> <code>{agent.first_name}</code> <code>{agent.last_name}</code> <code>{group.name}</code> <code>{chat.id}</code> <code>{date}</code> <code>{time}</code>.</p>
     ${(err || model.cannedError) && html`<p class="alert">${err || model.cannedError}</p>`}
     ${edit &&
     html`<form class="card edit" id="canned-form" onSubmit=${save}>
@@ -410,8 +425,9 @@ export function Responses({ model }) {
           <td><code>${r.shortcut ? "/" + r.shortcut.replace(/^\//, "") : ""}</code></td>
           <td><b>${r.title}</b></td><td class="muted">${r.path}</td><td>${groupName(r.group_id)}</td>
           <td class="clip">${r.text}</td>
-          <td class="num"><button class="btn btn-sm" onClick=${() => setEdit({ ...blank, ...r, folder: r.path, group_id: r.group_id || "" })}>Edit</button>
-            <button class="btn btn-sm btn-danger-ghost" onClick=${() => remove(r)}>Delete</button></td>
+          <td class="num">${model.isSupervisor &&
+          html`<button class="btn btn-sm" onClick=${() => setEdit({ ...blank, ...r, folder: r.folder || "", shortcut: r.shortcut || "", group_id: r.group_id || "" })}>Edit</button>
+            <button class="btn btn-sm btn-danger-ghost" onClick=${() => remove(r)}>Delete</button>`}</td>
         </tr>`,
       )}</tbody>
     </table>

@@ -15,7 +15,6 @@ import {
   initials,
   hue,
   fileSize,
-  fill,
   matchCanned,
   noticeText,
   notReadyReasons,
@@ -146,7 +145,8 @@ function Rail() {
     ["archive", "archive", "Archive"],
     ["responses", "canned", "Responses"],
   ];
-  const unread = [...model.chats.values()].reduce((n, c) => n + c.unread, 0) + model.offers.size;
+  const unread =
+    [...model.chats.values()].reduce((n, c) => n + c.unread, 0) + [...model.team.values()].reduce((n, t) => n + t.unread, 0) + model.offers.size;
   return html`<nav class="rail" aria-label="Views">
     <a class="rail-logo" href="#chats" title="Parley"><${Icon} name="chat" size=${18} /></a>
     ${items.map(
@@ -217,6 +217,58 @@ function ChatList() {
       </ul>
       ${chats.length === 0 && html`<p class="empty">Accepted chats appear here, side by side.</p>`}
     </div>
+    <${Team} />
+  </section>`;
+}
+
+function Team() {
+  const others = model.agents.filter((a) => model.me && a.id !== model.me.id);
+  return html`<div class="list-section team">
+    <h2>Team</h2>
+    <ul class="team-list" id="team">
+      ${others.map((a) => {
+        const t = model.team.get(a.id);
+        return html`<li key=${a.id}><button class=${"team-item" + (model.teamOpen === a.id ? " active" : "")} data-agent=${a.login}
+          onClick=${() => model.openThread(model.teamOpen === a.id ? null : a.id)}>
+          <${StatusDot} agent=${a} /><span class="grow">${a.display_name || a.login}</span>
+          ${t && t.unread > 0 ? html`<span class="unread">${t.unread}</span>` : html`<span class="muted small">${statusLabel(a)}</span>`}
+        </button></li>`;
+      })}
+    </ul>
+  </div>`;
+}
+
+function TeamColumn({ agentID }) {
+  const a = model.agents.find((x) => x.id === agentID) || { display_name: "Colleague" };
+  const t = model.thread(agentID);
+  const [text, setText] = useState("");
+  const ref = useRef(null);
+  useEffect(() => {
+    if (ref.current) ref.current.scrollTop = ref.current.scrollHeight;
+  });
+  const submit = async (e) => {
+    e.preventDefault();
+    const v = text.trim();
+    if (v && (await model.sendInternal(agentID, v))) setText("");
+  };
+  return html`<section class="column team-column" aria-label=${"Team chat with " + (a.display_name || a.login)}>
+    <header class="col-head">
+      <${Avatar} name=${a.display_name || a.login} />
+      <div class="col-who"><b class="col-name">${a.display_name || a.login}</b><span class="muted small">Team chat · not stored, never shown to visitors</span></div>
+      <div class="col-actions"><button class="icon-btn" aria-label="Close" title="Close" onClick=${() => model.openThread(null)}><${Icon} name="end" /></button></div>
+    </header>
+    <ol class="log" ref=${ref}>
+      ${t.messages.length === 0 && html`<li class="ev-system">Say hello to ${a.display_name || a.login}.</li>`}
+      ${t.messages.map((m) => {
+        const own = m.from.agent_id === model.me.id;
+        return html`<li class=${"msg " + (own ? "msg-out msg-own" : "msg-in")}><div class="msg-meta">${m.from.name} · ${clock(m.at)}</div><div class="bubble">${m.text}</div></li>`;
+      })}
+    </ol>
+    <form class="composer" onSubmit=${submit}>
+      <textarea class="composer-input" rows="1" value=${text} aria-label="Team message" placeholder=${"Message " + (a.display_name || a.login)}
+        onInput=${(e) => setText(e.currentTarget.value)} onKeyDown=${(e) => e.key === "Enter" && !e.shiftKey && submit(e)}></textarea>
+      <div class="composer-bar"><span class="grow"></span><button class="btn btn-primary btn-sm send" disabled=${!text.trim()}><${Icon} name="send" />Send</button></div>
+    </form>
   </section>`;
 }
 
@@ -225,8 +277,8 @@ function ChatList() {
 function EventRow({ chat, ev }) {
   const me = model.me;
   const from = ev.from || { kind: "system" };
-  const internal = ev.audience === "agents" || ev.type === "whisper" || ev.whisper;
-  if (ev.type === "message" || ev.type === "whisper" || ev.type === "file") {
+  const internal = ev.audience === "agents";
+  if (ev.type === "message" || ev.type === "file") {
     if (from.kind === "system" && ev.type === "message") {
       return html`<li class="ev-system">${ev.text}</li>`;
     }
@@ -234,7 +286,7 @@ function EventRow({ chat, ev }) {
     const side = from.kind === "visitor" ? "in" : "out";
     const cls = `msg msg-${side}${own ? " msg-own" : ""}${internal ? " msg-internal" : ""}`;
     return html`<li class=${cls} data-seq=${ev.seq}>
-      <div class="msg-meta">${from.name || (from.kind === "visitor" ? chat.title : "Agent")}${internal && html` · <span class="tag-internal">${ev.type === "whisper" || ev.whisper ? "whisper" : "agents only"}</span>`} · ${clock(ev.at)}</div>
+      <div class="msg-meta">${from.name || (from.kind === "visitor" ? chat.title : "Agent")}${internal && html` · <span class="tag-internal">${from.kind === "agent" ? "whisper · visitor can't see" : "agents only"}</span>`} · ${clock(ev.at)}</div>
       ${ev.type === "file"
         ? html`<button class="file-chip" onClick=${() => model.openFile(chat.id, ev.file)}><${Icon} name="file" /><span>${ev.file.name}</span><span class="muted">${fileSize(ev.file.size)}</span></button>`
         : html`<div class="bubble">${ev.text}</div>`}
@@ -274,9 +326,9 @@ function Log({ chat }) {
 
 // ---- composer with canned responses --------------------------------------------------
 
-function CannedPicker({ items, active, onPick, onHover }) {
+function CannedPicker({ items, loading, active, onPick, onHover }) {
   if (!items.length) {
-    return html`<div class="picker" role="listbox"><p class="picker-empty">${model.cannedError || "No response matches."}</p></div>`;
+    return html`<div class="picker" role="listbox"><p class="picker-empty">${loading ? "Loading…" : model.cannedError || "No response matches."}</p></div>`;
   }
   return html`<div class="picker" role="listbox" id="canned-picker">
     ${items.slice(0, 8).map(
@@ -298,11 +350,11 @@ function Composer({ chat, whisperOnly }) {
   const file = useRef(null);
   const stopTimer = useRef(0);
   const query = pickerOpen ? text : text.startsWith("/") && !text.includes("\n") ? text : null;
-  const items = useMemo(
-    () => (query == null ? [] : matchCanned(model.cannedFor(chat.view.group_id), query)),
-    [query, model.canned, chat.view.group_id],
-  );
-  const showPicker = query != null;
+  const showPicker = query != null && !whisper && !whisperOnly;
+  useEffect(() => {
+    if (showPicker) model.cannedFor(chat);
+  }, [showPicker]);
+  const items = useMemo(() => (showPicker && chat.canned ? matchCanned(chat.canned, query) : []), [query, chat.canned, showPicker]);
 
   const resize = () => {
     const el = ta.current;
@@ -313,9 +365,8 @@ function Composer({ chat, whisperOnly }) {
   useEffect(resize, [text]);
 
   const insert = (r) => {
-    const visitor = chat.view.visitor || {};
-    const out = fill(r.text, { visitor, agent: model.me, group: chat.view.group_name });
-    setText(out);
+    // The server filled the placeholders in ({visitor.name} and others).
+    setText(r.text);
     setPickerOpen(false);
     setActive(0);
     requestAnimationFrame(() => ta.current && ta.current.focus());
@@ -350,7 +401,7 @@ function Composer({ chat, whisperOnly }) {
   };
   const max = (model.config && model.config.max_message_length) || 0;
   return html`<form class=${"composer" + (whisper || whisperOnly ? " composer-whisper" : "")} onSubmit=${submit}>
-    ${showPicker && html`<${CannedPicker} items=${items} active=${active} onPick=${insert} onHover=${setActive} />`}
+    ${showPicker && html`<${CannedPicker} items=${items} loading=${!chat.canned} active=${active} onPick=${insert} onHover=${setActive} />`}
     ${chat.uploads.map((u) => html`<div class="upload"><span>${u.name}</span><progress max="1" value=${u.progress}></progress></div>`)}
     <textarea ref=${ta} rows="1" class="composer-input" value=${text} onInput=${onInput} onKeyDown=${onKey}
       maxlength=${max || undefined}
@@ -419,16 +470,23 @@ function ChatColumn({ chat }) {
   const monitor = chat.mode === "monitor";
   const v = chat.view;
   const agentName = v.agent && v.agent.name;
+  const handler = chat.handledBy(model.me);
+  const joined = chat.mode === "handle" && !handler; // by conference or barge-in
   return html`<section class=${"column" + (focused ? " focused" : "") + (monitor ? " monitoring" : "")} data-chat=${chat.id}
     onMouseDown=${() => !focused && model.focusChat(chat.id)} aria-label=${"Chat with " + chat.title}>
     <header class="col-head">
       <${Avatar} name=${chat.title} />
       <div class="col-who">
         <b class="col-name">${chat.title}</b>
-        <span class="muted small">${v.group_name}${monitor && agentName ? " · handled by " + agentName : ""}${!chat.ended ? " · " + duration(since(v.accepted_at || v.created_at)) : ""}</span>
+        <span class="muted small">${v.group_name}${(monitor || joined) && agentName ? " · handled by " + agentName : ""}${!chat.ended ? " · " + duration(since(v.accepted_at || v.created_at)) : ""}</span>
       </div>
       <div class="col-actions">
-        ${chat.mode === "handle" &&
+        ${joined &&
+        !chat.ended &&
+        !chat.gone &&
+        html`<span class="pill pill-monitor"><${Icon} name="users" size=${12} />Joined</span>
+          <button class="btn btn-sm leave" onClick=${() => model.leave(chat.id)}>Leave</button>`}
+        ${handler &&
         !chat.ended &&
         !chat.gone &&
         html`<button class="icon-btn transfer" title="Transfer" aria-label="Transfer" onClick=${() => setPop(pop === "transfer" ? null : "transfer")}><${Icon} name="transfer" /></button>
@@ -471,10 +529,12 @@ function Details({ chat }) {
   const vis = (chat && chat.view.visitor) || {};
   useEffect(() => {
     setEarlier(null);
-    if (!chat || !vis.id) return;
+    // The archive finds earlier chats by the most specific detail known.
+    const key = vis.email || vis.customer_id || vis.phone;
+    if (!chat || !key) return setEarlier([]);
     model
-      .call("GET", `${endpoints.archive}?visitor_id=${encodeURIComponent(vis.id)}&limit=5`)
-      .then((r) => setEarlier((r.chats || r.items || r || []).filter((c) => c.id !== chat.id)))
+      .call("GET", `${endpoints.archive}?customer=${encodeURIComponent(key)}&limit=6`)
+      .then((r) => setEarlier((r.chats || []).filter((c) => c.id !== chat.id)))
       .catch(() => setEarlier(false));
   }, [chat && chat.id]);
   if (!chat) {
@@ -521,7 +581,8 @@ function Workspace() {
   return html`<div class="workspace">
     <${ChatList} />
     <div class="columns" id="columns">
-      ${chats.length === 0
+      ${model.teamOpen != null && html`<${TeamColumn} agentID=${model.teamOpen} />`}
+      ${chats.length === 0 && model.teamOpen == null
         ? html`<div class="blank"><div class="blank-icon"><${Icon} name="chat" size=${28} /></div><h2>No open chats</h2>
             <p>${model.me.status === "ready" ? "You are ready. Offers appear on the left with a countdown." : "Go ready to start receiving chats."}</p></div>`
         : chats.map((c) => html`<${ChatColumn} key=${c.id} chat=${c} />`)}
