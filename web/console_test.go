@@ -419,3 +419,135 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 }
+
+// agentToken signs an agent in through the API.
+func (s *consoleServer) agentToken(login string) string {
+	s.t.Helper()
+	var r struct {
+		Token string `json:"token"`
+	}
+	if st := s.call("POST", "/api/v1/auth/login", "", map[string]any{"login": login, "password": consolePassword}, &r); st != http.StatusOK {
+		s.t.Fatalf("login %s: status %d", login, st)
+	}
+	return r.Token
+}
+
+// TestConsoleScreenshots stages a busy shift and saves the screenshots
+// of docs/console.md (docs/img/console.png, supervisor.png and the dark
+// variants). It runs only with PARLEY_SCREENSHOTS=1, as it writes files.
+func TestConsoleScreenshots(t *testing.T) {
+	if os.Getenv("PARLEY_SCREENSHOTS") == "" {
+		t.Skip("set PARLEY_SCREENSHOTS=1 to write docs/img/console.png and supervisor.png")
+	}
+	s := newConsoleServer(t)
+	supTok := s.agentToken("sup")
+	for _, c := range []map[string]any{
+		{"group_id": 1, "folder": "Greetings", "shortcut": "greet", "title": "Hello", "text": "Hello {visitor.name}, I am {agent.name}. How can I help?"},
+		{"group_id": 1, "folder": "Orders/Shipping", "shortcut": "ship", "title": "Shipping times", "text": "Orders placed before 3 pm ship the same day."},
+		{"group_id": 1, "folder": "Orders/Returns", "shortcut": "return", "title": "Return label", "text": "I have emailed a prepaid return label to {visitor.email}."},
+		{"folder": "Closing", "shortcut": "bye", "title": "Goodbye", "text": "Thank you for contacting {group.name}, {visitor.name}!"},
+	} {
+		if st := s.call("POST", "/api/v1/canned", supTok, c, nil); st != http.StatusCreated {
+			t.Fatalf("canned: status %d", st)
+		}
+	}
+	bobTok := s.agentToken("agent2")
+	s.call("PUT", "/api/v1/me/presence", bobTok, map[string]any{"presence": "available", "status": "ready"}, nil)
+	aliceTok := s.agentToken("agent1")
+
+	b, alice := browsertest.New(t)
+	do(t, alice, "viewport", chromedp.EmulateViewport(1440, 900))
+	signIn(t, alice, s.URL, "agent1")
+
+	accept := func(v *visitor) {
+		t.Helper()
+		offer := fmt.Sprintf(`.offer[data-chat=%q] .accept`, v.chat)
+		waitJS(t, alice, "offer", fmt.Sprintf(`document.querySelector('%s') !== null`, offer))
+		do(t, alice, "accept", chromedp.Click(chromedp.CSS(offer)))
+		waitJS(t, alice, "column", fmt.Sprintf(`document.querySelector('.column[data-chat=%q]') !== null`, v.chat))
+	}
+	say := func(chat, text string) {
+		t.Helper()
+		if st := s.call("POST", "/api/v1/chats/"+chat+"/messages", aliceTok, map[string]any{"text": text}, nil); st != http.StatusCreated {
+			t.Fatalf("agent message: %d", st)
+		}
+	}
+
+	// Bob takes some chats and ends one, so the KPIs have history; then
+	// he is not ready, so the next chats go to Alice.
+	bobAccept := func(v *visitor) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for s.call("POST", "/api/v1/chats/"+v.chat+"/accept", bobTok, nil, nil) != http.StatusOK {
+			if time.Now().After(deadline) {
+				t.Fatalf("Bob never got %s", v.chat)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	nora := s.visitor(1, "Nora Diaz", "nora@example.com", "Is the blue jacket back in stock?")
+	bobAccept(nora)
+	ken := s.visitor(1, "Ken Ito", "", "How do I reset my password?")
+	bobAccept(ken)
+	s.call("POST", "/api/v1/chats/"+ken.chat+"/end", bobTok, nil, nil)
+	s.call("PUT", "/api/v1/me/presence", bobTok, map[string]any{"presence": "available", "status": "not_ready", "reason": "Lunch"}, nil)
+	gone := s.visitor(1, "Lee Park", "", "Hello?")
+	s.call("POST", "/api/v1/chats/"+gone.chat+"/leave", gone.token, nil, nil)
+
+	goReady(t, alice)
+	vera := s.visitor(1, "Vera Lynn", "vera.lynn@example.com", "Hi, my order #4711 hasn't arrived yet.")
+	accept(vera)
+	say(vera.chat, "Hello Vera, I am Alice. Let me check order #4711 for you.")
+	vera.say("Thanks! It was placed on Monday.")
+	say(vera.chat, "It left our warehouse yesterday and should arrive tomorrow before noon.")
+	vera.say("Great. Can I still change the delivery address?")
+
+	marco := s.visitor(2, "Marco Rossi", "marco@rossi.it", "Do you offer volume discounts for 50 seats?")
+	accept(marco)
+	say(marco.chat, "Hi Marco, yes: from 25 seats the price drops by 15%.")
+	marco.say("And annual billing?")
+
+	s.visitor(1, "Priya Shah", "priya@example.org", "I need help with a refund")
+	waitJS(t, alice, "the third offer", `document.querySelectorAll(".offer").length === 1`)
+	do(t, alice, "focus Vera", chromedp.Click(chromedp.CSS(fmt.Sprintf(`.chat-item[data-chat=%q]`, vera.chat))))
+	vera.typing(true)
+	waitJS(t, alice, "typing", `document.querySelector(".typing .dots") !== null`)
+	do(t, alice, "type a reply", chromedp.SendKeys(chromedp.CSS(fmt.Sprintf(`.column[data-chat=%q] .composer-input`, vera.chat)), "/"))
+	waitJS(t, alice, "picker", `document.querySelectorAll("#canned-picker .pick").length >= 3`)
+	shoot(t, alice, "console.png")
+	evalJS[bool](t, alice, `parleyConsole.setTheme("dark"), true`)
+	waitJS(t, alice, "dark theme", `document.documentElement.dataset.theme === "dark"`)
+	shoot(t, alice, "console-dark.png")
+
+	// The supervisor watches the queues fill and drain.
+	sup := b.Tab()
+	do(t, sup, "viewport", chromedp.EmulateViewport(1440, 900))
+	signIn(t, sup, s.URL, "sup")
+	do(t, sup, "supervisor view", chromedp.Click(chromedp.CSS("#nav-supervisor")))
+	offered := 6 // Nora, Ken, Lee, Vera, Marco, Priya
+	waitJS(t, sup, "the KPIs", kpi("kpi-offered", fmt.Sprint(offered)))
+	names := []string{"Olga Petrova", "Sam Lee", "Ines Costa", "Tom Berg", "Aiko Sato", "Ravi Nair", "Emma Stone"}
+	var queued []*visitor
+	for i, name := range names {
+		v := s.visitor(int64(1+i%2), name, strings.ToLower(strings.Fields(name)[0])+"@example.com", "Hello, I have a question.")
+		queued = append(queued, v)
+		offered++
+		if i == 3 {
+			s.call("POST", "/api/v1/chats/"+queued[1].chat+"/leave", queued[1].token, nil, nil)
+		}
+		waitJS(t, sup, "the offer counted", kpi("kpi-offered", fmt.Sprint(offered)))
+		waitJS(t, sup, "a fresh sample", `new Promise((ok) => setTimeout(() => ok(true), 2100))`)
+	}
+	s.call("PUT", "/api/v1/me/presence", bobTok, map[string]any{"presence": "available", "status": "ready"}, nil)
+	bobAccept(queued[0])
+	waitJS(t, sup, "a fresh sample", `new Promise((ok) => setTimeout(() => ok(true), 2100))`)
+	bobAccept(queued[2])
+	waitJS(t, sup, "Bob's load", `document.querySelector('#agents tr[data-agent="agent2"]')?.textContent.includes("3/3")`)
+	// The theme is kept per browser; this tab inherited Alice's dark one.
+	evalJS[bool](t, sup, `parleyConsole.setTheme("light"), true`)
+	waitJS(t, sup, "light theme", `document.documentElement.dataset.theme === "light"`)
+	shoot(t, sup, "supervisor.png")
+	evalJS[bool](t, sup, `parleyConsole.setTheme("dark"), true`)
+	waitJS(t, sup, "dark theme", `document.documentElement.dataset.theme === "dark"`)
+	shoot(t, sup, "supervisor-dark.png")
+}

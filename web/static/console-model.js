@@ -215,7 +215,7 @@ export class Model {
     // One tick a second drives countdowns and timers.
     this.ticker = setInterval(() => {
       // Colleagues' presence for the team list and transfer targets.
-      if (++this.ticks % 15 === 0) this.refreshAgents();
+      if (++this.ticks % 5 === 0) this.refreshAgents();
       this.changed();
     }, 1000);
   }

@@ -155,7 +155,7 @@ export function Supervisor({ model }) {
       <${Kpi} id="kpi-handled" label="Handled" value=${t.handled ?? 0} sub="accepted by an agent"><${Spark} values=${h.handled} label="handled over time" /><//>
       <${Kpi} id="kpi-abandoned" label="Abandoned" value=${t.abandoned ?? 0} sub="left unanswered"><${Spark} values=${h.abandoned} label="abandoned over time" /><//>
       <${Kpi} id="kpi-wait" label="Avg wait" value=${t.handled ? duration(t.average_wait_seconds) : "—"} sub="to answer"><${Spark} values=${h.wait} label="average wait over time" /><//>
-      <${Kpi} id="kpi-handle" label="Avg handle" value=${t.average_handle_seconds ? duration(t.average_handle_seconds) : "—"} sub="answer to end"><${Spark} values=${h.handle} label="average handle time over time" /><//>
+      <${Kpi} id="kpi-handle" label="Avg handle" value=${t.handled > 0 && t.average_handle_seconds != null ? duration(t.average_handle_seconds) : "—"} sub="answer to end"><${Spark} values=${h.handle} label="average handle time over time" /><//>
       <${Kpi} id="kpi-sl" label="Service level" value=${pct(t.service_level)} sub=${`answered within ${data.kpis.service_level_seconds} s`}><${Gauge} value=${t.service_level < 0 ? null : t.service_level} /><//>
     </div>
     <div class="sup-grid">
