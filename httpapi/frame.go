@@ -118,7 +118,9 @@ type ServerFrame struct {
 	ChatID string                 `json:"chat_id,omitempty"`
 	Event  *parley.Event          `json:"event,omitempty"`
 	Agent  *parley.Agent          `json:"agent,omitempty"`
-	Error  *ErrorInfo             `json:"error,omitempty"`
+	// Message is set on internal frames: a message between agents.
+	Message *conversation.InternalMessage `json:"message,omitempty"`
+	Error   *ErrorInfo                    `json:"error,omitempty"`
 }
 
 // ActorInfo says who a connection is authenticated as.

@@ -7,15 +7,17 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleychat/parley"
 )
 
-// likePattern makes s a case-insensitive substring pattern for LIKE …
-// ESCAPE '\'.
+// likePattern makes s a substring pattern for LIKE … ESCAPE '\'. Queries
+// compare lower() of both sides, which folds ASCII letters only (SQLite
+// has no Unicode case folding without ICU).
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + strings.ToLower(r.Replace(s)) + "%"
+	return "%" + r.Replace(s) + "%"
 }
 
 // archiveCursor encodes the position after chat c in newest-first order.
@@ -41,7 +43,7 @@ func parseArchiveCursor(s string) (time.Time, string, error) {
 }
 
 // SearchChats returns a page of the tenant's chats matching q, newest
-// first. Customer and text match as case-insensitive substrings (LIKE);
+// first. Customer and text match as substrings, ASCII letters in any case;
 // the agent filter matches every agent who took part in the chat.
 func (s *Store) SearchChats(ctx context.Context, q parley.ArchiveQuery) (*parley.ArchivePage, error) {
 	args := []any{q.TenantID}
@@ -66,12 +68,12 @@ func (s *Store) SearchChats(ctx context.Context, q parley.ArchiveQuery) (*parley
 	if q.Customer != "" {
 		p := arg(likePattern(q.Customer))
 		where = append(where, `EXISTS (SELECT 1 FROM visitors v WHERE v.id = c.visitor_id AND
-			(lower(v.name) LIKE `+p+` ESCAPE '\' OR lower(v.email) LIKE `+p+` ESCAPE '\'
-			OR lower(v.phone) LIKE `+p+` ESCAPE '\' OR lower(v.customer_id) LIKE `+p+` ESCAPE '\'))`)
+			(lower(v.name) LIKE lower(`+p+`) ESCAPE '\' OR lower(v.email) LIKE lower(`+p+`) ESCAPE '\'
+			OR lower(v.phone) LIKE lower(`+p+`) ESCAPE '\' OR lower(v.customer_id) LIKE lower(`+p+`) ESCAPE '\'))`)
 	}
 	if q.Text != "" {
 		where = append(where, `EXISTS (SELECT 1 FROM events e WHERE e.chat_id = c.id
-			AND e.type = 'message' AND lower(e.text) LIKE `+arg(likePattern(q.Text))+` ESCAPE '\')`)
+			AND e.type = 'message' AND lower(e.text) LIKE lower(`+arg(likePattern(q.Text))+`) ESCAPE '\')`)
 	}
 	if q.Before != "" {
 		at, id, err := parseArchiveCursor(q.Before)
@@ -85,11 +87,26 @@ func (s *Store) SearchChats(ctx context.Context, q parley.ArchiveQuery) (*parley
 	if limit <= 0 {
 		limit = parley.DefaultArchiveLimit
 	}
-	query := `SELECT ` + prefixed("c.", chatColumns) + ` FROM chats c WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY c.created_at DESC, c.id DESC LIMIT ` + arg(limit+1)
-
 	page := &parley.ArchivePage{Chats: []*parley.Chat{}}
 	err := s.read(ctx, "search chats", func(tx *sql.Tx) error {
+		if q.Text != "" {
+			ids, ok, err := textCandidates(ctx, tx, q.Text)
+			if err != nil {
+				return err
+			}
+			if ok && len(ids) == 0 {
+				return nil
+			}
+			if ok {
+				marks := make([]string, len(ids))
+				for i, id := range ids {
+					marks[i] = arg(id)
+				}
+				where = append(where, "c.id IN ("+strings.Join(marks, ", ")+")")
+			}
+		}
+		query := `SELECT ` + prefixed("c.", chatColumns) + ` FROM chats c WHERE ` + strings.Join(where, " AND ") +
+			` ORDER BY c.created_at DESC, c.id DESC LIMIT ` + arg(limit+1)
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("sqlite: search chats: %w", err)
@@ -115,6 +132,43 @@ func (s *Store) SearchChats(ctx context.Context, q parley.ArchiveQuery) (*parley
 		return nil, err
 	}
 	return page, nil
+}
+
+// maxTextCandidates bounds the chats a text search takes from the trigram
+// index. A word in more chats is common: scanning the newest chats finds a
+// page of matches sooner than collecting every match.
+const maxTextCandidates = 500
+
+// textCandidates returns the chats whose messages may contain text, from
+// the trigram index, when that narrows the search: ok is false for text
+// shorter than a trigram and for text in more than maxTextCandidates
+// chats. The candidates are a superset of the chats that match (the index
+// folds case more widely than lower()); the caller checks each.
+func textCandidates(ctx context.Context, q querier, text string) (ids []string, ok bool, err error) {
+	if utf8.RuneCountInString(text) < 3 {
+		return nil, false, nil
+	}
+	phrase := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT chat_id FROM events_text WHERE events_text MATCH $1 LIMIT $2`,
+		phrase, maxTextCandidates+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlite: search text index: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, false, fmt.Errorf("sqlite: search text index: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("sqlite: search text index: %w", err)
+	}
+	if len(ids) > maxTextCandidates {
+		return nil, false, nil
+	}
+	return ids, true, nil
 }
 
 // prefixed qualifies each column of a comma-separated list with p.

@@ -129,6 +129,8 @@ func fullGroup(tenantID int64, name string) *parley.Group {
 			Hours:         []parley.OpeningHours{{Day: "mon", Open: "09:00", Close: "17:30"}, {Day: "sat", Open: "10:00", Close: "24:00"}},
 			Holidays:      []string{"2026-12-25"},
 		},
+		Transcript: parley.GroupTranscript{Sender: "chat@example.com", Subject: "Chat with $Agent$",
+			Template: "<p>$Transcript$</p>", HTML: true, OnClose: true, Locale: "de-DE"},
 	}
 }
 
@@ -204,6 +206,7 @@ func testUpdateGroup(t *testing.T, s parley.Store) {
 		ClosedMessage: "Back tomorrow.",
 		Limits:        parley.GroupLimits{Capacity: intp(2)},
 		Routing:       parley.GroupRouting{Strategy: parley.StrategyManual, Hours: []parley.OpeningHours{{Day: "sun", Open: "00:00", Close: "01:00"}}},
+		Transcript:    parley.GroupTranscript{Sender: "help@example.com", OnClose: true},
 	}
 	must(t, s.UpdateGroup(ctx, upd), "update group")
 	got, err := s.Group(ctx, g.ID)

@@ -81,6 +81,10 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"EmptyListsAreNotNil", testEmptyLists},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"ConcurrentRetry", testConcurrentRetry},
+		{"ArchiveFilters", testArchiveFilters},
+		{"ArchivePaging", testArchivePaging},
+		{"Canned", testCanned},
+		{"Outbox", testOutbox},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parleychat/parley"
 )
 
 // Config is every setting of `parley serve`. Precedence: flag > environment
@@ -48,6 +50,15 @@ type Config struct {
 	DefaultHandleTime         time.Duration
 	RejectGroups              []int64
 	IgnoreCustomerDetails     bool
+
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string
+	SMTPTLS      string
+	MailFrom     string
+	FromPriority []parley.FromField
+	ServiceLevel time.Duration
 }
 
 // setting is one configuration key. The flag is --<name>, the environment
@@ -144,6 +155,34 @@ var settings = []setting{
 		return nil
 	}},
 	{"ignore-customer-details", "false", "drop visitors' name, email and phone from chat requests (IgnoreCustomerDetails)", boolSetting(func(c *Config) *bool { return &c.IgnoreCustomerDetails })},
+	{"smtp-host", "", "SMTP server for transcript mail; empty keeps mail in the outbox unsent", func(c *Config, v string) error { c.SMTPHost = v; return nil }},
+	{"smtp-port", "587", "SMTP server port", intSetting(1, 65535, func(c *Config) *int { return &c.SMTPPort })},
+	{"smtp-username", "", "SMTP user name; empty sends without authentication", func(c *Config, v string) error { c.SMTPUsername = v; return nil }},
+	{"smtp-password", "", "SMTP password (prefer the environment or the config file to a flag)", func(c *Config, v string) error { c.SMTPPassword = v; return nil }},
+	{"smtp-tls", "starttls", "SMTP encryption: starttls (required), opportunistic, tls (implicit, port 465) or none", func(c *Config, v string) error {
+		switch v {
+		case "starttls", "opportunistic", "tls", "none":
+			c.SMTPTLS = v
+			return nil
+		}
+		return errors.New("must be starttls, opportunistic, tls or none")
+	}},
+	{"mail-from", "", "sender address of transcripts for groups that set none; empty leaves those groups without transcript mail", func(c *Config, v string) error {
+		if v != "" && !parley.ValidEmail(v) {
+			return fmt.Errorf("%q is not an email address", v)
+		}
+		c.MailFrom = v
+		return nil
+	}},
+	{"from-priority", "email,phone,id", "which visitor detail the archive shows as from, in order of preference (FromPriority)", func(c *Config, v string) error {
+		p, err := parley.ParseFromPriority(v)
+		if err != nil {
+			return errors.New(parley.ErrorMessage(err))
+		}
+		c.FromPriority = p
+		return nil
+	}},
+	{"service-level", "20s", "answer time within which a chat counts as answered in time, for the service level KPI", durationSetting(func(c *Config) *time.Duration { return &c.ServiceLevel })},
 }
 
 func boolSetting(field func(*Config) *bool) func(*Config, string) error {

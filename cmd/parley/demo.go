@@ -38,14 +38,19 @@ func seedDemo(ctx context.Context, store parley.Store, svc *conversation.Service
 		}
 		admin := agent("admin", "Administrator")
 		admin.Role = parley.RoleAdmin
-		agents := []*parley.Agent{agent("agent1", "Alice", 1, 2), agent("agent2", "Bob", 1), admin}
+		supervisor := agent("supervisor", "Sam", 1, 2)
+		supervisor.Role = parley.RoleSupervisor
+		agents := []*parley.Agent{agent("agent1", "Alice", 1, 2), agent("agent2", "Bob", 1), admin, supervisor}
 		if err := svc.Seed(ctx, groups, agents, password); err != nil {
+			return fmt.Errorf("demo seed: %w", err)
+		}
+		if err := seedDemoCanned(ctx, store); err != nil {
 			return fmt.Errorf("demo seed: %w", err)
 		}
 	} else if err != nil {
 		return err
 	} else {
-		for _, login := range []string{"agent1", "agent2", "admin"} {
+		for _, login := range []string{"agent1", "agent2", "admin", "supervisor"} {
 			a, err := store.AgentByLogin(ctx, parley.DefaultTenantID, login)
 			if parley.ErrorCode(err) == parley.ENOTFOUND {
 				continue
@@ -62,6 +67,25 @@ func seedDemo(ctx context.Context, store parley.Store, svc *conversation.Service
 	}
 	fmt.Fprintf(stdout, "Demo: groups Support (1) and Sales (2); agents agent1 (Support, Sales), agent2 (Support) and admin.\n")
 	fmt.Fprintf(stdout, "Demo password for agent1, agent2 and admin: %s\n", password)
+	fmt.Fprintf(stdout, "The supervisor account supervisor (Support, Sales) has the same password.\n")
 	fmt.Fprintf(stdout, "Open /demo/agent to answer as an agent and / to chat as a visitor.\n")
+	return nil
+}
+
+// seedDemoCanned gives the demo groups a few canned responses.
+func seedDemoCanned(ctx context.Context, store parley.Store) error {
+	for _, c := range []*parley.CannedResponse{
+		{Folder: "Greetings", Shortcut: "greet", Title: "Hello", Text: "Hello {visitor.name}, I am {agent.name}. How can I help you today?"},
+		{Folder: "Greetings", Shortcut: "wait", Title: "One moment", Text: "Thank you, {visitor.name}. One moment please, I am checking that for you."},
+		{Folder: "Closing", Shortcut: "bye", Title: "Goodbye", Text: "Thank you for contacting {group.name}, {visitor.name}. Have a nice day!"},
+		{GroupID: 1, Folder: "Support/Orders", Shortcut: "order", Title: "Order number", Text: "Could you tell me your order number, please?"},
+		{GroupID: 1, Folder: "Support/Orders", Shortcut: "shipping", Title: "Shipping time", Text: "Orders ship within 2 working days; you get a tracking link by email."},
+		{GroupID: 2, Folder: "Sales", Shortcut: "trial", Title: "Free trial", Text: "You can try every plan free for 30 days, no card needed."},
+	} {
+		c.TenantID = parley.DefaultTenantID
+		if err := store.CreateCanned(ctx, c); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
+	"github.com/parleychat/parley/mail"
 	"github.com/parleychat/parley/natsbus"
 	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
@@ -47,6 +48,18 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	if maxKB == 0 {
 		maxKB = -1 // 0 turns attachments off
 	}
+	var outbox *mail.Outbox
+	if cfg.SMTPHost != "" {
+		outbox, err = mail.NewOutbox(store, mail.Options{Host: cfg.SMTPHost, Port: cfg.SMTPPort,
+			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, Logger: log})
+		if err != nil {
+			return err
+		}
+	}
+	var mailWake func()
+	if outbox != nil {
+		mailWake = outbox.Wake
+	}
 	svc := conversation.New(store, bus, conversation.Config{
 		MaxMessageLength:          cfg.MaxMessageLength,
 		MaxAttachmentKB:           maxKB,
@@ -69,11 +82,25 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		RampUp:                    cfg.RampUp,
 		DefaultHandleTime:         cfg.DefaultHandleTime,
 		LogText:                   cfg.LogChatText,
+		MailFrom:                  cfg.MailFrom,
+		MailWake:                  mailWake,
+		FromPriority:              cfg.FromPriority,
+		ServiceLevel:              cfg.ServiceLevel,
 	}, log)
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
 	defer svc.Close()
+	if outbox != nil {
+		// The outbox sends until shutdown; mail left pending is sent after
+		// the next start.
+		mctx, stopMail := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); outbox.Run(mctx) }()
+		defer func() { stopMail(); <-done }()
+	} else {
+		log.Info("no smtp-host: transcript mail stays in the outbox until one is set")
+	}
 
 	if cfg.Demo {
 		if err := seedDemo(ctx, store, svc, stdout); err != nil {

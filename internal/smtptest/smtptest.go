@@ -5,7 +5,11 @@ package smtptest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"net/textproto"
@@ -26,6 +30,53 @@ type Message struct {
 // Parse returns the message's headers and body.
 func (m Message) Parse() (*mail.Message, error) {
 	return mail.ReadMessage(bytes.NewReader(m.Data))
+}
+
+// Parts returns the decoded text of each part of the message by media
+// type (text/plain, text/html), following multipart bodies and undoing
+// quoted-printable and base64 transfer encodings.
+func (m Message) Parts() (map[string]string, error) {
+	msg, err := m.Parse()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	err = collectParts(textproto.MIMEHeader(msg.Header), msg.Body, out)
+	return out, err
+}
+
+func collectParts(h textproto.MIMEHeader, body io.Reader, out map[string]string) error {
+	mt, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil {
+		mt = "text/plain"
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := collectParts(p.Header, p, out); err != nil {
+				return err
+			}
+		}
+	}
+	switch strings.ToLower(h.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return err
+	}
+	out[mt] += string(data)
+	return nil
 }
 
 // Server is a running SMTP server.

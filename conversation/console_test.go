@@ -1,0 +1,399 @@
+package conversation_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/conversation"
+)
+
+// supervisor adds a supervisor "sue" and returns her.
+func (f *fixture) supervisor() conversation.Actor {
+	f.t.Helper()
+	sue := newAgent("sue", "Sue", 1)
+	sue.Role = parley.RoleSupervisor
+	if err := f.svc.Seed(context.Background(), nil, []*parley.Agent{sue}, testPassword); err != nil {
+		f.t.Fatal(err)
+	}
+	return f.agent("sue")
+}
+
+// handled starts a chat in Support that alice accepts.
+func (f *fixture) handled(name string) (string, conversation.Actor) {
+	f.t.Helper()
+	f.available(f.alice)
+	id, v := f.request(1, name)
+	if _, err := f.svc.Accept(context.Background(), f.alice, id); err != nil {
+		f.t.Fatal(err)
+	}
+	return id, v
+}
+
+func TestKPIs(t *testing.T) {
+	f := newFixture(t, conversation.Config{})
+	ctx := context.Background()
+	sue := f.supervisor()
+	since := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
+	v := &parley.Visitor{ID: "kpi-visitor", TenantID: parley.DefaultTenantID, Name: "K"}
+	if err := f.store.CreateVisitor(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	mk := func(group int64, created time.Time, wait, handle time.Duration, state parley.State, cause parley.Cause) {
+		t.Helper()
+		n++
+		c := &parley.Chat{ID: fmt.Sprintf("kpi-%d", n), TenantID: parley.DefaultTenantID, GroupID: group, VisitorID: v.ID,
+			State: state, Cause: cause, CreatedAt: created, QueuedAt: created}
+		if wait > 0 {
+			c.AcceptedAt = created.Add(wait)
+		}
+		if state == parley.StateTerminated {
+			c.EndedAt = created.Add(wait + handle)
+		}
+		if _, err := f.store.CreateChat(ctx, c, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := since.Add(9 * time.Hour)
+	mk(1, at, 10*time.Second, 100*time.Second, parley.StateTerminated, parley.CauseAgentEnded)
+	mk(1, at.Add(time.Minute), 30*time.Second, 200*time.Second, parley.StateTerminated, parley.CauseVisitorLeft)
+	mk(1, at.Add(2*time.Minute), 20*time.Second, 0, parley.StateHandling, parley.CauseNone) // answered, still open
+	mk(1, at.Add(3*time.Minute), 0, 50*time.Second, parley.StateTerminated, parley.CauseVisitorLeft)
+	mk(1, at.Add(4*time.Minute), 0, 0, parley.StateQueued, parley.CauseNone)
+	mk(2, at.Add(5*time.Minute), 0, 0, parley.StateTerminated, parley.CauseGroupClosed)
+	mk(1, since.Add(-time.Hour), 5*time.Second, 10*time.Second, parley.StateTerminated, parley.CauseAgentEnded) // yesterday
+
+	rep, err := f.svc.KPIs(ctx, sue, since, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byGroup := map[int64]*conversation.KPI{}
+	for _, k := range rep.Groups {
+		byGroup[k.GroupID] = k
+	}
+	s := byGroup[1]
+	// Handled: 3 (waits 10, 30, 20 s; two ended after 100 and 200 s).
+	// Abandoned: 1. In time (≤ 20 s): 2 of 4 answered or abandoned.
+	want := conversation.KPI{GroupID: 1, GroupName: "Support", Offered: 5, Handled: 3, Abandoned: 1, Waiting: 1,
+		AverageWait: 20, AverageHandle: 150, ServiceLevel: 0.5}
+	if got := jsonOf(s); got != jsonOf(want) {
+		t.Errorf("Support KPIs %s; want %s", got, jsonOf(want))
+	}
+	sales := byGroup[2]
+	if sales.Offered != 1 || sales.Handled != 0 || sales.Abandoned != 0 || sales.ServiceLevel != -1 {
+		t.Errorf("Sales KPIs %s", jsonOf(sales))
+	}
+	if rep.Total.Offered != 6 || rep.Total.Handled != 3 || rep.Total.ServiceLevel != 0.5 || rep.ServiceLevelSeconds != 20 {
+		t.Errorf("total %s", jsonOf(rep.Total))
+	}
+	// A wider threshold counts the 30 s answer in time.
+	rep, err = f.svc.KPIs(ctx, sue, since, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Groups[0].ServiceLevel != 0.75 {
+		t.Errorf("service level within 30 s = %v; want 0.75", rep.Groups[0].ServiceLevel)
+	}
+	_, err = f.svc.KPIs(ctx, f.alice, since, 0)
+	wantCode(t, err, parley.EFORBIDDEN)
+	_, err = f.svc.KPIs(ctx, sue, since, -time.Second)
+	wantCode(t, err, parley.EINVALID)
+
+	ov, err := f.svc.Overview(ctx, sue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ov.Groups[0].LongestWait < int(time.Since(at.Add(4*time.Minute))/time.Second)-5 {
+		t.Errorf("longest wait %d s", ov.Groups[0].LongestWait)
+	}
+	_, err = f.svc.Overview(ctx, f.bob)
+	wantCode(t, err, parley.EFORBIDDEN)
+}
+
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestOverviewLive(t *testing.T) {
+	f := newFixture(t, conversation.Config{})
+	ctx := context.Background()
+	sue := f.supervisor()
+	id, _ := f.handled("Vera")
+	f.request(2, "Max") // Sales: alice, its only member, is at capacity; it waits
+	ov, err := f.svc.Overview(ctx, sue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alice *conversation.AgentOverview
+	for _, a := range ov.Agents {
+		if a.Login == "alice" {
+			alice = a
+		}
+	}
+	if alice == nil || alice.Load != 1 || alice.Capacity != 1 || len(alice.Chats) != 1 || alice.Chats[0] != id || alice.Presence != parley.PresenceAvailable {
+		t.Errorf("alice in the overview: %s", jsonOf(alice))
+	}
+	if g := ov.Groups[0]; g.GroupName != "Support" || g.AgentsLoggedIn != 1 || g.AgentsReady != 1 || !g.Open || g.Waiting != 0 {
+		t.Errorf("Support in the overview: %s", jsonOf(g))
+	}
+	if g := ov.Groups[1]; g.GroupName != "Sales" || g.Waiting != 1 || g.LongestWait < 0 {
+		t.Errorf("Sales in the overview: %s", jsonOf(g))
+	}
+}
+
+func TestBargeConferenceAndWhisper(t *testing.T) {
+	f := newFixture(t, conversation.Config{})
+	ctx := context.Background()
+	sue := f.supervisor()
+	id, visitor := f.handled("Vera")
+
+	// Bob is offline: he cannot be added.
+	_, err := f.svc.Conference(ctx, f.alice, id, f.bob.Agent.ID)
+	wantCode(t, err, parley.ECONFLICT)
+	f.available(f.bob)
+	feed, err := f.svc.OpenAgentFeed(ctx, f.bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	_, err = f.svc.Conference(ctx, f.bob, id, f.bob.Agent.ID)
+	wantCode(t, err, parley.EFORBIDDEN) // bob does not handle the chat
+	if _, err := f.svc.Conference(ctx, f.alice, id, f.bob.Agent.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitNotice(t, feed, conversation.NoticeAssigned, id)
+	if _, err := f.svc.Send(ctx, f.bob, id, "Bob from billing here.", conversation.SendOptions{}); err != nil {
+		t.Fatalf("the added agent cannot write: %v", err)
+	}
+	_, err = f.svc.Conference(ctx, f.alice, id, f.bob.Agent.ID)
+	wantCode(t, err, parley.ECONFLICT)
+
+	if _, err := f.svc.Barge(ctx, f.alice, id); parley.ErrorCode(err) != parley.EFORBIDDEN {
+		t.Fatalf("an agent barged in: %v", err)
+	}
+	if _, err := f.svc.Barge(ctx, sue, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Send(ctx, sue, id, "Supervisor here.", conversation.SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Whisper(ctx, sue, id, "coach: stay calm", conversation.SendOptions{ClientID: "w1"}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.svc.Whisper(ctx, sue, id, "coach: stay calm", conversation.SendOptions{ClientID: "w1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Leave(ctx, sue, id); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Send(ctx, sue, id, "still here?", conversation.SendOptions{})
+	wantCode(t, err, parley.EFORBIDDEN)
+	wantCode(t, f.svc.Leave(ctx, f.alice, id), parley.ECONFLICT)
+
+	seen := func(a conversation.Actor) string {
+		var b strings.Builder
+		for _, e := range f.events(a, id) {
+			fmt.Fprintf(&b, "%s:%s:%s|", e.Type, e.From.Name, e.Text)
+		}
+		return b.String()
+	}
+	vis, agent := seen(visitor), seen(f.alice)
+	for _, want := range []string{"joined:Bob:", "message:Bob:Bob from billing here.", "joined:Sue:", "message:Sue:Supervisor here.", "left:Sue:"} {
+		if !strings.Contains(vis, want) {
+			t.Errorf("the visitor does not see %q in %s", want, vis)
+		}
+	}
+	if strings.Contains(vis, "coach") {
+		t.Errorf("the visitor sees the whisper: %s", vis)
+	}
+	if strings.Count(agent, "coach: stay calm") != 1 || again.Seq == 0 {
+		t.Errorf("the whisper is not in the agent's view exactly once: %s", agent)
+	}
+
+	// Ending the chat takes the added agent out too.
+	if err := f.svc.End(ctx, f.alice, id); err != nil {
+		t.Fatal(err)
+	}
+	waitNotice(t, feed, conversation.NoticeRemoved, id)
+	_, err = f.svc.Whisper(ctx, sue, id, "too late", conversation.SendOptions{})
+	wantCode(t, err, parley.ECLOSED)
+}
+
+func waitNotice(t *testing.T, feed *conversation.Subscription, typ, chatID string) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case <-feed.Ready():
+		case <-deadline:
+			t.Fatalf("no %s notice for %s", typ, chatID)
+		}
+		msgs, _ := feed.Take()
+		for _, m := range msgs {
+			var n conversation.AgentNotice
+			if err := json.Unmarshal(m, &n); err == nil && n.Type == typ && n.ChatID == chatID {
+				return
+			}
+		}
+	}
+}
+
+func TestInternalMessages(t *testing.T) {
+	f := newFixture(t, conversation.Config{})
+	ctx := context.Background()
+	feed, err := f.svc.OpenAgentFeed(ctx, f.bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	m, err := f.svc.SendInternal(ctx, f.alice, f.bob.Agent.ID, "Lunch?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.From.AgentID != f.alice.Agent.ID || m.To.AgentID != f.bob.Agent.ID || m.Text != "Lunch?" {
+		t.Errorf("message %+v", m)
+	}
+	deadline := time.After(5 * time.Second)
+	for got := false; !got; {
+		select {
+		case <-feed.Ready():
+		case <-deadline:
+			t.Fatal("bob's feed did not get the message")
+		}
+		msgs, _ := feed.Take()
+		for _, raw := range msgs {
+			var n conversation.AgentNotice
+			if json.Unmarshal(raw, &n) == nil && n.Type == conversation.NoticeInternal && n.Message != nil && n.Message.Text == "Lunch?" {
+				got = true
+			}
+		}
+	}
+	_, err = f.svc.SendInternal(ctx, f.alice, f.alice.Agent.ID, "me")
+	wantCode(t, err, parley.EINVALID)
+	_, err = f.svc.SendInternal(ctx, f.alice, 999, "x")
+	wantCode(t, err, parley.ENOTFOUND)
+	_, err = f.svc.SendInternal(ctx, f.alice, f.bob.Agent.ID, "   ")
+	wantCode(t, err, parley.EINVALID)
+}
+
+func TestCannedImportAndExpansion(t *testing.T) {
+	f := newFixture(t, conversation.Config{})
+	ctx := context.Background()
+	sue := f.supervisor()
+	bad := "title,text,shortcut\nHello,Hi {visitor.name},hi\nBroken,,x\n"
+	_, err := f.svc.ImportCanned(ctx, sue, 1, "csv", strings.NewReader(bad))
+	wantCode(t, err, parley.EINVALID)
+	if !strings.Contains(parley.ErrorMessage(err), "response 2") {
+		t.Errorf("the error does not name the row: %v", err)
+	}
+	if list, _ := f.svc.CannedResponses(ctx, sue, 0); len(list) != 0 {
+		t.Fatalf("a failed import stored %d responses", len(list))
+	}
+	_, err = f.svc.ImportCanned(ctx, sue, 1, "json", strings.NewReader(`[{"title": "x", "text": "y", "colour": "red"}]`))
+	wantCode(t, err, parley.EINVALID)
+	_, err = f.svc.ImportCanned(ctx, f.alice, 1, "csv", strings.NewReader("title,text\na,b\n"))
+	wantCode(t, err, parley.EFORBIDDEN)
+
+	good := "\ufefftext,title,folder,shortcut\n\"Hello {visitor.name}, I am {agent.name} from {group.name}.\",Hello,Greetings,hi\n\"Bye, {visitor.name}!\",Bye,,bye\n"
+	res, err := f.svc.ImportCanned(ctx, sue, 1, "csv", strings.NewReader(good))
+	if err != nil || res.Created != 2 || res.Updated != 0 {
+		t.Fatalf("import = %+v, %v", res, err)
+	}
+	res, err = f.svc.ImportCanned(ctx, sue, 1, "csv", strings.NewReader(good))
+	if err != nil || res.Created != 0 || res.Updated != 2 {
+		t.Fatalf("re-import = %+v, %v; want 2 updated", res, err)
+	}
+	// Sales-only responses are not offered in a Support chat, nor to bob
+	// (not in Sales).
+	sales := &parley.CannedResponse{GroupID: 2, Title: "Sales hello", Text: "x"}
+	if err := f.svc.CreateCanned(ctx, sue, sales); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := f.svc.CannedResponses(ctx, f.bob, 0); len(list) != 2 {
+		t.Errorf("bob sees %d responses; want the 2 of Support", len(list))
+	}
+
+	id, _ := f.handled("Vera <3")
+	list, err := f.svc.ChatCanned(ctx, f.alice, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]string{}
+	for _, c := range list {
+		texts[c.Shortcut] = c.Text
+	}
+	if len(list) != 2 || texts["hi"] != "Hello Vera <3, I am Alice from Support." || texts["bye"] != "Bye, Vera <3!" {
+		t.Errorf("expanded %v", texts)
+	}
+	// Expansion does not change what is stored.
+	stored, _ := f.svc.CannedResponses(ctx, sue, 1)
+	for _, c := range stored {
+		if strings.Contains(c.Text, "Vera") {
+			t.Errorf("the stored text was changed: %q", c.Text)
+		}
+	}
+}
+
+func TestTranscriptOnClose(t *testing.T) {
+	f := newFixture(t, conversation.Config{MailFrom: "chat@example.com"})
+	ctx := context.Background()
+	admin := newAgent("root", "Root", 1)
+	admin.Role = parley.RoleAdmin
+	if err := f.svc.Seed(ctx, nil, []*parley.Agent{admin}, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	on := true
+	if _, err := f.svc.UpdateGroup(ctx, f.agent("root"), 1, conversation.GroupUpdate{Transcript: &parley.GroupTranscript{OnClose: on}}); err != nil {
+		t.Fatal(err)
+	}
+	f.available(f.alice)
+	res, err := f.svc.RequestChat(ctx, conversation.ChatRequest{GroupID: 1, Visitor: parley.Visitor{Name: "Vera", Email: "vera@example.net"}, Message: "Hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Chat.ID
+	if _, err := f.svc.Accept(ctx, f.alice, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Whisper(ctx, f.alice, id, "note to self", conversation.SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.End(ctx, f.alice, id); err != nil {
+		t.Fatal(err)
+	}
+	// The automatic mail is the first in the outbox; its key makes it once.
+	m, err := f.store.Mail(ctx, 1)
+	if err != nil {
+		t.Fatalf("no mail queued on close: %v", err)
+	}
+	if m.ChatID != id || m.To != "vera@example.net" || m.From != "chat@example.com" || m.Key != "close:"+id {
+		t.Errorf("queued %+v", m)
+	}
+	if !strings.Contains(m.Text, "Hi") || strings.Contains(m.Text, "note to self") {
+		t.Errorf("mail text %q", m.Text)
+	}
+	again := &parley.OutboxMail{TenantID: parley.DefaultTenantID, Key: "close:" + id, MessageID: "x@y", From: "a@b.c", To: "d@e.f"}
+	if created, err := f.store.EnqueueMail(ctx, again); err != nil || created {
+		t.Errorf("a second close mail was stored: %v %v", created, err)
+	}
+
+	// A visitor without an address gets no automatic mail, and the chat
+	// still ends cleanly.
+	id2, _ := f.request(1, "Anon")
+	if _, err := f.svc.Accept(ctx, f.alice, id2); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.End(ctx, f.alice, id2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Mail(ctx, 2); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Errorf("a mail was queued for a visitor without an address: %v", err)
+	}
+}
