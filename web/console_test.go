@@ -35,9 +35,9 @@ type consoleServer struct {
 	svc *conversation.Service
 }
 
-// newConsoleServer seeds Support (1) and Sales (2) with agent1 "Alice
-// Adams" (both groups), agent2 "Bob Brown" (Support) and the supervisor
-// "sup".
+// newConsoleServer seeds Support (1) and Sales (2, with 30 s of wrap-up)
+// with agent1 "Alice Adams" (both groups), agent2 "Bob Brown" (Support)
+// and the supervisor "sup".
 func newConsoleServer(t *testing.T) *consoleServer {
 	t.Helper()
 	ctx := context.Background()
@@ -64,7 +64,7 @@ func newConsoleServer(t *testing.T) *consoleServer {
 	}
 	err = svc.Seed(ctx, []*parley.Group{
 		{ID: 1, TenantID: parley.DefaultTenantID, Name: "Support", WelcomeMessage: "Hello! How can we help?"},
-		{ID: 2, TenantID: parley.DefaultTenantID, Name: "Sales"},
+		{ID: 2, TenantID: parley.DefaultTenantID, Name: "Sales", Routing: parley.GroupRouting{WrapUpSeconds: 30}},
 	}, []*parley.Agent{
 		agent("agent1", "Alice Adams", parley.RoleAgent, 1, 2),
 		agent("agent2", "Bob Brown", parley.RoleAgent, 1),
@@ -232,6 +232,17 @@ func signIn(t *testing.T, ctx context.Context, url, login string) {
 		chromedp.WaitVisible(chromedp.CSS("#status-button")),
 	)
 	waitJS(t, ctx, "the live connection", `document.querySelector(".conn-online") !== null`)
+	// Anything the Content-Security-Policy blocks from here on is recorded.
+	evalJS[bool](t, ctx, `window.cspViolations = []; document.addEventListener("securitypolicyviolation",
+		(e) => cspViolations.push(e.violatedDirective + " " + e.blockedURI)); true`)
+}
+
+// noViolations fails the test when the page broke its CSP.
+func noViolations(t *testing.T, ctx context.Context, who string) {
+	t.Helper()
+	if v := evalJS[[]string](t, ctx, `window.cspViolations || []`); len(v) > 0 {
+		t.Errorf("%s: Content-Security-Policy violations: %q", who, v)
+	}
 }
 
 func goReady(t *testing.T, ctx context.Context) {
@@ -402,6 +413,9 @@ func TestConsoleAgentFlow(t *testing.T) {
 	waitJS(t, sup, "Alice's status", `document.querySelector('#agents tr[data-agent="agent1"]')?.textContent.includes("Not ready · Break")`)
 	waitJS(t, sup, "two chats offered, one waiting", kpi("kpi-offered", "2")+" && "+kpi("kpi-waiting", "1"))
 	waitJS(t, sup, "the waiting chat listed", fmt.Sprintf(`document.querySelector('#active-chats tr[data-chat=%q]')?.textContent.includes("waiting")`, w.chat))
+	for who, tab := range map[string]context.Context{"Alice": alice, "Bob": bob, "supervisor": sup} {
+		noViolations(t, tab, who)
+	}
 
 	if os.Getenv("PARLEY_SCREENSHOTS") != "" {
 		shoot(t, bob, "console.png")
@@ -418,6 +432,127 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 	if err := os.WriteFile(filepath.Join("..", "docs", "img", name), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestConsoleTeamwork covers the rest of an agent's shift in the
+// browser: declining an offer, unread counts, attachments both ways, a
+// conference with a colleague, team chat, ending a chat with wrap-up, and
+// finding the chat in the archive with its transcript.
+func TestConsoleTeamwork(t *testing.T) {
+	s := newConsoleServer(t)
+	b, alice := browsertest.New(t)
+	signIn(t, alice, s.URL, "agent1")
+	goReady(t, alice)
+
+	// Decline: the offer goes away and the chat waits for someone else.
+	dora := s.visitor(1, "Dora Kim", "", "Hello?")
+	offer := func(v *visitor) string { return fmt.Sprintf(`.offer[data-chat=%q]`, v.chat) }
+	waitJS(t, alice, "Dora's offer", fmt.Sprintf(`document.querySelector('%s') !== null`, offer(dora)))
+	do(t, alice, "decline", chromedp.Click(chromedp.CSS(offer(dora)+" .decline")))
+	waitJS(t, alice, "the offer gone", `document.querySelectorAll(".offer").length === 0`)
+	var view httpapi.ChatStartedBody
+	if st := s.call("GET", "/api/v1/chats/"+dora.chat, dora.token, nil, &view.Chat); st != http.StatusOK || view.Chat.State != parley.StateQueued {
+		t.Fatalf("declined chat: status %d, %+v", st, view.Chat)
+	}
+
+	vera := s.visitor(1, "Vera Lynn", "vera@example.com", "My invoice is wrong.")
+	waitJS(t, alice, "Vera's offer", fmt.Sprintf(`document.querySelector('%s') !== null`, offer(vera)))
+	do(t, alice, "accept Vera", chromedp.Click(chromedp.CSS(offer(vera)+" .accept")))
+	marco := s.visitor(2, "Marco Rossi", "marco@example.com", "Do you offer annual billing?")
+	waitJS(t, alice, "Marco's offer", fmt.Sprintf(`document.querySelector('%s') !== null`, offer(marco)))
+	do(t, alice, "accept Marco", chromedp.Click(chromedp.CSS(offer(marco)+" .accept")))
+	veraCol := fmt.Sprintf(`.column[data-chat=%q]`, vera.chat)
+	marcoCol := fmt.Sprintf(`.column[data-chat=%q]`, marco.chat)
+	waitJS(t, alice, "both columns", fmt.Sprintf(`document.querySelector('%s') && document.querySelector('%s.focused')`, veraCol, marcoCol))
+
+	// A message in the chat not in focus counts as unread until opened.
+	vera.say("Are you there?")
+	item := fmt.Sprintf(`.chat-item[data-chat=%q]`, vera.chat)
+	waitJS(t, alice, "one unread", fmt.Sprintf(`document.querySelector('%s .unread')?.textContent === "1"`, item))
+	do(t, alice, "open Vera's chat", chromedp.Click(chromedp.CSS(item)))
+	waitJS(t, alice, "no unread", fmt.Sprintf(`document.querySelector('%s .unread') === null && document.querySelector('%s.focused') !== null`, item, veraCol))
+
+	// Attachments both ways.
+	file := filepath.Join(t.TempDir(), "credit-note.txt")
+	if err := os.WriteFile(file, []byte("credit note 42\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, alice, "attach", chromedp.SetUploadFiles(chromedp.CSS(veraCol+` input[type="file"]`), []string{file}))
+	got := vera.read("the agent's file", func(e parley.Event) bool { return e.Type == parley.EventFile })
+	if got.File == nil || got.File.Name != "credit-note.txt" {
+		t.Fatalf("file event %+v", got)
+	}
+	waitJS(t, alice, "the file in the log", fmt.Sprintf(`document.querySelector('%s .file-chip')?.textContent.includes("credit-note.txt")`, veraCol))
+	req, _ := http.NewRequest("POST", s.URL+"/api/v1/chats/"+vera.chat+"/files?name=invoice.txt", strings.NewReader("invoice 7\n"))
+	req.Header.Set("Authorization", "Bearer "+vera.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("visitor upload: %v %v", err, res)
+	}
+	res.Body.Close()
+	waitJS(t, alice, "the visitor's file", fmt.Sprintf(`[...document.querySelectorAll('%s .file-chip')].some((c) => c.textContent.includes("invoice.txt"))`, veraCol))
+
+	// Conference: Bob joins Vera's chat, writes, and leaves again.
+	bob := b.Tab()
+	signIn(t, bob, s.URL, "agent2")
+	do(t, alice, "invite", chromedp.Click(chromedp.CSS(veraCol+" .conference")))
+	waitJS(t, alice, "Bob in the list", `document.querySelector('.pop-item[data-agent="agent2"]') !== null`)
+	do(t, alice, "invite Bob", chromedp.Click(chromedp.CSS(`.pop-item[data-agent="agent2"]`)))
+	waitJS(t, bob, "the joined chat", fmt.Sprintf(`document.querySelector('%s .leave') !== null`, veraCol))
+	waitJS(t, bob, "the history", logHas(vera.chat, "Are you there?"))
+	do(t, bob, "Bob writes",
+		chromedp.SendKeys(chromedp.CSS(veraCol+" .composer-input"), "Bob from billing here, I am fixing the invoice."),
+		enter(),
+	)
+	vera.read("Bob's message", func(e parley.Event) bool { return e.Text == "Bob from billing here, I am fixing the invoice." })
+	waitJS(t, alice, "Bob's message at Alice's", logHas(vera.chat, "Bob from billing here"))
+	do(t, bob, "Bob leaves", chromedp.Click(chromedp.CSS(veraCol+" .leave")))
+	waitJS(t, bob, "the column gone", fmt.Sprintf(`document.querySelector('%s') === null`, veraCol))
+	vera.read("Bob leaving", func(e parley.Event) bool { return e.Type == parley.EventLeft && e.From.Kind == parley.PartyAgent })
+
+	// Team chat between the two agents.
+	do(t, alice, "open the thread with Bob", chromedp.Click(chromedp.CSS(`#team [data-agent="agent2"]`)))
+	do(t, alice, "message Bob",
+		chromedp.SendKeys(chromedp.CSS(`.team-column .composer-input`), "Thanks! Can you take the next refund?"),
+		enter(),
+	)
+	waitJS(t, bob, "the team message counted", `document.querySelector('#team [data-agent="agent1"] .unread')?.textContent === "1"`)
+	do(t, bob, "open the thread", chromedp.Click(chromedp.CSS(`#team [data-agent="agent1"]`)))
+	waitJS(t, bob, "the team message", `document.querySelector(".team-column .log")?.textContent.includes("Can you take the next refund?")`)
+	for _, e := range vera.seen {
+		if strings.Contains(e.Text, "next refund") {
+			t.Fatal("a team message reached the visitor")
+		}
+	}
+
+	// End Marco's chat: Sales has wrap-up, then Alice is ready again.
+	marco.say("Annual billing, please.")
+	do(t, alice, "focus Marco", chromedp.Click(chromedp.CSS(fmt.Sprintf(`.chat-item[data-chat=%q]`, marco.chat))))
+	do(t, alice, "end", chromedp.Click(chromedp.CSS(marcoCol+" .end")), chromedp.Click(chromedp.CSS(marcoCol+" .end-yes")))
+	marco.read("the end", func(e parley.Event) bool { return e.Type == parley.EventState && e.State.State == parley.StateTerminated })
+	waitJS(t, alice, "the ended chat and wrap-up", fmt.Sprintf(`document.querySelector('%s .col-ended')?.textContent.includes("wrap-up") &&
+		document.querySelector("#status-label").textContent === "Wrap-up"`, marcoCol))
+	do(t, alice, "ready after wrap-up", chromedp.Click(chromedp.CSS(marcoCol+" .col-ended .btn-primary")))
+	waitJS(t, alice, "ready", `document.querySelector("#status-label").textContent === "Ready"`)
+	do(t, alice, "close the chat", chromedp.Click(chromedp.CSS(marcoCol+" .close-chat")))
+	waitJS(t, alice, "the column closed", fmt.Sprintf(`document.querySelector('%s') === null`, marcoCol))
+
+	// The archive finds the chat; its transcript has the messages.
+	do(t, alice, "archive search",
+		chromedp.Click(chromedp.CSS("#nav-archive")),
+		chromedp.SendKeys(chromedp.CSS(`#archive-form input[name="customer"]`), "marco@"),
+		chromedp.Click(chromedp.CSS("#archive-search")),
+	)
+	row := fmt.Sprintf(`#archive-results tr[data-chat=%q]`, marco.chat)
+	waitJS(t, alice, "the chat found", fmt.Sprintf(`document.querySelector('%s')?.textContent.includes("marco@example.com")`, row))
+	if n := evalJS[float64](t, alice, `document.querySelectorAll("#archive-results tbody tr").length`); n != 1 {
+		t.Fatalf("the search for marco@ found %v chats, want 1", n)
+	}
+	do(t, alice, "open the transcript", chromedp.Click(chromedp.CSS(row+" a")))
+	waitJS(t, alice, "the transcript", `document.querySelector(".tr-log")?.textContent.includes("Annual billing, please.")`)
+
+	noViolations(t, alice, "Alice")
+	noViolations(t, bob, "Bob")
 }
 
 // agentToken signs an agent in through the API.

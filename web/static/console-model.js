@@ -145,6 +145,7 @@ export class Model {
     }
     try {
       this.me = await this.call("GET", "/api/v1/me");
+      await this.signedIn();
       await this.start();
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) this.forget();
@@ -163,8 +164,21 @@ export class Model {
       Notification.requestPermission().catch(() => {});
     }
     this.unlockSound();
+    await this.signedIn();
     await this.start();
     this.changed();
+  }
+
+  /** signedIn makes a signed-in agent present: the agent's groups open and
+   * colleagues see it, while its status (not ready until it says so) keeps
+   * chats away. */
+  async signedIn() {
+    if (this.me.presence !== "offline") return;
+    try {
+      this.me = await this.call("PUT", "/api/v1/me/presence", { presence: "available" });
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   async logout() {
