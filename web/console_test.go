@@ -529,7 +529,9 @@ func TestConsoleTeamwork(t *testing.T) {
 	marco.say("Annual billing, please.")
 	do(t, alice, "focus Marco", chromedp.Click(chromedp.CSS(fmt.Sprintf(`.chat-item[data-chat=%q]`, marco.chat))))
 	do(t, alice, "end", chromedp.Click(chromedp.CSS(marcoCol+" .end")), chromedp.Click(chromedp.CSS(marcoCol+" .end-yes")))
-	marco.read("the end", func(e parley.Event) bool { return e.Type == parley.EventState && e.State.State == parley.StateTerminated })
+	marco.read("the end", func(e parley.Event) bool {
+		return e.Type == parley.EventState && e.State.State == parley.StateTerminated
+	})
 	waitJS(t, alice, "the ended chat and wrap-up", fmt.Sprintf(`document.querySelector('%s .col-ended')?.textContent.includes("wrap-up") &&
 		document.querySelector("#status-label").textContent === "Wrap-up"`, marcoCol))
 	do(t, alice, "ready after wrap-up", chromedp.Click(chromedp.CSS(marcoCol+" .col-ended .btn-primary")))
