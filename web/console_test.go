@@ -11,11 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
@@ -192,6 +194,81 @@ func enter() chromedp.Action[chromedp.Void] {
 	})
 }
 
+// socket is a visitor's WebSocket, as the widget keeps it open; it
+// records every frame it receives.
+type socket struct {
+	t      *testing.T
+	mu     sync.Mutex
+	frames []httpapi.ServerFrame
+}
+
+// socket connects v's WebSocket to its chat and waits until the
+// subscription has started.
+func (v *visitor) socket() *socket {
+	t := v.s.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(v.s.URL, "http")+"/api/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	hello, _ := json.Marshal(map[string]any{"type": "hello", "token": v.token, "chats": map[string]int64{v.chat: 0}})
+	if err := conn.Write(ctx, websocket.MessageText, hello); err != nil {
+		t.Fatal(err)
+	}
+	so := &socket{t: t}
+	go func() {
+		for {
+			_, data, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			var f httpapi.ServerFrame
+			if json.Unmarshal(data, &f) == nil {
+				so.mu.Lock()
+				so.frames = append(so.frames, f)
+				so.mu.Unlock()
+			}
+		}
+	}()
+	so.wait("the chat snapshot", func(f httpapi.ServerFrame) bool { return f.Type == "chat" })
+	return so
+}
+
+// wait returns the first frame match accepts, waiting up to 15 s.
+func (so *socket) wait(what string, match func(httpapi.ServerFrame) bool) httpapi.ServerFrame {
+	so.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		so.mu.Lock()
+		for _, f := range so.frames {
+			if match(f) {
+				so.mu.Unlock()
+				return f
+			}
+		}
+		so.mu.Unlock()
+		time.Sleep(20 * time.Millisecond) // polling the frames received so far, not waiting for an outcome
+	}
+	so.t.Fatalf("the visitor's socket never got %s", what)
+	return httpapi.ServerFrame{}
+}
+
+// texts lists the text of every event frame received.
+func (so *socket) texts() []string {
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	var out []string
+	for _, f := range so.frames {
+		if f.Event != nil {
+			out = append(out, f.Event.Text)
+		}
+	}
+	return out
+}
+
 // do runs browser actions and fails the test on error.
 func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -317,6 +394,7 @@ func TestConsoleAgentFlow(t *testing.T) {
 	}
 
 	// Typing and messages from the visitor.
+	ws := v.socket()
 	v.typing(true)
 	waitJS(t, alice, "the visitor typing", fmt.Sprintf(`document.querySelector('%s .typing').textContent.includes("Vera Lynn is typing")`, col))
 	v.say("Order 4711, placed Monday.")
@@ -334,11 +412,13 @@ func TestConsoleAgentFlow(t *testing.T) {
 	do(t, alice, "send it", enter())
 	v.read("the canned response", func(e parley.Event) bool { return e.Text == greeting })
 
-	// The agent answers; text is rendered as text, never as markup.
-	do(t, alice, "reply",
-		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "It ships <b>tomorrow</b>."),
-		enter(),
-	)
+	// The agent answers; the visitor sees the agent typing first; text is
+	// rendered as text, never as markup.
+	do(t, alice, "reply", chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "It ships <b>tomorrow</b>."))
+	ws.wait("the agent typing", func(f httpapi.ServerFrame) bool {
+		return f.Event != nil && f.Event.Type == parley.EventTyping && f.Event.Typing && f.Event.From.Kind == parley.PartyAgent
+	})
+	do(t, alice, "send the reply", enter())
 	got := v.read("the agent's reply", func(e parley.Event) bool {
 		return e.Type == parley.EventMessage && e.Text == "It ships <b>tomorrow</b>."
 	})
@@ -393,12 +473,20 @@ func TestConsoleAgentFlow(t *testing.T) {
 		enter(),
 	)
 	v.read("Bob's offer", func(e parley.Event) bool { return e.Text == "I can upgrade you to express for free." })
-	// The visitor's whole chat, read again from the start, has no whisper.
+	ws.wait("Bob's offer live", func(f httpapi.ServerFrame) bool {
+		return f.Event != nil && f.Event.Text == "I can upgrade you to express for free."
+	})
+	// Neither the live socket, nor the polls, nor the whole chat read again
+	// from the start carry the whisper.
 	fresh := &visitor{s: s, token: v.token, chat: v.chat}
 	fresh.read("the whole chat", func(e parley.Event) bool { return e.Text == "I can upgrade you to express for free." })
+	seen := ws.texts()
 	for _, e := range append(v.seen, fresh.seen...) {
-		if strings.Contains(e.Text, "express upgrade") {
-			t.Fatalf("the visitor received the whisper: %+v", e)
+		seen = append(seen, e.Text)
+	}
+	for _, text := range seen {
+		if strings.Contains(text, "express upgrade") {
+			t.Fatalf("the visitor received the whisper: %q", text)
 		}
 	}
 
