@@ -287,6 +287,7 @@ export class Model {
         this.offers.delete(f.chat_id);
         this.adopt(f.chat, "handle");
         if (!this.focus || !this.chats.has(this.focus)) this.focus = f.chat_id;
+        this.refreshAgents(); // colleagues' status, for transfer and the team list
         break;
       }
       case "removed": {
