@@ -426,6 +426,7 @@ export class Model {
       this.offers.delete(id);
       this.adopt(view, "handle");
       this.focusChat(id);
+      this.refreshAgents();
     } catch (err) {
       this.offers.delete(id);
       this.fail(err);
