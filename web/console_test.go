@@ -490,6 +490,22 @@ func TestConsoleAgentFlow(t *testing.T) {
 		}
 	}
 
+	// The supervisor barges in: the visitor sees the supervisor join and
+	// write; the supervisor leaves again.
+	do(t, sup, "barge in", chromedp.Click(chromedp.CSS(col+" .barge")))
+	waitJS(t, sup, "joined", fmt.Sprintf(`document.querySelector('%s .leave') !== null`, col))
+	do(t, sup, "write to the visitor",
+		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "Hi Vera, Sam here, the team lead."),
+		enter(),
+	)
+	lead := v.read("the supervisor's message", func(e parley.Event) bool { return e.Text == "Hi Vera, Sam here, the team lead." })
+	if lead.Audience != "" || lead.From.Name != "Sam Super" {
+		t.Fatalf("barge-in message %+v", lead)
+	}
+	waitJS(t, bob, "the team lead in Bob's chat", logHas(v.chat, "Sam here, the team lead"))
+	do(t, sup, "leave", chromedp.Click(chromedp.CSS(col+" .leave")))
+	v.read("the supervisor leaving", func(e parley.Event) bool { return e.Type == parley.EventLeft && e.From.Name == "Sam Super" })
+
 	// The supervisor sees the queue change live.
 	do(t, sup, "back to the supervisor view", chromedp.Click(chromedp.CSS("#nav-supervisor")))
 	waitJS(t, sup, "the Sales queue empty", `document.querySelector('#queues tr[data-group="2"] .qnum')?.textContent === "0"`)

@@ -517,8 +517,8 @@ function ChatColumn({ chat }) {
           <button class="btn btn-sm close-chat" onClick=${() => model.close(chat.id)}>Close</button>
         </div>`
       : monitor
-        ? model.isSupervisor && html`<${Composer} chat=${chat} whisperOnly=${true} />`
-        : html`<${Composer} chat=${chat} />`}
+        ? model.isSupervisor && html`<${Composer} key="whisper" chat=${chat} whisperOnly=${true} />`
+        : html`<${Composer} key="reply" chat=${chat} />`}
   </section>`;
 }
 
