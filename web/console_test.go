@@ -596,6 +596,13 @@ func TestConsoleTeamwork(t *testing.T) {
 	res.Body.Close()
 	waitJS(t, alice, "the visitor's file", fmt.Sprintf(`[...document.querySelectorAll('%s .file-chip')].some((c) => c.textContent.includes("invoice.txt"))`, veraCol))
 
+	// A reload keeps the session (this tab's) and brings the chats back.
+	do(t, alice, "reload", chromedp.Reload())
+	waitJS(t, alice, "the chats back", logHas(vera.chat, "Are you there?")+" && "+logHas(marco.chat, "annual billing"))
+	waitJS(t, alice, "still ready", `document.querySelector("#status-label")?.textContent === "Ready"`)
+	evalJS[bool](t, alice, `window.cspViolations = []; document.addEventListener("securitypolicyviolation",
+		(e) => cspViolations.push(e.violatedDirective + " " + e.blockedURI)); true`)
+
 	// Conference: Bob joins Vera's chat, writes, and leaves again.
 	bob := b.Tab()
 	signIn(t, bob, s.URL, "agent2")
@@ -659,6 +666,77 @@ func TestConsoleTeamwork(t *testing.T) {
 
 	noViolations(t, alice, "Alice")
 	noViolations(t, bob, "Bob")
+}
+
+// TestConsoleCannedManagement edits, deletes and imports canned
+// responses in the console and checks them in the API; an agent sees
+// the list but cannot change it.
+func TestConsoleCannedManagement(t *testing.T) {
+	s := newConsoleServer(t)
+	b, sup := browsertest.New(t)
+	signIn(t, sup, s.URL, "sup")
+	do(t, sup, "responses", chromedp.Click(chromedp.CSS("#nav-responses")))
+	waitJS(t, sup, "the empty list", `document.querySelector(".responses .empty") !== null`)
+
+	// Import a CSV file for Support.
+	csv := filepath.Join(t.TempDir(), "responses.csv")
+	data := "folder,shortcut,title,text\nGreetings,greet,Hello,\"Hello {visitor.name}, how can I help?\"\nClosing,bye,Goodbye,Thank you for contacting {group.name}!\n"
+	if err := os.WriteFile(csv, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	evalJS[bool](t, sup, `(() => { const s = document.querySelector(".responses select.sel-sm"); s.value = "1";
+		s.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`)
+	do(t, sup, "import", chromedp.SetUploadFiles(chromedp.CSS(`.responses input[type="file"]`), []string{csv}))
+	waitJS(t, sup, "the imported responses", `document.querySelectorAll("#canned-table tbody tr").length === 2`)
+	var list []struct {
+		ID       int64  `json:"id"`
+		GroupID  int64  `json:"group_id"`
+		Shortcut string `json:"shortcut"`
+		Text     string `json:"text"`
+	}
+	tok := s.agentToken("sup")
+	s.call("GET", "/api/v1/canned", tok, nil, &list)
+	if len(list) != 2 || list[0].GroupID != 1 || list[1].GroupID != 1 {
+		t.Fatalf("imported %+v, want two responses of group 1", list)
+	}
+
+	// Edit the greeting.
+	var greet int64
+	for _, r := range list {
+		if r.Shortcut == "greet" {
+			greet = r.ID
+		}
+	}
+	row := fmt.Sprintf(`#canned-table tr[data-id="%d"]`, greet)
+	do(t, sup, "edit", chromedp.Click(chromedp.CSS(row+" .btn")))
+	waitJS(t, sup, "the form", `document.querySelector('#canned-form textarea[name="text"]')?.value === "Hello {visitor.name}, how can I help?"`)
+	evalJS[bool](t, sup, `(() => { const ta = document.querySelector('#canned-form textarea[name="text"]'); ta.value = "";
+		ta.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`)
+	do(t, sup, "new text",
+		chromedp.SendKeys(chromedp.CSS(`#canned-form textarea[name="text"]`), "Good morning {visitor.name}!"),
+		chromedp.Click(chromedp.CSS("#canned-form button.btn-primary")),
+	)
+	waitJS(t, sup, "the edited text", fmt.Sprintf(`document.querySelector('%s')?.textContent.includes("Good morning {visitor.name}!")`, row))
+
+	// Delete the other one.
+	del := `#canned-table tr:not([data-id="` + fmt.Sprint(greet) + `"]) .btn-danger-ghost`
+	do(t, sup, "delete", chromedp.Click(chromedp.CSS(del)))
+	waitJS(t, sup, "one response left", `document.querySelectorAll("#canned-table tbody tr").length === 1`)
+	list = nil
+	s.call("GET", "/api/v1/canned", tok, nil, &list)
+	if len(list) != 1 || list[0].Text != "Good morning {visitor.name}!" {
+		t.Fatalf("after edit and delete: %+v", list)
+	}
+
+	// An agent sees the list without the controls to change it.
+	alice := b.Tab()
+	signIn(t, alice, s.URL, "agent1")
+	do(t, alice, "responses", chromedp.Click(chromedp.CSS("#nav-responses")))
+	waitJS(t, alice, "the list", `document.querySelector("#canned-table")?.textContent.includes("Good morning")`)
+	if n := evalJS[float64](t, alice, `document.querySelectorAll("#canned-new, #canned-table .btn, .responses input[type=file]").length`); n != 0 {
+		t.Fatalf("an agent sees %v controls to change responses", n)
+	}
+	noViolations(t, sup, "supervisor")
 }
 
 // agentToken signs an agent in through the API.

@@ -297,8 +297,12 @@ export class Model {
         break;
       }
       case "chat": {
+        // A snapshot starts every subscription; after a reload or a
+        // reconnect it is how the chats the agent is in come back.
         const c = this.chats.get(f.chat.id);
         if (c) c.view = { ...c.view, ...f.chat };
+        else if (this.isIn(f.chat)) this.adopt(f.chat, "handle");
+        if (!this.focus && this.chats.has(f.chat.id)) this.focus = f.chat.id;
         break;
       }
       case "event":
@@ -314,6 +318,13 @@ export class Model {
         return;
     }
     this.changed();
+  }
+
+  /** isIn reports whether the signed-in agent handles or has joined a chat. */
+  isIn(view) {
+    if (!this.me || view.state === "terminated") return false;
+    if (view.agent && view.agent.agent_id === this.me.id) return true;
+    return (view.participants || []).some((p) => p.kind === "agent" && p.agent_id === this.me.id && !p.left_at);
   }
 
   adopt(view, mode) {
