@@ -50,8 +50,9 @@ const staticPrefix = "/static/"
 const hashLen = 12
 
 // Handler serves the embedded web UI: "/" (the visitor demo page with
-// Demo, else a landing page), "/demo/agent" (with Demo only) and the
-// hashed assets under /static/. Other paths answer 404.
+// Demo, else a landing page), "/agent/" (the agent console, console.go),
+// "/demo/agent" (with Demo only) and the hashed assets under /static/.
+// Other paths answer 404.
 //
 // The asset names, the rewritten references and the pages are computed
 // once, here. Handler panics if the embedded files are inconsistent (a
