@@ -314,11 +314,12 @@ export function Transcript({ model, id }) {
   if (err) return html`<div class="pad"><p class="alert">${err}</p></div>`;
   if (!chat) return html`<div class="pad"><p class="muted">Loading…</p></div>`;
   const name = (chat.visitor && chat.visitor.name) || "Visitor";
+  const agentNames = (chat.participants || []).filter((p) => p.kind === "agent").map((p) => p.name).filter((n, i, all) => all.indexOf(n) === i).join(", ");
   return html`<div class="pad transcript">
     <div class="tr-head">
       <a href="#archive" class="btn btn-sm">← Archive</a>
       <${Avatar} name=${name} />
-      <div><h1>${name}</h1><span class="muted small">${chat.group_name} · ${dateTime(chat.created_at)}${chat.agent ? " · " + chat.agent.name : ""}</span></div>
+      <div><h1>${name}</h1><span class="muted small">${chat.group_name} · ${dateTime(chat.created_at)}${agentNames ? " · " + agentNames : ""}${chat.cause ? " · " + chat.cause.replace(/_/g, " ") : ""}</span></div>
       <span class="grow"></span>
       <button class="btn btn-sm" onClick=${() => model.mailTranscript(id)}><${Icon} name="mail" />Email transcript</button>
     </div>
@@ -327,7 +328,7 @@ export function Transcript({ model, id }) {
         const f = ev.from || { kind: "system" };
         if (ev.type === "message" || ev.type === "file") {
           return html`<li class=${"tr-row tr-" + f.kind + (ev.audience === "agents" ? " tr-internal" : "")}>
-            <span class="tr-time">${clock(ev.at)}</span><b class="tr-from">${f.name || (f.kind === "visitor" ? name : f.kind)}</b>
+            <span class="tr-time">${clock(ev.at)}</span><b class="tr-from">${f.name || (f.kind === "visitor" ? name : chat.group_name)}</b>
             <span class="tr-text">${ev.type === "file" ? `${ev.file.name} (${fileSize(ev.file.size)})` : ev.text}</span></li>`;
         }
         if (ev.type === "notice") return html`<li class="tr-row tr-system"><span class="tr-time">${clock(ev.at)}</span><span class="tr-text muted">${noticeText(ev)}</span></li>`;
