@@ -76,7 +76,6 @@ export class Model {
     this.ticker = 0;
     this.ticks = 0;
     this.audio = null;
-    this.notified = []; // chat ids of offers announced, for tests and the title
     window.addEventListener("hashchange", () => {
       this.view = location.hash.slice(1) || "chats";
       this.changed();
@@ -385,7 +384,6 @@ export class Model {
   announce(chat) {
     const name = (chat.visitor && chat.visitor.name) || "A visitor";
     const detail = { chat_id: chat.id, visitor: name, group: chat.group_name };
-    this.notified.push(chat.id);
     window.dispatchEvent(new CustomEvent("parley:offer", { detail }));
     try {
       if ("Notification" in window && Notification.permission === "granted" && document.hidden) {
