@@ -91,7 +91,7 @@ export function flattenCanned(items) {
   const list = Array.isArray(items) ? items : [];
   return list
     .map((r) => ({ ...r, path: (r.folder || "").split("/").filter(Boolean).join(" › ") }))
-    .sort((a, b) => (a.path + "\u0000" + a.title).localeCompare(b.path + "\u0000" + b.title));
+    .sort((a, b) => a.path.localeCompare(b.path) || a.title.localeCompare(b.title));
 }
 
 /** matchCanned filters responses by "/shortcut" or words of the title and text. */
