@@ -14,6 +14,8 @@ type ArchiveQuery struct {
 	Customer string
 	AgentID  int64
 	GroupID  int64
+	// VisitorID keeps one visitor's chats.
+	VisitorID string
 	// From and To bound the chat's creation time: From <= created < To.
 	From, To time.Time
 	// Text matches message text as a substring, case-insensitively.

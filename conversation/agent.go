@@ -268,17 +268,23 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, chatID string, to T
 	now := time.Now().UTC()
 	ap := actor.party(nil)
 	c.State, c.AgentID, c.GroupID, c.QueuedAt = parley.StateQueued, 0, g.ID, now
-	for i := range c.Participants {
-		p := &c.Participants[i]
-		if p.Kind == parley.PartyAgent && p.AgentID == actor.Agent.ID && p.LeftAt.IsZero() {
-			p.LeftAt = now
-		}
-	}
 	events := []parley.Event{
 		{Type: parley.EventNotice, From: system, Notice: parley.NoticeTransferred, Text: notice},
 		{Type: parley.EventLeft, From: ap},
-		{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateQueued}},
 	}
+	// Agents added to the chat (conference, barge-in) leave with it.
+	var joined []int64
+	for i := range c.Participants {
+		p := &c.Participants[i]
+		if p.Kind == parley.PartyAgent && p.LeftAt.IsZero() {
+			p.LeftAt = now
+			if p.AgentID != actor.Agent.ID {
+				joined = append(joined, p.AgentID)
+				events = append(events, parley.Event{Type: parley.EventLeft, From: p.Party})
+			}
+		}
+	}
+	events = append(events, parley.Event{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateQueued}})
 	stamp(c.ID, now, events)
 	stored, err := s.store.UpdateChat(ctx, c, events)
 	unlock()
@@ -287,7 +293,9 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, chatID string, to T
 	}
 	s.publish(ctx, stored...)
 	s.stopIdle(c.ID)
-	s.notifyAgent(ctx, actor.Agent.ID, AgentNotice{Type: NoticeRemoved, ChatID: c.ID})
+	for _, id := range append(joined, actor.Agent.ID) {
+		s.notifyAgent(ctx, id, AgentNotice{Type: NoticeRemoved, ChatID: c.ID})
+	}
 	s.enqueue(ctx, routing.ChatQueued{ChatID: c.ID, Groups: []int64{g.ID}, Priority: c.Priority, At: now,
 		OnlyAgent: to.AgentID, Exclude: actor.Agent.ID})
 	return nil

@@ -46,6 +46,41 @@ func (s *Service) SearchArchive(ctx context.Context, actor Actor, q parley.Archi
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
+	return s.archivePage(ctx, q)
+}
+
+// VisitorHistory returns the other chats of the chat's visitor, newest
+// first, for an agent who may read the chat: the console's "earlier
+// chats". The agent may then read each of them while serving the visitor.
+func (s *Service) VisitorHistory(ctx context.Context, actor Actor, chatID string, limit int) (*ArchiveResult, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents see a visitor's earlier chats")
+	}
+	c, err := s.readableChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case limit == 0:
+		limit = 20
+	case limit < 0 || limit > 100:
+		return nil, parley.Errorf(parley.EINVALID, "limit must be between 1 and 100")
+	}
+	// One more than asked: the chat itself is among them.
+	res, err := s.archivePage(ctx, parley.ArchiveQuery{TenantID: actor.TenantID, VisitorID: c.VisitorID, Limit: limit + 1})
+	if err != nil {
+		return nil, err
+	}
+	out := &ArchiveResult{Chats: []ArchiveEntry{}}
+	for _, e := range res.Chats {
+		if e.ID != c.ID && len(out.Chats) < limit {
+			out.Chats = append(out.Chats, e)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) archivePage(ctx context.Context, q parley.ArchiveQuery) (*ArchiveResult, error) {
 	page, err := s.store.SearchChats(ctx, q)
 	if err != nil {
 		return nil, internal("search chats", err)

@@ -150,9 +150,32 @@ func (s *Service) readableChat(ctx context.Context, actor Actor, chatID string) 
 	case c.AgentID == actor.AgentID() || c.OfferedTo == actor.AgentID() || c.Participant(parley.PartyAgent, actor.AgentID()) != nil:
 	case wasParticipant(c, actor.AgentID()):
 	default:
-		return nil, parley.Errorf(parley.EFORBIDDEN, "this chat is not yours")
+		// The agent serving a visitor now may read the visitor's earlier
+		// chats.
+		serving, err := s.servesVisitor(ctx, actor, c.VisitorID)
+		if err != nil {
+			return nil, err
+		}
+		if !serving {
+			return nil, parley.Errorf(parley.EFORBIDDEN, "this chat is not yours")
+		}
 	}
 	return c, nil
+}
+
+// servesVisitor reports whether the agent handles, or is offered, an
+// active chat of the visitor.
+func (s *Service) servesVisitor(ctx context.Context, actor Actor, visitorID string) (bool, error) {
+	active, err := s.store.Chats(ctx, parley.ChatFilter{TenantID: actor.TenantID, VisitorID: visitorID, ActiveOnly: true})
+	if err != nil {
+		return false, internal("list chats", err)
+	}
+	for _, a := range active {
+		if a.AgentID == actor.AgentID() || a.OfferedTo == actor.AgentID() || a.Participant(parley.PartyAgent, actor.AgentID()) != nil {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // tenantChat loads a chat of the actor's tenant; other tenants' chats do
@@ -239,8 +262,8 @@ func (s *Service) OpenAgentFeed(ctx context.Context, actor Actor) (*Subscription
 	return s.hub.subscribe(ctx, agentSubject(actor.Agent.ID))
 }
 
-// AgentChats returns the chats the agent handles or is offered, oldest
-// first, as the agent sees them.
+// AgentChats returns the chats the agent handles, is offered or was added
+// to (conference, barge-in), oldest first, as the agent sees them.
 func (s *Service) AgentChats(ctx context.Context, actor Actor) ([]*ChatView, error) {
 	if actor.Agent == nil {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents have chats")
@@ -251,7 +274,7 @@ func (s *Service) AgentChats(ctx context.Context, actor Actor) ([]*ChatView, err
 	}
 	out := []*ChatView{}
 	for _, c := range chats {
-		if c.AgentID != actor.Agent.ID && c.OfferedTo != actor.Agent.ID {
+		if c.AgentID != actor.Agent.ID && c.OfferedTo != actor.Agent.ID && c.Participant(parley.PartyAgent, actor.Agent.ID) == nil {
 			continue
 		}
 		v, err := s.view(ctx, c, true)

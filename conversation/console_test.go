@@ -77,6 +77,12 @@ func TestKPIs(t *testing.T) {
 		byGroup[k.GroupID] = k
 	}
 	s := byGroup[1]
+	// The period reaches back months: one bucket per day.
+	if rep.BucketSeconds != 86400 || len(s.Buckets) < 2 || !s.Buckets[0].At.Equal(since) ||
+		s.Buckets[0] != (conversation.KPIBucket{At: since, Offered: 5, Handled: 3, Abandoned: 1}) || s.Buckets[1].Offered != 0 {
+		t.Errorf("buckets of %d s: %s", rep.BucketSeconds, jsonOf(s.Buckets[:min(2, len(s.Buckets))]))
+	}
+	s.Buckets = nil
 	// Handled: 3 (waits 10, 30, 20 s; two ended after 100 and 200 s).
 	// Abandoned: 1. In time (≤ 20 s): 2 of 4 answered or abandoned.
 	want := conversation.KPI{GroupID: 1, GroupName: "Support", Offered: 5, Handled: 3, Abandoned: 1, Waiting: 1,
@@ -99,6 +105,18 @@ func TestKPIs(t *testing.T) {
 	if rep.Groups[0].ServiceLevel != 0.75 {
 		t.Errorf("service level within 30 s = %v; want 0.75", rep.Groups[0].ServiceLevel)
 	}
+	// A period within two days has hourly buckets.
+	recent := time.Now().UTC().Truncate(time.Hour).Add(-5 * time.Hour)
+	mk(2, recent.Add(90*time.Minute), 3*time.Second, time.Minute, parley.StateTerminated, parley.CauseAgentEnded)
+	rep, err = f.svc.KPIs(ctx, sue, recent, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.BucketSeconds != 3600 || len(rep.Total.Buckets) != 6 || rep.Total.Buckets[1].Handled != 1 || rep.Total.Offered != 1 || rep.ServiceLevelSeconds != 20 {
+		t.Errorf("hourly: %d s, %s", rep.BucketSeconds, jsonOf(rep.Total))
+	}
+	_, err = f.svc.KPIs(ctx, sue, time.Now().Add(time.Hour), 0)
+	wantCode(t, err, parley.EINVALID)
 	_, err = f.svc.KPIs(ctx, f.alice, since, 0)
 	wantCode(t, err, parley.EFORBIDDEN)
 	_, err = f.svc.KPIs(ctx, sue, since, -time.Second)
@@ -168,6 +186,9 @@ func TestBargeConferenceAndWhisper(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitNotice(t, feed, conversation.NoticeAssigned, id)
+	if mine, err := f.svc.AgentChats(ctx, f.bob); err != nil || len(mine) != 1 || mine[0].ID != id {
+		t.Errorf("bob's chats after being added: %v %v", mine, err)
+	}
 	if _, err := f.svc.Send(ctx, f.bob, id, "Bob from billing here.", conversation.SendOptions{}); err != nil {
 		t.Fatalf("the added agent cannot write: %v", err)
 	}
@@ -395,5 +416,130 @@ func TestTranscriptOnClose(t *testing.T) {
 	}
 	if _, err := f.store.Mail(ctx, 2); parley.ErrorCode(err) != parley.ENOTFOUND {
 		t.Errorf("a mail was queued for a visitor without an address: %v", err)
+	}
+}
+
+// TestVisitorHistory: bob handled a returning visitor's first chat; alice
+// takes the second and may list and read the first while she serves the
+// visitor, and not after.
+func TestVisitorHistory(t *testing.T) {
+	f := newFixture(t, conversation.Config{PreferredWait: -1})
+	ctx := context.Background()
+	f.available(f.bob)
+	first, err := f.svc.RequestChat(ctx, conversation.ChatRequest{GroupID: 1, Visitor: parley.Visitor{Name: "Vera"}, Message: "First visit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Accept(ctx, f.bob, first.Chat.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.End(ctx, f.bob, first.Chat.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SetPresence(ctx, f.bob, conversation.PresenceChange{Presence: parley.PresenceOffline}); err != nil {
+		t.Fatal(err)
+	}
+	f.available(f.alice)
+	second, err := f.svc.RequestChat(ctx, conversation.ChatRequest{GroupID: 1, VisitorToken: first.VisitorToken, Message: "Back again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Offered, not yet accepted: alice may already look.
+	waitFor(t, "offer to alice", func() bool { return f.chat(second.Chat.ID).OfferedTo == f.alice.Agent.ID })
+	hist, err := f.svc.VisitorHistory(ctx, f.alice, second.Chat.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist.Chats) != 1 || hist.Chats[0].ID != first.Chat.ID {
+		t.Fatalf("history %s", jsonOf(hist))
+	}
+	if _, err := f.svc.Accept(ctx, f.alice, second.Chat.ID); err != nil {
+		t.Fatal(err)
+	}
+	text, err := f.svc.Transcript(ctx, f.alice, first.Chat.ID)
+	if err != nil || !strings.Contains(text, "First visit") {
+		t.Fatalf("alice cannot read the earlier chat: %q %v", text, err)
+	}
+	_, err = f.svc.VisitorHistory(ctx, f.alice, second.Chat.ID, 101)
+	wantCode(t, err, parley.EINVALID)
+	if err := f.svc.End(ctx, f.alice, second.Chat.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Transcript(ctx, f.alice, first.Chat.ID)
+	wantCode(t, err, parley.EFORBIDDEN)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestVisitorTranscriptRequestsAreBounded(t *testing.T) {
+	f := newFixture(t, conversation.Config{MailFrom: "chat@example.com"})
+	ctx := context.Background()
+	id, visitor := f.handled("Vera")
+	first, err := f.svc.MailTranscript(ctx, visitor, id, "a@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.svc.MailTranscript(ctx, visitor, id, "A@example.com")
+	if err != nil || again.ID != first.ID {
+		t.Fatalf("asking again for the same address queued %v (%v); want mail %d", again, err, first.ID)
+	}
+	for _, to := range []string{"b@example.com", "c@example.com"} {
+		if _, err := f.svc.MailTranscript(ctx, visitor, id, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = f.svc.MailTranscript(ctx, visitor, id, "d@example.com")
+	wantCode(t, err, parley.ECONFLICT)
+	_, err = f.svc.MailTranscript(ctx, visitor, id, "")
+	wantCode(t, err, parley.EINVALID) // the visitor gave no address
+	// Agents are not bounded: each request is a mail.
+	ids := map[int64]bool{}
+	for range 4 {
+		m, err := f.svc.MailTranscript(ctx, f.alice, id, "team@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[m.ID] = true
+	}
+	if len(ids) != 4 {
+		t.Errorf("4 agent requests queued %d mails", len(ids))
+	}
+}
+
+func TestTransferTakesAddedAgentsAlong(t *testing.T) {
+	f := newFixture(t, conversation.Config{})
+	ctx := context.Background()
+	sue := f.supervisor()
+	id, visitor := f.handled("Vera")
+	if _, err := f.svc.Barge(ctx, sue, id); err != nil {
+		t.Fatal(err)
+	}
+	f.available(f.bob)
+	if err := f.svc.Transfer(ctx, f.alice, id, conversation.Transfer{AgentID: f.bob.Agent.ID}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.chat(id)
+	if p := c.Participant(parley.PartyAgent, sue.Agent.ID); p != nil {
+		t.Errorf("the supervisor is still in the transferred chat: %+v", p)
+	}
+	_, err := f.svc.Send(ctx, sue, id, "hello?", conversation.SendOptions{})
+	wantCode(t, err, parley.EFORBIDDEN)
+	var left []string
+	for _, e := range f.events(visitor, id) {
+		if e.Type == parley.EventLeft {
+			left = append(left, e.From.Name)
+		}
+	}
+	if strings.Join(left, ",") != "Alice,Sue" {
+		t.Errorf("left events %v; want Alice, Sue", left)
 	}
 }

@@ -36,12 +36,33 @@ type KPI struct {
 	// ServiceLevel is the share of handled and abandoned chats answered
 	// within the threshold, 0 to 1; -1 when there are none.
 	ServiceLevel float64 `json:"service_level"`
+	// Buckets splits offered, handled and abandoned over the period, for
+	// charts: one per KPIReport.BucketSeconds from Since on.
+	Buckets []KPIBucket `json:"buckets"`
 
 	waitSum, handleSum time.Duration
 	handleN, inTime    int
 }
 
-func (k *KPI) add(c *parley.Chat, threshold time.Duration) {
+// KPIBucket counts the chats requested in one interval.
+type KPIBucket struct {
+	At        time.Time `json:"at"`
+	Offered   int       `json:"offered"`
+	Handled   int       `json:"handled"`
+	Abandoned int       `json:"abandoned"`
+}
+
+func (k *KPI) add(c *parley.Chat, threshold time.Duration, since time.Time, bucket time.Duration) {
+	if i := int(c.CreatedAt.Sub(since) / bucket); i >= 0 && i < len(k.Buckets) {
+		b := &k.Buckets[i]
+		b.Offered++
+		switch {
+		case !c.AcceptedAt.IsZero():
+			b.Handled++
+		case abandoned(c):
+			b.Abandoned++
+		}
+	}
 	k.Offered++
 	switch {
 	case !c.AcceptedAt.IsZero():
@@ -55,14 +76,24 @@ func (k *KPI) add(c *parley.Chat, threshold time.Duration) {
 			k.handleN++
 			k.handleSum += c.EndedAt.Sub(c.AcceptedAt)
 		}
-	case c.State == parley.StateTerminated:
-		switch c.Cause {
-		case parley.CauseVisitorLeft, parley.CauseIdleTimeout, parley.CauseDisconnectTimeout, parley.CauseGeneral:
-			k.Abandoned++
-		}
-	default:
+	case abandoned(c):
+		k.Abandoned++
+	case c.Active():
 		k.Waiting++
 	}
+}
+
+// abandoned reports whether a chat ended unanswered because the visitor
+// left or timed out (not because it was refused or the group closed).
+func abandoned(c *parley.Chat) bool {
+	if c.State != parley.StateTerminated || !c.AcceptedAt.IsZero() {
+		return false
+	}
+	switch c.Cause {
+	case parley.CauseVisitorLeft, parley.CauseIdleTimeout, parley.CauseDisconnectTimeout, parley.CauseGeneral:
+		return true
+	}
+	return false
 }
 
 func (k *KPI) finish() {
@@ -84,8 +115,11 @@ func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
 type KPIReport struct {
 	Since               time.Time `json:"since"`
 	ServiceLevelSeconds int       `json:"service_level_seconds"`
-	Groups              []*KPI    `json:"groups"`
-	Total               *KPI      `json:"total"`
+	// BucketSeconds is the width of the KPI buckets: an hour for periods
+	// up to two days, else a day.
+	BucketSeconds int    `json:"bucket_seconds"`
+	Groups        []*KPI `json:"groups"`
+	Total         *KPI   `json:"total"`
 }
 
 // KPIs computes the figures of the chats requested since since (zero:
@@ -108,10 +142,30 @@ func (s *Service) KPIs(ctx context.Context, actor Actor, since time.Time, thresh
 	if err != nil {
 		return nil, internal("list groups", err)
 	}
-	rep := &KPIReport{Since: since.UTC(), ServiceLevelSeconds: int(threshold / time.Second), Groups: []*KPI{}, Total: &KPI{}}
+	now := time.Now()
+	if since.After(now) {
+		return nil, parley.Errorf(parley.EINVALID, "since is in the future")
+	}
+	bucket := time.Hour
+	if now.Sub(since) > 48*time.Hour {
+		bucket = 24 * time.Hour
+	}
+	n := int(now.Sub(since)/bucket) + 1
+	if n > 400 {
+		return nil, parley.Errorf(parley.EINVALID, "since is more than 400 days ago")
+	}
+	buckets := func() []KPIBucket {
+		out := make([]KPIBucket, n)
+		for i := range out {
+			out[i].At = since.Add(time.Duration(i) * bucket).UTC()
+		}
+		return out
+	}
+	rep := &KPIReport{Since: since.UTC(), ServiceLevelSeconds: int(threshold / time.Second), BucketSeconds: int(bucket / time.Second),
+		Groups: []*KPI{}, Total: &KPI{Buckets: buckets()}}
 	byGroup := map[int64]*KPI{}
 	for _, g := range groups {
-		k := &KPI{GroupID: g.ID, GroupName: g.Name}
+		k := &KPI{GroupID: g.ID, GroupName: g.Name, Buckets: buckets()}
 		byGroup[g.ID] = k
 		rep.Groups = append(rep.Groups, k)
 	}
@@ -123,9 +177,9 @@ func (s *Service) KPIs(ctx context.Context, actor Actor, since time.Time, thresh
 		}
 		for _, c := range page.Chats {
 			if k := byGroup[c.GroupID]; k != nil {
-				k.add(c, threshold)
+				k.add(c, threshold, since, bucket)
 			}
-			rep.Total.add(c, threshold)
+			rep.Total.add(c, threshold, since, bucket)
 		}
 		if page.Next == "" {
 			break

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -22,8 +23,31 @@ func (s *Service) MailTranscript(ctx context.Context, actor Actor, chatID, email
 	if email != "" && !parley.ValidEmail(email) {
 		return nil, parley.Errorf(parley.EINVALID, "email %q is not an address", email)
 	}
-	return s.queueTranscript(ctx, c, email, "")
+	if !actor.IsVisitor() {
+		return s.queueTranscript(ctx, c, email, "")
+	}
+	// A visitor's requests are bounded so that a chat cannot be used to
+	// send mail to any number of addresses: asking again for the same
+	// address returns the queued mail.
+	if email == "" {
+		v, err := s.store.Visitor(ctx, c.VisitorID)
+		if err != nil {
+			return nil, internal("load visitor", err)
+		}
+		email = v.Email
+	}
+	for i := 1; i <= MaxVisitorTranscripts; i++ {
+		m, err := s.queueTranscript(ctx, c, email, fmt.Sprintf("visitor:%s:%d", c.ID, i))
+		if err != nil || strings.EqualFold(m.To, email) {
+			return m, err
+		}
+	}
+	return nil, parley.Errorf(parley.ECONFLICT, "at most %d transcript addresses per chat", MaxVisitorTranscripts)
 }
+
+// MaxVisitorTranscripts is how many addresses a visitor may have a chat's
+// transcript mailed to.
+const MaxVisitorTranscripts = 3
 
 // transcriptOnClose queues the transcript of an ended chat when its group
 // says so and the visitor gave an address. It runs once per chat: the

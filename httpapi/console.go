@@ -68,7 +68,7 @@ func queryTime(r *http.Request, name string) (time.Time, error) {
 func (s *Server) searchArchive(w http.ResponseWriter, r *http.Request) {
 	s.withActor(w, r, func(a conversation.Actor) error {
 		q := parley.ArchiveQuery{Customer: r.URL.Query().Get("customer"), Text: r.URL.Query().Get("text"),
-			Before: r.URL.Query().Get("before")}
+			Before: r.URL.Query().Get("before"), VisitorID: r.URL.Query().Get("visitor_id")}
 		var err error
 		if q.AgentID, err = queryInt(r, "agent_id", 0); err != nil {
 			return err
@@ -94,6 +94,23 @@ func (s *Server) searchArchive(w http.ResponseWriter, r *http.Request) {
 			q.To = q.To.AddDate(0, 0, 1) // a date as "to" includes that day
 		}
 		res, err := s.svc.SearchArchive(r.Context(), a, q)
+		if err == nil {
+			writeJSON(w, http.StatusOK, res)
+		}
+		return err
+	})
+}
+
+func (s *Server) visitorHistory(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		limit, err := queryInt(r, "limit", 0)
+		if err != nil {
+			return err
+		}
+		if limit < 0 || limit > 100 {
+			return parley.Errorf(parley.EINVALID, "limit must be between 1 and 100")
+		}
+		res, err := s.svc.VisitorHistory(r.Context(), a, r.PathValue("id"), int(limit))
 		if err == nil {
 			writeJSON(w, http.StatusOK, res)
 		}
@@ -215,6 +232,18 @@ func (s *Server) kpis(w http.ResponseWriter, r *http.Request) {
 		since, err := queryTime(r, "since")
 		if err != nil {
 			return err
+		}
+		if tz := r.URL.Query().Get("tz"); tz != "" {
+			loc, err := time.LoadLocation(tz)
+			if err != nil || len(tz) > 64 {
+				return parley.Errorf(parley.EINVALID, "tz must be an IANA time zone such as Europe/Berlin")
+			}
+			if since.IsZero() {
+				y, m, d := time.Now().In(loc).Date()
+				since = time.Date(y, m, d, 0, 0, 0, 0, loc)
+			} else if v := r.URL.Query().Get("since"); len(v) == len(time.DateOnly) {
+				since = time.Date(since.Year(), since.Month(), since.Day(), 0, 0, 0, 0, loc)
+			}
 		}
 		sl, err := queryInt(r, "service_level_seconds", 0)
 		if err != nil {

@@ -99,6 +99,11 @@ func TestOpenAPIConsoleResponses(t *testing.T) {
 		t.Errorf("kpis = %v", kpis)
 	}
 	c.must(400, "GET", "/api/v1/supervisor/kpis", "/api/v1/supervisor/kpis?since=yesterday", adminTok, nil)
+	c.must(400, "GET", "/api/v1/supervisor/kpis", "/api/v1/supervisor/kpis?tz=Mars/Olympus", adminTok, nil)
+	berlin := c.must(200, "GET", "/api/v1/supervisor/kpis", "/api/v1/supervisor/kpis?tz=Europe/Berlin&since=2026-01-15", adminTok, nil)
+	if berlin["since"] != "2026-01-14T23:00:00Z" {
+		t.Errorf("since midnight in Berlin = %v", berlin["since"])
+	}
 	c.must(403, "GET", "/api/v1/supervisor/kpis", "/api/v1/supervisor/kpis", agentTok, nil)
 	ov := c.must(200, "GET", "/api/v1/supervisor/overview", "/api/v1/supervisor/overview", adminTok, nil)
 	if len(ov["agents"].([]any)) != 3 || len(ov["groups"].([]any)) != 1 {
@@ -122,6 +127,12 @@ func TestOpenAPIConsoleResponses(t *testing.T) {
 	c.must(403, "GET", "/api/v1/chats/{id}/transcript", chatPath+"/transcript", vtok, nil)
 
 	// Archive.
+	hist := c.must(200, "GET", "/api/v1/chats/{id}/history", chatPath+"/history?limit=5", agentTok, nil)
+	if len(hist["chats"].([]any)) != 0 {
+		t.Errorf("a new visitor has history %v", hist)
+	}
+	c.must(400, "GET", "/api/v1/chats/{id}/history", chatPath+"/history?limit=500", agentTok, nil)
+	c.must(403, "GET", "/api/v1/chats/{id}/history", chatPath+"/history", vtok, nil)
 	c.must(204, "POST", "/api/v1/chats/{id}/end", chatPath+"/end", agentTok, nil)
 	arch := c.must(200, "GET", "/api/v1/archive", "/api/v1/archive?customer=vera&text=supervisor&group_id="+gid, adminTok, nil)
 	if chats := arch["chats"].([]any); len(chats) != 1 || chats[0].(map[string]any)["from"] != "vera@example.net" {

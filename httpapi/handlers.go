@@ -76,8 +76,8 @@ type ConfigResponse struct {
 	IdleWarningSeconds        int      `json:"idle_warning_seconds"`
 	CustomerTimeoutSeconds    int      `json:"customer_timeout_seconds"`
 	DisconnectTimeoutSeconds  int      `json:"disconnect_timeout_seconds"`
-	// OfferTimeoutSeconds lets a console count an offer down; 0 means
-	// offers wait until answered.
+	// OfferTimeoutSeconds is how long an offer waits for an answer (0:
+	// offers wait), for the console's countdown.
 	OfferTimeoutSeconds int `json:"offer_timeout_seconds"`
 }
 

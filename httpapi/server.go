@@ -104,6 +104,7 @@ var routes = []route{
 	{"POST", "/api/v1/chats/{id}/transcript", (*Server).mailTranscript},
 	{"GET", "/api/v1/chats/{id}/transcript", (*Server).getTranscript},
 	{"GET", "/api/v1/chats/{id}/canned", (*Server).chatCanned},
+	{"GET", "/api/v1/chats/{id}/history", (*Server).visitorHistory},
 	{"POST", "/api/v1/chats/{id}/whisper", (*Server).whisper},
 	{"POST", "/api/v1/chats/{id}/barge", (*Server).barge},
 	{"POST", "/api/v1/chats/{id}/conference", (*Server).conference},

@@ -126,7 +126,9 @@ func (o *Outbox) Pass(ctx context.Context, now time.Time) (int, error) {
 		for _, m := range batch {
 			if err := o.send(ctx, m); err != nil {
 				final := m.Attempts >= parley.MaxMailAttempts
-				o.opt.Logger.Warn("mail delivery failed", "mail", m.ID, "attempt", m.Attempts, "final", final, "err", err)
+				// The SMTP error can name the recipient: it goes into the
+				// outbox record, not the log.
+				o.opt.Logger.Warn("mail delivery failed", "mail", m.ID, "attempt", m.Attempts, "final", final)
 				if err := o.store.MarkMailFailed(ctx, m.ID, now.Add(o.backoff(m.Attempts)), errorText(err), final); err != nil {
 					return sent, err
 				}

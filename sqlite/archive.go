@@ -55,6 +55,9 @@ func (s *Store) SearchChats(ctx context.Context, q parley.ArchiveQuery) (*parley
 	if q.GroupID != 0 {
 		where = append(where, "c.group_id = "+arg(q.GroupID))
 	}
+	if q.VisitorID != "" {
+		where = append(where, "c.visitor_id = "+arg(q.VisitorID))
+	}
 	if q.AgentID != 0 {
 		where = append(where, `EXISTS (SELECT 1 FROM chat_participants p WHERE p.chat_id = c.id
 			AND p.kind = 'agent' AND p.agent_id = `+arg(q.AgentID)+`)`)

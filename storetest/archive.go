@@ -119,6 +119,7 @@ func testArchiveFilters(t *testing.T, s parley.Store) {
 		{"agent who handled", parley.ArchiveQuery{AgentID: f.agent2.ID}, []string{f.c3, f.c2}},
 		{"agent who took part before a transfer", parley.ArchiveQuery{AgentID: f.agent.ID}, []string{f.c6, f.c5, f.c3, f.c1}},
 		{"group", parley.ArchiveQuery{GroupID: f.groupB.ID}, []string{f.c4, f.c2}},
+		{"visitor", parley.ArchiveQuery{VisitorID: f.max.ID}, []string{f.c6, f.c5, f.c2}},
 		{"date range, from inclusive, to exclusive", parley.ArchiveQuery{From: at(60), To: at(180)}, []string{f.c3, f.c2}},
 		{"from only", parley.ArchiveQuery{From: at(180)}, []string{f.c6, f.c5, f.c4}},
 		{"to only", parley.ArchiveQuery{To: at(60)}, []string{f.c1}},
