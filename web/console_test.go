@@ -135,6 +135,17 @@ func (s *consoleServer) visitor(group int64, name, email, message string) *visit
 	return &visitor{s: s, token: r.VisitorToken, chat: r.Chat.ID}
 }
 
+// again starts a new chat for the same visitor, as a returning visitor
+// whose widget kept its token.
+func (v *visitor) again(group int64, message string) *visitor {
+	v.s.t.Helper()
+	var r httpapi.ChatStartedBody
+	if st := v.s.call("POST", "/api/v1/chats", v.token, map[string]any{"group_id": group, "message": message}, &r); st != http.StatusCreated {
+		v.s.t.Fatalf("request chat again: status %d", st)
+	}
+	return &visitor{s: v.s, token: v.token, chat: r.Chat.ID}
+}
+
 func (v *visitor) say(text string) {
 	v.s.t.Helper()
 	if st := v.s.call("POST", "/api/v1/chats/"+v.chat+"/messages", v.token, map[string]any{"text": text}, nil); st != http.StatusCreated {
@@ -663,6 +674,13 @@ func TestConsoleTeamwork(t *testing.T) {
 	}
 	do(t, alice, "open the transcript", chromedp.Click(chromedp.CSS(row+" a")))
 	waitJS(t, alice, "the transcript", `document.querySelector(".tr-log")?.textContent.includes("Annual billing, please.")`)
+
+	// Marco comes back: the visitor details list his earlier chat.
+	back := marco.again(2, "Me again, about the invoice.")
+	do(t, alice, "back to the chats", chromedp.Click(chromedp.CSS("#nav-chats")))
+	waitJS(t, alice, "Marco's new offer", fmt.Sprintf(`document.querySelector('%s') !== null`, offer(back)))
+	do(t, alice, "accept", chromedp.Click(chromedp.CSS(offer(back)+" .accept")))
+	waitJS(t, alice, "the earlier chat", fmt.Sprintf(`document.querySelector('#visitor-details .det-earlier a[href="#transcript/%s"]') !== null`, marco.chat))
 
 	noViolations(t, alice, "Alice")
 	noViolations(t, bob, "Bob")

@@ -20,6 +20,7 @@ export const endpoints = {
   conference: (id) => `/api/v1/chats/${id}/conference`,
   transcript: (id) => `/api/v1/chats/${id}/transcript`,
   archive: "/api/v1/archive",
+  history: (id) => `/api/v1/chats/${id}/history`,
   internal: (agentID) => `/api/v1/agents/${agentID}/messages`,
 };
 

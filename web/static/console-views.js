@@ -30,6 +30,19 @@ export function Spark({ values, w = 120, h = 32, label }) {
   </svg>`;
 }
 
+/** Bars is a small inline-SVG bar chart, one bar a value. */
+function Bars({ values, w = 120, h = 32, label }) {
+  const n = Math.max(values.length, 1);
+  const max = Math.max(1, ...values);
+  const bw = w / n;
+  return html`<svg class="bars" viewBox=${`0 0 ${w} ${h}`} width=${w} height=${h} role="img" aria-label=${label} preserveAspectRatio="none">
+    ${values.map((v, i) => {
+      const bh = v > 0 ? Math.max(1.5, (v / max) * (h - 1)) : 0;
+      return html`<rect class="bar" x=${(i * bw + bw * 0.15).toFixed(2)} y=${(h - bh).toFixed(2)} width=${(bw * 0.7).toFixed(2)} height=${bh.toFixed(2)} rx="1" />`;
+    })}
+  </svg>`;
+}
+
 /** Gauge is a half-circle meter for a share between 0 and 1. */
 function Gauge({ value }) {
   const v = value == null ? 0 : Math.max(0, Math.min(1, value));
@@ -46,7 +59,11 @@ function Gauge({ value }) {
  * details of the chats in progress. A chat that cannot be read this time
  * keeps its last known details. */
 async function pollSupervisor(model, cache) {
-  const [overview, kpis] = await Promise.all([model.call("GET", endpoints.overview), model.call("GET", endpoints.kpis)]);
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  const [overview, kpis] = await Promise.all([
+    model.call("GET", endpoints.overview),
+    model.call("GET", `${endpoints.kpis}?tz=${encodeURIComponent(tz)}`).catch(() => model.call("GET", endpoints.kpis)),
+  ]);
   const ids = new Set();
   for (const a of overview.agents || []) for (const id of a.chats || []) ids.add(id);
   const waiting = (overview.groups || []).filter((g) => g.waiting > 0);
@@ -103,7 +120,7 @@ function GroupBars({ groups }) {
 export function Supervisor({ model }) {
   const [data, setData] = useState(null);
   const [err, setErr] = useState("");
-  const hist = useRef({ waiting: [], offered: [], handled: [], abandoned: [], wait: [], handle: [], sl: [] });
+  const hist = useRef({ waiting: [], wait: [], handle: [] });
   const cache = useRef(new Map());
   useEffect(() => {
     let stop = false;
@@ -116,12 +133,8 @@ export function Supervisor({ model }) {
         const h = hist.current;
         const push = (k, v) => (h[k] = [...h[k], v || 0].slice(-90));
         push("waiting", (d.overview.groups || []).reduce((n, g) => n + g.waiting, 0));
-        push("offered", t.offered);
-        push("handled", t.handled);
-        push("abandoned", t.abandoned);
         push("wait", t.average_wait_seconds);
         push("handle", t.average_handle_seconds);
-        push("sl", t.service_level > 0 ? t.service_level * 100 : 0);
         setData(d);
         setErr("");
       } catch (x) {
@@ -138,6 +151,11 @@ export function Supervisor({ model }) {
   if (!data) return html`<div class="pad">${err ? html`<p class="alert">${err}</p>` : html`<p class="muted">Loading…</p>`}</div>`;
   const t = data.kpis.total || {};
   const h = hist.current;
+  // Offered, handled and abandoned are charted per hour (per day over
+  // longer periods) from the server; the rest from this view's samples.
+  const buckets = t.buckets || [];
+  const bucket = (k) => buckets.map((b) => b[k] || 0);
+  const per = buckets.length > 1 && Date.parse(buckets[1].at) - Date.parse(buckets[0].at) > 3600e3 ? "per day" : "per hour";
   const groups = data.overview.groups || [];
   const agents = data.overview.agents || [];
   const waitingNow = groups.reduce((n, g) => n + g.waiting, 0);
@@ -151,9 +169,9 @@ export function Supervisor({ model }) {
     </div>
     <div class="kpis" id="kpis">
       <${Kpi} id="kpi-waiting" label="Waiting" value=${waitingNow} sub="in all queues"><${Spark} values=${h.waiting} label="waiting over time" /><//>
-      <${Kpi} id="kpi-offered" label="Offered" value=${t.offered ?? 0} sub="chats requested"><${Spark} values=${h.offered} label="offered over time" /><//>
-      <${Kpi} id="kpi-handled" label="Handled" value=${t.handled ?? 0} sub="accepted by an agent"><${Spark} values=${h.handled} label="handled over time" /><//>
-      <${Kpi} id="kpi-abandoned" label="Abandoned" value=${t.abandoned ?? 0} sub="left unanswered"><${Spark} values=${h.abandoned} label="abandoned over time" /><//>
+      <${Kpi} id="kpi-offered" label="Offered" value=${t.offered ?? 0} sub=${"chats requested · " + per}><${Bars} values=${bucket("offered")} label=${"offered " + per} /><//>
+      <${Kpi} id="kpi-handled" label="Handled" value=${t.handled ?? 0} sub=${"accepted by an agent · " + per}><${Bars} values=${bucket("handled")} label=${"handled " + per} /><//>
+      <${Kpi} id="kpi-abandoned" label="Abandoned" value=${t.abandoned ?? 0} sub=${"left unanswered · " + per}><${Bars} values=${bucket("abandoned")} label=${"abandoned " + per} /><//>
       <${Kpi} id="kpi-wait" label="Avg wait" value=${t.handled ? duration(t.average_wait_seconds) : "—"} sub="to answer"><${Spark} values=${h.wait} label="average wait over time" /><//>
       <${Kpi} id="kpi-handle" label="Avg handle" value=${t.handled > 0 && t.average_handle_seconds != null ? duration(t.average_handle_seconds) : "—"} sub="answer to end"><${Spark} values=${h.handle} label="average handle time over time" /><//>
       <${Kpi} id="kpi-sl" label="Service level" value=${pct(t.service_level)} sub=${`answered within ${data.kpis.service_level_seconds} s`}><${Gauge} value=${t.service_level < 0 ? null : t.service_level} /><//>

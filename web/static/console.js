@@ -529,11 +529,9 @@ function Details({ chat }) {
   const vis = (chat && chat.view.visitor) || {};
   useEffect(() => {
     setEarlier(null);
-    // The archive finds earlier chats by the most specific detail known.
-    const key = vis.email || vis.customer_id || vis.phone;
-    if (!chat || !key) return setEarlier([]);
+    if (!chat) return;
     model
-      .call("GET", `${endpoints.archive}?customer=${encodeURIComponent(key)}&limit=6`)
+      .call("GET", `${endpoints.history(chat.id)}?limit=5`)
       .then((r) => setEarlier((r.chats || []).filter((c) => c.id !== chat.id)))
       .catch(() => setEarlier(false));
   }, [chat && chat.id]);
