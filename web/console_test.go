@@ -854,6 +854,8 @@ func TestConsoleScreenshots(t *testing.T) {
 	shoot(t, alice, "console.png")
 	evalJS[bool](t, alice, `parleyConsole.setTheme("dark"), true`)
 	waitJS(t, alice, "dark theme", `document.documentElement.dataset.theme === "dark"`)
+	// Let the colour transitions finish before the picture.
+	waitJS(t, alice, "transitions", `new Promise((ok) => setTimeout(() => ok(true), 400))`)
 	shoot(t, alice, "console-dark.png")
 
 	// The supervisor watches the queues fill and drain.
@@ -883,8 +885,12 @@ func TestConsoleScreenshots(t *testing.T) {
 	// The theme is kept per browser; this tab inherited Alice's dark one.
 	evalJS[bool](t, sup, `parleyConsole.setTheme("light"), true`)
 	waitJS(t, sup, "light theme", `document.documentElement.dataset.theme === "light"`)
+	// Let the colour transitions finish before the picture.
+	waitJS(t, sup, "transitions", `new Promise((ok) => setTimeout(() => ok(true), 400))`)
 	shoot(t, sup, "supervisor.png")
 	evalJS[bool](t, sup, `parleyConsole.setTheme("dark"), true`)
 	waitJS(t, sup, "dark theme", `document.documentElement.dataset.theme === "dark"`)
+	// Let the colour transitions finish before the picture.
+	waitJS(t, sup, "transitions", `new Promise((ok) => setTimeout(() => ok(true), 400))`)
 	shoot(t, sup, "supervisor-dark.png")
 }

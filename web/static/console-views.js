@@ -37,8 +37,9 @@ function Bars({ values, w = 120, h = 32, label }) {
   const bw = w / n;
   return html`<svg class="bars" viewBox=${`0 0 ${w} ${h}`} width=${w} height=${h} role="img" aria-label=${label} preserveAspectRatio="none">
     ${values.map((v, i) => {
-      const bh = v > 0 ? Math.max(1.5, (v / max) * (h - 1)) : 0;
-      return html`<rect class="bar" x=${(i * bw + bw * 0.15).toFixed(2)} y=${(h - bh).toFixed(2)} width=${(bw * 0.7).toFixed(2)} height=${bh.toFixed(2)} rx="1" />`;
+      // An empty period is a faint stub, so the time axis stays readable.
+      const bh = v > 0 ? Math.max(2, (v / max) * (h - 1)) : 2;
+      return html`<rect class=${v > 0 ? "bar" : "bar bar-empty"} x=${(i * bw + bw * 0.15).toFixed(2)} y=${(h - bh).toFixed(2)} width=${(bw * 0.7).toFixed(2)} height=${bh.toFixed(2)} rx="1" />`;
     })}
   </svg>`;
 }
@@ -79,6 +80,20 @@ async function pollSupervisor(model, cache) {
   for (const id of [...cache.keys()]) if (!ids.has(id)) cache.delete(id);
   const chats = [...ids].filter((id) => cache.has(id)).map((id) => cache.get(id));
   return { overview, kpis, chats, queued: queues.flat() };
+}
+
+/** hourly spreads hourly buckets over every hour from since to now, so
+ * quiet hours show as empty bars. */
+function hourly(since, buckets, key) {
+  const start = Math.floor(Date.parse(since) / 3600e3);
+  const end = Math.floor(Date.now() / 3600e3);
+  if (!Number.isFinite(start) || end < start || end - start > 48) return buckets.map((b) => b[key] || 0);
+  const out = new Array(end - start + 1).fill(0);
+  for (const b of buckets) {
+    const i = Math.floor(Date.parse(b.at) / 3600e3) - start;
+    if (i >= 0 && i < out.length) out[i] += b[key] || 0;
+  }
+  return out;
 }
 
 function Kpi({ id, label, value, sub, children }) {
@@ -154,8 +169,9 @@ export function Supervisor({ model }) {
   // Offered, handled and abandoned are charted per hour (per day over
   // longer periods) from the server; the rest from this view's samples.
   const buckets = t.buckets || [];
-  const bucket = (k) => buckets.map((b) => b[k] || 0);
-  const per = buckets.length > 1 && Date.parse(buckets[1].at) - Date.parse(buckets[0].at) > 3600e3 ? "per day" : "per hour";
+  const daily = buckets.length > 1 && Date.parse(buckets[1].at) - Date.parse(buckets[0].at) > 3600e3;
+  const per = daily ? "by day" : "by hour";
+  const bucket = (k) => (daily ? buckets.map((b) => b[k] || 0) : hourly(data.kpis.since, buckets, k));
   const groups = data.overview.groups || [];
   const agents = data.overview.agents || [];
   const waitingNow = groups.reduce((n, g) => n + g.waiting, 0);
@@ -169,9 +185,9 @@ export function Supervisor({ model }) {
     </div>
     <div class="kpis" id="kpis">
       <${Kpi} id="kpi-waiting" label="Waiting" value=${waitingNow} sub="in all queues"><${Spark} values=${h.waiting} label="waiting over time" /><//>
-      <${Kpi} id="kpi-offered" label="Offered" value=${t.offered ?? 0} sub=${"chats requested · " + per}><${Bars} values=${bucket("offered")} label=${"offered " + per} /><//>
-      <${Kpi} id="kpi-handled" label="Handled" value=${t.handled ?? 0} sub=${"accepted by an agent · " + per}><${Bars} values=${bucket("handled")} label=${"handled " + per} /><//>
-      <${Kpi} id="kpi-abandoned" label="Abandoned" value=${t.abandoned ?? 0} sub=${"left unanswered · " + per}><${Bars} values=${bucket("abandoned")} label=${"abandoned " + per} /><//>
+      <${Kpi} id="kpi-offered" label="Offered" value=${t.offered ?? 0} sub=${"requested · " + per}><${Bars} values=${bucket("offered")} label=${"offered " + per} /><//>
+      <${Kpi} id="kpi-handled" label="Handled" value=${t.handled ?? 0} sub=${"answered · " + per}><${Bars} values=${bucket("handled")} label=${"handled " + per} /><//>
+      <${Kpi} id="kpi-abandoned" label="Abandoned" value=${t.abandoned ?? 0} sub=${"unanswered · " + per}><${Bars} values=${bucket("abandoned")} label=${"abandoned " + per} /><//>
       <${Kpi} id="kpi-wait" label="Avg wait" value=${t.handled ? duration(t.average_wait_seconds) : "—"} sub="to answer"><${Spark} values=${h.wait} label="average wait over time" /><//>
       <${Kpi} id="kpi-handle" label="Avg handle" value=${t.handled > 0 && t.average_handle_seconds != null ? duration(t.average_handle_seconds) : "—"} sub="answer to end"><${Spark} values=${h.handle} label="average handle time over time" /><//>
       <${Kpi} id="kpi-sl" label="Service level" value=${pct(t.service_level)} sub=${`answered within ${data.kpis.service_level_seconds} s`}><${Gauge} value=${t.service_level < 0 ? null : t.service_level} /><//>
