@@ -40,7 +40,10 @@ type consoleServer struct {
 // newConsoleServer seeds Support (1) and Sales (2, with 30 s of wrap-up)
 // with agent1 "Alice Adams" (both groups), agent2 "Bob Brown" (Support)
 // and the supervisor "sup".
-func newConsoleServer(t *testing.T) *consoleServer {
+//
+// With noWebSocket the server answers WebSocket upgrades with 502, as a
+// proxy that does not pass them on.
+func newConsoleServer(t *testing.T, noWebSocket ...bool) *consoleServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -76,7 +79,18 @@ func newConsoleServer(t *testing.T) *consoleServer {
 		t.Fatal(err)
 	}
 	api := httpapi.New(svc, httpapi.Options{PingInterval: time.Minute})
-	ts := httptest.NewServer(api.Handler(web.Handler(web.Options{})))
+	h := api.Handler(web.Handler(web.Options{}))
+	if len(noWebSocket) > 0 && noWebSocket[0] {
+		inner := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/api/v1/ws" {
+				http.Error(w, "upgrades are not passed on", http.StatusBadGateway)
+				return
+			}
+			inner.ServeHTTP(w, r)
+		})
+	}
+	ts := httptest.NewServer(h)
 	t.Cleanup(func() {
 		api.Shutdown()
 		ts.Close()
@@ -299,9 +313,9 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 	}
 }
 
-func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
+func evalJS[T any](t *testing.T, ctx context.Context, expr string, opts ...chromedp.EvaluateOption) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {
 		t.Fatalf("evaluate %s: %v", expr, err)
 	}
@@ -684,6 +698,36 @@ func TestConsoleTeamwork(t *testing.T) {
 
 	noViolations(t, alice, "Alice")
 	noViolations(t, bob, "Bob")
+}
+
+// TestConsolePollingFallback serves the console behind a "proxy" that
+// refuses WebSocket upgrades: the console falls back to long-polling and
+// an agent still gets the offer, accepts and chats both ways.
+func TestConsolePollingFallback(t *testing.T) {
+	s := newConsoleServer(t, true)
+	_, alice := browsertest.New(t)
+	do(t, alice, "sign in",
+		chromedp.Navigate(s.URL+"/agent/"),
+		chromedp.SendKeys(chromedp.CSS("#login-name"), "agent1"),
+		chromedp.SendKeys(chromedp.CSS("#login-password"), consolePassword),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+	)
+	waitJS(t, alice, "the polling fallback", `document.querySelector(".conn-polling") !== null`)
+	goReady(t, alice)
+
+	v := s.visitor(1, "Pia Polling", "", "Hello from behind a proxy")
+	offer := fmt.Sprintf(`.offer[data-chat=%q]`, v.chat)
+	waitJS(t, alice, "the offer", fmt.Sprintf(`document.querySelector('%s') !== null`, offer))
+	do(t, alice, "accept", chromedp.Click(chromedp.CSS(offer+" .accept")))
+	waitJS(t, alice, "the history", logHas(v.chat, "Hello from behind a proxy"))
+	v.say("Can you read me?")
+	waitJS(t, alice, "the visitor's message", logHas(v.chat, "Can you read me?"))
+	col := fmt.Sprintf(`.column[data-chat=%q]`, v.chat)
+	do(t, alice, "reply", chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "Loud and clear."), enter())
+	v.read("the reply", func(e parley.Event) bool { return e.Text == "Loud and clear." })
+	waitJS(t, alice, "the reply once", fmt.Sprintf(`[...document.querySelectorAll('%s .bubble')].filter((b) => b.textContent === "Loud and clear.").length === 1`, col))
+	s.call("POST", "/api/v1/chats/"+v.chat+"/leave", v.token, nil, nil)
+	waitJS(t, alice, "the end", fmt.Sprintf(`document.querySelector('%s .col-ended') !== null`, col))
 }
 
 // TestConsoleCannedManagement edits, deletes and imports canned

@@ -73,6 +73,7 @@ export class Model {
     this.view = location.hash.slice(1) || "chats";
     this.theme = localStorage.getItem("parley.theme") || "";
     this.live = null;
+    this.polling = null; // AbortController of the long-poll fallback
     this.ticker = 0;
     this.ticks = 0;
     this.audio = null;
@@ -214,6 +215,7 @@ export class Model {
         return m;
       },
       onFrame: (f) => this.frame(f),
+      onFallback: () => this.startPolling(),
       onStatus: (s) => {
         this.conn = s;
         if (s === "denied") {
@@ -236,6 +238,8 @@ export class Model {
   stop() {
     if (this.live) this.live.stop();
     this.live = null;
+    if (this.polling) this.polling.abort();
+    this.polling = null;
     clearInterval(this.ticker);
   }
 
@@ -273,11 +277,7 @@ export class Model {
   frame(f) {
     switch (f.type) {
       case "offer":
-        if (!this.offers.has(f.chat_id)) {
-          const secs = (this.config && this.config.offer_timeout_seconds) || 0;
-          this.offers.set(f.chat_id, { chat: f.chat, at: Date.now(), deadline: secs ? Date.now() + secs * 1000 : 0 });
-          this.announce(f.chat);
-        }
+        this.offered(f.chat);
         break;
       case "revoke":
         this.offers.delete(f.chat_id);
@@ -324,6 +324,90 @@ export class Model {
     if (!this.me || view.state === "terminated") return false;
     if (view.agent && view.agent.agent_id === this.me.id) return true;
     return (view.participants || []).some((p) => p.kind === "agent" && p.agent_id === this.me.id && !p.left_at);
+  }
+
+  /** offered shows a new offer with its countdown and announces it. */
+  offered(chat) {
+    if (this.offers.has(chat.id)) return;
+    const secs = (this.config && this.config.offer_timeout_seconds) || 0;
+    this.offers.set(chat.id, { chat, at: Date.now(), deadline: secs ? Date.now() + secs * 1000 : 0 });
+    this.announce(chat);
+  }
+
+  // ---- long-poll fallback --------------------------------------------------
+
+  /**
+   * startPolling follows offers and chats by long-polling when no
+   * WebSocket can be kept open (for example behind a proxy that refuses
+   * upgrades): /me/chats for offers and assignments, and one event poll
+   * per chat. Actions use REST either way.
+   */
+  startPolling() {
+    if (this.polling || !this.token) return;
+    this.polling = new AbortController();
+    this.conn = "polling";
+    this.changed();
+    this.pollMine(this.polling.signal);
+  }
+
+  async pollMine(signal) {
+    let wait = 0;
+    while (!signal.aborted) {
+      try {
+        const list = await api("GET", `/api/v1/me/chats?wait=${wait}`, { token: this.token, signal });
+        // The answer also ends on a change of the agent's own record.
+        this.me = await api("GET", "/api/v1/me", { token: this.token, signal });
+        wait = 25;
+        this.syncMine(list, signal);
+        this.changed();
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err.status === 401) {
+          this.forget();
+          this.toast("Your session has ended. Please sign in again.", "error");
+          this.changed();
+          return;
+        }
+        await pause(2000, signal);
+      }
+    }
+  }
+
+  syncMine(list, signal) {
+    const offered = new Set();
+    const active = new Set(list.map((c) => c.id));
+    for (const c of list) {
+      if (this.me && c.offered_to === this.me.id && c.state === "queued") {
+        offered.add(c.id);
+        this.offered(c);
+      } else if (this.isIn(c)) {
+        const rec = this.adopt(c, "handle");
+        if (!rec.polling) this.pollChat(rec, signal);
+        if (!this.focus || !this.chats.has(this.focus)) this.focus = c.id;
+      }
+    }
+    for (const id of [...this.offers.keys()]) if (!offered.has(id)) this.offers.delete(id);
+    for (const c of this.chats.values()) {
+      if (c.mode === "handle" && !c.ended && !active.has(c.id)) c.gone = true;
+    }
+  }
+
+  async pollChat(c, signal) {
+    c.polling = true;
+    while (!signal.aborted && this.chats.get(c.id) === c && !c.ended && !c.gone) {
+      try {
+        const r = await api("GET", `/api/v1/chats/${c.id}/events?after=${c.lastSeq}&wait=25`, { token: this.token, signal });
+        for (const ev of r.events) this.event(ev);
+        // Events this agent may not see still move the cursor on.
+        if (r.last_seq > c.lastSeq) c.lastSeq = r.last_seq;
+        this.changed();
+      } catch (err) {
+        if (signal.aborted) break;
+        if (err.status === 403 || err.status === 404) break;
+        await pause(2000, signal);
+      }
+    }
+    c.polling = false;
   }
 
   adopt(view, mode) {
@@ -433,7 +517,8 @@ export class Model {
     try {
       const view = await this.call("POST", `/api/v1/chats/${id}/accept`);
       this.offers.delete(id);
-      this.adopt(view, "handle");
+      const c = this.adopt(view, "handle");
+      if (this.polling && !c.polling) this.pollChat(c, this.polling.signal);
       this.focusChat(id);
       this.refreshAgents();
     } catch (err) {
@@ -698,6 +783,14 @@ export class Model {
     }
     this.changed();
   }
+}
+
+/** pause resolves after ms, or at once when signal aborts. */
+function pause(ms, signal) {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
 }
 
 function readSaved() {

@@ -114,7 +114,7 @@ function StatusMenu() {
 function Topbar() {
   const me = model.me;
   const handling = [...model.chats.values()].filter((c) => c.mode === "handle" && !c.ended && !c.gone).length;
-  const conn = { online: "Live", connecting: "Connecting…", offline: "Reconnecting…", stopped: "Offline" }[model.conn] || "";
+  const conn = { online: "Live", connecting: "Connecting…", offline: "Reconnecting…", stopped: "Offline", polling: "Live (polling)" }[model.conn] || "";
   return html`<header class="topbar">
     <${StatusMenu} />
     <div class="top-stats">
