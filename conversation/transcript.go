@@ -13,7 +13,8 @@ import (
 // MailTranscript queues the chat's transcript for mailing to email, or to
 // the visitor's address when email is empty. The visitor of the chat and
 // the agents who may read it can ask; the group (or the server) must have
-// a sender address. Asking again queues another mail.
+// a sender address. Each agent request queues a mail; a visitor may name
+// at most MaxVisitorTranscripts addresses.
 func (s *Service) MailTranscript(ctx context.Context, actor Actor, chatID, email string) (*parley.OutboxMail, error) {
 	c, err := s.readableChat(ctx, actor, chatID)
 	if err != nil {
@@ -62,7 +63,15 @@ func (s *Service) transcriptOnClose(ctx context.Context, chatID string) {
 	if err != nil || !g.Transcript.OnClose {
 		return
 	}
-	if _, err := s.queueTranscript(ctx, c, "", "close:"+c.ID); err != nil && !isCode(err, parley.ECONFLICT) {
+	v, err := s.store.Visitor(ctx, c.VisitorID)
+	if err != nil || !parley.ValidEmail(v.Email) {
+		return // no address to mail to
+	}
+	_, err = s.queueTranscript(ctx, c, v.Email, "close:"+c.ID)
+	switch {
+	case isCode(err, parley.ECONFLICT):
+		s.log.Warn("transcript on close: no sender address for the group", "chat", chatID, "group", c.GroupID)
+	case err != nil:
 		s.log.Error("transcript on close", "chat", chatID, "err", err)
 	}
 }
@@ -146,4 +155,22 @@ func (s *Service) Transcript(ctx context.Context, actor Actor, chatID string) (s
 		return "", internal("read events", err)
 	}
 	return mail.Text(events, true), nil
+}
+
+// Mail returns an outbox mail of a chat the actor may read, to follow its
+// delivery.
+func (s *Service) Mail(ctx context.Context, actor Actor, id int64) (*parley.OutboxMail, error) {
+	m, err := s.store.Mail(ctx, id)
+	if isCode(err, parley.ENOTFOUND) || (err == nil && (m.TenantID != actor.TenantID || m.ChatID == "")) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "mail not found")
+	} else if err != nil {
+		return nil, internal("load mail", err)
+	}
+	if _, err := s.readableChat(ctx, actor, m.ChatID); err != nil {
+		if isCode(err, parley.EFORBIDDEN) {
+			return nil, parley.Errorf(parley.ENOTFOUND, "mail not found")
+		}
+		return nil, err
+	}
+	return m, nil
 }

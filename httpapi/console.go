@@ -38,6 +38,20 @@ func (s *Server) mailTranscript(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+func (s *Server) getMail(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		id, err := pathInt(r, "id")
+		if err != nil {
+			return err
+		}
+		m, err := s.svc.Mail(r.Context(), a, id)
+		if err == nil {
+			writeJSON(w, http.StatusOK, m)
+		}
+		return err
+	})
+}
+
 func (s *Server) getTranscript(w http.ResponseWriter, r *http.Request) {
 	s.withActor(w, r, func(a conversation.Actor) error {
 		text, err := s.svc.Transcript(r.Context(), a, r.PathValue("id"))

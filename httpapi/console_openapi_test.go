@@ -120,6 +120,15 @@ func TestOpenAPIConsoleResponses(t *testing.T) {
 	if q["status"] != "pending" {
 		t.Errorf("queued %v", q)
 	}
+	mailID := strconv.FormatFloat(q["id"].(float64), 'f', -1, 64)
+	if m := c.must(200, "GET", "/api/v1/mail/{id}", "/api/v1/mail/"+mailID, vtok, nil); m["to"] != "vera@example.net" || m["status"] != "pending" {
+		t.Errorf("mail = %v", m)
+	}
+	c.must(200, "GET", "/api/v1/mail/{id}", "/api/v1/mail/"+mailID, agentTok, nil)
+	other := c.must(201, "POST", "/api/v1/chats", "/api/v1/chats", "", map[string]any{"group_id": group.ID, "name": "Eve", "message": "Hi"})
+	c.must(404, "GET", "/api/v1/mail/{id}", "/api/v1/mail/"+mailID, other["visitor_token"].(string), nil)
+	c.must(404, "GET", "/api/v1/mail/{id}", "/api/v1/mail/99999", agentTok, nil)
+	c.must(400, "GET", "/api/v1/mail/{id}", "/api/v1/mail/x", agentTok, nil)
 	c.must(202, "POST", "/api/v1/chats/{id}/transcript", chatPath+"/transcript", agentTok, map[string]any{"email": "copy@example.com"})
 	c.must(400, "POST", "/api/v1/chats/{id}/transcript", chatPath+"/transcript", agentTok, map[string]any{"email": "x"})
 	c.must(404, "POST", "/api/v1/chats/{id}/transcript", "/api/v1/chats/nope/transcript", agentTok, map[string]any{})
