@@ -22,6 +22,8 @@ import (
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
 	"github.com/parleychat/parley/internal/browsertest"
+	"github.com/parleychat/parley/internal/smtptest"
+	"github.com/parleychat/parley/mail"
 	"github.com/parleychat/parley/natsbus"
 	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
@@ -32,9 +34,10 @@ const consolePassword = "console-password-1"
 // consoleServer is the real server (SQLite, embedded NATS, the API and
 // the web UI) that the console tests drive.
 type consoleServer struct {
-	t   *testing.T
-	URL string
-	svc *conversation.Service
+	t    *testing.T
+	URL  string
+	svc  *conversation.Service
+	smtp *smtptest.Server // receives the transcript mail
 }
 
 // newConsoleServer seeds Support (1) and Sales (2, with 30 s of wrap-up)
@@ -55,10 +58,19 @@ func newConsoleServer(t *testing.T, noWebSocket ...bool) *consoleServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := conversation.New(store, bus, conversation.Config{FilesDir: filepath.Join(dir, "files")}, nil)
+	smtp := smtptest.Start(t)
+	outbox, err := mail.NewOutbox(store, mail.Options{Host: "127.0.0.1", Port: smtp.Port(), TLS: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := conversation.New(store, bus, conversation.Config{FilesDir: filepath.Join(dir, "files"),
+		MailFrom: "support@parley.test", MailWake: outbox.Wake}, nil)
 	if err := svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	mailCtx, stopMail := context.WithCancel(ctx)
+	mailDone := make(chan struct{})
+	go func() { defer close(mailDone); outbox.Run(mailCtx) }()
 	agent := func(login, name string, role parley.Role, groups ...int64) *parley.Agent {
 		a := &parley.Agent{TenantID: parley.DefaultTenantID, Login: login, DisplayName: name, Role: role,
 			Capacity: 3, Presence: parley.PresenceOffline, Status: parley.StatusNotReady, Groups: []parley.Membership{}}
@@ -92,13 +104,15 @@ func newConsoleServer(t *testing.T, noWebSocket ...bool) *consoleServer {
 	}
 	ts := httptest.NewServer(h)
 	t.Cleanup(func() {
+		stopMail()
+		<-mailDone
 		api.Shutdown()
 		ts.Close()
 		svc.Close()
 		bus.Close()
 		store.Close()
 	})
-	return &consoleServer{t: t, URL: ts.URL, svc: svc}
+	return &consoleServer{t: t, URL: ts.URL, svc: svc, smtp: smtp}
 }
 
 // call makes a JSON API request and decodes the answer into out.
@@ -672,6 +686,26 @@ func TestConsoleTeamwork(t *testing.T) {
 		document.querySelector("#status-label").textContent === "Wrap-up"`, marcoCol))
 	do(t, alice, "ready after wrap-up", chromedp.Click(chromedp.CSS(marcoCol+" .col-ended .btn-primary")))
 	waitJS(t, alice, "ready", `document.querySelector("#status-label").textContent === "Ready"`)
+	// Mail the transcript of the ended chat to the visitor.
+	do(t, alice, "open the mail form", chromedp.Click(chromedp.CSS(marcoCol+" .mail")))
+	waitJS(t, alice, "the visitor's address", fmt.Sprintf(`document.querySelector('%s .pop-mail input').value === "marco@example.com"`, marcoCol))
+	do(t, alice, "send the transcript", chromedp.Click(chromedp.CSS(marcoCol+" .mail-send")))
+	msgs := s.smtp.WaitFor(t, 1, 15*time.Second)
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != "marco@example.com" {
+		t.Fatalf("transcript mail to %+v", msgs)
+	}
+	parts, err := msgs[0].Parts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	for _, p := range parts {
+		text += p
+	}
+	if !strings.Contains(text, "Annual billing, please.") || strings.Contains(text, "next refund") {
+		t.Fatalf("transcript mail text %q", text)
+	}
+	waitJS(t, alice, "the delivery reported", `[...document.querySelectorAll(".toast")].some((t) => t.textContent.includes("mailed to marco@example.com"))`)
 	do(t, alice, "close the chat", chromedp.Click(chromedp.CSS(marcoCol+" .close-chat")))
 	waitJS(t, alice, "the column closed", fmt.Sprintf(`document.querySelector('%s') === null`, marcoCol))
 

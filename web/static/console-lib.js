@@ -19,6 +19,7 @@ export const endpoints = {
   barge: (id) => `/api/v1/chats/${id}/barge`,
   conference: (id) => `/api/v1/chats/${id}/conference`,
   transcript: (id) => `/api/v1/chats/${id}/transcript`,
+  mail: (id) => `/api/v1/mail/${id}`,
   archive: "/api/v1/archive",
   history: (id) => `/api/v1/chats/${id}/history`,
   internal: (agentID) => `/api/v1/agents/${agentID}/messages`,

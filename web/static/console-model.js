@@ -643,12 +643,34 @@ export class Model {
     }
   }
 
+  /** mailTranscript queues the transcript mail (to the visitor when email
+   * is empty) and reports its delivery once the outbox has sent it. */
   async mailTranscript(id, email) {
+    let queued;
     try {
-      await this.call("POST", endpoints.transcript(id), { email: email || "" });
-      this.toast("The transcript is queued for mailing.");
+      queued = await this.call("POST", endpoints.transcript(id), { email: email || "" });
     } catch (err) {
       this.fail(err);
+      return false;
+    }
+    this.toast("The transcript is queued for mailing.");
+    this.followMail(queued.id);
+    return true;
+  }
+
+  async followMail(mailID) {
+    // The outbox retries for hours; the console follows the first minute.
+    const until = Date.now() + 60000;
+    while (Date.now() < until && this.token) {
+      await new Promise((r) => setTimeout(r, 2000));
+      let m;
+      try {
+        m = await this.call("GET", endpoints.mail(mailID));
+      } catch {
+        return;
+      }
+      if (m.status === "sent") return this.toast(`The transcript was mailed to ${m.to}.`);
+      if (m.status === "failed") return this.toast(`The transcript could not be mailed: ${m.last_error || "the mail server refused it"}.`, "error");
     }
   }
 

@@ -355,7 +355,7 @@ export function Transcript({ model, id }) {
       <${Avatar} name=${name} />
       <div><h1>${name}</h1><span class="muted small">${chat.group_name} · ${dateTime(chat.created_at)}${agentNames ? " · " + agentNames : ""}${chat.cause ? " · " + chat.cause.replace(/_/g, " ") : ""}</span></div>
       <span class="grow"></span>
-      <button class="btn btn-sm" onClick=${() => model.mailTranscript(id)}><${Icon} name="mail" />Email transcript</button>
+      ${chat.visitor && chat.visitor.email && html`<button class="btn btn-sm" onClick=${() => model.mailTranscript(id)}><${Icon} name="mail" />Email to ${chat.visitor.email}</button>`}
     </div>
     <ol class="tr-log">
       ${events.map((ev) => {

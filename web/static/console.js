@@ -464,6 +464,20 @@ function TargetPicker({ chat, kind, onDone }) {
   </div>`;
 }
 
+function MailPop({ chat, onDone }) {
+  const [to, setTo] = useState((chat.view.visitor && chat.view.visitor.email) || "");
+  const submit = async (e) => {
+    e.preventDefault();
+    if (await model.mailTranscript(chat.id, to.trim())) onDone();
+  };
+  return html`<form class="pop pop-mail" role="dialog" aria-label="Email transcript" onSubmit=${submit}>
+    <div class="pop-head"><b>Email the transcript</b><button type="button" class="icon-btn" aria-label="Close" onClick=${onDone}><${Icon} name="end" /></button></div>
+    <input class="pop-search" type="email" name="to" placeholder="visitor@example.com" value=${to} onInput=${(e) => setTo(e.currentTarget.value)} />
+    <p class="muted small">Only what the visitor saw is mailed; whispers never are.</p>
+    <div class="row"><button class="btn btn-primary btn-sm mail-send" disabled=${!to.trim()}>Send</button></div>
+  </form>`;
+}
+
 function ChatColumn({ chat }) {
   const [pop, setPop] = useState(null); // "transfer" | "conference" | "end"
   const focused = model.focus === chat.id;
@@ -487,11 +501,13 @@ function ChatColumn({ chat }) {
         html`<span class="pill pill-monitor"><${Icon} name="users" size=${12} />Joined</span>
           <button class="btn btn-sm leave" onClick=${() => model.leave(chat.id)}>Leave</button>`}
         ${handler &&
+        !chat.gone &&
+        html`<button class="icon-btn mail" title="Email transcript" aria-label="Email transcript" onClick=${() => setPop(pop === "mail" ? null : "mail")}><${Icon} name="mail" /></button>`}
+        ${handler &&
         !chat.ended &&
         !chat.gone &&
         html`<button class="icon-btn transfer" title="Transfer" aria-label="Transfer" onClick=${() => setPop(pop === "transfer" ? null : "transfer")}><${Icon} name="transfer" /></button>
           <button class="icon-btn conference" title="Invite an agent" aria-label="Invite an agent" onClick=${() => setPop(pop === "conference" ? null : "conference")}><${Icon} name="users" /></button>
-          <button class="icon-btn" title="Email transcript" aria-label="Email transcript" onClick=${() => model.mailTranscript(chat.id)}><${Icon} name="mail" /></button>
           <button class="btn btn-sm btn-danger-ghost end" onClick=${() => setPop(pop === "end" ? null : "end")}>End</button>`}
         ${monitor &&
         !chat.ended &&
@@ -501,6 +517,7 @@ function ChatColumn({ chat }) {
         html`<button class="icon-btn close" title="Close" aria-label="Close" onClick=${() => model.close(chat.id)}><${Icon} name="end" /></button>`}
       </div>
       ${pop === "transfer" || pop === "conference" ? html`<${TargetPicker} chat=${chat} kind=${pop} onDone=${() => setPop(null)} />` : null}
+      ${pop === "mail" && html`<${MailPop} chat=${chat} onDone=${() => setPop(null)} />`}
       ${pop === "end" &&
       html`<div class="pop pop-confirm" role="dialog" aria-label="End chat">
         <p>End the chat with ${chat.title}?</p>
