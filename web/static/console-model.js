@@ -292,7 +292,7 @@ export class Model {
       case "removed": {
         this.offers.delete(f.chat_id);
         const c = this.chats.get(f.chat_id);
-        if (c && c.mode === "handle" && !c.ended) c.gone = true;
+        if (c && c.mode === "handle" && !c.ended) this.checkGone(c);
         break;
       }
       case "chat": {
@@ -315,6 +315,22 @@ export class Model {
         break;
       default:
         return;
+    }
+    this.changed();
+  }
+
+  /**
+   * checkGone settles a chat the server says is no longer the agent's:
+   * either it ended (the notice can overtake the chat's last events) or
+   * it went elsewhere, by transfer or because the agent left it.
+   */
+  async checkGone(c) {
+    try {
+      const v = await this.call("GET", `/api/v1/chats/${c.id}`);
+      c.view = { ...c.view, ...v };
+      if (v.state !== "terminated" && !this.isIn(v)) c.gone = true;
+    } catch {
+      c.gone = true; // no longer readable: it is not ours any more
     }
     this.changed();
   }
@@ -388,7 +404,7 @@ export class Model {
     }
     for (const id of [...this.offers.keys()]) if (!offered.has(id)) this.offers.delete(id);
     for (const c of this.chats.values()) {
-      if (c.mode === "handle" && !c.ended && !active.has(c.id)) c.gone = true;
+      if (c.mode === "handle" && !c.ended && !active.has(c.id)) this.checkGone(c);
     }
   }
 
@@ -451,6 +467,7 @@ export class Model {
     }
     if (ev.type === "state") {
       c.view = { ...c.view, state: ev.state.state, cause: ev.state.cause || c.view.cause };
+      if (ev.state.state === "terminated") c.gone = false; // ended, not gone elsewhere
     }
     const mine = ev.from && ev.from.kind === "agent" && this.me && ev.from.agent_id === this.me.id;
     if ((ev.type === "message" || ev.type === "file") && !mine && (this.focus !== c.id || document.hidden)) {
