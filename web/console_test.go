@@ -44,10 +44,21 @@ type consoleServer struct {
 // with agent1 "Alice Adams" (both groups), agent2 "Bob Brown" (Support)
 // and the supervisor "sup".
 //
-// With noWebSocket the server answers WebSocket upgrades with 502, as a
-// proxy that does not pass them on.
-func newConsoleServer(t *testing.T, noWebSocket ...bool) *consoleServer {
+// consoleOptions vary the server for a test.
+type consoleOptions struct {
+	// noWebSocket answers WebSocket upgrades with 502, as a proxy that
+	// does not pass them on.
+	noWebSocket bool
+	// manualGroup adds Billing (3), where Bob picks chats himself.
+	manualGroup bool
+}
+
+func newConsoleServer(t *testing.T, options ...consoleOptions) *consoleServer {
 	t.Helper()
+	var opt consoleOptions
+	if len(options) > 0 {
+		opt = options[0]
+	}
 	ctx := context.Background()
 	dir := t.TempDir()
 	store, err := sqlite.Open(ctx, filepath.Join(dir, "p.db"), sqlite.Options{})
@@ -79,12 +90,19 @@ func newConsoleServer(t *testing.T, noWebSocket ...bool) *consoleServer {
 		}
 		return a
 	}
-	err = svc.Seed(ctx, []*parley.Group{
+	groups := []*parley.Group{
 		{ID: 1, TenantID: parley.DefaultTenantID, Name: "Support", WelcomeMessage: "Hello! How can we help?"},
 		{ID: 2, TenantID: parley.DefaultTenantID, Name: "Sales", Routing: parley.GroupRouting{WrapUpSeconds: 30}},
-	}, []*parley.Agent{
+	}
+	bob := agent("agent2", "Bob Brown", parley.RoleAgent, 1)
+	if opt.manualGroup {
+		groups = append(groups, &parley.Group{ID: 3, TenantID: parley.DefaultTenantID, Name: "Billing",
+			Routing: parley.GroupRouting{Strategy: parley.StrategyManual}})
+		bob.Groups = append(bob.Groups, parley.Membership{GroupID: 3})
+	}
+	err = svc.Seed(ctx, groups, []*parley.Agent{
 		agent("agent1", "Alice Adams", parley.RoleAgent, 1, 2),
-		agent("agent2", "Bob Brown", parley.RoleAgent, 1),
+		bob,
 		agent("sup", "Sam Super", parley.RoleSupervisor, 1, 2),
 	}, consolePassword)
 	if err != nil {
@@ -92,7 +110,7 @@ func newConsoleServer(t *testing.T, noWebSocket ...bool) *consoleServer {
 	}
 	api := httpapi.New(svc, httpapi.Options{PingInterval: time.Minute})
 	h := api.Handler(web.Handler(web.Options{}))
-	if len(noWebSocket) > 0 && noWebSocket[0] {
+	if opt.noWebSocket {
 		inner := h
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/api/v1/ws" {
@@ -738,7 +756,7 @@ func TestConsoleTeamwork(t *testing.T) {
 // refuses WebSocket upgrades: the console falls back to long-polling and
 // an agent still gets the offer, accepts and chats both ways.
 func TestConsolePollingFallback(t *testing.T) {
-	s := newConsoleServer(t, true)
+	s := newConsoleServer(t, consoleOptions{noWebSocket: true})
 	_, alice := browsertest.New(t)
 	do(t, alice, "sign in",
 		chromedp.Navigate(s.URL+"/agent/"),
@@ -762,6 +780,26 @@ func TestConsolePollingFallback(t *testing.T) {
 	waitJS(t, alice, "the reply once", fmt.Sprintf(`[...document.querySelectorAll('%s .bubble')].filter((b) => b.textContent === "Loud and clear.").length === 1`, col))
 	s.call("POST", "/api/v1/chats/"+v.chat+"/leave", v.token, nil, nil)
 	waitJS(t, alice, "the end", fmt.Sprintf(`document.querySelector('%s .col-ended') !== null`, col))
+}
+
+// TestConsolePick covers groups with the manual strategy: nothing is
+// offered, the waiting chat is listed and the agent picks it.
+func TestConsolePick(t *testing.T) {
+	s := newConsoleServer(t, consoleOptions{manualGroup: true})
+	_, bob := browsertest.New(t)
+	signIn(t, bob, s.URL, "agent2")
+	goReady(t, bob)
+	waitJS(t, bob, "the empty pick list", `[...document.querySelectorAll(".list-section .empty")].some((e) => e.textContent.includes("Nobody is waiting in Billing"))`)
+	v := s.visitor(3, "Bea Billing", "", "A question about my bill")
+	row := fmt.Sprintf(`#pickable [data-chat=%q]`, v.chat)
+	waitJS(t, bob, "the waiting chat", fmt.Sprintf(`document.querySelector('%s')?.textContent.includes("Bea Billing")`, row))
+	if n := evalJS[float64](t, bob, `document.querySelectorAll(".offer").length`); n != 0 {
+		t.Fatalf("%v offers in a manual group", n)
+	}
+	do(t, bob, "pick", chromedp.Click(chromedp.CSS(row+" .pick-chat")))
+	waitJS(t, bob, "the picked chat", logHas(v.chat, "A question about my bill"))
+	waitJS(t, bob, "the pick list empty again", `document.querySelector("#pickable") === null`)
+	v.read("Bob joining", func(e parley.Event) bool { return e.Type == parley.EventJoined && e.From.Kind == parley.PartyAgent })
 }
 
 // TestConsoleCannedManagement edits, deletes and imports canned

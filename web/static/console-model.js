@@ -62,6 +62,7 @@ export class Model {
     this.groups = [];
     this.agents = [];
     this.offers = new Map(); // chat id → {chat, at, deadline}
+    this.pickable = []; // chats waiting in the agent's manual groups
     this.chats = new Map(); // chat id → ChatRecord
     this.team = new Map(); // agent id → {messages, unread}: internal chat
     this.teamOpen = null; // agent id of the open internal thread
@@ -231,8 +232,10 @@ export class Model {
     this.ticker = setInterval(() => {
       // Colleagues' presence for the team list and transfer targets.
       if (++this.ticks % 5 === 0) this.refreshAgents();
+      if (this.ticks % 3 === 0) this.refreshPickable();
       this.changed();
     }, 1000);
+    this.refreshPickable();
   }
 
   stop() {
@@ -246,6 +249,35 @@ export class Model {
   async refreshAgents() {
     this.agents = await this.call("GET", "/api/v1/agents").catch(() => this.agents);
     this.changed();
+  }
+
+  /** manualGroups lists the agent's groups where members pick chats. */
+  get manualGroups() {
+    if (!this.me) return [];
+    return this.groups.filter((g) => g.routing && g.routing.strategy === "manual" && (this.me.groups || []).some((m) => m.group_id === g.id));
+  }
+
+  /** refreshPickable reads the queues of the agent's manual groups. */
+  async refreshPickable() {
+    const groups = this.manualGroups;
+    if (!groups.length) {
+      this.pickable = [];
+      return;
+    }
+    const lists = await Promise.all(groups.map((g) => this.call("GET", `/api/v1/groups/${g.id}/queue`).catch(() => [])));
+    this.pickable = lists.flat();
+    this.changed();
+  }
+
+  async pick(id) {
+    try {
+      const c = this.adopt(await this.call("POST", `/api/v1/chats/${id}/pick`), "handle");
+      if (this.polling && !c.polling) this.pollChat(c, this.polling.signal);
+      this.focusChat(id);
+    } catch (err) {
+      this.fail(err);
+    }
+    this.refreshPickable();
   }
 
   // ---- presence and status ---------------------------------------------

@@ -196,6 +196,20 @@ function ChatList() {
         ? html`<ul class="offers" id="offers">${offers.map(([id, o]) => html`<${Offer} key=${id} id=${id} offer=${o} />`)}</ul>`
         : html`<p class="empty">${model.me.status === "ready" ? "You are ready. New chats appear here." : "Go ready to receive chats."}</p>`}
     </div>
+    ${model.manualGroups.length > 0 &&
+    html`<div class="list-section">
+      <h2>Waiting to be picked ${model.pickable.length > 0 && html`<span class="count count-hot">${model.pickable.length}</span>`}</h2>
+      ${model.pickable.length === 0
+        ? html`<p class="empty">Nobody is waiting in ${model.manualGroups.map((g) => g.name).join(", ")}.</p>`
+        : html`<ul class="offers" id="pickable">${model.pickable.map((c) => {
+            const name = (c.visitor && c.visitor.name) || "Visitor";
+            return html`<li key=${c.id} class="pickable" data-chat=${c.id}>
+              <${Avatar} name=${name} size="sm" />
+              <span class="ci-main"><span class="ci-name">${name}</span><span class="ci-prev">${c.group_name} · waiting ${duration(since(c.queued_at || c.created_at))}</span></span>
+              <button class="btn btn-sm btn-primary pick-chat" onClick=${() => model.pick(c.id)}>Pick</button>
+            </li>`;
+          })}</ul>`}
+    </div>`}
     <div class="list-section grow">
       <h2>Chats <span class="count">${chats.length}</span></h2>
       <ul class="chat-list" id="chat-list">
