@@ -70,3 +70,14 @@ func (c *CannedResponse) Validate() error {
 	}
 	return nil
 }
+
+// InternalMessage is a message between two agents of a tenant outside any
+// chat (the console's internal chat).
+type InternalMessage struct {
+	ID       int64     `json:"id"`
+	TenantID int64     `json:"-"`
+	From     Party     `json:"from"`
+	To       Party     `json:"to"`
+	Text     string    `json:"text"`
+	At       time.Time `json:"at"`
+}

@@ -111,6 +111,13 @@ type Store interface {
 	MarkMailFailed(ctx context.Context, id int64, next time.Time, reason string, final bool) error
 	Mail(ctx context.Context, id int64) (*OutboxMail, error)
 
+	// CreateInternalMessage stores m and sets m.ID (and m.At when zero).
+	CreateInternalMessage(ctx context.Context, m *InternalMessage) error
+	// InternalMessages returns up to limit messages between agents a and b
+	// (either way) of the tenant with IDs below before (0: the newest),
+	// newest first.
+	InternalMessages(ctx context.Context, tenantID, a, b, before int64, limit int) ([]*InternalMessage, error)
+
 	// CreateAttachment records a stored file and sets a.CreatedAt.
 	CreateAttachment(ctx context.Context, a *Attachment) error
 	Attachment(ctx context.Context, id string) (*Attachment, error)

@@ -230,7 +230,7 @@ type AgentNotice struct {
 	Chat   *ChatView     `json:"chat,omitempty"`
 	Agent  *parley.Agent `json:"agent,omitempty"`
 	// Message is set on NoticeInternal.
-	Message *InternalMessage `json:"message,omitempty"`
+	Message *parley.InternalMessage `json:"message,omitempty"`
 }
 
 // Agent notice types.

@@ -296,6 +296,19 @@ func TestInternalMessages(t *testing.T) {
 			}
 		}
 	}
+	if _, err := f.svc.SendInternal(ctx, f.bob, f.alice.Agent.ID, "Sure!"); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := f.svc.InternalHistory(ctx, f.alice, f.bob.Agent.ID, 0, 0)
+	if err != nil || len(hist) != 2 || hist[0].Text != "Sure!" || hist[1].ID != m.ID {
+		t.Fatalf("history %s, %v", jsonOf(hist), err)
+	}
+	older, err := f.svc.InternalHistory(ctx, f.bob, f.alice.Agent.ID, hist[0].ID, 5)
+	if err != nil || len(older) != 1 || older[0].Text != "Lunch?" {
+		t.Errorf("older page %s, %v", jsonOf(older), err)
+	}
+	_, err = f.svc.InternalHistory(ctx, f.alice, f.bob.Agent.ID, 0, 501)
+	wantCode(t, err, parley.EINVALID)
 	_, err = f.svc.SendInternal(ctx, f.alice, f.alice.Agent.ID, "me")
 	wantCode(t, err, parley.EINVALID)
 	_, err = f.svc.SendInternal(ctx, f.alice, 999, "x")

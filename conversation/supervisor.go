@@ -440,40 +440,66 @@ func (s *Service) leaveConference(ctx context.Context, actor Actor, chatID strin
 	return nil
 }
 
-// InternalMessage is a message between agents outside any chat. It is
-// delivered live on both agents' feeds and not stored.
-type InternalMessage struct {
-	From parley.Party `json:"from"`
-	To   parley.Party `json:"to"`
-	Text string       `json:"text"`
-	At   time.Time    `json:"at"`
-}
-
-// SendInternal sends text from the actor to another agent of the tenant,
-// on the agent feed (type internal) of both.
-func (s *Service) SendInternal(ctx context.Context, actor Actor, toAgentID int64, text string) (*InternalMessage, error) {
-	if actor.Agent == nil {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents send internal messages")
-	}
-	to, err := s.store.Agent(ctx, toAgentID)
-	if isCode(err, parley.ENOTFOUND) || (err == nil && to.TenantID != actor.TenantID) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "agent not found")
-	} else if err != nil {
-		return nil, internal("load agent", err)
-	}
-	if to.ID == actor.Agent.ID {
-		return nil, parley.Errorf(parley.EINVALID, "agents do not message themselves")
+// SendInternal sends text from the actor to another agent of the tenant:
+// it is stored, then delivered on the agent feed (type internal) of both.
+func (s *Service) SendInternal(ctx context.Context, actor Actor, toAgentID int64, text string) (*parley.InternalMessage, error) {
+	to, err := s.internalPartner(ctx, actor, toAgentID)
+	if err != nil {
+		return nil, err
 	}
 	if text, err = checkText(text, s.cfg.MaxMessageLength); err != nil {
 		return nil, err
 	}
-	m := &InternalMessage{
-		From: parley.Party{Kind: parley.PartyAgent, AgentID: actor.Agent.ID, Name: actor.Agent.DisplayName},
-		To:   parley.Party{Kind: parley.PartyAgent, AgentID: to.ID, Name: to.DisplayName},
-		Text: text, At: time.Now().UTC(),
+	m := &parley.InternalMessage{
+		TenantID: actor.TenantID,
+		From:     parley.Party{Kind: parley.PartyAgent, AgentID: actor.Agent.ID, Name: actor.Agent.DisplayName},
+		To:       parley.Party{Kind: parley.PartyAgent, AgentID: to.ID, Name: to.DisplayName},
+		Text:     text, At: time.Now().UTC(),
+	}
+	if err := s.store.CreateInternalMessage(ctx, m); err != nil {
+		return nil, internal("store internal message", err)
 	}
 	for _, id := range []int64{to.ID, actor.Agent.ID} {
 		s.notifyAgent(ctx, id, AgentNotice{Type: NoticeInternal, Message: m})
 	}
 	return m, nil
+}
+
+// InternalHistory returns the messages between the actor and another
+// agent with IDs below before (0: the newest), newest first.
+func (s *Service) InternalHistory(ctx context.Context, actor Actor, otherID, before int64, limit int) ([]*parley.InternalMessage, error) {
+	if _, err := s.internalPartner(ctx, actor, otherID); err != nil {
+		return nil, err
+	}
+	switch {
+	case limit == 0:
+		limit = 50
+	case limit < 0 || limit > 500:
+		return nil, parley.Errorf(parley.EINVALID, "limit must be between 1 and 500")
+	}
+	if before < 0 {
+		return nil, parley.Errorf(parley.EINVALID, "before must not be negative")
+	}
+	list, err := s.store.InternalMessages(ctx, actor.TenantID, actor.Agent.ID, otherID, before, limit)
+	if err != nil {
+		return nil, internal("list internal messages", err)
+	}
+	return list, nil
+}
+
+// internalPartner loads the other agent of an internal conversation.
+func (s *Service) internalPartner(ctx context.Context, actor Actor, id int64) (*parley.Agent, error) {
+	if actor.Agent == nil {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents have internal chats")
+	}
+	if id == actor.Agent.ID {
+		return nil, parley.Errorf(parley.EINVALID, "agents do not message themselves")
+	}
+	a, err := s.store.Agent(ctx, id)
+	if isCode(err, parley.ENOTFOUND) || (err == nil && a.TenantID != actor.TenantID) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "agent not found")
+	} else if err != nil {
+		return nil, internal("load agent", err)
+	}
+	return a, nil
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"io"
 	"mime"
 	"net/http"
@@ -221,13 +222,17 @@ func (s *Server) importCanned(w http.ResponseWriter, r *http.Request) {
 				format = "json"
 			}
 		}
-		body := http.MaxBytesReader(w, r.Body, maxImport)
-		res, err := s.svc.ImportCanned(r.Context(), a, gid, strings.ToLower(format), body)
+		// Read the whole file first so that an oversize one is refused as
+		// such, not as a malformed one.
+		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImport))
 		if err != nil {
 			return jsonError(err)
 		}
-		writeJSON(w, http.StatusOK, res)
-		return nil
+		res, err := s.svc.ImportCanned(r.Context(), a, gid, strings.ToLower(format), bytes.NewReader(data))
+		if err == nil {
+			writeJSON(w, http.StatusOK, res)
+		}
+		return err
 	})
 }
 
@@ -330,6 +335,31 @@ func (s *Server) conference(w http.ResponseWriter, r *http.Request) {
 // InternalBody is POST /api/v1/agents/{id}/messages.
 type InternalBody struct {
 	Text string `json:"text"`
+}
+
+func (s *Server) internalHistory(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		id, err := pathInt(r, "id")
+		if err != nil {
+			return err
+		}
+		before, err := queryInt(r, "before", 0)
+		if err != nil {
+			return err
+		}
+		limit, err := queryInt(r, "limit", 0)
+		if err != nil {
+			return err
+		}
+		if limit < 0 || limit > 500 {
+			return parley.Errorf(parley.EINVALID, "limit must be between 1 and 500")
+		}
+		list, err := s.svc.InternalHistory(r.Context(), a, id, before, int(limit))
+		if err == nil {
+			writeJSON(w, http.StatusOK, list)
+		}
+		return err
+	})
 }
 
 func (s *Server) sendInternal(w http.ResponseWriter, r *http.Request) {

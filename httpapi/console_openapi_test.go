@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/conversation"
 )
 
 // TestOpenAPIConsoleResponses calls every console and supervisor endpoint,
@@ -69,12 +70,15 @@ func TestOpenAPIConsoleResponses(t *testing.T) {
 	c.importCallStatus(400, "/api/v1/canned/import?format=csv", adminTok, "text/csv", "title\nno text column\n")
 	c.importCallStatus(400, "/api/v1/canned/import?format=xml", adminTok, "text/xml", "<x/>")
 	c.importCallStatus(403, "/api/v1/canned/import?format=csv", agentTok, "text/csv", "title,text\na,b\n")
+	c.importCallStatus(413, "/api/v1/canned/import?format=csv", adminTok, "text/csv", "title,text\n"+strings.Repeat("a,b\n", 1<<20+1))
 	c.must(204, "DELETE", "/api/v1/canned/{id}", "/api/v1/canned/"+cannedID, adminTok, nil)
 	c.must(404, "DELETE", "/api/v1/canned/{id}", "/api/v1/canned/"+cannedID, adminTok, nil)
 
 	// Supervisor: whisper, barge-in, conference, internal chat.
 	c.must(201, "POST", "/api/v1/chats/{id}/whisper", chatPath+"/whisper", adminTok, map[string]any{"text": "offer a voucher"})
 	c.must(403, "POST", "/api/v1/chats/{id}/whisper", chatPath+"/whisper", vtok, map[string]any{"text": "x"})
+	c.must(413, "POST", "/api/v1/chats/{id}/whisper", chatPath+"/whisper", adminTok, map[string]any{"text": strings.Repeat("x", conversation.DefaultMaxMessageLength+1)})
+	c.must(413, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages", agentTok, map[string]any{"text": strings.Repeat("x", conversation.DefaultMaxMessageLength+1)})
 	c.must(200, "POST", "/api/v1/chats/{id}/barge", chatPath+"/barge", adminTok, nil)
 	c.must(409, "POST", "/api/v1/chats/{id}/barge", chatPath+"/barge", adminTok, nil)
 	c.must(403, "POST", "/api/v1/chats/{id}/barge", chatPath+"/barge", agentTok, nil)
@@ -90,6 +94,14 @@ func TestOpenAPIConsoleResponses(t *testing.T) {
 	c.must(204, "POST", "/api/v1/chats/{id}/leave", chatPath+"/leave", bobTok, nil)
 	c.must(403, "POST", "/api/v1/chats/{id}/leave", chatPath+"/leave", bobTok, nil)
 	c.must(201, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages", agentTok, map[string]any{"text": "Can you take over?"})
+	c.must(201, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/1/messages", bobTok, map[string]any{"text": "Sure."})
+	_, internalHist := c.call("GET", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages?limit=10", agentTok, nil)
+	if msgs, _ := internalHist.([]any); len(msgs) != 2 || msgs[0].(map[string]any)["text"] != "Sure." {
+		t.Errorf("internal chat history %v", internalHist)
+	}
+	c.must(400, "GET", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages?limit=0x", agentTok, nil)
+	c.must(404, "GET", "/api/v1/agents/{id}/messages", "/api/v1/agents/9999/messages", agentTok, nil)
+	c.must(403, "GET", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages", vtok, nil)
 	c.must(400, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages", bobTok, map[string]any{"text": "me"})
 	c.must(404, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/9999/messages", agentTok, map[string]any{"text": "x"})
 	c.must(403, "POST", "/api/v1/agents/{id}/messages", "/api/v1/agents/"+bobID+"/messages", vtok, map[string]any{"text": "x"})

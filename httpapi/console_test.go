@@ -394,7 +394,7 @@ func TestMonitorOverWebSocket(t *testing.T) {
 	agent.event("supervisor's message", chatID, isMessage("Bea, supervisor, joining."))
 
 	// Internal chat between agents arrives on the other agent's socket.
-	var m conversation.InternalMessage
+	var m parley.InternalMessage
 	s.must(201, "POST", fmt.Sprintf("/api/v1/agents/%d/messages", s.agentID("agent1")), bossTok, map[string]string{"text": "Nice work."}, &m)
 	f := agent.expect("internal message", func(f httpapi.ServerFrame) bool { return f.Type == "internal" })
 	if f.Message == nil || f.Message.Text != "Nice work." || f.Message.From.Name != "Bea Boss" {

@@ -119,8 +119,8 @@ type ServerFrame struct {
 	Event  *parley.Event          `json:"event,omitempty"`
 	Agent  *parley.Agent          `json:"agent,omitempty"`
 	// Message is set on internal frames: a message between agents.
-	Message *conversation.InternalMessage `json:"message,omitempty"`
-	Error   *ErrorInfo                    `json:"error,omitempty"`
+	Message *parley.InternalMessage `json:"message,omitempty"`
+	Error   *ErrorInfo              `json:"error,omitempty"`
 }
 
 // ActorInfo says who a connection is authenticated as.

@@ -109,6 +109,7 @@ var routes = []route{
 	{"POST", "/api/v1/chats/{id}/barge", (*Server).barge},
 	{"POST", "/api/v1/chats/{id}/conference", (*Server).conference},
 	{"POST", "/api/v1/agents/{id}/messages", (*Server).sendInternal},
+	{"GET", "/api/v1/agents/{id}/messages", (*Server).internalHistory},
 	{"GET", "/api/v1/mail/{id}", (*Server).getMail},
 	{"GET", "/api/v1/archive", (*Server).searchArchive},
 	{"GET", "/api/v1/canned", (*Server).listCanned},

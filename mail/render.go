@@ -216,10 +216,13 @@ func (d Data) transcriptText(f dateFormat, loc *time.Location) string {
 
 func (d Data) transcriptHTML(f dateFormat, loc *time.Location) string {
 	var b strings.Builder
-	b.WriteString(`<table class="transcript">`)
+	// Inline styles: mail clients drop style sheets.
+	b.WriteString(`<table class="transcript" style="border-collapse:collapse;font:14px/1.4 sans-serif">`)
 	for _, l := range d.lines(f, loc, false) {
-		b.WriteString(`<tr><td class="time">` + html.EscapeString(l.at) + `</td><th>` + html.EscapeString(l.who) +
-			`</th><td>` + strings.ReplaceAll(html.EscapeString(l.text), "\n", "<br>") + `</td></tr>`)
+		b.WriteString(`<tr><td class="time" style="padding:2px 8px 2px 0;color:#667;vertical-align:top;white-space:nowrap">` +
+			html.EscapeString(l.at) + `</td><th style="padding:2px 8px 2px 0;text-align:left;vertical-align:top;white-space:nowrap">` +
+			html.EscapeString(l.who) + `</th><td style="padding:2px 0;vertical-align:top">` +
+			strings.ReplaceAll(html.EscapeString(l.text), "\n", "<br>") + `</td></tr>`)
 	}
 	b.WriteString(`</table>`)
 	return b.String()

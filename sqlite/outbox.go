@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,7 +38,7 @@ func (s *Store) EnqueueMail(ctx context.Context, m *parley.OutboxMail) (bool, er
 		ON CONFLICT (key) DO NOTHING RETURNING id`,
 		m.TenantID, nullString(m.Key), m.ChatID, m.MessageID, m.From, m.To, m.Subject, m.Text, m.HTML,
 		parley.MailPending, next.UTC(), created).Scan(&id)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		stored, err := scanMail(s.db.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE key = $1`, m.Key))
 		if err != nil {
 			return false, fmt.Errorf("sqlite: select mail by key: %w", err)

@@ -309,3 +309,39 @@ func testOutbox(t *testing.T, s parley.Store) {
 	wantCode(t, err, parley.ENOTFOUND, "missing mail")
 	wantCode(t, s.MarkMailSent(ctx, 999999, at(0)), parley.ENOTFOUND, "mark missing")
 }
+
+func testInternalMessages(t *testing.T, s parley.Store) {
+	ctx := t.Context()
+	f := newFixture(t, s, "Int")
+	carol := newAgent(f.tenant, "Int-carol", f.group.ID)
+	must(t, s.CreateAgent(ctx, carol), "create agent")
+	party := func(a *parley.Agent) parley.Party {
+		return parley.Party{Kind: parley.PartyAgent, AgentID: a.ID, Name: a.DisplayName}
+	}
+	send := func(from, to *parley.Agent, text string, sec int) *parley.InternalMessage {
+		t.Helper()
+		m := &parley.InternalMessage{TenantID: f.tenant, From: party(from), To: party(to), Text: text, At: at(sec)}
+		must(t, s.CreateInternalMessage(ctx, m), "create internal message")
+		return m
+	}
+	m1 := send(f.agent, f.agent2, "one", 0)
+	m2 := send(f.agent2, f.agent, "two", 1)
+	send(f.agent, carol, "not for bob", 2)
+	m3 := send(f.agent, f.agent2, "three", 3)
+	if m1.ID < 1 || !(m1.ID < m2.ID && m2.ID < m3.ID) {
+		t.Fatalf("ids %d %d %d", m1.ID, m2.ID, m3.ID)
+	}
+	got, err := s.InternalMessages(ctx, f.tenant, f.agent2.ID, f.agent.ID, 0, 10)
+	must(t, err, "list")
+	equal(t, "conversation, newest first", got, []*parley.InternalMessage{m3, m2, m1})
+	page, err := s.InternalMessages(ctx, f.tenant, f.agent.ID, f.agent2.ID, m3.ID, 1)
+	must(t, err, "page")
+	equal(t, "second page", page, []*parley.InternalMessage{m2})
+	other, err := s.InternalMessages(ctx, parley.DefaultTenantID, f.agent.ID, f.agent2.ID, 0, 10)
+	must(t, err, "other tenant")
+	if other == nil || len(other) != 0 {
+		t.Errorf("another tenant sees %v", other)
+	}
+	wantCode(t, s.CreateInternalMessage(ctx, &parley.InternalMessage{TenantID: f.tenant, From: party(f.agent),
+		To: parley.Party{Kind: parley.PartyAgent, AgentID: 999999}, Text: "x"}), parley.EINVALID, "to a missing agent")
+}

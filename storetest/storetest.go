@@ -85,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"ArchivePaging", testArchivePaging},
 		{"Canned", testCanned},
 		{"Outbox", testOutbox},
+		{"InternalMessages", testInternalMessages},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -56,6 +56,7 @@ type Config struct {
 	SMTPUsername string
 	SMTPPassword string
 	SMTPTLS      string
+	SMTPRetry    time.Duration
 	MailFrom     string
 	FromPriority []parley.FromField
 	ServiceLevel time.Duration
@@ -167,6 +168,7 @@ var settings = []setting{
 		}
 		return errors.New("must be starttls, opportunistic, tls or none")
 	}},
+	{"smtp-retry", "30s", "wait after a failed delivery before the next attempt; it doubles with each attempt up to 1h", durationSetting(func(c *Config) *time.Duration { return &c.SMTPRetry })},
 	{"mail-from", "", "sender address of transcripts for groups that set none; empty leaves those groups without transcript mail", func(c *Config, v string) error {
 		if v != "" && !parley.ValidEmail(v) {
 			return fmt.Errorf("%q is not an email address", v)

@@ -51,7 +51,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	var outbox *mail.Outbox
 	if cfg.SMTPHost != "" {
 		outbox, err = mail.NewOutbox(store, mail.Options{Host: cfg.SMTPHost, Port: cfg.SMTPPort,
-			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, Logger: log})
+			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, Backoff: cfg.SMTPRetry, Logger: log})
 		if err != nil {
 			return err
 		}
