@@ -366,7 +366,13 @@ func signIn(t *testing.T, ctx context.Context, url, login string) {
 		chromedp.WaitVisible(chromedp.CSS("#status-button")),
 	)
 	waitJS(t, ctx, "the live connection", `document.querySelector(".conn-online") !== null`)
-	// Anything the Content-Security-Policy blocks from here on is recorded.
+	watchCSP(t, ctx)
+}
+
+// watchCSP records anything the page's Content-Security-Policy blocks
+// from now on, for noViolations.
+func watchCSP(t *testing.T, ctx context.Context) {
+	t.Helper()
 	evalJS[bool](t, ctx, `window.cspViolations = []; document.addEventListener("securitypolicyviolation",
 		(e) => cspViolations.push(e.violatedDirective + " " + e.blockedURI)); true`)
 }
@@ -657,8 +663,7 @@ func TestConsoleTeamwork(t *testing.T) {
 	do(t, alice, "reload", chromedp.Reload())
 	waitJS(t, alice, "the chats back", logHas(vera.chat, "Are you there?")+" && "+logHas(marco.chat, "annual billing"))
 	waitJS(t, alice, "still ready", `document.querySelector("#status-label")?.textContent === "Ready"`)
-	evalJS[bool](t, alice, `window.cspViolations = []; document.addEventListener("securitypolicyviolation",
-		(e) => cspViolations.push(e.violatedDirective + " " + e.blockedURI)); true`)
+	watchCSP(t, alice)
 
 	// Conference: Bob joins Vera's chat, writes, and leaves again.
 	bob := b.Tab()
@@ -692,6 +697,11 @@ func TestConsoleTeamwork(t *testing.T) {
 			t.Fatal("a team message reached the visitor")
 		}
 	}
+	// The thread is kept: after a reload Bob reads it again, once.
+	do(t, bob, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#status-button")))
+	watchCSP(t, bob)
+	do(t, bob, "open the thread again", chromedp.Click(chromedp.CSS(`#team [data-agent="agent1"]`)))
+	waitJS(t, bob, "the history", `[...document.querySelectorAll(".team-column .bubble")].filter((b) => b.textContent === "Thanks! Can you take the next refund?").length === 1`)
 
 	// End Marco's chat: Sales has wrap-up, then Alice is ready again.
 	marco.say("Annual billing, please.")

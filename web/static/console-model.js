@@ -753,31 +753,50 @@ export class Model {
   thread(agentID) {
     let t = this.team.get(agentID);
     if (!t) {
-      t = { messages: [], unread: 0 };
+      t = { messages: [], unread: 0, loaded: false };
       this.team.set(agentID, t);
     }
     return t;
+  }
+
+  /** addInternal puts messages into a thread once each, oldest first. */
+  addInternal(t, msgs) {
+    const seen = new Set(t.messages.map((m) => m.id).filter(Boolean));
+    const fresh = msgs.filter((m) => !m.id || !seen.has(m.id));
+    t.messages = [...t.messages, ...fresh].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id || 0) - (b.id || 0));
+    return fresh.length;
   }
 
   internal(m) {
     if (!this.me) return;
     const other = m.from.agent_id === this.me.id ? m.to : m.from;
     const t = this.thread(other.agent_id);
-    t.messages = [...t.messages, m];
-    if (m.from.agent_id !== this.me.id && (this.teamOpen !== other.agent_id || document.hidden)) t.unread++;
+    const added = this.addInternal(t, [m]);
+    if (added && m.from.agent_id !== this.me.id && (this.teamOpen !== other.agent_id || document.hidden)) t.unread++;
   }
 
-  openThread(agentID) {
+  /** openThread shows the team chat with an agent, with its history. */
+  async openThread(agentID) {
     this.teamOpen = agentID;
-    if (agentID != null) this.thread(agentID).unread = 0;
+    if (agentID == null) return this.changed();
+    const t = this.thread(agentID);
+    t.unread = 0;
+    this.changed();
+    if (t.loaded) return;
+    try {
+      const history = await this.call("GET", `${endpoints.internal(agentID)}?limit=50`);
+      t.loaded = true;
+      this.addInternal(t, history || []);
+    } catch {
+      // The live messages still show; the history is a courtesy.
+    }
     this.changed();
   }
 
   async sendInternal(agentID, text) {
     try {
-      const m = await this.call("POST", endpoints.internal(agentID), { text });
-      // The message also comes back on the live feed; without one, show it now.
-      if (!(this.live && this.live.online)) this.internal(m);
+      // The message also comes back on the live feed; it is kept once.
+      this.internal(await this.call("POST", endpoints.internal(agentID), { text }));
       this.changed();
       return true;
     } catch (err) {

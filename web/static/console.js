@@ -268,7 +268,7 @@ function TeamColumn({ agentID }) {
   return html`<section class="column team-column" aria-label=${"Team chat with " + (a.display_name || a.login)}>
     <header class="col-head">
       <${Avatar} name=${a.display_name || a.login} />
-      <div class="col-who"><b class="col-name">${a.display_name || a.login}</b><span class="muted small">Team chat · not stored, never shown to visitors</span></div>
+      <div class="col-who"><b class="col-name">${a.display_name || a.login}</b><span class="muted small">Team chat · never shown to visitors</span></div>
       <div class="col-actions"><button class="icon-btn" aria-label="Close" title="Close" onClick=${() => model.openThread(null)}><${Icon} name="end" /></button></div>
     </header>
     <ol class="log" ref=${ref}>
