@@ -403,8 +403,13 @@ export class Model {
     while (!signal.aborted) {
       try {
         const list = await api("GET", `/api/v1/me/chats?wait=${wait}`, { token: this.token, signal });
-        // The answer also ends on a change of the agent's own record.
-        this.me = await api("GET", "/api/v1/me", { token: this.token, signal });
+        // The answer also ends on a change of the agent's own record. That
+        // is read alongside: notices that come between two polls do not
+        // end the next one, so the next poll starts at once.
+        api("GET", "/api/v1/me", { token: this.token, signal }).then(
+          (me) => ((this.me = me), this.changed()),
+          () => {},
+        );
         wait = 25;
         this.syncMine(list, signal);
         this.changed();
