@@ -231,6 +231,8 @@ type AgentNotice struct {
 	Agent  *parley.Agent `json:"agent,omitempty"`
 	// Message is set on NoticeInternal.
 	Message *parley.InternalMessage `json:"message,omitempty"`
+	// Overview is set on NoticeOverview.
+	Overview *Overview `json:"overview,omitempty"`
 }
 
 // Agent notice types.
@@ -241,6 +243,7 @@ const (
 	NoticeRemoved  = "removed"  // the agent no longer handles ChatID
 	NoticeAgent    = "agent"    // the agent's own record changed; Agent is set
 	NoticeInternal = "internal" // a message from or to another agent; Message is set
+	NoticeOverview = "overview" // supervisors: the live overview changed; Overview is set
 )
 
 func (s *Service) notifyAgent(ctx context.Context, agentID int64, n AgentNotice) {

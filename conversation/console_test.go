@@ -556,3 +556,46 @@ func TestTransferTakesAddedAgentsAlong(t *testing.T) {
 		t.Errorf("left events %v; want Alice, Sue", left)
 	}
 }
+
+// TestCloseMailRecoveredAtStart: a chat ended (in a group that mails on
+// close) but its mail was never queued, as when the process stopped in
+// between. The next start queues it, once.
+func TestCloseMailRecoveredAtStart(t *testing.T) {
+	cfg := conversation.Config{MailFrom: "chat@example.com"}
+	f := newFixture(t, cfg)
+	ctx := context.Background()
+	g, err := f.store.Group(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Transcript.OnClose = true
+	if err := f.store.UpdateGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	v := &parley.Visitor{ID: "lost-mail-visitor", TenantID: parley.DefaultTenantID, Name: "Vera", Email: "vera@example.net"}
+	if err := f.store.CreateVisitor(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	mk := func(id string, ended time.Time) {
+		c := &parley.Chat{ID: id, TenantID: parley.DefaultTenantID, GroupID: 1, VisitorID: v.ID, State: parley.StateTerminated,
+			Cause: parley.CauseAgentEnded, CreatedAt: ended.Add(-10 * time.Minute), EndedAt: ended}
+		events := []parley.Event{{Type: parley.EventMessage, At: c.CreatedAt, From: parley.Party{Kind: parley.PartyVisitor, Name: "Vera"}, Text: "lost?"}}
+		if _, err := f.store.CreateChat(ctx, c, events); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("recent-end", now.Add(-5*time.Minute))
+	mk("old-end", now.Add(-3*time.Hour))
+	for range 2 { // restarting twice queues it once
+		f.close()
+		f.open(cfg, false)
+	}
+	m, err := f.store.Mail(ctx, 1)
+	if err != nil || m.Key != "close:recent-end" || m.To != "vera@example.net" || !strings.Contains(m.Text, "lost?") {
+		t.Fatalf("mail 1 = %+v, %v", m, err)
+	}
+	if _, err := f.store.Mail(ctx, 2); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Errorf("a second mail was queued: %v", err)
+	}
+}

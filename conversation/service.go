@@ -112,6 +112,9 @@ type Config struct {
 	// ServiceLevel is the answer time within which a chat counts as
 	// answered in time, for the service level KPI (20 s).
 	ServiceLevel time.Duration
+	// OverviewPush is how often logged-in supervisors and admins are sent
+	// the live overview when it changed (2 s); negative turns it off.
+	OverviewPush time.Duration
 }
 
 // Defaults.
@@ -131,6 +134,7 @@ const (
 	DefaultPreferredWait     = 30 * time.Second
 	DefaultQueuePush         = 500 * time.Millisecond
 	DefaultServiceLevel      = 20 * time.Second
+	DefaultOverviewPush      = 2 * time.Second
 )
 
 // DefaultRestrictedAttachmentTypes is the restricted list when none is set.
@@ -164,6 +168,7 @@ func (c Config) withDefaults() Config {
 	def(&c.PreferredWait, DefaultPreferredWait)
 	def(&c.QueuePush, DefaultQueuePush)
 	def(&c.ServiceLevel, DefaultServiceLevel)
+	def(&c.OverviewPush, DefaultOverviewPush)
 	if len(c.FromPriority) == 0 {
 		c.FromPriority = parley.DefaultFromPriority
 	}
@@ -261,6 +266,9 @@ func (s *Service) Start(ctx context.Context) error {
 				return err
 			}
 		}
+		if err := s.recoverCloseMails(ctx, t.ID, groups); err != nil {
+			return err
+		}
 	}
 	agents, err := s.store.Agents(ctx, 0)
 	if err != nil {
@@ -319,6 +327,13 @@ func (s *Service) clock() {
 	defer tick.Stop()
 	push := time.NewTicker(s.cfg.QueuePush)
 	defer push.Stop()
+	var overview <-chan time.Time
+	if s.cfg.OverviewPush > 0 {
+		t := time.NewTicker(s.cfg.OverviewPush)
+		defer t.Stop()
+		overview = t.C
+	}
+	sent := map[int64]string{} // the overview last pushed, by tenant
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -329,6 +344,8 @@ func (s *Service) clock() {
 			for _, g := range s.queues.takeDirty() {
 				s.pushQueue(s.ctx, g)
 			}
+		case <-overview:
+			s.pushOverviews(s.ctx, sent)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/parleychat/parley"
@@ -288,6 +289,50 @@ func (s *Service) Overview(ctx context.Context, actor Actor) (*Overview, error) 
 		}
 	}
 	return ov, nil
+}
+
+// pushOverviews sends each tenant's overview to its logged-in supervisors
+// and admins when it changed since the last push (sent holds the last
+// one per tenant, without its time).
+func (s *Service) pushOverviews(ctx context.Context, sent map[int64]string) {
+	tenants, err := s.store.Tenants(ctx)
+	if err != nil {
+		s.log.Warn("overview push: list tenants", "err", err)
+		return
+	}
+	for _, t := range tenants {
+		agents, err := s.store.Agents(ctx, t.ID)
+		if err != nil {
+			s.log.Warn("overview push: list agents", "err", err)
+			return
+		}
+		var watchers []*parley.Agent
+		for _, a := range agents {
+			if (a.Role == parley.RoleSupervisor || a.Role == parley.RoleAdmin) && a.Presence != parley.PresenceOffline {
+				watchers = append(watchers, a)
+			}
+		}
+		if len(watchers) == 0 {
+			delete(sent, t.ID)
+			continue
+		}
+		ov, err := s.Overview(ctx, Actor{Kind: parley.PartyAgent, TenantID: t.ID, Agent: watchers[0]})
+		if err != nil {
+			s.log.Warn("overview push", "tenant", t.ID, "err", err)
+			continue
+		}
+		at := ov.At
+		ov.At = time.Time{}
+		key, _ := json.Marshal(ov)
+		if sent[t.ID] == string(key) {
+			continue
+		}
+		sent[t.ID] = string(key)
+		ov.At = at
+		for _, a := range watchers {
+			s.notifyAgent(ctx, a.ID, AgentNotice{Type: NoticeOverview, Overview: ov})
+		}
+	}
 }
 
 // Whisper posts a message to the agents of a chat that its visitor never

@@ -76,6 +76,43 @@ func (s *Service) transcriptOnClose(ctx context.Context, chatID string) {
 	}
 }
 
+// closeMailWindow is how far back Start looks for ended chats whose
+// automatic transcript may not have been queued.
+const closeMailWindow = time.Hour
+
+// recoverCloseMails queues the automatic transcripts of chats that ended
+// in the last closeMailWindow in groups that mail on close: a chat's end
+// is stored before its mail is queued, so a process that stopped in
+// between would otherwise lose the mail. Mails queued already are not
+// queued again (their key is the chat).
+func (s *Service) recoverCloseMails(ctx context.Context, tenantID int64, groups []*parley.Group) error {
+	onClose := map[int64]bool{}
+	for _, g := range groups {
+		if g.Transcript.OnClose {
+			onClose[g.ID] = true
+		}
+	}
+	// Chats are found by creation time: those created in the last day.
+	q := parley.ArchiveQuery{TenantID: tenantID, From: time.Now().Add(-24 * time.Hour), Limit: parley.MaxArchiveLimit}
+	since := time.Now().Add(-closeMailWindow)
+	for len(onClose) > 0 {
+		page, err := s.store.SearchChats(ctx, q)
+		if err != nil {
+			return fmt.Errorf("conversation: recover transcripts: %w", err)
+		}
+		for _, c := range page.Chats {
+			if onClose[c.GroupID] && c.State == parley.StateTerminated && c.EndedAt.After(since) {
+				s.transcriptOnClose(ctx, c.ID)
+			}
+		}
+		if page.Next == "" {
+			return nil
+		}
+		q.Before = page.Next
+	}
+	return nil
+}
+
 func (s *Service) queueTranscript(ctx context.Context, c *parley.Chat, to, key string) (*parley.OutboxMail, error) {
 	g, err := s.store.Group(ctx, c.GroupID)
 	if err != nil {

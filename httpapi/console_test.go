@@ -401,3 +401,50 @@ func TestMonitorOverWebSocket(t *testing.T) {
 		t.Errorf("internal frame %+v", f)
 	}
 }
+
+// TestOverviewPushed: a logged-in supervisor's socket gets the live
+// overview when it changes: a chat starts waiting, then is taken.
+func TestOverviewPushed(t *testing.T) {
+	s := newServer(t, conversation.Config{OverviewPush: 50 * time.Millisecond}, 2)
+	bossTok := s.addSupervisor()
+	boss := s.dial(bossTok, nil)
+	s.presence(bossTok, "away") // logged in, not taking chats
+	waiting := func(n int) func(httpapi.ServerFrame) bool {
+		return func(f httpapi.ServerFrame) bool {
+			return f.Type == "overview" && f.Overview != nil && len(f.Overview.Groups) == 2 && f.Overview.Groups[0].Waiting == n
+		}
+	}
+	boss.expect("an overview with nobody waiting", waiting(0))
+	agentTok := s.login("agent1")
+	agent := s.dial(agentTok, nil)
+	s.presence(agentTok, "away")
+	var res httpapi.ChatStartedBody
+	s.must(201, "POST", "/api/v1/chats", "", map[string]any{"group_id": 1, "name": "Vera", "message": "Hi"}, &res)
+	// agent1 is away: the chat waits in Support.
+	boss.expect("an overview with one waiting", waiting(1))
+	s.presence(agentTok, "available")
+	agent.expect("offer", func(f httpapi.ServerFrame) bool { return f.Type == "offer" && f.ChatID == res.Chat.ID })
+	s.must(200, "POST", "/api/v1/chats/"+res.Chat.ID+"/accept", agentTok, nil, nil)
+	f := boss.expect("an overview with the chat taken", func(f httpapi.ServerFrame) bool {
+		if !waiting(0)(f) {
+			return false
+		}
+		for _, a := range f.Overview.Agents {
+			if a.Login == "agent1" && len(a.Chats) == 1 {
+				return true
+			}
+		}
+		return false
+	})
+	if f.Overview.At.IsZero() {
+		t.Error("the pushed overview has no time")
+	}
+	// Agents get no overview.
+	s.must(201, "POST", "/api/v1/chats/"+res.Chat.ID+"/messages", agentTok, map[string]string{"text": "marker"}, nil)
+	agent.expect("marker", func(f httpapi.ServerFrame) bool {
+		if f.Type == "overview" {
+			t.Fatal("an agent got an overview")
+		}
+		return f.Type == "event" && f.Event.Text == "marker"
+	})
+}

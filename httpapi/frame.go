@@ -120,7 +120,9 @@ type ServerFrame struct {
 	Agent  *parley.Agent          `json:"agent,omitempty"`
 	// Message is set on internal frames: a message between agents.
 	Message *parley.InternalMessage `json:"message,omitempty"`
-	Error   *ErrorInfo              `json:"error,omitempty"`
+	// Overview is set on overview frames (supervisors and admins).
+	Overview *conversation.Overview `json:"overview,omitempty"`
+	Error    *ErrorInfo             `json:"error,omitempty"`
 }
 
 // ActorInfo says who a connection is authenticated as.

@@ -388,7 +388,7 @@ func (c *wsConn) agentFeed(feed *conversation.Subscription) {
 			case conversation.NoticeRevoke, conversation.NoticeAssigned, conversation.NoticeRemoved:
 				c.offerGone(n.ChatID)
 			}
-			if !c.send(ServerFrame{Type: n.Type, ChatID: n.ChatID, Chat: n.Chat, Agent: n.Agent, Message: n.Message}) {
+			if !c.send(ServerFrame{Type: n.Type, ChatID: n.ChatID, Chat: n.Chat, Agent: n.Agent, Message: n.Message, Overview: n.Overview}) {
 				return
 			}
 			switch n.Type {

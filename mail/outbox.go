@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/parleychat/parley"
@@ -40,6 +41,8 @@ type Options struct {
 	// Logger receives delivery failures; nil discards them. Addresses and
 	// content are never logged.
 	Logger *slog.Logger
+	// Registry receives the delivery counters; nil skips them.
+	Registry prometheus.Registerer
 }
 
 func (o Options) withDefaults() Options {
@@ -65,9 +68,10 @@ func (o Options) withDefaults() Options {
 // Outbox sends the mails of the store's outbox: it claims due mail, sends
 // it and marks it sent, or schedules the next attempt with backoff.
 type Outbox struct {
-	store parley.Store
-	opt   Options
-	wake  chan struct{}
+	store    parley.Store
+	opt      Options
+	wake     chan struct{}
+	attempts *prometheus.CounterVec
 }
 
 // NewOutbox returns a sender over store. It checks the options but does
@@ -82,7 +86,17 @@ func NewOutbox(store parley.Store, opt Options) (*Outbox, error) {
 	default:
 		return nil, fmt.Errorf("mail: tls must be starttls, opportunistic, tls or none, not %q", opt.TLS)
 	}
-	return &Outbox{store: store, opt: opt, wake: make(chan struct{}, 1)}, nil
+	o := &Outbox{store: store, opt: opt, wake: make(chan struct{}, 1),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_mail_attempts_total",
+			Help: "SMTP delivery attempts of the mail outbox by result: sent, retry (failed, tried again later) or failed (given up).",
+		}, []string{"result"})}
+	if opt.Registry != nil {
+		if err := opt.Registry.Register(o.attempts); err != nil {
+			return nil, fmt.Errorf("mail: register metrics: %w", err)
+		}
+	}
+	return o, nil
 }
 
 // Wake makes a running outbox look for due mail now.
@@ -126,6 +140,11 @@ func (o *Outbox) Pass(ctx context.Context, now time.Time) (int, error) {
 		for _, m := range batch {
 			if err := o.send(ctx, m); err != nil {
 				final := m.Attempts >= parley.MaxMailAttempts
+				if final {
+					o.attempts.WithLabelValues("failed").Inc()
+				} else {
+					o.attempts.WithLabelValues("retry").Inc()
+				}
 				// The SMTP error can name the recipient: it goes into the
 				// outbox record, not the log.
 				o.opt.Logger.Warn("mail delivery failed", "mail", m.ID, "attempt", m.Attempts, "final", final)
@@ -134,6 +153,7 @@ func (o *Outbox) Pass(ctx context.Context, now time.Time) (int, error) {
 				}
 				continue
 			}
+			o.attempts.WithLabelValues("sent").Inc()
 			if err := o.store.MarkMailSent(ctx, m.ID, time.Now()); err != nil {
 				return sent, err
 			}

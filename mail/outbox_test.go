@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/internal/smtptest"
@@ -56,8 +59,9 @@ func TestOutboxRetriesUntilTheServerIsBack(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	port := freePort(t)
+	reg := prometheus.NewRegistry()
 	ob, err := mail.NewOutbox(st, mail.Options{Host: "127.0.0.1", Port: port, TLS: "none",
-		Backoff: time.Minute, MaxBackoff: 10 * time.Minute, Timeout: 5 * time.Second})
+		Backoff: time.Minute, MaxBackoff: 10 * time.Minute, Timeout: 5 * time.Second, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +124,9 @@ func TestOutboxRetriesUntilTheServerIsBack(t *testing.T) {
 	msgs := srv.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("the server received %d messages; want exactly 1", len(msgs))
+	}
+	if got := counters(t, reg); got != "retry=2 sent=1" {
+		t.Errorf("parley_mail_attempts_total: %s", got)
 	}
 	got := msgs[0]
 	if got.From != "chat@example.com" || len(got.To) != 1 || got.To[0] != "vera@example.net" {
@@ -298,4 +305,24 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// counters renders parley_mail_attempts_total as "result=n …".
+func counters(t *testing.T, reg *prometheus.Registry) string {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, mf := range mfs {
+		if mf.GetName() != "parley_mail_attempts_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			out = append(out, fmt.Sprintf("%s=%v", m.GetLabel()[0].GetValue(), m.GetCounter().GetValue()))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +49,15 @@ func TestServeMailsTranscripts(t *testing.T) {
 	msgs := srv.Messages()
 	if len(msgs) != 1 || msgs[0].To[0] != "vera@example.net" || msgs[0].From != "chat@example.com" {
 		t.Fatalf("delivered %d messages: %+v", len(msgs), msgs)
+	}
+	resp, err := http.Get(p.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `parley_mail_attempts_total{result="sent"} 1`) {
+		t.Errorf("/metrics does not count the delivery")
 	}
 	parts, err := msgs[0].Parts()
 	if err != nil {

@@ -48,10 +48,13 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	if maxKB == 0 {
 		maxKB = -1 // 0 turns attachments off
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var outbox *mail.Outbox
 	if cfg.SMTPHost != "" {
 		outbox, err = mail.NewOutbox(store, mail.Options{Host: cfg.SMTPHost, Port: cfg.SMTPPort,
-			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, Backoff: cfg.SMTPRetry, Logger: log})
+			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, Backoff: cfg.SMTPRetry,
+			Logger: log, Registry: reg})
 		if err != nil {
 			return err
 		}
@@ -116,8 +119,6 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		}
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := httpapi.New(svc, httpapi.Options{
 		AllowedOrigins: cfg.AllowedOrigins,
 		Logger:         log,
