@@ -63,6 +63,7 @@ export class Model {
     this.agents = [];
     this.offers = new Map(); // chat id → {chat, at, deadline}
     this.pickable = []; // chats waiting in the agent's manual groups
+    this.overview = null; // the supervisor overview last pushed
     this.chats = new Map(); // chat id → ChatRecord
     this.team = new Map(); // agent id → {messages, unread}: internal chat
     this.teamOpen = null; // agent id of the open internal thread
@@ -344,6 +345,10 @@ export class Model {
         break;
       case "internal":
         this.internal(f.message);
+        break;
+      case "overview":
+        // Pushed to supervisors when queues or agents change.
+        this.overview = f.overview;
         break;
       default:
         return;

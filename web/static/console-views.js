@@ -172,8 +172,11 @@ export function Supervisor({ model }) {
   const daily = buckets.length > 1 && Date.parse(buckets[1].at) - Date.parse(buckets[0].at) > 3600e3;
   const per = daily ? "by day" : "by hour";
   const bucket = (k) => (daily ? buckets.map((b) => b[k] || 0) : hourly(data.kpis.since, buckets, k));
-  const groups = data.overview.groups || [];
-  const agents = data.overview.agents || [];
+  // The server pushes the overview when it changes; the poll is the floor.
+  const pushed = model.overview;
+  const ov = pushed && Date.parse(pushed.at) > Date.parse(data.overview.at) ? pushed : data.overview;
+  const groups = ov.groups || [];
+  const agents = ov.agents || [];
   const waitingNow = groups.reduce((n, g) => n + g.waiting, 0);
   const rows = [...data.queued, ...data.chats];
   return html`<div class="sup">
