@@ -577,6 +577,7 @@ func TestConsoleAgentFlow(t *testing.T) {
 	waitJS(t, alice, "status not ready", `document.querySelector("#status-label").textContent === "Not ready · Break"`)
 	w := s.visitor(2, "Walt Whitman", "", "Do you ship to Canada?")
 	waitJS(t, sup, "the Sales queue with one chat", `document.querySelector('#queues tr[data-group="2"] .qnum')?.textContent === "1"`)
+	waitJS(t, sup, "the overview pushed live", `parleyConsole.overview?.groups.some((g) => g.group_id === 2 && g.waiting === 1)`)
 	waitJS(t, sup, "Alice's status", `document.querySelector('#agents tr[data-agent="agent1"]')?.textContent.includes("Not ready · Break")`)
 	waitJS(t, sup, "two chats offered, one waiting", kpi("kpi-offered", "2")+" && "+kpi("kpi-waiting", "1"))
 	waitJS(t, sup, "the waiting chat listed", fmt.Sprintf(`document.querySelector('#active-chats tr[data-chat=%q]')?.textContent.includes("waiting")`, w.chat))
