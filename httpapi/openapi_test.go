@@ -583,7 +583,8 @@ func TestOpenAPIResponses(t *testing.T) {
 	gid := strconv.FormatInt(group.ID, 10)
 
 	config := c.must(200, "GET", "/api/v1/config", "/api/v1/config", "", nil)
-	if config["max_message_length"] != float64(conversation.DefaultMaxMessageLength) {
+	if config["max_message_length"] != float64(conversation.DefaultMaxMessageLength) ||
+		config["offer_timeout_seconds"] != conversation.DefaultOfferTimeout.Seconds() {
 		t.Errorf("config = %v", config)
 	}
 	c.must(200, "GET", "/healthz", "/healthz", "", nil)

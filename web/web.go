@@ -60,8 +60,9 @@ const staticPrefix = "/static/"
 const hashLen = 12
 
 // Handler serves the embedded web UI: "/" (the visitor demo page with
-// Demo, else a landing page), "/demo/agent" (with Demo only) and the
-// hashed assets under /static/. Other paths answer 404.
+// Demo, else a landing page), "/agent/" (the agent console, console.go),
+// "/demo/agent" (with Demo only) and the hashed assets under /static/.
+// Other paths answer 404.
 //
 // The asset names, the rewritten references and the pages are computed
 // once, here. Handler panics if the embedded files are inconsistent (a
@@ -97,6 +98,7 @@ func Handler(opt Options) http.Handler {
 	}
 	wd.register(mux)
 	mux.Handle("GET /{$}", index)
+	mountConsole(mux, pages)
 	mux.HandleFunc("GET "+staticPrefix+"{path...}", set.serve)
 	mux.HandleFunc("/", notFound)
 	log.Debug("web UI ready", "assets", len(set.byName), "demo", opt.Demo)
@@ -373,7 +375,7 @@ func renderPages(fsys fs.FS, set *assetSet) (map[string]*page, error) {
 		return nil, err
 	}
 	pages := map[string]*page{}
-	for _, name := range []string{"landing.html", "visitor.html", "agent.html"} {
+	for _, name := range []string{"landing.html", "visitor.html", "agent.html", consolePage} {
 		var buf bytes.Buffer
 		if err := t.ExecuteTemplate(&buf, name, nil); err != nil {
 			return nil, err

@@ -68,7 +68,7 @@ func seedDemo(ctx context.Context, store parley.Store, svc *conversation.Service
 	fmt.Fprintf(stdout, "Demo: groups Support (1) and Sales (2); agents agent1 (Support, Sales), agent2 (Support) and admin.\n")
 	fmt.Fprintf(stdout, "Demo password for agent1, agent2 and admin: %s\n", password)
 	fmt.Fprintf(stdout, "The supervisor account supervisor (Support, Sales) has the same password.\n")
-	fmt.Fprintf(stdout, "Open /demo/agent to answer as an agent and / to chat as a visitor.\n")
+	fmt.Fprintf(stdout, "Open /agent/ to answer as an agent and / to chat as a visitor.\n")
 	return nil
 }
 
