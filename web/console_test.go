@@ -229,7 +229,21 @@ func (v *visitor) read(what string, match func(parley.Event) bool) parley.Event 
 			v.after = r.LastSeq
 		}
 	}
-	v.s.t.Fatalf("visitor never saw %s; saw %d events", what, len(v.seen))
+	var seqs []string
+	for _, e := range v.seen {
+		seqs = append(seqs, fmt.Sprintf("%d:%s:%q", e.Seq, e.Type, e.Text))
+	}
+	var all struct {
+		Events  []parley.Event `json:"events"`
+		LastSeq int64          `json:"last_seq"`
+	}
+	v.s.call("GET", fmt.Sprintf("/api/v1/chats/%s/events?after=0", v.chat), v.token, nil, &all)
+	var allSeqs []string
+	for _, e := range all.Events {
+		allSeqs = append(allSeqs, fmt.Sprintf("%d:%s:%q", e.Seq, e.Type, e.Text))
+	}
+	v.s.t.Fatalf("visitor never saw %s; polled up to seq %d and saw %v; the chat from seq 0 (last %d) holds %v",
+		what, v.after, seqs, all.LastSeq, allSeqs)
 	return parley.Event{}
 }
 

@@ -325,8 +325,8 @@ func anotherTab(b *browsertest.Browser, seen map[target.ID]bool) context.Context
 	return context.WithValue(b.Tab(), seenFrames{}, seen)
 }
 
-// do runs actions and fails the test on error.
-func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+// act runs actions and fails the test on error.
+func act(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		t.Fatal(err)
@@ -344,7 +344,7 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 }
 
 // waitJS polls a JS condition in ctx until it is true.
-func waitJS(t *testing.T, ctx context.Context, what, js string) {
+func wWaitJS(t *testing.T, ctx context.Context, what, js string) {
 	t.Helper()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		t.Fatalf("waiting for %s (%s): %v", what, js, err)
@@ -371,8 +371,8 @@ window.addEventListener("message", (e) => {
 	alice := s.agent("alice")
 	tab := newTab(t)
 
-	do(t, tab, chromedp.Navigate(s.host+"/"))
-	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	act(t, tab, chromedp.Navigate(s.host+"/"))
+	wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 	if n := eval[int](t, tab, `document.querySelectorAll("iframe, parley-widget iframe").length + document.querySelector("parley-widget").shadowRoot.querySelectorAll("iframe").length`); n != 0 {
 		t.Fatalf("%d iframes before the visitor opened the chat; the app must load on open only", n)
 	}
@@ -380,7 +380,7 @@ window.addEventListener("message", (e) => {
 	app := frameCtx(t, tab, s.parley)
 
 	// Pre-chat form, then the chat.
-	do(t, app,
+	act(t, app,
 		chromedp.WaitVisible("#start"),
 		chromedp.SendKeys("#name", "Vera"),
 		chromedp.SendKeys("#question", "Do you ship to Austria?"),
@@ -388,23 +388,23 @@ window.addEventListener("message", (e) => {
 		chromedp.WaitVisible("#log"),
 	)
 	chatID := alice.message("Do you ship to Austria?")
-	waitJS(t, app, "the agent's name in the header", `document.querySelector("#chat-title").textContent === "Alice"`)
+	wWaitJS(t, app, "the agent's name in the header", `document.querySelector("#chat-title").textContent === "Alice"`)
 	// Typing is not stored: send it once the visitor's connection is live,
 	// which the join line (an event of the stream) shows.
-	waitJS(t, app, "the join line", `document.querySelector("#log").textContent.includes("Alice joined the chat")`)
+	wWaitJS(t, app, "the join line", `document.querySelector("#log").textContent.includes("Alice joined the chat")`)
 
 	// Agent → visitor: typing, then a message.
 	s.call("POST", "/api/v1/chats/"+chatID+"/typing", alice.token, map[string]bool{"typing": true}, nil)
-	waitJS(t, app, "the agent typing", `document.querySelector("#typing").textContent.includes("Alice")`)
+	wWaitJS(t, app, "the agent typing", `document.querySelector("#typing").textContent.includes("Alice")`)
 	alice.send(chatID, "Yes, in 3 to 5 days.")
-	waitJS(t, app, "the agent's message", `document.querySelector("#log").textContent.includes("Yes, in 3 to 5 days.")`)
+	wWaitJS(t, app, "the agent's message", `document.querySelector("#log").textContent.includes("Yes, in 3 to 5 days.")`)
 
 	// Visitor → agent: typing, then a message.
-	do(t, app, chromedp.SendKeys("#text", "Great"))
+	act(t, app, chromedp.SendKeys("#text", "Great"))
 	alice.waitFrame("the visitor typing", func(f httpapi.ServerFrame) bool {
 		return f.Type == "event" && f.Event.Type == parley.EventTyping && f.Event.From.Kind == parley.PartyVisitor && f.Event.Typing
 	})
-	do(t, app, chromedp.SendKeys("#text", ", thanks!\r"))
+	act(t, app, chromedp.SendKeys("#text", ", thanks!\r"))
 	alice.message("Great, thanks!")
 
 	// An attachment: the log shows a progress bar while it uploads.
@@ -415,23 +415,23 @@ window.addEventListener("message", (e) => {
 	eval[bool](t, app, `window.sawProgress = false;
 new MutationObserver(() => { if (document.querySelector("#log progress")) window.sawProgress = true; })
   .observe(document.querySelector("#log"), { childList: true, subtree: true }); true`)
-	do(t, app, chromedp.SetUploadFiles("#file", []string{file}))
+	act(t, app, chromedp.SetUploadFiles("#file", []string{file}))
 	alice.waitFrame("the file", func(f httpapi.ServerFrame) bool {
 		return f.Type == "event" && f.Event.Type == parley.EventFile && f.Event.File != nil && f.Event.File.Name == "order-4711.txt"
 	})
-	waitJS(t, app, "the uploaded file in the log", `!document.querySelector("#log progress") && document.querySelector("#log").textContent.includes("order-4711.txt")`)
+	wWaitJS(t, app, "the uploaded file in the log", `!document.querySelector("#log progress") && document.querySelector("#log").textContent.includes("order-4711.txt")`)
 	if !eval[bool](t, app, `window.sawProgress`) {
 		t.Error("no progress bar was shown during the upload")
 	}
 
 	// Navigate away and back: the same chat with its history.
-	do(t, tab, chromedp.Navigate(s.host+"/other"), chromedp.WaitVisible("#h"))
+	act(t, tab, chromedp.Navigate(s.host+"/other"), chromedp.WaitVisible("#h"))
 	alice.send(chatID, "Sent while you were away")
-	do(t, tab, chromedp.Navigate(s.host+"/"))
+	act(t, tab, chromedp.Navigate(s.host+"/"))
 	app = frameCtx(t, tab, s.parley)
-	waitJS(t, app, "the history and the message sent meanwhile", `(() => { const t = document.querySelector("#log").textContent;
+	wWaitJS(t, app, "the history and the message sent meanwhile", `(() => { const t = document.querySelector("#log").textContent;
   return t.includes("Do you ship to Austria?") && t.includes("Yes, in 3 to 5 days.") && t.includes("Sent while you were away"); })()`)
-	do(t, app, chromedp.SendKeys("#text", "I am back\r"))
+	act(t, app, chromedp.SendKeys("#text", "I am back\r"))
 	if got := alice.message("I am back"); got != chatID {
 		t.Fatalf("after navigating back the visitor wrote in chat %s, want the same chat %s", got, chatID)
 	}
@@ -440,16 +440,16 @@ new MutationObserver(() => { if (document.querySelector("#log progress")) window
 	eval[bool](t, tab, `window.relayed = 0; window.addEventListener("message", (e) => { if (e.data === "relayed") window.relayed++; });
 const f = document.createElement("iframe"); f.id = "relay"; f.onload = () => { window.relayLoaded = true; };
 f.src = "`+s.foreign+`/relay.html"; document.body.append(f); true`)
-	waitJS(t, tab, "the relay frame", `window.relayLoaded === true`)
+	wWaitJS(t, tab, "the relay frame", `window.relayLoaded === true`)
 	// The relay forwards this to the widget from the foreign origin and
 	// then answers, so the widget has it before the host's own posts.
 	eval[bool](t, tab, `document.querySelector("#relay").contentWindow.postMessage({ parley: "send", text: "from a foreign origin" }, "*"), true`)
-	waitJS(t, tab, "the relay's answer", `window.relayed > 0`)
+	wWaitJS(t, tab, "the relay's answer", `window.relayed > 0`)
 	eval[bool](t, tab, `document.querySelector("parley-widget").send("Cart: 2 items, 149 EUR", { hideLocal: true }), true`)
 	eval[bool](t, tab, `document.querySelector("parley-widget").send("Visible from the host page"), true`)
 	alice.message("Cart: 2 items, 149 EUR")
 	alice.message("Visible from the host page")
-	waitJS(t, app, "the visible host message", `document.querySelector("#log").textContent.includes("Visible from the host page")`)
+	wWaitJS(t, app, "the visible host message", `document.querySelector("#log").textContent.includes("Visible from the host page")`)
 	if eval[bool](t, app, `document.querySelector("#log").textContent.includes("Cart: 2 items")`) {
 		t.Error("a hideLocal message is shown to the visitor")
 	}
@@ -464,16 +464,16 @@ func TestWidgetOfflineForm(t *testing.T) {
 	s := newStack(t)
 	s.page("/", hostPage(`group="2"`))
 	tab := newTab(t)
-	do(t, tab, chromedp.Navigate(s.host+"/"))
-	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	act(t, tab, chromedp.Navigate(s.host+"/"))
+	wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 	eval[bool](t, tab, clickLauncher)
 	app := frameCtx(t, tab, s.parley)
-	do(t, app, chromedp.WaitVisible("#offline"))
+	act(t, app, chromedp.WaitVisible("#offline"))
 	if eval[bool](t, app, `!document.querySelector("#start").hidden`) {
 		t.Error("the pre-chat form is shown for a closed group")
 	}
 	// A missing email is refused in the form, then the message is stored.
-	do(t, app,
+	act(t, app,
 		chromedp.SendKeys("#off-name", "Vera"),
 		chromedp.SendKeys("#off-message", "Please send me a quote for 20 tents."),
 		chromedp.Click("#off-button"),
@@ -499,11 +499,11 @@ func TestWidgetPostChat(t *testing.T) {
 	s.page("/", hostPage(`group="1"`))
 	alice := s.agent("alice")
 	tab := newTab(t)
-	do(t, tab, chromedp.Navigate(s.host+"/"))
-	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	act(t, tab, chromedp.Navigate(s.host+"/"))
+	wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 	eval[bool](t, tab, clickLauncher)
 	app := frameCtx(t, tab, s.parley)
-	do(t, app,
+	act(t, app,
 		chromedp.WaitVisible("#start"),
 		chromedp.SendKeys("#name", "Vera"),
 		chromedp.SendKeys("#question", "Where is my order?"),
@@ -512,16 +512,16 @@ func TestWidgetPostChat(t *testing.T) {
 	)
 	chatID := alice.message("Where is my order?")
 	s.call("POST", "/api/v1/chats/"+chatID+"/end", alice.token, nil, nil)
-	do(t, app, chromedp.WaitVisible("#rating"))
+	act(t, app, chromedp.WaitVisible("#rating"))
 	if got := eval[string](t, app, `document.querySelector("#ended-text").textContent`); got != "The agent ended the chat" {
 		t.Errorf("post-chat reason %q", got)
 	}
-	do(t, app,
+	act(t, app,
 		chromedp.Click(`#stars input[value="4"]`),
 		chromedp.SendKeys("#rate-comment", "Fast answer"),
 		chromedp.Click("#rating button[type=submit]"),
 	)
-	waitJS(t, app, "the thanks", `document.querySelector("#rate-result").textContent === "Thank you for your feedback."`)
+	wWaitJS(t, app, "the thanks", `document.querySelector("#rate-result").textContent === "Thank you for your feedback."`)
 	r, err := s.store.Rating(context.Background(), chatID)
 	if err != nil {
 		t.Fatal(err)
@@ -529,7 +529,7 @@ func TestWidgetPostChat(t *testing.T) {
 	if r.Score != 4 || r.Comment != "Fast answer" {
 		t.Errorf("stored rating %+v", *r)
 	}
-	do(t, app, chromedp.Click("#restart"), chromedp.WaitVisible("#start"))
+	act(t, app, chromedp.Click("#restart"), chromedp.WaitVisible("#start"))
 }
 
 // TestWidgetMessagesAreText: markup in messages is shown as text and
@@ -539,13 +539,13 @@ func TestWidgetMessagesAreText(t *testing.T) {
 	s.page("/", hostPage(`group="1"`))
 	alice := s.agent("alice")
 	tab := newTab(t)
-	do(t, tab, chromedp.Navigate(s.host+"/"))
-	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	act(t, tab, chromedp.Navigate(s.host+"/"))
+	wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 	eval[bool](t, tab, clickLauncher)
 	app := frameCtx(t, tab, s.parley)
 	const evil1 = `<img src=x onerror="window.pwned=1;parent.postMessage('pwned','*')">`
 	const evil2 = `<script>window.pwned=2</script><b>bold</b>`
-	do(t, app,
+	act(t, app,
 		chromedp.WaitVisible("#start"),
 		chromedp.SendKeys("#name", `<i>Mallory</i>`),
 		chromedp.SendKeys("#question", evil2),
@@ -555,7 +555,7 @@ func TestWidgetMessagesAreText(t *testing.T) {
 	chatID := alice.message(evil2)
 	alice.send(chatID, evil1)
 	alice.send(chatID, "done")
-	waitJS(t, app, "the agent's messages", `document.querySelector("#log").textContent.includes("done")`)
+	wWaitJS(t, app, "the agent's messages", `document.querySelector("#log").textContent.includes("done")`)
 	text := eval[string](t, app, `document.querySelector("#log").textContent`)
 	for _, want := range []string{evil1, evil2} {
 		if !strings.Contains(text, want) {
@@ -587,20 +587,20 @@ func TestWidgetLanguages(t *testing.T) {
 		{s.host + "/be", "Discutez avec nous", "Démarrer la discussion", "Alice a rejoint la discussion"},
 	} {
 		tab := anotherTab(b, seen)
-		do(t, tab, chromedp.Navigate(c.url))
-		waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+		act(t, tab, chromedp.Navigate(c.url))
+		wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 		if got := eval[string](t, tab, `document.querySelector("parley-widget").shadowRoot.querySelector("button").textContent`); got != c.launcher {
 			t.Errorf("%s: launcher %q, want %q", c.url, got, c.launcher)
 		}
 		eval[bool](t, tab, clickLauncher)
 		app := frameCtx(t, tab, s.parley)
-		do(t, app, chromedp.WaitVisible("#start"))
+		act(t, app, chromedp.WaitVisible("#start"))
 		if got := eval[string](t, app, `document.querySelector("#start-button").textContent`); got != c.start {
 			t.Errorf("%s: start button %q, want %q", c.url, got, c.start)
 		}
 		// The chat log's own lines are translated too.
-		do(t, app, chromedp.SendKeys("#name", "Vera"), chromedp.SendKeys("#question", "Hallo"), chromedp.Click("#start-button"))
-		waitJS(t, app, c.joined, `document.querySelector("#log").textContent.includes(`+strconvQuote(c.joined)+`)`)
+		act(t, app, chromedp.SendKeys("#name", "Vera"), chromedp.SendKeys("#question", "Hallo"), chromedp.Click("#start-button"))
+		wWaitJS(t, app, c.joined, `document.querySelector("#log").textContent.includes(`+strconvQuote(c.joined)+`)`)
 	}
 }
 
@@ -647,39 +647,39 @@ func TestWidgetScreenshots(t *testing.T) {
 		}
 	}
 	tab := anotherTab(b, seen)
-	do(t, tab, chromedp.EmulateViewport(1100, 760), chromedp.Navigate(s.host+"/"))
-	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	act(t, tab, chromedp.EmulateViewport(1100, 760), chromedp.Navigate(s.host+"/"))
+	wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 	shot(tab, "widget-launcher.png")
 
 	eval[bool](t, tab, clickLauncher)
 	app := frameCtx(t, tab, s.parley)
-	do(t, app, chromedp.WaitVisible("#start"), chromedp.SendKeys("#name", "Vera Lindqvist"), chromedp.SendKeys("#email", "vera@example.com"))
+	act(t, app, chromedp.WaitVisible("#start"), chromedp.SendKeys("#name", "Vera Lindqvist"), chromedp.SendKeys("#email", "vera@example.com"))
 	shot(tab, "widget-prechat.png")
 
-	do(t, app, chromedp.SendKeys("#question", "Hi! Does the Trail 2 tent fit two people with backpacks inside?"), chromedp.Click("#start-button"), chromedp.WaitVisible("#log"))
+	act(t, app, chromedp.SendKeys("#question", "Hi! Does the Trail 2 tent fit two people with backpacks inside?"), chromedp.Click("#start-button"), chromedp.WaitVisible("#log"))
 	chatID := alice.message("Hi! Does the Trail 2 tent fit two people with backpacks inside?")
 	alice.send(chatID, "Hi Vera! It fits two sleeping pads side by side, and the two vestibules take a 60 l pack each.")
-	do(t, app, chromedp.SendKeys("#text", "Perfect, and is it ok for snow?"), chromedp.Click("#send"))
+	act(t, app, chromedp.SendKeys("#text", "Perfect, and is it ok for snow?"), chromedp.Click("#send"))
 	alice.message("Perfect, and is it ok for snow?")
 	s.call("POST", "/api/v1/chats/"+chatID+"/typing", alice.token, map[string]bool{"typing": true}, nil)
-	waitJS(t, app, "the typing line", `document.querySelector("#typing").textContent.includes("Alice")`)
+	wWaitJS(t, app, "the typing line", `document.querySelector("#typing").textContent.includes("Alice")`)
 	shot(tab, "widget-chat.png")
 
 	s.call("POST", "/api/v1/chats/"+chatID+"/end", alice.token, nil, nil)
-	do(t, app, chromedp.WaitVisible("#rating"), chromedp.Click(`#stars input[value="5"]`))
+	act(t, app, chromedp.WaitVisible("#rating"), chromedp.Click(`#stars input[value="5"]`))
 	shot(tab, "widget-postchat.png")
 
 	tab2 := anotherTab(b, seen)
-	do(t, tab2, chromedp.EmulateViewport(1100, 760), chromedp.Navigate(s.host+"/sales"))
-	waitJS(t, tab2, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	act(t, tab2, chromedp.EmulateViewport(1100, 760), chromedp.Navigate(s.host+"/sales"))
+	wWaitJS(t, tab2, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 	eval[bool](t, tab2, clickLauncher)
 	app2 := frameCtx(t, tab2, s.parley)
-	do(t, app2, chromedp.WaitVisible("#offline"))
+	act(t, app2, chromedp.WaitVisible("#offline"))
 	shot(tab2, "widget-offline.png")
 
 	tab3 := anotherTab(b, seen)
-	do(t, tab3, chromedp.EmulateViewport(1100, 640), chromedp.Navigate(s.parley+"/contact"))
-	waitJS(t, tab3, "the agents", `document.querySelectorAll("#agents .agent").length === 2`)
+	act(t, tab3, chromedp.EmulateViewport(1100, 640), chromedp.Navigate(s.parley+"/contact"))
+	wWaitJS(t, tab3, "the agents", `document.querySelectorAll("#agents .agent").length === 2`)
 	shot(tab3, "contact-portal.png")
 }
 
@@ -690,8 +690,8 @@ func TestContactPortal(t *testing.T) {
 	s := newStack(t)
 	alice := s.agent("alice")
 	tab := newTab(t)
-	do(t, tab, chromedp.Navigate(s.parley+"/contact?groups=1,2"))
-	waitJS(t, tab, "two agents", `document.querySelectorAll("#agents .agent").length === 2`)
+	act(t, tab, chromedp.Navigate(s.parley+"/contact?groups=1,2"))
+	wWaitJS(t, tab, "two agents", `document.querySelectorAll("#agents .agent").length === 2`)
 	cards := eval[[]string](t, tab, `[...document.querySelectorAll("#agents .agent")].map((li) => li.querySelector("h2").textContent + "|" + li.querySelector(".presence").textContent + "|" + li.querySelector("button").disabled)`)
 	if want := []string{"Alice|Available now|false", "Bob|Not available right now|true"}; strings.Join(cards, ",") != strings.Join(want, ",") {
 		t.Fatalf("portal shows %q, want %q", cards, want)
@@ -700,7 +700,7 @@ func TestContactPortal(t *testing.T) {
 	// Chat with Alice from her card: the widget opens straight away.
 	eval[bool](t, tab, `document.querySelector("#agents .agent.on button").click(), true`)
 	const doc = `document.querySelector("parley-widget")?.shadowRoot?.querySelector("iframe")?.contentDocument`
-	waitJS(t, tab, "the chat form", `!!`+doc+`?.querySelector("#start:not([hidden])")`)
+	wWaitJS(t, tab, "the chat form", `!!`+doc+`?.querySelector("#start:not([hidden])")`)
 	eval[bool](t, tab, `(() => { const d = `+doc+`;
   d.querySelector("#name").value = "Vera"; d.querySelector("#question").value = "A question for Alice";
   d.querySelector("#start-button").click(); return true; })()`)
@@ -716,10 +716,10 @@ func TestContactPortal(t *testing.T) {
 		}
 	}
 	card := newTabIn(t, tab)
-	do(t, card, chromedp.Navigate(fmt.Sprintf("%s/card/%d", s.parley, bobID)))
-	waitJS(t, card, "Bob's card", `document.querySelector(".agent h2")?.textContent === "Bob" && document.querySelector(".presence").textContent === "Not available right now"`)
+	act(t, card, chromedp.Navigate(fmt.Sprintf("%s/card/%d", s.parley, bobID)))
+	wWaitJS(t, card, "Bob's card", `document.querySelector(".agent h2")?.textContent === "Bob" && document.querySelector(".presence").textContent === "Not available right now"`)
 	s.agent("bob")
-	waitJS(t, card, "Bob available", `document.querySelector(".presence").textContent === "Available now" && !document.querySelector(".agent button").disabled`)
+	wWaitJS(t, card, "Bob available", `document.querySelector(".presence").textContent === "Available now" && !document.querySelector(".agent button").disabled`)
 }
 
 // TestWidgetConfigInBrowser: the host's config.json (configurl) sets the
@@ -735,8 +735,8 @@ func TestWidgetConfigInBrowser(t *testing.T) {
 		{s.host + "/", "l top left"},
 		{s.host + "/?parley-position=center-right", "l center right"},
 	} {
-		do(t, tab, chromedp.Navigate(c.url))
-		waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+		act(t, tab, chromedp.Navigate(c.url))
+		wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 		got := eval[[]string](t, tab, `[`+button+`.textContent, `+button+`.className, getComputedStyle(`+button+`).backgroundColor]`)
 		if want := []string{"From the file", c.class, "rgb(47, 93, 70)"}; strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Errorf("%s: launcher %q, want %q", c.url, got, want)
@@ -752,27 +752,27 @@ func TestWidgetKeyboard(t *testing.T) {
 	s.agent("alice")
 	s.page("/", hostPage(`group="1"`))
 	tab := newTab(t)
-	do(t, tab, chromedp.Navigate(s.host+"/"))
-	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	act(t, tab, chromedp.Navigate(s.host+"/"))
+	wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 	const active = `document.activeElement?.tagName === "PARLEY-WIDGET" && document.querySelector("parley-widget").shadowRoot.activeElement`
 	// The page's link comes first, then the launcher.
 	for i := 0; i < 2; i++ {
-		do(t, tab, chromedp.KeyEvent("\t"))
+		act(t, tab, chromedp.KeyEvent("\t"))
 	}
-	waitJS(t, tab, "focus on the launcher", active+`?.tagName === "BUTTON"`)
-	do(t, tab, chromedp.KeyEvent("\r"))
+	wWaitJS(t, tab, "focus on the launcher", active+`?.tagName === "BUTTON"`)
+	act(t, tab, chromedp.KeyEvent("\r"))
 	app := frameCtx(t, tab, s.parley)
-	waitJS(t, app, "focus in the name field", `document.activeElement?.id === "name"`)
-	waitJS(t, tab, "focus in the card's frame", active+`?.tagName === "IFRAME"`)
+	wWaitJS(t, app, "focus in the name field", `document.activeElement?.id === "name"`)
+	wWaitJS(t, tab, "focus in the card's frame", active+`?.tagName === "IFRAME"`)
 	if got := eval[string](t, tab, `document.querySelector("parley-widget").shadowRoot.querySelector("button").getAttribute("aria-expanded")`); got != "true" {
 		t.Errorf("aria-expanded %q after opening", got)
 	}
-	do(t, app, chromedp.KeyEvent("Vera"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"))
-	waitJS(t, app, "focus in the question", `document.activeElement?.id === "question"`)
-	do(t, app, chromedp.KeyEvent("Can I pay by invoice?"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("\r"))
-	waitJS(t, app, "the chat, with focus in the composer", `!document.querySelector("#chat").hidden && document.activeElement?.id === "text"`)
-	do(t, app, chromedp.KeyEvent(kb.Escape))
-	waitJS(t, tab, "the card closed and focus back on the launcher", active+`?.getAttribute("aria-expanded") === "false"`)
+	act(t, app, chromedp.KeyEvent("Vera"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"))
+	wWaitJS(t, app, "focus in the question", `document.activeElement?.id === "question"`)
+	act(t, app, chromedp.KeyEvent("Can I pay by invoice?"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("\r"))
+	wWaitJS(t, app, "the chat, with focus in the composer", `!document.querySelector("#chat").hidden && document.activeElement?.id === "text"`)
+	act(t, app, chromedp.KeyEvent(kb.Escape))
+	wWaitJS(t, tab, "the card closed and focus back on the launcher", active+`?.getAttribute("aria-expanded") === "false"`)
 }
 
 // TestWidgetHideAgentName: with hide-agent-name the visitor never sees
@@ -782,11 +782,11 @@ func TestWidgetHideAgentName(t *testing.T) {
 	alice := s.agent("alice")
 	s.page("/", hostPage(`group="1" hide-agent-name`))
 	tab := newTab(t)
-	do(t, tab, chromedp.Navigate(s.host+"/"))
-	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	act(t, tab, chromedp.Navigate(s.host+"/"))
+	wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 	eval[bool](t, tab, clickLauncher)
 	app := frameCtx(t, tab, s.parley)
-	do(t, app,
+	act(t, app,
 		chromedp.WaitVisible("#start"),
 		chromedp.SendKeys("#name", "Vera"),
 		chromedp.SendKeys("#question", "Anonymous please"),
@@ -795,11 +795,11 @@ func TestWidgetHideAgentName(t *testing.T) {
 	)
 	chatID := alice.message("Anonymous please")
 	// Typing is not stored: send it once the visitor's connection is live.
-	waitJS(t, app, "the join line", `document.querySelector("#log").textContent.includes("Your agent joined the chat")`)
+	wWaitJS(t, app, "the join line", `document.querySelector("#log").textContent.includes("Your agent joined the chat")`)
 	s.call("POST", "/api/v1/chats/"+chatID+"/typing", alice.token, map[string]bool{"typing": true}, nil)
-	waitJS(t, app, "the typing line", `document.querySelector("#typing").textContent.includes("Your agent")`)
+	wWaitJS(t, app, "the typing line", `document.querySelector("#typing").textContent.includes("Your agent")`)
 	alice.send(chatID, "Happy to help")
-	waitJS(t, app, "the agent's message", `document.querySelector("#log").textContent.includes("Happy to help")`)
+	wWaitJS(t, app, "the agent's message", `document.querySelector("#log").textContent.includes("Happy to help")`)
 	text := eval[string](t, app, `document.querySelector("#card").textContent`)
 	if strings.Contains(text, "Alice") {
 		t.Errorf("the agent's name is shown: %q", text)
@@ -817,19 +817,19 @@ func TestWidgetIdleWarning(t *testing.T) {
 	// The widget's idle timeout applies when it is below the server's.
 	s.page("/", hostPage(`group="1" lang="de" idle-timeout="4"`))
 	tab := newTab(t)
-	do(t, tab, chromedp.Navigate(s.host+"/"))
-	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	act(t, tab, chromedp.Navigate(s.host+"/"))
+	wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 	eval[bool](t, tab, clickLauncher)
 	app := frameCtx(t, tab, s.parley)
-	do(t, app,
+	act(t, app,
 		chromedp.WaitVisible("#start"),
 		chromedp.SendKeys("#name", "Vera"),
 		chromedp.SendKeys("#question", "Hallo"),
 		chromedp.Click("#start-button"),
 	)
 	alice.message("Hallo")
-	waitJS(t, app, "the German idle warning", `document.querySelector("#log").textContent.includes("Sind Sie noch da? Der Chat schließt in 3 Sekunden")`)
-	waitJS(t, app, "the end for inactivity", `!document.querySelector("#post").hidden && document.querySelector("#log").textContent.includes("Wegen Inaktivität geschlossen")`)
+	wWaitJS(t, app, "the German idle warning", `document.querySelector("#log").textContent.includes("Sind Sie noch da? Der Chat schließt in 3 Sekunden")`)
+	wWaitJS(t, app, "the end for inactivity", `!document.querySelector("#post").hidden && document.querySelector("#log").textContent.includes("Wegen Inaktivität geschlossen")`)
 }
 
 // TestWidgetMovableCard: dragging the card's header moves the card on the
@@ -839,11 +839,11 @@ func TestWidgetMovableCard(t *testing.T) {
 	s.agent("alice")
 	s.page("/", hostPage(`group="1"`))
 	tab := newTab(t)
-	do(t, tab, chromedp.Navigate(s.host+"/"))
-	waitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	act(t, tab, chromedp.Navigate(s.host+"/"))
+	wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 	eval[bool](t, tab, clickLauncher)
 	app := frameCtx(t, tab, s.parley)
-	do(t, app, chromedp.WaitVisible("#start"))
+	act(t, app, chromedp.WaitVisible("#start"))
 	const frame = `document.querySelector("parley-widget").shadowRoot.querySelector("iframe")`
 	before := eval[[]float64](t, tab, `(() => { const r = `+frame+`.getBoundingClientRect(); return [r.left, r.top]; })()`)
 	x, y := before[0]+150, before[1]+30 // on the title, in the header
@@ -854,13 +854,13 @@ func TestWidgetMovableCard(t *testing.T) {
 		if i == 100 {
 			t.Fatal("the card's page never saw the pointer")
 		}
-		do(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y+float64(i%2)))
+		act(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y+float64(i%2)))
 	}
 	eval[bool](t, app, `window.downs = 0; document.addEventListener("pointerdown", () => { window.downs++; }); true`)
-	do(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft))
-	waitJS(t, app, "the press in the card", `window.downs > 0`)
-	do(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x-40, y+20, chromedp.ButtonLeft))
-	waitJS(t, tab, "the first step", frame+`.style.translate === "-40px 20px"`)
+	act(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft))
+	wWaitJS(t, app, "the press in the card", `window.downs > 0`)
+	act(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x-40, y+20, chromedp.ButtonLeft))
+	wWaitJS(t, tab, "the first step", frame+`.style.translate === "-40px 20px"`)
 	// Once the frame has moved, the browser routes pointer events to it
 	// again only after it has drawn it at its new place: repeat the move
 	// (the same point, so a repeat adds nothing) until it arrives.
@@ -868,10 +868,10 @@ func TestWidgetMovableCard(t *testing.T) {
 		if i == 100 {
 			t.Fatalf("the second step did not arrive; translate %q", eval[string](t, tab, frame+`.style.translate`))
 		}
-		do(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x-120, y+60, chromedp.ButtonLeft))
+		act(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x-120, y+60, chromedp.ButtonLeft))
 	}
-	do(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x-120, y+60, chromedp.ButtonLeft))
-	waitJS(t, tab, "the card moved", `(() => { const r = `+frame+`.getBoundingClientRect();
+	act(t, tab, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x-120, y+60, chromedp.ButtonLeft))
+	wWaitJS(t, tab, "the card moved", `(() => { const r = `+frame+`.getBoundingClientRect();
   return Math.abs(r.left - (`+fmt.Sprint(before[0]-120)+`)) < 2 && Math.abs(r.top - (`+fmt.Sprint(before[1]+60)+`)) < 2; })()`)
 }
 
@@ -882,12 +882,12 @@ func TestWidgetFollowsAvailability(t *testing.T) {
 	s := newStack(t)
 	s.page("/", hostPage(`group="2" show-when-unavailable="false" state-poll-interval="1" online-color="#00aa00"`))
 	tab := newTab(t)
-	do(t, tab, chromedp.Navigate(s.host+"/"))
+	act(t, tab, chromedp.Navigate(s.host+"/"))
 	const w = `document.querySelector("parley-widget")`
-	waitJS(t, tab, "the launcher drawn", `!!`+w+`?.shadowRoot?.querySelector("button i")`)
+	wWaitJS(t, tab, "the launcher drawn", `!!`+w+`?.shadowRoot?.querySelector("button i")`)
 	if !eval[bool](t, tab, w+`.hidden && getComputedStyle(`+w+`).display === "none"`) {
 		t.Fatal("the launcher shows while the group is closed")
 	}
 	s.agent("bob")
-	waitJS(t, tab, "the launcher shown", `!`+w+`.hidden && getComputedStyle(`+w+`.shadowRoot.querySelector("button i")).backgroundColor === "rgb(0, 170, 0)"`)
+	wWaitJS(t, tab, "the launcher shown", `!`+w+`.hidden && getComputedStyle(`+w+`.shadowRoot.querySelector("button i")).backgroundColor === "rgb(0, 170, 0)"`)
 }
