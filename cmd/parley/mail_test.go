@@ -35,7 +35,11 @@ func TestServeMailsTranscripts(t *testing.T) {
 	var queued httpapi.TranscriptQueuedBody
 	p.must(202, "POST", "/api/v1/chats/"+started.Chat.ID+"/transcript", started.VisitorToken, map[string]string{}, &queued)
 	mailPath := fmt.Sprintf("/api/v1/mail/%d", queued.ID)
-	waitMail(t, p, mailPath, started.VisitorToken, func(m map[string]any) bool { return m["attempts"].(float64) >= 1 })
+	// Wait for the failure to be recorded, not just for the claim: a stop
+	// between the two leaves the mail leased, and due only after the lease.
+	waitMail(t, p, mailPath, started.VisitorToken, func(m map[string]any) bool {
+		return m["attempts"].(float64) >= 1 && m["last_error"] != nil
+	})
 	p.stop()
 
 	srv, err := smtptest.Listen(fmt.Sprintf("127.0.0.1:%d", port))
