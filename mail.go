@@ -25,6 +25,10 @@ type GroupTranscript struct {
 	// Locale formats $Date$, $Time$ and $Received…$ (a BCP 47 tag such as
 	// en-US, en-GB, de-DE); "" means en-US.
 	Locale string `json:"locale,omitempty"`
+	// OfflineTo receives, from Sender, the messages visitors leave on the
+	// offline form while the group is closed; "" keeps them in the console
+	// only.
+	OfflineTo string `json:"offline_to,omitempty"`
 }
 
 // Validate reports whether t is usable.
@@ -32,6 +36,8 @@ func (t *GroupTranscript) Validate() error {
 	switch {
 	case t.Sender != "" && !ValidEmail(t.Sender):
 		return Errorf(EINVALID, "transcript sender %q is not an email address", t.Sender)
+	case t.OfflineTo != "" && !ValidEmail(t.OfflineTo):
+		return Errorf(EINVALID, "offline_to %q is not an email address", t.OfflineTo)
 	case len(t.Subject) > 500 || strings.ContainsAny(t.Subject, "\r\n"):
 		return Errorf(EINVALID, "transcript subject must be one line of at most 500 characters")
 	case len(t.Template) > 256<<10:

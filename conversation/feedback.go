@@ -2,11 +2,12 @@ package conversation
 
 import (
 	"context"
-	"net/mail"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/mail"
 )
 
 // Limits of the visitor feedback forms.
@@ -73,7 +74,7 @@ func (s *Service) LeaveOfflineMessage(ctx context.Context, req OfflineRequest) (
 		return nil, parley.Errorf(parley.EINVALID, "name is longer than %d characters", MaxOfflineName)
 	case m.Email == "":
 		return nil, parley.Errorf(parley.EINVALID, "email is required, so that the group can answer")
-	case len(m.Email) > MaxOfflineEmail || !validEmail(m.Email):
+	case len(m.Email) > MaxOfflineEmail || !parley.ValidEmail(m.Email):
 		return nil, parley.Errorf(parley.EINVALID, "email is not a valid address")
 	case m.Message == "":
 		return nil, parley.Errorf(parley.EINVALID, "message is required")
@@ -88,13 +89,42 @@ func (s *Service) LeaveOfflineMessage(ctx context.Context, req OfflineRequest) (
 	if err := s.store.CreateOfflineMessage(ctx, m); err != nil {
 		return nil, internal("store offline message", err)
 	}
+	if err := s.mailOfflineMessage(ctx, g, m); err != nil {
+		// The message is stored and listed in the console; only its copy
+		// by mail is missing.
+		s.log.ErrorContext(ctx, "queue offline message mail", "group", g.ID, "offline_message", m.ID, "err", err)
+	}
 	return m, nil
 }
 
-// validEmail accepts a bare address (no display name).
-func validEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && a.Name == ""
+// mailOfflineMessage queues a copy of m for the group's offline_to
+// address, when the group has one and a sender.
+func (s *Service) mailOfflineMessage(ctx context.Context, g *parley.Group, m *parley.OfflineMessage) error {
+	to, from := g.Transcript.OfflineTo, g.Transcript.Sender
+	if from == "" {
+		from = s.cfg.MailFrom
+	}
+	if to == "" || from == "" {
+		return nil
+	}
+	text := fmt.Sprintf("%s left a message for %s while it was closed.\n\nName: %s\nEmail: %s\n\n%s\n",
+		m.Name, g.Name, m.Name, m.Email, m.Message)
+	out := &parley.OutboxMail{
+		TenantID: m.TenantID, Key: fmt.Sprintf("offline:%d", m.ID), MessageID: mail.NewMessageID(from),
+		From: from, To: to, Subject: oneLine(fmt.Sprintf("Offline message for %s from %s", g.Name, m.Name)), Text: text,
+	}
+	if _, err := s.store.EnqueueMail(ctx, out); err != nil {
+		return err
+	}
+	if s.cfg.MailWake != nil {
+		s.cfg.MailWake()
+	}
+	return nil
+}
+
+// oneLine keeps a header value on one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // OfflineMessages lists the offline messages an agent may read, newest

@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,8 @@ import (
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
+	"github.com/parleychat/parley/internal/smtptest"
+	"github.com/parleychat/parley/mail"
 )
 
 func TestRateChat(t *testing.T) {
@@ -202,4 +206,61 @@ func TestPublicAgents(t *testing.T) {
 	}
 	s.must(200, "POST", "/api/v1/auth/login", "", map[string]string{"login": "admin", "password": password}, &admin)
 	s.fail(404, "not_found", "GET", fmt.Sprintf("/api/v1/public/agents/%d", admin.Agent.ID), "", nil)
+}
+
+// TestOfflineMessageMailed shows an offline message reaching the group's
+// offline_to address through the outbox, and a group without one sending
+// nothing.
+func TestOfflineMessageMailed(t *testing.T) {
+	srv, err := smtptest.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	_, portStr, _ := net.SplitHostPort(srv.Addr())
+	port, _ := strconv.Atoi(portStr)
+
+	s := newServer(t, conversation.Config{}, 1)
+	admin := s.login("admin")
+	s.fail(400, "invalid", "PATCH", "/api/v1/admin/groups/1", admin,
+		map[string]any{"transcript": map[string]any{"sender": "chat@example.com", "offline_to": "not an address"}})
+	s.must(200, "PATCH", "/api/v1/admin/groups/1", admin,
+		map[string]any{"transcript": map[string]any{"sender": "chat@example.com", "offline_to": "support-team@example.com"}}, nil)
+
+	const path = "/api/v1/offline-messages"
+	s.must(201, "POST", path, "", map[string]any{"group": "Sales", "name": "Otto", "email": "otto@example.com", "message": "Sales has no offline_to."}, nil)
+	s.must(201, "POST", path, "", map[string]any{"group": "1", "name": "Vera\r\nBcc: x@y.z", "email": "vera@example.com",
+		"message": "Please call me back about <b>order 4711</b>."}, nil)
+
+	ob, err := mail.NewOutbox(s.store, mail.Options{Host: "127.0.0.1", Port: port, TLS: "none", Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ob.Pass(t.Context(), time.Now()); n != 1 || err != nil {
+		t.Fatalf("the outbox sent %d mails (%v), want 1", n, err)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != "support-team@example.com" || msgs[0].From != "chat@example.com" {
+		t.Fatalf("delivered %+v", msgs)
+	}
+	m, err := msgs[0].Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subj := m.Header.Get("Subject"); subj != "Offline message for Support from Vera Bcc: x@y.z" {
+		t.Errorf("subject %q", subj)
+	}
+	if m.Header.Get("Bcc") != "" {
+		t.Error("the visitor's name added a header")
+	}
+	parts, err := msgs[0].Parts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := parts["text/plain"]
+	for _, want := range []string{"vera@example.com", "Please call me back about <b>order 4711</b>."} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the mail lacks %q:\n%s", want, body)
+		}
+	}
 }
