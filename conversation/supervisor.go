@@ -371,6 +371,9 @@ func (s *Service) Whisper(ctx context.Context, actor Actor, chatID, text string,
 		return nil, internal("append event", err)
 	}
 	s.publish(ctx, stored...)
+	if err := ownRetry(e, stored[0]); err != nil {
+		return nil, err
+	}
 	return &stored[0], nil
 }
 

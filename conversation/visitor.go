@@ -451,6 +451,9 @@ func (s *Service) post(ctx context.Context, actor Actor, chatID, clientID string
 		return nil, internal("append event", err)
 	}
 	s.publish(ctx, stored...)
+	if err := ownRetry(e, stored[0]); err != nil {
+		return nil, err
+	}
 	s.count(func(st *Stats) { st.messages[actor.Kind]++ })
 	if actor.IsVisitor() {
 		s.visitorActive(c.ID)
@@ -459,6 +462,18 @@ func (s *Service) post(ctx context.Context, actor Actor, chatID, clientID string
 		s.log.Debug("message", "chat", c.ID, "seq", stored[0].Seq, "text", stored[0].Text)
 	}
 	return &stored[0], nil
+}
+
+// ownRetry checks that the event the store answered for sent is sent
+// itself or, when sent's ClientID was stored already, the sender's own
+// earlier event with the same audience: a client_id must never fetch
+// another party's event (a visitor a whisper).
+func ownRetry(sent, stored parley.Event) error {
+	if sent.ClientID == "" || (stored.From.Kind == sent.From.Kind && stored.From.AgentID == sent.From.AgentID &&
+		stored.Audience == sent.Audience) {
+		return nil
+	}
+	return parley.Errorf(parley.ECONFLICT, "client_id is used by another event of the chat")
 }
 
 // writableChat loads a chat the actor may post to: a visitor its own
