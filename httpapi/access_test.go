@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-
 	"testing"
 
 	"github.com/parleychat/parley"
@@ -13,11 +12,11 @@ import (
 	"github.com/parleychat/parley/httpapi"
 )
 
-// TestReviewVisitorClientIDNeverReturnsWhisper: a client_id makes a send
+// TestClientIDNeverAnswersWithAnotherPartysEvent: a client_id makes a send
 // idempotent, but the stored event found by it must be the sender's own.
 // A visitor who posts a message with the client_id of a whisper must not
 // get the whisper back in the answer.
-func TestReviewVisitorClientIDNeverReturnsWhisper(t *testing.T) {
+func TestClientIDNeverAnswersWithAnotherPartysEvent(t *testing.T) {
 	s := newServer(t, conversation.Config{}, 2)
 	bossTok := s.addSupervisor()
 	chatID, vtok, _, _ := s.handledChat("Vera", "vera@example.net")
@@ -57,10 +56,10 @@ func (s *server) otherTenant() (parley.Tenant, *parley.Group, string) {
 	return tenant, g, res.Token
 }
 
-// TestReviewTenantIsolation: a supervisor of another tenant reaches
+// TestConsoleTenantIsolation: a supervisor of another tenant reaches
 // nothing of the default tenant's chats, canned responses, mail or
 // offline messages through the console endpoints.
-func TestReviewTenantIsolation(t *testing.T) {
+func TestConsoleTenantIsolation(t *testing.T) {
 	s := newServer(t, conversation.Config{MailFrom: "chat@example.com"}, 2)
 	bossTok := s.addSupervisor()
 	chatID, vtok, agentTok, _ := s.handledChat("Vera", "vera@example.net")
@@ -140,9 +139,9 @@ func TestReviewTenantIsolation(t *testing.T) {
 	_ = vtok
 }
 
-// TestReviewRoles: plain agents and visitors are refused the supervisor
+// TestConsoleRoles: plain agents and visitors are refused the supervisor
 // actions and the chats that are not theirs, and nothing changes.
-func TestReviewRoles(t *testing.T) {
+func TestConsoleRoles(t *testing.T) {
 	s := newServer(t, conversation.Config{MailFrom: "chat@example.com"}, 2)
 	bossTok := s.addSupervisor()
 	chatID, vtok, _, _ := s.handledChat("Vera", "vera@example.net")
@@ -215,9 +214,9 @@ func TestReviewRoles(t *testing.T) {
 	}
 }
 
-// TestReviewBadInput: malformed, oversize and unknown input on the new
+// TestConsoleBadInput: malformed, oversize and unknown input on the new
 // endpoints answers a 4xx with a code and changes nothing.
-func TestReviewBadInput(t *testing.T) {
+func TestConsoleBadInput(t *testing.T) {
 	s := newServer(t, conversation.Config{MailFrom: "chat@example.com"}, 2)
 	bossTok := s.addSupervisor()
 	chatID, vtok, agentTok, _ := s.handledChat("Vera", "vera@example.net")
@@ -283,9 +282,9 @@ func TestReviewBadInput(t *testing.T) {
 	}
 }
 
-// TestReviewVisitorTranscriptLimit: a visitor names at most three
+// TestVisitorTranscriptLimit: a visitor names at most three
 // addresses per chat; asking again for one answers with its mail.
-func TestReviewVisitorTranscriptLimit(t *testing.T) {
+func TestVisitorTranscriptLimit(t *testing.T) {
 	s := newServer(t, conversation.Config{MailFrom: "chat@example.com"}, 2)
 	chatID, vtok, _, _ := s.handledChat("Vera", "vera@example.net")
 	path := "/api/v1/chats/" + chatID + "/transcript"
