@@ -105,7 +105,8 @@ func (h *Handler) readFile(ctx context.Context, c chatRef, fileID string) (Bytes
 // sequence number of the last event of the last response that left the
 // server. MiCC clients send only the ChatID, so the server must remember
 // where each one is. A cursor moves only after a response was written and
-// flushed to a client that was still connected; a call whose client gave
+// flushed to a client that was still connected when the writing began (a
+// client that closes right after reading must not see it again); a call whose client gave
 // up (the usual way a long-poll response is lost) leaves it, and the retry
 // gets the same events. Clients that want exactly-once delivery even when
 // a response is lost after it left the server send the X-Parley-Cursor

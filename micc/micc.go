@@ -466,6 +466,9 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request, body []byte)
 	if err != nil {
 		return nil, fmt.Errorf("micc: encode events: %w", err)
 	}
+	if r.Context().Err() != nil {
+		return written{}, nil // the client went away: the retry gets these events
+	}
 	w.Header().Set("X-Parley-Cursor", strconv.FormatInt(last, 10))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -474,9 +477,11 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request, body []byte)
 	if werr == nil {
 		werr = http.NewResponseController(w).Flush()
 	}
-	// Only a response that left the server moves the cursor on; a call
-	// whose client went away leaves the events for the retry.
-	if werr == nil && r.Context().Err() == nil {
+	// Only a response that left the server moves the cursor on. The
+	// client's connection is not checked again after the flush: a client
+	// that reads the answer and closes at once cancels the request, and
+	// would get the same events again.
+	if werr == nil {
 		h.cursors.advance(c.id, last)
 	}
 	return written{}, nil
