@@ -95,11 +95,14 @@ func (s *Service) applyAssign(ctx context.Context, d routing.Assign) []routing.I
 	s.publish(ctx, stored...)
 	s.armIdle(c.ID, c.IdleTimeout)
 	s.queues.forget(c.ID)
-	if view, err := s.viewUnrouted(ctx, c); err == nil {
-		// Every console of the agent follows the chat (auto-accept and
-		// picks have no offer; an accept is answered here too).
-		s.notifyAgent(ctx, a.ID, AgentNotice{Type: NoticeAssigned, ChatID: c.ID, Chat: view})
+	// Every console of the agent follows the chat (auto-accept and picks
+	// have no offer; an accept is answered here too). The notice goes out
+	// even when the view cannot be built: the chat ID is what matters.
+	view, err := s.viewUnrouted(ctx, c)
+	if err != nil {
+		s.log.Error("assign: chat view", "chat", c.ID, "err", err)
 	}
+	s.notifyAgent(ctx, a.ID, AgentNotice{Type: NoticeAssigned, ChatID: c.ID, Chat: view})
 	return nil
 }
 

@@ -247,17 +247,19 @@ func (c *wsClient) writeRaw(data string) {
 func (c *wsClient) expect(what string, match func(httpapi.ServerFrame) bool) httpapi.ServerFrame {
 	c.t.Helper()
 	deadline := time.After(10 * time.Second)
+	var skipped []string // what came instead, for the failure message
 	for {
 		select {
 		case f, ok := <-c.frames:
 			if !ok {
-				c.t.Fatalf("connection closed while waiting for %s", what)
+				c.t.Fatalf("connection closed while waiting for %s; skipped %v", what, skipped)
 			}
 			if match(f) {
 				return f
 			}
+			skipped = append(skipped, f.Type+" "+f.ChatID)
 		case <-deadline:
-			c.t.Fatalf("no %s within 10 s", what)
+			c.t.Fatalf("no %s within 10 s; skipped %v", what, skipped)
 		}
 	}
 }

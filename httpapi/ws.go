@@ -96,10 +96,22 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	if c.cursors == nil {
 		c.cursors = map[string]int64{}
 	}
+	// An agent's feed is open before "ready": a client that acts on ready
+	// (a visitor's request, an accept) must not miss the notice it causes.
+	var feed *conversation.Subscription
+	if !c.actor.IsVisitor() {
+		f, err := s.svc.OpenAgentFeed(c.ctx, c.actor)
+		if err != nil {
+			c.send(errorFrame("", err))
+			conn.Close(websocket.StatusInternalError, "could not start the session")
+			return
+		}
+		feed = f
+	}
 	c.send(ServerFrame{Type: frameReady, Actor: &ActorInfo{Kind: c.actor.Kind, VisitorID: c.actor.VisitorID, Agent: c.actor.Agent}})
 	c.wg.Add(1)
 	go c.keepAlive()
-	if err := c.start(hello.Chats); err != nil {
+	if err := c.start(hello.Chats, feed); err != nil {
 		c.send(errorFrame("", err))
 		conn.Close(websocket.StatusInternalError, "could not start the session")
 		cancel()
@@ -157,9 +169,10 @@ func (c *wsConn) readHello(r *http.Request) (ClientFrame, error) {
 }
 
 // start subscribes the chats of the session: those the hello names, and
-// for agents the chats they handle and their pending offers; for visitors
-// with an empty hello, their active chats.
-func (c *wsConn) start(resume map[string]int64) error {
+// for agents the chats they handle and their pending offers, and follows
+// feed, the agent's notices (nil for visitors); for visitors with an empty
+// hello, their active chats.
+func (c *wsConn) start(resume map[string]int64, feed *conversation.Subscription) error {
 	svc := c.srv.svc
 	for chatID, after := range resume {
 		if err := c.subscribe(chatID, after); err != nil {
@@ -180,10 +193,6 @@ func (c *wsConn) start(resume map[string]int64) error {
 			}
 		}
 		return nil
-	}
-	feed, err := svc.OpenAgentFeed(c.ctx, c.actor)
-	if err != nil {
-		return err
 	}
 	c.wg.Add(1)
 	go c.agentFeed(feed)

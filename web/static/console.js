@@ -263,7 +263,9 @@ function TeamColumn({ agentID }) {
   const submit = async (e) => {
     e.preventDefault();
     const v = text.trim();
-    if (v && (await model.sendInternal(agentID, v))) setText("");
+    if (!v) return;
+    setText(""); // as in Composer: keep what is typed during the send
+    if (!(await model.sendInternal(agentID, v))) setText((cur) => (cur === "" ? v : cur));
   };
   return html`<section class="column team-column" aria-label=${"Team chat with " + (a.display_name || a.login)}>
     <header class="col-head">
@@ -389,8 +391,11 @@ function Composer({ chat, whisperOnly }) {
     if (e) e.preventDefault();
     const t = text.trim();
     if (!t) return;
+    // Cleared at once, so what the agent types while the send is on its
+    // way is kept; a failed send puts the text back unless there is new.
+    setText("");
     const ok = whisper || whisperOnly ? await model.whisper(chat.id, t) : await model.send(chat.id, t);
-    if (ok) setText("");
+    if (!ok) setText((cur) => (cur === "" ? t : cur));
   };
   const onInput = (e) => {
     const v = e.currentTarget.value;
