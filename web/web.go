@@ -388,22 +388,7 @@ func renderPages(fsys fs.FS, set *assetSet) (map[string]*page, error) {
 
 // ServeHTTP writes the page with its security headers.
 func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", pageCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("ETag", p.etag)
-	if etagMatch(r.Header.Get("If-None-Match"), p.etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Length", strconv.Itoa(len(p.body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(p.body)
-	}
+	p.serve(w, r, pageCSP)
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {
