@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-	"path"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -39,38 +37,13 @@ func TestConsolePage(t *testing.T) {
 // TestConsoleBudget bounds what the console loads: the page and every
 // module and stylesheet it reaches, gzip-compressed.
 func TestConsoleBudget(t *testing.T) {
-	h := Handler(Options{})
 	set := embeddedAssets(t)
-	page := body(t, get(t, h, "/agent/"))
+	page, urls := pageLoads(t, Handler(Options{}), "/agent/")
 	total := gzipLen(t, page)
-	tags, err := scanTags(string(page))
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := map[string]bool{}
-	var visit func(url string)
-	visit = func(url string) {
-		if seen[url] {
-			return
-		}
-		seen[url] = true
-		a := set.byName[strings.TrimPrefix(url, staticPrefix)]
-		if a == nil {
-			t.Fatalf("no asset %s", url)
-		}
-		total += gzipLen(t, a.body)
-		if rewritable(a.source) {
-			for _, m := range regexp.MustCompile(refPattern).FindAllSubmatch(a.body, -1) {
-				visit(path.Join(path.Dir(url), string(m[1])))
-			}
-		}
-	}
-	for _, tag := range tags {
-		for _, attr := range []string{"src", "href"} {
-			if v := tag.attrs[attr]; strings.HasPrefix(v, staticPrefix) {
-				visit(v)
-			}
-		}
+	for _, u := range urls {
+		seen[u] = true
+		total += gzipLen(t, set.byName[strings.TrimPrefix(u, staticPrefix)].body)
 	}
 	t.Logf("console: %d files, %d bytes gzip", len(seen)+1, total)
 	if !seen[staticPrefix+set.bySource["vendor/hooks.mjs"].name] {

@@ -312,29 +312,45 @@ func checkInline(t *testing.T, tags []tag) {
 // TestVisitorPageBudget keeps everything the visitor page loads under
 // 30 KB of gzip.
 func TestVisitorPageBudget(t *testing.T) {
-	h := Handler(Options{Demo: true})
 	set := embeddedAssets(t)
-	page := body(t, get(t, h, "/"))
+	page, urls := pageLoads(t, Handler(Options{Demo: true}), "/")
 	total := gzipLen(t, page)
+	seen := map[string]bool{}
+	for _, u := range urls {
+		seen[u] = true
+		total += gzipLen(t, set.byName[strings.TrimPrefix(u, staticPrefix)].body)
+	}
+	t.Logf("visitor page: %d files, %d bytes gzip", len(seen)+1, total)
+	if total > 30*1024 {
+		t.Errorf("visitor page loads %d bytes gzip, the budget is 30 KB", total)
+	}
+}
+
+// pageLoads returns the page at url and the /static/ URLs it loads:
+// those its tags name, and what their imports and url()s reach.
+func pageLoads(t *testing.T, h http.Handler, url string) (page []byte, urls []string) {
+	t.Helper()
+	set := embeddedAssets(t)
+	page = body(t, get(t, h, url))
 	tags, err := scanTags(string(page))
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	var visit func(url string)
-	visit = func(url string) {
-		if seen[url] {
+	var visit func(u string)
+	visit = func(u string) {
+		if seen[u] {
 			return
 		}
-		seen[url] = true
-		a := set.byName[strings.TrimPrefix(url, staticPrefix)]
+		seen[u] = true
+		a := set.byName[strings.TrimPrefix(u, staticPrefix)]
 		if a == nil {
-			t.Fatalf("no asset %s", url)
+			t.Fatalf("no asset %s", u)
 		}
-		total += gzipLen(t, a.body)
+		urls = append(urls, u)
 		if rewritable(a.source) {
 			for _, m := range regexp.MustCompile(refPattern).FindAllSubmatch(a.body, -1) {
-				visit(path.Join(path.Dir(url), string(m[1])))
+				visit(path.Join(path.Dir(u), string(m[1])))
 			}
 		}
 	}
@@ -345,10 +361,7 @@ func TestVisitorPageBudget(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("visitor page: %d files, %d bytes gzip", len(seen)+1, total)
-	if total > 30*1024 {
-		t.Errorf("visitor page loads %d bytes gzip, the budget is 30 KB", total)
-	}
+	return page, urls
 }
 
 func gzipLen(t *testing.T, b []byte) int {

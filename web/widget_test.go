@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -272,40 +271,15 @@ func TestWidgetSizeBudget(t *testing.T) {
 		t.Errorf("the loader is %d bytes gzip; the budget is 3 KB", loader)
 	}
 
-	page := body(t, get(t, h, "/widget/app"))
-	open := gzipLen(t, page)
-	tags, err := scanTags(string(page))
-	if err != nil {
-		t.Fatal(err)
-	}
 	set := embeddedAssets(t)
+	page, urls := pageLoads(t, h, "/widget/app")
+	open := gzipLen(t, page)
 	seen := map[string]bool{}
 	var files []string
-	var visit func(u string)
-	visit = func(u string) {
-		if seen[u] {
-			return
-		}
+	for _, u := range urls {
 		seen[u] = true
-		a := set.byName[strings.TrimPrefix(u, staticPrefix)]
-		if a == nil {
-			t.Fatalf("no asset %s", u)
-		}
-		n := sizeOf(u)
-		files = append(files, a.source)
-		open += n
-		if rewritable(a.source) {
-			for _, m := range regexp.MustCompile(refPattern).FindAllSubmatch(a.body, -1) {
-				visit(path.Join(path.Dir(u), string(m[1])))
-			}
-		}
-	}
-	for _, tag := range tags {
-		for _, attr := range []string{"src", "href"} {
-			if v := tag.attrs[attr]; strings.HasPrefix(v, staticPrefix) {
-				visit(v)
-			}
-		}
+		files = append(files, set.byName[strings.TrimPrefix(u, staticPrefix)].source)
+		open += sizeOf(u)
 	}
 	slices.Sort(files)
 	t.Logf("first open: app page + %v = %d bytes gzip", files, open)
