@@ -308,9 +308,15 @@ func (s *assetSet) serve(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r)
 		return
 	}
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	a.write(w, r)
+}
+
+// write sends the asset, gzipped when it has a gzip form the client
+// takes, with its ETag; the caller has set the caching headers.
+func (a *asset) write(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", a.ctype)
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if a.gz != nil {
 		h.Set("Vary", "Accept-Encoding")

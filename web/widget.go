@@ -107,28 +107,11 @@ func (wd *widget) register(mux *http.ServeMux) {
 
 // serveLoader answers /widget.js: public, CORS-readable, cached briefly.
 func (wd *widget) serveLoader(w http.ResponseWriter, r *http.Request) {
-	a := wd.loader
 	h := w.Header()
-	h.Set("Content-Type", a.ctype)
 	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(loaderMaxAge))
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Vary", "Accept-Encoding")
-	body, etag := a.body, `"`+a.hash+`"`
-	if a.gz != nil && acceptsGzip(r) {
-		body, etag = a.gz, `"`+a.hash+`-gz"`
-		h.Set("Content-Encoding", "gzip")
-	}
-	h.Set("ETag", etag)
-	if etagMatch(r.Header.Get("If-None-Match"), etag) {
-		h.Del("Content-Encoding")
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	wd.loader.write(w, r)
 }
 
 // serveApp answers the chat app page that the loader frames.
