@@ -57,20 +57,23 @@ function Gauge({ value }) {
 // ---- supervisor ------------------------------------------------------------------
 
 /** pollSupervisor loads the live overview and today's KPIs, and the
- * details of the chats in progress. A chat that cannot be read this time
- * keeps its last known details. */
+ * details of the chats in progress. Details are read for chats not seen
+ * before or whose agent changed (a transfer); the rest come from cache. A
+ * chat that cannot be read this time keeps its last known details. */
 async function pollSupervisor(model, cache) {
   const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   const [overview, kpis] = await Promise.all([
     model.call("GET", endpoints.overview),
     model.call("GET", `${endpoints.kpis}?tz=${encodeURIComponent(tz)}`).catch(() => model.call("GET", endpoints.kpis)),
   ]);
-  const ids = new Set();
-  for (const a of overview.agents || []) for (const id of a.chats || []) ids.add(id);
+  const agentOf = new Map();
+  for (const a of overview.agents || []) for (const id of a.chats || []) agentOf.set(id, a.id);
+  const ids = new Set(agentOf.keys());
+  const stale = [...ids].filter((id) => !cache.has(id) || (cache.get(id).agent || {}).agent_id !== agentOf.get(id));
   const waiting = (overview.groups || []).filter((g) => g.waiting > 0);
   const queues = await Promise.all(waiting.map((g) => model.call("GET", `/api/v1/groups/${g.group_id}/queue`).catch(() => [])));
   await Promise.all(
-    [...ids].map((id) =>
+    stale.map((id) =>
         model
           .call("GET", `/api/v1/chats/${id}`)
           .then((v) => cache.set(id, v))
