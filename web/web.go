@@ -1,9 +1,10 @@
-// Package web serves Parley's embedded web UI: the landing page, and in
-// demo mode a visitor demo page and a minimal agent demo console.
+// Package web serves Parley's embedded web UI: the landing page (in demo
+// mode a host page that embeds the widget), the agent console, the widget
+// and the drop-in addresses for Mitel and estos pages.
 //
 // The pages are plain HTML rendered with html/template, plain ES modules
 // and CSS files; there is no build step. Every asset is served under a
-// name that carries a hash of its content (/static/visitor.3f9a1c0d2b4e.js)
+// name that carries a hash of its content (/static/dom.3f9a1c0d2b4e.js)
 // with an immutable cache lifetime, so a new release never meets a stale
 // cache. Relative references between assets ("./api.js" in an import,
 // url("./logo.svg") in a stylesheet) are rewritten to the hashed names when
@@ -35,7 +36,7 @@ var files embed.FS
 
 // Options configure Handler.
 type Options struct {
-	Demo   bool         // serve the demo pages; otherwise "/" is a short landing page
+	Demo   bool         // "/" is the demo host page; otherwise a short landing page
 	Logger *slog.Logger // may be nil
 
 	// DataDir holds the widget's config.json and string overrides
@@ -59,10 +60,11 @@ const staticPrefix = "/static/"
 // hashLen is how many hex digits of the SHA-256 go into an asset name.
 const hashLen = 12
 
-// Handler serves the embedded web UI: "/" (the visitor demo page with
-// Demo, else a landing page), "/agent/" (the agent console, console.go),
-// "/demo/agent" (with Demo only) and the hashed assets under /static/.
-// Other paths answer 404.
+// Handler serves the embedded web UI: "/" (with Demo a host page that
+// embeds the widget, else a landing page), "/agent/" (the agent console,
+// console.go), "/demo/agent" (with Demo only, a redirect to the console),
+// the widget (widget.go), the Mitel drop-in addresses (dropin.go) and the
+// hashed assets under /static/. Other paths answer 404.
 //
 // The asset names, the rewritten references and the pages are computed
 // once, here. Handler panics if the embedded files are inconsistent (a
@@ -89,26 +91,37 @@ func Handler(opt Options) http.Handler {
 	mux := http.NewServeMux()
 	index := pages["landing.html"]
 	if opt.Demo {
-		index = pages["visitor.html"]
-		mux.Handle("GET /demo/agent", pages["agent.html"])
+		index = pages["demo.html"]
+		// The demo once had an agent page of its own; the console took its place.
+		mux.Handle("GET /demo/agent", http.RedirectHandler("/agent/", http.StatusMovedPermanently))
 	}
 	wd, err := newWidget(opt, set, log)
 	if err != nil {
 		panic(fmt.Sprintf("web: %v", err))
 	}
 	wd.register(mux)
+	dr, err := newDropin(set)
+	if err != nil {
+		panic(fmt.Sprintf("web: %v", err))
+	}
 	mux.Handle("GET /{$}", index)
 	mountConsole(mux, pages)
 	mux.HandleFunc("GET "+staticPrefix+"{path...}", set.serve)
-	mux.HandleFunc("/", notFound)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if h := dr.route(r.URL.Path); h != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			h(w, r)
+			return
+		}
+		notFound(w, r)
+	})
 	log.Debug("web UI ready", "assets", len(set.byName), "demo", opt.Demo)
 	return mux
 }
 
 // asset is one embedded file as served.
 type asset struct {
-	source string // name in the embedded tree, "visitor.js"
-	name   string // hashed name, "visitor.3f9a1c0d2b4e.js"
+	source string // name in the embedded tree, "dom.js"
+	name   string // hashed name, "dom.3f9a1c0d2b4e.js"
 	ctype  string
 	body   []byte
 	gz     []byte // gzip of body; nil when it would not be smaller
@@ -381,7 +394,7 @@ func renderPages(fsys fs.FS, set *assetSet) (map[string]*page, error) {
 		return nil, err
 	}
 	pages := map[string]*page{}
-	for _, name := range []string{"landing.html", "visitor.html", "agent.html", consolePage} {
+	for _, name := range []string{"landing.html", "demo.html", consolePage} {
 		var buf bytes.Buffer
 		if err := t.ExecuteTemplate(&buf, name, nil); err != nil {
 			return nil, err

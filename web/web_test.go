@@ -120,15 +120,15 @@ func TestAssetReferencesAreHashed(t *testing.T) {
 		}
 	}
 	// The modules import each other, so the rewriting must have happened.
-	if !bytes.Contains(set.bySource["visitor.js"].body, []byte(`"./`+set.bySource["chatlog.js"].name+`"`)) {
-		t.Errorf("visitor.js does not import the hashed chatlog.js")
+	if !bytes.Contains(set.bySource["widget/app.js"].body, []byte(`"../`+set.bySource["chatlog.js"].name+`"`)) {
+		t.Errorf("widget/app.js does not import the hashed chatlog.js")
 	}
 }
 
 func TestGzip(t *testing.T) {
 	h := Handler(Options{Demo: true})
 	set := embeddedAssets(t)
-	url, _ := set.URL("visitor.js")
+	url, _ := set.URL("widget/app.js")
 	plain := body(t, get(t, h, url))
 	res := get(t, h, url, "Accept-Encoding", "br;q=1.0, gzip;q=0.8")
 	if res.Header.Get("Content-Encoding") != "gzip" {
@@ -155,7 +155,7 @@ func TestGzip(t *testing.T) {
 
 func TestNotModified(t *testing.T) {
 	h := Handler(Options{Demo: true})
-	for _, target := range []string{"/", "/demo/agent", mustURL(t, "parley.css")} {
+	for _, target := range []string{"/", "/agent/", "/widget/app", "/widget.js", "/CustomerChat/Chat/Toolbox", "/CustomerChat/Chat", mustURL(t, "parley.css")} {
 		res := get(t, h, target)
 		etag := res.Header.Get("ETag")
 		if etag == "" {
@@ -179,8 +179,8 @@ func mustURL(t *testing.T, source string) string {
 func TestUnknownPaths(t *testing.T) {
 	h := Handler(Options{Demo: true})
 	for _, target := range []string{
-		"/static/", "/static/visitor.js", "/static/visitor.000000000000.js", "/static/nope.css",
-		"/templates/visitor.html", "/nothing", "/demo/agent/x",
+		"/static/", "/static/dom.js", "/static/dom.000000000000.js", "/static/nope.css",
+		"/templates/demo.html", "/nothing", "/demo/agent/x", "/CustomerChat/Chat/Toolbox/x", "/CustomerChat",
 	} {
 		if res := get(t, h, target); res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: status %d, want 404", target, res.StatusCode)
@@ -188,6 +188,14 @@ func TestUnknownPaths(t *testing.T) {
 	}
 	if res := get(t, Handler(Options{}), "/demo/agent"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /demo/agent without Demo: status %d, want 404", res.StatusCode)
+	}
+}
+
+// TestDemoAgentRedirects: the demo's agent page is the console now.
+func TestDemoAgentRedirects(t *testing.T) {
+	res := get(t, Handler(Options{Demo: true}), "/demo/agent")
+	if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != "/agent/" {
+		t.Errorf("/demo/agent: %d to %q, want a redirect to /agent/", res.StatusCode, res.Header.Get("Location"))
 	}
 }
 
@@ -199,8 +207,10 @@ func TestPages(t *testing.T) {
 		want   []string // texts the page must contain
 	}{
 		{"landing", Options{}, "/", []string{"Parley is running", `href="/api/v1/openapi.json"`, `href="/healthz"`}},
-		{"visitor", Options{Demo: true}, "/", []string{"Parley demo", `value="1"`, `value="2"`, "Support", "Sales", `role="log"`}},
-		{"agent", Options{Demo: true}, "/demo/agent", []string{"Agent sign in", "Available", "Away", "Offline", "Transfer"}},
+		// The demo home page is a host page: the widget with one script tag,
+		// a launcher and a button for each demo group.
+		{"demo", Options{Demo: true}, "/", []string{"Parley demo", `<script src="/widget.js" async></script>`,
+			`<parley-widget group="1">`, `<parley-directchat group="1"`, `<parley-directchat group="2"`, "Support", "Sales", `href="/agent/"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,6 +246,9 @@ func TestPages(t *testing.T) {
 					v, ok := tag.attrs[attr]
 					if !ok || tag.name == "a" && !strings.HasPrefix(v, "/static/") {
 						continue // links to pages and the API
+					}
+					if tag.name == "script" && v == "/widget.js" {
+						continue // the widget's loader keeps its address
 					}
 					if !hashedPattern.MatchString(v) {
 						t.Errorf("<%s %s=%q> is not a hashed asset URL", tag.name, attr, v)
@@ -309,20 +322,22 @@ func checkInline(t *testing.T, tags []tag) {
 	}
 }
 
-// TestVisitorPageBudget keeps everything the visitor page loads under
-// 30 KB of gzip.
-func TestVisitorPageBudget(t *testing.T) {
+// TestDemoPageBudget keeps everything the demo home page loads before the
+// visitor opens the chat (the page, its styles and the widget's loader)
+// under 30 KB of gzip. The chat app's own budget is TestWidgetSizeBudget's.
+func TestDemoPageBudget(t *testing.T) {
 	set := embeddedAssets(t)
-	page, urls := pageLoads(t, Handler(Options{Demo: true}), "/")
-	total := gzipLen(t, page)
+	h := Handler(Options{Demo: true})
+	page, urls := pageLoads(t, h, "/")
+	total := gzipLen(t, page) + gzipLen(t, body(t, get(t, h, "/widget.js")))
 	seen := map[string]bool{}
 	for _, u := range urls {
 		seen[u] = true
 		total += gzipLen(t, set.byName[strings.TrimPrefix(u, staticPrefix)].body)
 	}
-	t.Logf("visitor page: %d files, %d bytes gzip", len(seen)+1, total)
+	t.Logf("demo page: %d files, %d bytes gzip", len(seen)+2, total)
 	if total > 30*1024 {
-		t.Errorf("visitor page loads %d bytes gzip, the budget is 30 KB", total)
+		t.Errorf("the demo page loads %d bytes gzip, the budget is 30 KB", total)
 	}
 }
 

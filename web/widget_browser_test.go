@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,6 +53,16 @@ type stack struct {
 
 func newStack(t *testing.T, cfg ...conversation.Config) *stack {
 	t.Helper()
+	var c conversation.Config
+	if len(cfg) > 0 {
+		c = cfg[0]
+	}
+	return newStackOpts(t, c, false)
+}
+
+// newStackOpts is newStack with the web UI in demo mode or not.
+func newStackOpts(t *testing.T, c conversation.Config, demo bool) *stack {
+	t.Helper()
 	ctx := context.Background()
 	s := &stack{t: t, data: t.TempDir(), pages: map[string]string{}}
 
@@ -68,10 +79,6 @@ func newStack(t *testing.T, cfg ...conversation.Config) *stack {
 	bus, err := natsbus.Open(ctx, natsbus.Options{})
 	if err != nil {
 		t.Fatal(err)
-	}
-	var c conversation.Config
-	if len(cfg) > 0 {
-		c = cfg[0]
 	}
 	c.FilesDir = filepath.Join(s.data, "files")
 	svc := conversation.New(store, bus, c, nil)
@@ -92,11 +99,13 @@ func newStack(t *testing.T, cfg ...conversation.Config) *stack {
 	}
 	api := httpapi.New(svc, httpapi.Options{AllowedOrigins: []string{s.host}, PingInterval: time.Minute})
 	ui := web.Handler(web.Options{
+		Demo:           demo,
 		DataDir:        s.data,
 		AllowedOrigins: []string{s.host},
 		GroupStatus: func(ctx context.Context, tenant int64, group string) (any, error) {
-			var id int64
-			if _, err := fmt.Sscan(group, &id); err != nil {
+			// As the server does (cmd/parley): "3" and "g_3" are IDs.
+			id, err := strconv.ParseInt(strings.TrimPrefix(group, "g_"), 10, 64)
+			if err != nil {
 				return svc.GroupStatus(ctx, tenant, 0, group)
 			}
 			return svc.GroupStatus(ctx, tenant, id, "")
@@ -131,6 +140,9 @@ func (s *stack) serveHost(w http.ResponseWriter, r *http.Request) {
 	}
 	html = strings.NewReplacer("PARLEY", s.parley, "FOREIGN", s.foreign).Replace(html)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if strings.HasSuffix(r.URL.Path, ".json") {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	io.WriteString(w, html)
 }
 

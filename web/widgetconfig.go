@@ -144,8 +144,16 @@ func resolveWidgetConfig(server, file, attrs, params map[string]any) (widgetConf
 	for _, n := range []string{"agent", "statePollInterval", "timeoutAfterConversation", "idleTimeout", "idleWarning", "maxMessageLength", "maxAttachmentKB"} {
 		cfg[n] = int64(cfg[n].(int))
 	}
+	for alias, name := range estosColors {
+		byNorm[normKey(alias)] = byNorm[normKey(name)]
+	}
 	var problems []configProblem
 	apply := func(layer int, layerName string, m map[string]any) {
+		if layer == layerServer || layer == layerFile {
+			var ps []configProblem
+			m, ps = flattenEstos(layerName, m)
+			problems = append(problems, ps...)
+		}
 		names := make([]string, 0, len(m))
 		for n := range m {
 			names = append(names, n)
@@ -180,6 +188,53 @@ func resolveWidgetConfig(server, file, attrs, params map[string]any) (widgetConf
 		cfg["idleWarning"] = int64(0)
 	}
 	return cfg, problems
+}
+
+// estosColors maps the color names of estos LiveChat's config.json
+// ("colors": {...}) to widget keys; the flat names are aliases too.
+var estosColors = map[string]string{
+	"headerBackground":   "headerBackground",
+	"headerFontActive":   "headerText",
+	"headerFontInactive": "headerTextInactive",
+	"highlight":          "highlight",
+}
+
+// flattenEstos reads a config.json written for estos LiveChat: the colors
+// object becomes the widget's color keys, and "lib" (how estos reaches its
+// UCServer) means nothing to Parley and is reported as ignored. A flat key
+// set beside the colors object wins.
+func flattenEstos(layerName string, m map[string]any) (map[string]any, []configProblem) {
+	_, hasColors := m["colors"]
+	_, hasLib := m["lib"]
+	if !hasColors && !hasLib {
+		return m, nil
+	}
+	var problems []configProblem
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if k != "colors" && k != "lib" {
+			out[k] = v
+		}
+	}
+	if hasLib {
+		problems = append(problems, configProblem{layerName, "lib", "estos connection settings; Parley ignores them"})
+	}
+	if hasColors {
+		colors, ok := m["colors"].(map[string]any)
+		if !ok {
+			return out, append(problems, configProblem{layerName, "colors", "must be an object"})
+		}
+		for k, v := range colors {
+			name, known := estosColors[k]
+			if !known {
+				name = "colors." + k // reported as an unknown key
+			}
+			if _, set := out[name]; !set {
+				out[name] = v
+			}
+		}
+	}
+	return out, problems
 }
 
 var colorPattern = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)

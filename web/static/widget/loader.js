@@ -162,8 +162,10 @@
     }
   }
 
-  if (!customElements.get("parley-widget")) {
-    customElements.define("parley-widget", ParleyWidget);
-    customElements.define("parley-directchat", ParleyDirectChat);
+  // estos LiveChat's element names are aliases (docs/widget.md).
+  for (const p of ["parley", "estos"]) {
+    for (const [n, C] of [["widget", ParleyWidget], ["directchat", ParleyDirectChat]]) {
+      if (!customElements.get(`${p}-${n}`)) customElements.define(`${p}-${n}`, class extends C {});
+    }
   }
 })();
