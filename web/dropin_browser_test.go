@@ -187,6 +187,12 @@ func TestMitelToolboxPage(t *testing.T) {
 	}
 	alice.send(chatID, "Yes, burst pipes are covered.")
 	wWaitJS(t, app, "the agent's answer", `document.querySelector("#log").textContent.includes("Yes, burst pipes are covered.")`)
+
+	// On a phone the card fills the screen, at Mitel's center positions too.
+	act(t, tab, chromedp.EmulateViewport(390, 780))
+	wWaitJS(t, tab, "the card filling the phone's screen", `(() => {
+  const r = document.querySelector("parley-widget").shadowRoot.querySelector("iframe").getBoundingClientRect();
+  return r.left === 0 && r.top === 0 && r.width === 390 && r.height === 780; })()`)
 }
 
 // TestMitelSamplePage: Parley serves the stock client's sample page at
@@ -357,10 +363,10 @@ func TestDropinScreenshots(t *testing.T) {
 		width, height       int64
 	}{
 		{"dropin-mitel.png", s.host + "/claims", mitelLauncher, true, 1280, 760},
-		{"dropin-mitel-phone.png", s.host + "/claims", mitelLauncher, false, 390, 780},
+		{"dropin-mitel-phone.png", s.host + "/claims", mitelLauncher, true, 390, 780},
 		{"dropin-estos.png", s.host + "/", `document.querySelector("estos-widget")?.shadowRoot?.querySelector("button")`, true, 1280, 760},
 		{"dropin-estos-phone.png", s.host + "/", `document.querySelector("estos-widget")?.shadowRoot?.querySelector("button")`, false, 390, 780},
-		{"demo-home.png", s.parley + "/", `document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`, false, 1280, 800},
+		{"demo-home.png", s.parley + "/", `document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`, false, 1280, 860},
 		{"demo-home-phone.png", s.parley + "/", `document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`, false, 390, 780},
 	} {
 		tab := anotherTab(b, seen)
@@ -371,7 +377,8 @@ func TestDropinScreenshots(t *testing.T) {
 			app := frameCtx(t, tab, s.parley)
 			act(t, app, chromedp.WaitVisible("#start"))
 		}
-		png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+		// The viewport, as a visitor sees it: the launcher is fixed to it.
+		png, err := chromedp.Run(tab, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@
 .f{position:fixed;z-index:2147483001;width:380px;height:min(600px,calc(100vh - 112px));border:0;border-radius:20px;background:#fff;box-shadow:0 12px 48px rgb(16 24 40/.28)}
 .right{right:20px}.left{left:20px}.bottom{bottom:20px}.top{top:20px}.center{top:50%;transform:translateY(-50%)}
 .f.bottom{bottom:88px}.f.top{top:88px}.f.center.right{right:88px}.f.center.left{left:88px}
-@media(max-width:480px){.f{inset:0;width:100%;height:100%;border-radius:0;transform:none}}`;
+@media(max-width:480px){.f.f.f{inset:0;width:100%;height:100%;border-radius:0;transform:none}}`;
 
   function icon(d) {
     const ns = "http://www.w3.org/2000/svg";
