@@ -82,7 +82,7 @@ func (s setting) Env() string {
 var settings = []setting{
 	{"addr", ":8080", "address the HTTP server listens on", func(c *Config, v string) error { c.Addr = v; return nil }},
 	{"data", "./parley-data", "directory for the database and attachments", func(c *Config, v string) error { c.Data = v; return nil }},
-	{"demo", "false", "seed demo groups and agents and serve the demo pages", boolSetting(func(c *Config) *bool { return &c.Demo })},
+	{"demo", "false", "seed demo groups and agents; / becomes a demo page with the widget", boolSetting(func(c *Config) *bool { return &c.Demo })},
 	{"log-format", "json", "log format: json or text", func(c *Config, v string) error {
 		if v != "json" && v != "text" {
 			return errors.New("must be json or text")

@@ -193,6 +193,15 @@ func TestServeDemo(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") || !bytes.Contains(page, []byte("Parley")) {
 		t.Fatalf("demo page: %d %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
 	}
+	// The demo home page embeds the widget, whose loader the server serves.
+	if !bytes.Contains(page, []byte(`<script src="/widget.js" async></script>`)) || !bytes.Contains(page, []byte("<parley-widget")) {
+		t.Fatalf("the demo page does not embed the widget:\n%s", page)
+	}
+	if resp, err := http.Get(p.url + "/widget.js"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/widget.js: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	var groups []parley.Group
 	p.must(200, "GET", "/api/v1/groups", p.login("agent1"), nil, &groups)
 	if len(groups) != 2 || groups[0].ID != 1 || groups[0].Name != "Support" || groups[1].ID != 2 || groups[1].Name != "Sales" {
