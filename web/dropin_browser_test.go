@@ -145,6 +145,13 @@ func TestMitelToolboxPage(t *testing.T) {
 		t.Errorf("launcher class and dot %q, want %q (ToolboxPosition center-left, Support open)", got, want)
 	}
 
+	// What customizePage changed became attributes; TenantID -1 is Mitel's
+	// default, so the server's tenant stands.
+	attrs := eval[[]string](t, tab, `[...document.querySelector("parley-widget").attributes].map((a) => a.name + "=" + a.value)`)
+	if want := "group=Support,hideagentname=true,position=center-left"; strings.Join(attrs, ",") != want {
+		t.Errorf("the widget's attributes %q, want %q", attrs, want)
+	}
+
 	eval[bool](t, tab, mitelLauncher+`.click(), true`)
 	app := frameCtx(t, tab, s.parley)
 	act(t, app, chromedp.WaitVisible("#start"))
@@ -185,6 +192,22 @@ func TestMitelToolboxPage(t *testing.T) {
 	if eval[bool](t, app, `document.querySelector("#log").textContent.includes("Message to Send")`) {
 		t.Error("a hideLocal message is shown to the customer")
 	}
+	// A page of another origin cannot post: its message is dispatched
+	// before its "posted" marker, and the host's own message after that
+	// reaches the agent alone.
+	s.page("/poster.html", `<!doctype html><script>
+parent.postMessage({apiType: "ChatToolbox", apiVersion: "2.2.0", methodName: "SendMessage", arguments: {message: "from a foreign origin"}}, "*");
+parent.postMessage("posted", "*");
+</script>`)
+	eval[bool](t, tab, `window.posted = false; window.addEventListener("message", (e) => { if (e.data === "posted") window.posted = true; });
+const f = document.createElement("iframe"); f.src = "`+s.foreign+`/poster.html"; document.body.append(f); true`)
+	wWaitJS(t, tab, "the foreign page's post", `window.posted`)
+	eval[bool](t, tab, `window.postMessage({apiType: "ChatToolbox", apiVersion: "2.2.0", methodName: "SendMessage", arguments: {message: "After the foreign one"}}, window.location.origin), true`)
+	alice.message("After the foreign one")
+	if alice.sawEvent(func(e *parley.Event) bool { return strings.Contains(e.Text, "foreign origin") }) {
+		t.Error("a message posted from a foreign origin was sent")
+	}
+
 	alice.send(chatID, "Yes, burst pipes are covered.")
 	wWaitJS(t, app, "the agent's answer", `document.querySelector("#log").textContent.includes("Yes, burst pipes are covered.")`)
 

@@ -40,11 +40,11 @@
 
   const M = (window.Mitel = window.Mitel || {});
   const tb = (M.ChatToolbox = M.ChatToolbox || {});
-  const C = (tb.Config = tb.Config || {});
+  tb.Config = tb.Config || {};
   const defaults = {};
   for (const [p, [, , d]] of Object.entries(PROPS)) {
     defaults[p] = JSON.stringify(d);
-    if (!(p in C)) C[p] = Array.isArray(d) ? [] : d;
+    if (!(p in tb.Config)) tb.Config[p] = Array.isArray(d) ? [] : d;
   }
   tb.customizePage = tb.customizePage || (() => {});
   tb.customizeRequest = tb.customizeRequest || (() => {});
@@ -55,17 +55,19 @@
 
   // changes yields [widget key, kind, value] for the properties whose value
   // differs from before (a snapshot of JSON strings). A service group ID
-  // wins over a name, as in Mitel's RequestChat.
+  // wins over a name, as in Mitel's RequestChat. The page may have replaced
+  // the Config object, so it is read anew.
   function* changes(before, skip) {
+    const C = tb.Config;
     for (const [p, [key, kind]] of Object.entries(PROPS)) {
       if (!key || skip.includes(p) || C[p] == null || JSON.stringify(C[p]) === before[p]) continue;
-      if (p === "ServiceGroupName" && C.ServiceGroupID && JSON.stringify(C.ServiceGroupID) !== before.ServiceGroupID) continue;
+      if (p === "ServiceGroupName" && C.ServiceGroupID && String(C.ServiceGroupID) !== "0") continue;
       yield [key, kind, C[p]];
     }
   }
-  const snapshot = () => Object.fromEntries(Object.keys(PROPS).map((p) => [p, JSON.stringify(C[p])]));
+  const snapshot = () => Object.fromEntries(Object.keys(PROPS).map((p) => [p, JSON.stringify(tb.Config[p])]));
   const allowedOrigin = () => {
-    const o = C.PostedMessageAllowedOrigin || C.PostedMessagesAllowedOrigin;
+    const o = tb.Config.PostedMessageAllowedOrigin || tb.Config.PostedMessagesAllowedOrigin;
     return !o || o === "window.location.origin" ? location.origin : o;
   };
 
