@@ -218,6 +218,39 @@ const f = document.createElement("iframe"); f.src = "`+s.foreign+`/poster.html";
   return r.left === 0 && r.top === 0 && r.width === 390 && r.height === 780; })()`)
 }
 
+// TestMitelToolboxXHTML: the reference's integration example verbatim,
+// with its self-closing script tag, works in an XHTML page, where that
+// tag is well-formed.
+func TestMitelToolboxXHTML(t *testing.T) {
+	s := newStack(t)
+	s.page("/contact.xhtml", `<?xml version="1.0" encoding="utf-8"?>
+<html xmlns="http://www.w3.org/1999/xhtml">
+<head>
+  <title>Contoso Insurance</title>
+  <script src="PARLEY/CustomerChat/Chat/Toolbox" />
+</head>
+<body>
+  <h1>Contact us</h1>
+  <script>
+    Mitel.ChatToolbox.customizePage = function() {
+      Mitel.ChatToolbox.Config.ServiceGroupID = 1;
+      Mitel.ChatToolbox.Config.ToolboxPosition = "top-right";
+    }
+  </script>
+</body>
+</html>`)
+	s.agent("alice")
+	tab := newTab(t)
+	act(t, tab, chromedp.Navigate(s.host+"/contact.xhtml"))
+	wWaitJS(t, tab, "the toolbox's launcher with the group's status", `!!`+mitelLauncher+` && !`+mitelLauncher+`.querySelector("i").hidden`)
+	if got := eval[string](t, tab, mitelLauncher+`.className`); got != "l top right" {
+		t.Errorf("launcher class %q, want ToolboxPosition top-right", got)
+	}
+	eval[bool](t, tab, mitelLauncher+`.click(), true`)
+	app := frameCtx(t, tab, s.parley)
+	act(t, app, chromedp.WaitVisible("#start"))
+}
+
 // TestMitelSamplePage: Parley serves the stock client's sample page at
 // /CustomerChat/Chat (in any case, as IIS does); its toolbox opens a chat
 // that the agent receives, with the private data its customizeRequest sets.
@@ -389,6 +422,7 @@ func TestDropinScreenshots(t *testing.T) {
 		{"dropin-mitel-phone.png", s.host + "/claims", mitelLauncher, true, 390, 780},
 		{"dropin-estos.png", s.host + "/", `document.querySelector("estos-widget")?.shadowRoot?.querySelector("button")`, true, 1280, 760},
 		{"dropin-estos-phone.png", s.host + "/", `document.querySelector("estos-widget")?.shadowRoot?.querySelector("button")`, false, 390, 780},
+		{"customerchat-sample.png", s.parley + "/CustomerChat/Chat", mitelLauncher, false, 1280, 760},
 		{"demo-home.png", s.parley + "/", `document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`, false, 1280, 860},
 		{"demo-home-phone.png", s.parley + "/", `document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`, false, 390, 780},
 	} {

@@ -143,6 +143,9 @@ func (s *stack) serveHost(w http.ResponseWriter, r *http.Request) {
 	if strings.HasSuffix(r.URL.Path, ".json") {
 		w.Header().Set("Content-Type", "application/json")
 	}
+	if strings.HasSuffix(r.URL.Path, ".xhtml") {
+		w.Header().Set("Content-Type", "application/xhtml+xml")
+	}
 	io.WriteString(w, html)
 }
 
