@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -181,6 +182,35 @@ func TestAgentReconnectWithinGrace(t *testing.T) {
 		advance(61 * time.Second)
 		if p := f.presence(f.alice); p != parley.PresenceAway {
 			t.Fatalf("alice is %s a grace after her last console closed; want away", p)
+		}
+	})
+}
+
+// Consoles connecting and closing at once are counted exactly: while one
+// stays open the agent stays, and when the last closes the grace runs.
+func TestAgentConnectionsCountedConcurrently(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, presenceConfig())
+		id := f.alice.AgentID()
+		stay := f.svc.AgentConnected(id)
+		f.available(f.alice)
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() {
+				release := f.svc.AgentConnected(id)
+				release()
+				release()
+			})
+		}
+		wg.Wait()
+		advance(120 * time.Second)
+		if p := f.presence(f.alice); p != parley.PresenceAvailable {
+			t.Fatalf("alice is %s with a console open; want available", p)
+		}
+		stay()
+		advance(61 * time.Second)
+		if p := f.presence(f.alice); p != parley.PresenceAway {
+			t.Fatalf("alice is %s a grace after the last console closed; want away", p)
 		}
 	})
 }
