@@ -58,6 +58,9 @@ func (s *Service) agentSeen(agentID int64) {
 
 // agentLinkLocked returns the agent's link, creating it. s.tmu is held.
 func (s *Service) agentLinkLocked(agentID int64) *agentLink {
+	if s.agentLinks == nil {
+		s.agentLinks = make(map[int64]*agentLink)
+	}
 	l := s.agentLinks[agentID]
 	if l == nil {
 		l = &agentLink{}

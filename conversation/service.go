@@ -208,10 +208,11 @@ type Service struct {
 	locks [256]sync.Mutex // per-chat serialization, striped by ID
 	seed  maphash.Seed
 
-	tmu        sync.Mutex
-	timers     map[string]*chatTimers
-	agentLinks map[int64]*agentLink // agents' console connections
-	draining   bool                 // shutting down: connections that drop are not absences
+	tmu      sync.Mutex
+	timers   map[string]*chatTimers
+	draining bool // shutting down: connections that drop are not absences
+
+	agentLinks map[int64]*agentLink // agents' console connections; guarded by tmu
 
 	// ctx lives as long as the service; timer callbacks use it.
 	ctx    context.Context
@@ -229,16 +230,15 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
-		store:      store,
-		bus:        bus,
-		log:        log,
-		cfg:        cfg.withDefaults(),
-		seed:       maphash.MakeSeed(),
-		timers:     make(map[string]*chatTimers),
-		agentLinks: make(map[int64]*agentLink),
-		ctx:        ctx,
-		cancel:     cancel,
-		hashSem:    make(chan struct{}, 2),
+		store:   store,
+		bus:     bus,
+		log:     log,
+		cfg:     cfg.withDefaults(),
+		seed:    maphash.MakeSeed(),
+		timers:  make(map[string]*chatTimers),
+		ctx:     ctx,
+		cancel:  cancel,
+		hashSem: make(chan struct{}, 2),
 	}
 	s.hub = newHub(bus, log)
 	s.router = routing.NewDispatcher(routing.NewEngine(routing.Options{
