@@ -130,9 +130,14 @@ type Chat struct {
 	Participants []Participant `json:"participants"`
 	CreatedAt    time.Time     `json:"created_at"`
 	// QueuedAt is when the chat last entered a queue.
-	QueuedAt   time.Time `json:"queued_at"`
+	QueuedAt time.Time `json:"queued_at"`
+	// AcceptedAt is when an agent first answered the chat; a transfer
+	// does not move it, so the wait is measured once.
 	AcceptedAt time.Time `json:"accepted_at,omitzero"`
 	EndedAt    time.Time `json:"ended_at,omitzero"`
+	// TransferNote is what the agent who last transferred the chat wrote
+	// for the colleague who takes it. Agents only.
+	TransferNote string `json:"transfer_note,omitempty"`
 }
 
 // Active reports whether the chat has not terminated.

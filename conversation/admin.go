@@ -169,7 +169,8 @@ type NewAgent struct {
 }
 
 // CreateAgent adds an agent to the admin's tenant. Presence starts
-// offline and status ready; capacity defaults to DefaultCapacity.
+// offline and status not ready (the agent goes ready when it wants
+// chats); capacity defaults to DefaultCapacity.
 func (s *Service) CreateAgent(ctx context.Context, actor Actor, in NewAgent) (*parley.Agent, error) {
 	tenant, err := s.targetTenant(ctx, actor, in.TenantID)
 	if err != nil {
@@ -187,7 +188,7 @@ func (s *Service) CreateAgent(ctx context.Context, actor Actor, in NewAgent) (*p
 		a.Presence = parley.PresenceOffline
 	}
 	if a.Status == "" {
-		a.Status = parley.StatusReady
+		a.Status = parley.StatusNotReady
 	}
 	if a.DisplayName == "" {
 		a.DisplayName = a.Login
@@ -291,7 +292,7 @@ func (s *Service) EnsureAdmin(ctx context.Context) (login, password string, crea
 	a := parley.Agent{
 		TenantID: parley.DefaultTenantID, Login: "admin", DisplayName: "Administrator",
 		Role: parley.RoleAdmin, Capacity: parley.DefaultCapacity,
-		Presence: parley.PresenceOffline, Status: parley.StatusReady, Groups: []parley.Membership{},
+		Presence: parley.PresenceOffline, Status: parley.StatusNotReady, Groups: []parley.Membership{},
 	}
 	if a.PasswordHash, err = s.HashPassword(ctx, password); err != nil {
 		return "", "", false, err

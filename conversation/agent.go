@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/parleychat/parley"
@@ -76,14 +77,20 @@ func (s *Service) applyAssign(ctx context.Context, d routing.Assign) []routing.I
 		return []routing.Input{routing.ChatQueued{ChatID: c.ID, Groups: []int64{c.GroupID}, Priority: c.Priority, At: c.QueuedAt}}
 	}
 	ap := parley.Party{Kind: parley.PartyAgent, AgentID: a.ID, Name: a.NameForVisitors()}
-	c.State, c.AgentID, c.OfferedTo, c.AcceptedAt = parley.StateHandling, a.ID, 0, now
+	// The first answer ends the visitor's wait and greets; after a
+	// transfer neither happens again.
+	first := c.AcceptedAt.IsZero()
+	c.State, c.AgentID, c.OfferedTo = parley.StateHandling, a.ID, 0
+	if first {
+		c.AcceptedAt = now
+	}
 	c.GroupID = d.GroupID
 	c.Participants = append(c.Participants, parley.Participant{Party: ap, JoinedAt: now})
 	events := []parley.Event{
 		{Type: parley.EventJoined, From: ap},
 		{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateHandling}},
 	}
-	if g.WelcomeMessage != "" {
+	if first && g.WelcomeMessage != "" {
 		events = append(events, parley.Event{Type: parley.EventMessage, From: system, Text: g.WelcomeMessage})
 	}
 	stamp(c.ID, now, events)
@@ -205,14 +212,18 @@ func (s *Service) End(ctx context.Context, actor Actor, chatID string) error {
 }
 
 // Transfer names where a chat goes: a group, or an agent (in the chat's
-// group unless GroupID is also set).
+// group unless GroupID is also set), with an optional note for the
+// colleague who takes it.
 type Transfer struct {
-	GroupID int64 `json:"group_id,omitempty"`
-	AgentID int64 `json:"agent_id,omitempty"`
+	GroupID int64  `json:"group_id,omitempty"`
+	AgentID int64  `json:"agent_id,omitempty"`
+	Note    string `json:"note,omitempty"`
 }
 
 // Transfer hands a chat the agent handles to another group or agent. The
-// agent leaves the chat; the visitor waits for the next agent.
+// agent leaves the chat; the visitor waits for the next agent. A note is
+// kept on the chat for the agents (ChatView.TransferNote) and logged as a
+// message only agents see.
 func (s *Service) Transfer(ctx context.Context, actor Actor, chatID string, to Transfer) error {
 	if actor.Agent == nil {
 		return parley.Errorf(parley.EFORBIDDEN, "only agents transfer chats")
@@ -222,6 +233,12 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, chatID string, to T
 	}
 	if to.AgentID == actor.Agent.ID {
 		return parley.Errorf(parley.EINVALID, "a chat cannot be transferred to its own agent")
+	}
+	note := to.Note
+	if strings.TrimSpace(note) == "" {
+		note = ""
+	} else if _, err := checkText(note, s.cfg.MaxMessageLength); err != nil {
+		return parley.Errorf(parley.ErrorCode(err), "note: %s", parley.ErrorMessage(err))
 	}
 	// Check the target first: routing must not be asked while a chat is
 	// locked (the dispatcher locks chats while it applies decisions).
@@ -271,10 +288,12 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, chatID string, to T
 	now := time.Now().UTC()
 	ap := actor.party(nil)
 	c.State, c.AgentID, c.GroupID, c.QueuedAt = parley.StateQueued, 0, g.ID, now
-	events := []parley.Event{
-		{Type: parley.EventNotice, From: system, Notice: parley.NoticeTransferred, Text: notice},
-		{Type: parley.EventLeft, From: ap},
+	c.TransferNote = note
+	events := []parley.Event{{Type: parley.EventNotice, From: system, Notice: parley.NoticeTransferred, Text: notice}}
+	if note != "" {
+		events = append(events, parley.Event{Type: parley.EventMessage, From: ap, Audience: parley.AudienceAgents, Text: note})
 	}
+	events = append(events, parley.Event{Type: parley.EventLeft, From: ap})
 	// Agents added to the chat (conference, barge-in) leave with it.
 	var joined []int64
 	for i := range c.Participants {
@@ -514,8 +533,9 @@ func (s *Service) applyOffer(ctx context.Context, d routing.Offer) []routing.Inp
 func (s *Service) viewUnrouted(ctx context.Context, c *parley.Chat) (*ChatView, error) {
 	v := &ChatView{
 		ID: c.ID, TenantID: c.TenantID, GroupID: c.GroupID, State: c.State, OfferedTo: c.OfferedTo,
-		LastSeq: c.LastSeq, CreatedAt: c.CreatedAt, Participants: c.Participants,
-		Queue: &parley.QueueInfo{EstimatedWait: -1},
+		LastSeq: c.LastSeq, CreatedAt: c.CreatedAt, AcceptedAt: c.AcceptedAt, Participants: c.Participants,
+		TransferNote: c.TransferNote,
+		Queue:        &parley.QueueInfo{EstimatedWait: -1},
 	}
 	if g, err := s.store.Group(ctx, c.GroupID); err == nil {
 		v.GroupName = g.Name

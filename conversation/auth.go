@@ -139,7 +139,8 @@ func (s *Service) Login(ctx context.Context, tenantID int64, login, password str
 	return token, a, nil
 }
 
-// Logout ends the session of token. The agent goes offline.
+// Logout ends the session of token. The agent goes offline and not
+// ready, so that signing in again makes it present but not ready.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	actor, err := s.Authenticate(ctx, token)
 	if err != nil {
@@ -151,7 +152,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if err := s.store.DeleteSession(ctx, hashToken(token)); err != nil {
 		return internal("delete session", err)
 	}
-	_, err = s.SetPresence(ctx, actor, PresenceChange{Presence: parley.PresenceOffline})
+	_, err = s.SetPresence(ctx, actor, PresenceChange{Presence: parley.PresenceOffline, Status: parley.StatusNotReady})
 	return err
 }
 

@@ -68,12 +68,16 @@ type ChatView struct {
 	Agent        *parley.Party        `json:"agent,omitempty"`
 	Participants []parley.Participant `json:"participants"`
 	// Visitor details are shown to agents only.
-	Visitor    *parley.Visitor `json:"visitor,omitempty"`
-	OfferedTo  int64           `json:"offered_to,omitempty"`
-	LastSeq    int64           `json:"last_seq"`
-	CreatedAt  time.Time       `json:"created_at"`
-	AcceptedAt time.Time       `json:"accepted_at,omitzero"`
-	EndedAt    time.Time       `json:"ended_at,omitzero"`
+	Visitor   *parley.Visitor `json:"visitor,omitempty"`
+	OfferedTo int64           `json:"offered_to,omitempty"`
+	LastSeq   int64           `json:"last_seq"`
+	CreatedAt time.Time       `json:"created_at"`
+	// AcceptedAt is when an agent first answered; a transfer keeps it.
+	AcceptedAt time.Time `json:"accepted_at,omitzero"`
+	EndedAt    time.Time `json:"ended_at,omitzero"`
+	// TransferNote is the note of the agent who last transferred the
+	// chat, for the colleague who takes it. Agents only.
+	TransferNote string `json:"transfer_note,omitempty"`
 }
 
 // Chat returns the chat as the actor may see it.
@@ -108,7 +112,7 @@ func (s *Service) view(ctx context.Context, c *parley.Chat, forAgents bool) (*Ch
 		}
 	}
 	if forAgents {
-		v.OfferedTo = c.OfferedTo
+		v.OfferedTo, v.TransferNote = c.OfferedTo, c.TransferNote
 		vis, err := s.store.Visitor(ctx, c.VisitorID)
 		if err != nil {
 			return nil, internal("load visitor", err)

@@ -65,6 +65,10 @@ type Config struct {
 	// PollGrace is how long after a long-poll ends its visitor still
 	// counts as connected (20 s).
 	PollGrace time.Duration
+	// AgentGrace is how long an agent without any console connection
+	// (WebSocket or long-poll) keeps its presence before it is set away
+	// and its offers go to others (60 s).
+	AgentGrace time.Duration
 	// RejectGroups lists group IDs that cannot be requested
 	// (ServiceGroupIDsToReject).
 	RejectGroups []int64
@@ -127,6 +131,7 @@ const (
 	DefaultDisconnectTimeout = 60 * time.Second
 	DefaultDisconnectWarning = 20 * time.Second
 	DefaultPollGrace         = 20 * time.Second
+	DefaultAgentGrace        = 60 * time.Second
 	DefaultSessionTTL        = 12 * time.Hour
 	DefaultOfferTimeout      = 60 * time.Second
 	DefaultDeclineCooldown   = 30 * time.Second
@@ -161,6 +166,7 @@ func (c Config) withDefaults() Config {
 	def(&c.DisconnectTimeout, DefaultDisconnectTimeout)
 	def(&c.DisconnectWarning, DefaultDisconnectWarning)
 	def(&c.PollGrace, DefaultPollGrace)
+	def(&c.AgentGrace, DefaultAgentGrace)
 	def(&c.SessionTTL, DefaultSessionTTL)
 	def(&c.OfferTimeout, DefaultOfferTimeout)
 	def(&c.DeclineCooldown, DefaultDeclineCooldown)
@@ -205,6 +211,8 @@ type Service struct {
 	tmu      sync.Mutex
 	timers   map[string]*chatTimers
 	draining bool // shutting down: connections that drop are not absences
+
+	agentLinks map[int64]*agentLink // agents' console connections; guarded by tmu
 
 	// ctx lives as long as the service; timer callbacks use it.
 	ctx    context.Context
@@ -281,6 +289,11 @@ func (s *Service) Start(ctx context.Context) error {
 			return err
 		}
 		s.router.Do(ctx, routing.AgentChanged{Agent: ra, At: now})
+		if a.Presence == parley.PresenceAvailable || a.Presence == parley.PresenceBusy {
+			// No console is connected yet: an agent whose console does
+			// not come back within the grace is away.
+			s.agentSeen(a.ID)
+		}
 	}
 	chats, err := s.store.Chats(ctx, parley.ChatFilter{ActiveOnly: true})
 	if err != nil {
@@ -377,6 +390,7 @@ func (s *Service) Close() error {
 		t.stopAll()
 	}
 	s.timers = map[string]*chatTimers{}
+	s.stopAgentGracesLocked()
 	s.tmu.Unlock()
 	s.wg.Wait()
 	s.hub.close()

@@ -199,7 +199,10 @@ type QueueOverview struct {
 	GroupID   int64  `json:"group_id"`
 	GroupName string `json:"group_name"`
 	Open      bool   `json:"open"`
-	Waiting   int    `json:"waiting"`
+	// Waiting counts the group's chats no agent has answered yet: those
+	// in its queue and those offered to an agent who has not accepted
+	// (whose console may be gone).
+	Waiting int `json:"waiting"`
 	// LongestWait is the wait of the longest waiting chat, in seconds.
 	LongestWait int `json:"longest_wait_seconds"`
 	// EstimatedWait is for a chat requested now, -1 without a basis.
@@ -253,10 +256,9 @@ func (s *Service) Overview(ctx context.Context, actor Actor) (*Overview, error) 
 	ov := &Overview{At: now, Groups: []*QueueOverview{}, Agents: []*AgentOverview{}}
 	byGroup := map[int64]*QueueOverview{}
 	s.router.Query(func(e *routing.Engine) {
-		lengths := e.QueueLengths()
 		for _, g := range groups {
 			q := &QueueOverview{GroupID: g.ID, GroupName: g.Name, Open: e.GroupOpen(g.ID, now),
-				Waiting: lengths[g.ID], EstimatedWait: e.EstimatedWait(g.ID)}
+				EstimatedWait: e.EstimatedWait(g.ID)}
 			byGroup[g.ID] = q
 			ov.Groups = append(ov.Groups, q)
 		}
@@ -281,8 +283,13 @@ func (s *Service) Overview(ctx context.Context, actor Actor) (*Overview, error) 
 		byAgent[a.ID] = a
 	}
 	for _, c := range chats {
-		if q := byGroup[c.GroupID]; q != nil && c.State == parley.StateQueued && !c.QueuedAt.IsZero() {
-			q.LongestWait = max(q.LongestWait, int(now.Sub(c.QueuedAt)/time.Second))
+		// A chat offered but not accepted still waits: the visitor has no
+		// answer, and the agent may not be there.
+		if q := byGroup[c.GroupID]; q != nil && c.State == parley.StateQueued {
+			q.Waiting++
+			if !c.QueuedAt.IsZero() {
+				q.LongestWait = max(q.LongestWait, int(now.Sub(c.QueuedAt)/time.Second))
+			}
 		}
 		if a := byAgent[c.AgentID]; a != nil && c.State == parley.StateHandling {
 			a.Chats = append(a.Chats, c.ID)

@@ -470,6 +470,7 @@ func (s *Server) myChats(w http.ResponseWriter, r *http.Request) {
 		if wait > 0 {
 			// Long-poll fallback for consoles without a WebSocket: return
 			// when a notice for the agent arrives or the wait ends.
+			defer s.svc.AgentConnected(a.AgentID())() // the console is connected while it polls
 			feed, err := s.svc.OpenAgentFeed(r.Context(), a)
 			if err != nil {
 				return err

@@ -89,6 +89,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.unregister(c)
+	defer s.svc.AgentConnected(c.actor.AgentID())() // an agent's presence follows its consoles
 
 	// The hello's map is read here; the session keeps its own copy, which
 	// finished streams update.

@@ -12,7 +12,7 @@ import (
 )
 
 const chatColumns = `id, tenant_id, group_id, visitor_id, state, cause, session_id, agent_id,
-	offered_to, priority, idle_timeout_ms, last_seq, version, created_at, queued_at, accepted_at, ended_at`
+	offered_to, priority, idle_timeout_ms, last_seq, version, created_at, queued_at, accepted_at, ended_at, transfer_note`
 
 func scanChat(sc scanner) (*parley.Chat, error) {
 	var c parley.Chat
@@ -21,7 +21,7 @@ func scanChat(sc scanner) (*parley.Chat, error) {
 	var queued, accepted, ended sql.NullTime
 	err := sc.Scan(&c.ID, &c.TenantID, &c.GroupID, &c.VisitorID, &c.State, &c.Cause, &c.SessionID,
 		&agentID, &offeredTo, &c.Priority, &idleMS, &c.LastSeq, &c.Version, &c.CreatedAt,
-		&queued, &accepted, &ended)
+		&queued, &accepted, &ended, &c.TransferNote)
 	if err != nil {
 		return nil, err
 	}
@@ -50,10 +50,10 @@ func (s *Store) CreateChat(ctx context.Context, c *parley.Chat, events []parley.
 	var last int64
 	err := s.write(ctx, "create chat", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO chats (`+chatColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 1, $12, $13, $14, $15)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 1, $12, $13, $14, $15, $16)`,
 			c.ID, c.TenantID, c.GroupID, c.VisitorID, c.State, c.Cause, c.SessionID,
 			nullInt(c.AgentID), nullInt(c.OfferedTo), c.Priority, c.IdleTimeout.Milliseconds(),
-			created, nullTime(c.QueuedAt), nullTime(c.AcceptedAt), nullTime(c.EndedAt))
+			created, nullTime(c.QueuedAt), nullTime(c.AcceptedAt), nullTime(c.EndedAt), c.TransferNote)
 		if err != nil {
 			return dbError(err, "insert chat", "a chat with this ID already exists", chatMissing)
 		}
@@ -84,11 +84,11 @@ func (s *Store) UpdateChat(ctx context.Context, c *parley.Chat, events []parley.
 		err := tx.QueryRowContext(ctx, `UPDATE chats SET group_id = $3, visitor_id = $4, state = $5,
 			cause = $6, session_id = $7, agent_id = $8, offered_to = $9, priority = $10,
 			idle_timeout_ms = $11, queued_at = $12, accepted_at = $13, ended_at = $14,
-			version = version + 1
+			transfer_note = $15, version = version + 1
 			WHERE id = $1 AND version = $2 RETURNING version`,
 			c.ID, c.Version, c.GroupID, c.VisitorID, c.State, c.Cause, c.SessionID,
 			nullInt(c.AgentID), nullInt(c.OfferedTo), c.Priority, c.IdleTimeout.Milliseconds(),
-			nullTime(c.QueuedAt), nullTime(c.AcceptedAt), nullTime(c.EndedAt)).Scan(&version)
+			nullTime(c.QueuedAt), nullTime(c.AcceptedAt), nullTime(c.EndedAt), c.TransferNote).Scan(&version)
 		if errors.Is(err, sql.ErrNoRows) {
 			// Nothing matched: tell a missing chat from a stale version.
 			var one int

@@ -135,6 +135,7 @@ func testUpdateChat(t *testing.T, s parley.Store) {
 	upd.AgentID, upd.OfferedTo = f.agent2.ID, 0
 	upd.Priority, upd.IdleTimeout = 0, 0
 	upd.QueuedAt, upd.AcceptedAt, upd.EndedAt = at(30), time.Time{}, at(60)
+	upd.TransferNote = "Wants a refund; order 4711."
 	upd.Participants = []parley.Participant{
 		{Party: parley.Party{Kind: parley.PartyAgent, AgentID: f.agent2.ID, Name: "Bob"}, JoinedAt: at(20), LeftAt: at(60)},
 	}

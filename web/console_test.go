@@ -514,12 +514,16 @@ func TestConsoleAgentFlow(t *testing.T) {
 	goReady(t, bob)
 	do(t, alice, "open transfer", chromedp.Click(chromedp.CSS(col+" .transfer")))
 	waitJS(t, alice, "Bob as a transfer target", `document.querySelector('.pop-item[data-agent="agent2"]') !== null`)
+	const note = "She needs it before Friday; check express shipping."
+	do(t, alice, "a note for Bob", chromedp.SendKeys(chromedp.CSS("#transfer-note"), note))
 	do(t, alice, "transfer to Bob", chromedp.Click(chromedp.CSS(`.pop-item[data-agent="agent2"]`)))
 	waitJS(t, alice, "the column to close", fmt.Sprintf(`document.querySelector('%s') === null`, col))
 
 	waitJS(t, bob, "the transferred offer", fmt.Sprintf(`offersSeen.some((d) => d.chat_id === %q)`, v.chat))
+	waitJS(t, bob, "the note on the offer", fmt.Sprintf(`document.querySelector('%s .offer-note')?.textContent.includes(%q)`, offer, note))
 	do(t, bob, "Bob accepts", chromedp.Click(chromedp.CSS(offer+" .accept")))
 	waitJS(t, bob, "the history at Bob's", logHas(v.chat, "Order 4711, placed Monday."))
+	waitJS(t, bob, "the note in the details", fmt.Sprintf(`document.querySelector("#transfer-note-shown")?.textContent.includes(%q)`, note))
 	do(t, bob, "Bob replies",
 		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "Hi Vera, Bob here. It left the warehouse."),
 		enter(),
@@ -562,8 +566,8 @@ func TestConsoleAgentFlow(t *testing.T) {
 		seen = append(seen, e.Text)
 	}
 	for _, text := range seen {
-		if strings.Contains(text, "express upgrade") {
-			t.Fatalf("the visitor received the whisper: %q", text)
+		if strings.Contains(text, "express upgrade") || strings.Contains(text, note) {
+			t.Fatalf("the visitor received the whisper or the transfer note: %q", text)
 		}
 	}
 

@@ -42,6 +42,7 @@ type Config struct {
 	DisconnectTimeout         time.Duration
 	DisconnectWarning         time.Duration
 	PollGrace                 time.Duration
+	AgentGrace                time.Duration
 	SessionTTL                time.Duration
 	OfferTimeout              time.Duration
 	DeclineCooldown           time.Duration
@@ -141,6 +142,7 @@ var settings = []setting{
 	{"disconnect-timeout", "60s", "grace for a visitor whose page went away to come back (CustomerDisconnectTimeoutSeconds)", durationSetting(func(c *Config) *time.Duration { return &c.DisconnectTimeout })},
 	{"disconnect-warning", "20s", "how long before the grace ends the agent is warned; 0 turns it off (AgentWarningCustomerDisconnectTimeoutSeconds)", durationSetting(func(c *Config) *time.Duration { return &c.DisconnectWarning })},
 	{"poll-grace", "20s", "how long after a long-poll ends its visitor still counts as connected", durationSetting(func(c *Config) *time.Duration { return &c.PollGrace })},
+	{"agent-grace", "60s", "how long an agent whose consoles all closed (without signing out) keeps its presence before it is set away and its offers go to others", durationSetting(func(c *Config) *time.Duration { return &c.AgentGrace })},
 	{"session-ttl", "12h", "how long an agent login lasts", durationSetting(func(c *Config) *time.Duration { return &c.SessionTTL })},
 	{"offer-timeout", "60s", "an offer not accepted in this time goes to the next agent; 0 lets offers wait", durationSetting(func(c *Config) *time.Duration { return &c.OfferTimeout })},
 	{"decline-cooldown", "30s", "how long a declined or unanswered chat is not offered to that agent again; 0 means while it waits", durationSetting(func(c *Config) *time.Duration { return &c.DeclineCooldown })},
@@ -325,7 +327,7 @@ func (c *Config) validate() error {
 	if c.DisconnectWarning >= c.DisconnectTimeout && c.DisconnectWarning != 0 {
 		return errors.New("disconnect-warning must be shorter than disconnect-timeout")
 	}
-	for name, d := range map[string]time.Duration{"customer-timeout": c.CustomerTimeout, "idle-timeout": c.IdleTimeout, "disconnect-timeout": c.DisconnectTimeout, "poll-grace": c.PollGrace, "session-ttl": c.SessionTTL} {
+	for name, d := range map[string]time.Duration{"customer-timeout": c.CustomerTimeout, "idle-timeout": c.IdleTimeout, "disconnect-timeout": c.DisconnectTimeout, "poll-grace": c.PollGrace, "agent-grace": c.AgentGrace, "session-ttl": c.SessionTTL} {
 		if d < time.Second {
 			return fmt.Errorf("%s must be at least 1s", name)
 		}

@@ -29,7 +29,9 @@ func seedDemo(ctx context.Context, store parley.Store, svc *conversation.Service
 			a := &parley.Agent{
 				TenantID: parley.DefaultTenantID, Login: login, DisplayName: name, ChatName: name,
 				Role: parley.RoleAgent, Capacity: parley.DefaultCapacity,
-				Presence: parley.PresenceOffline, Status: parley.StatusReady, Groups: []parley.Membership{},
+				// Not ready until the agent says so, as the console's
+				// "Go ready" expects.
+				Presence: parley.PresenceOffline, Status: parley.StatusNotReady, Groups: []parley.Membership{},
 			}
 			for _, g := range groups {
 				a.Groups = append(a.Groups, parley.Membership{GroupID: g})
@@ -59,6 +61,10 @@ func seedDemo(ctx context.Context, store parley.Store, svc *conversation.Service
 			}
 			if a.PasswordHash, err = svc.HashPassword(ctx, password); err != nil {
 				return err
+			}
+			if a.Presence == parley.PresenceOffline {
+				// Demo data from before agents started not ready.
+				a.Status, a.StatusReason = parley.StatusNotReady, ""
 			}
 			if err := store.UpdateAgent(ctx, a); err != nil {
 				return err

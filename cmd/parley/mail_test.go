@@ -29,7 +29,7 @@ func TestServeMailsTranscripts(t *testing.T) {
 	p := launch(t, args...)
 
 	agentTok := p.login("agent1")
-	p.must(200, "PUT", "/api/v1/me/presence", agentTok, map[string]string{"presence": "available"}, nil)
+	p.must(200, "PUT", "/api/v1/me/presence", agentTok, map[string]string{"presence": "available", "status": "ready"}, nil)
 	var started httpapi.ChatStartedBody
 	p.must(201, "POST", "/api/v1/chats", "", map[string]any{"group_id": 1, "name": "Vera", "email": "vera@example.net", "message": "Where is my parcel?"}, &started)
 	var queued httpapi.TranscriptQueuedBody

@@ -241,7 +241,7 @@ func TestKillDuringTraffic(t *testing.T) {
 	dir := t.TempDir()
 	p := start(t, dir)
 	agentTok := p.login("agent1")
-	p.must(200, "PUT", "/api/v1/me/presence", agentTok, map[string]string{"presence": "available"}, nil)
+	p.must(200, "PUT", "/api/v1/me/presence", agentTok, map[string]string{"presence": "available", "status": "ready"}, nil)
 
 	request := func(name string) httpapi.ChatStartedBody {
 		var res httpapi.ChatStartedBody

@@ -78,6 +78,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		DisconnectTimeout:         cfg.DisconnectTimeout,
 		DisconnectWarning:         offIfZero(cfg.DisconnectWarning),
 		PollGrace:                 cfg.PollGrace,
+		AgentGrace:                cfg.AgentGrace,
 		RejectGroups:              cfg.RejectGroups,
 		IgnoreCustomerDetails:     cfg.IgnoreCustomerDetails,
 		FilesDir:                  filepath.Join(cfg.Data, "files"),

@@ -179,6 +179,7 @@ function Offer({ id, offer }) {
         <text x="18" y="22" text-anchor="middle" class="offer-countdown">${left}</text>
       </svg>`}
     </div>
+    ${chat.transfer_note && html`<p class="offer-note"><b>Note:</b> ${chat.transfer_note}</p>`}
     <div class="offer-actions">
       <button class="btn btn-primary btn-sm accept" onClick=${() => model.accept(id)}>Accept</button>
       <button class="btn btn-sm decline" onClick=${() => model.decline(id)}>Decline</button>
@@ -450,6 +451,7 @@ function Composer({ chat, whisperOnly }) {
 
 function TargetPicker({ chat, kind, onDone }) {
   const [q, setQ] = useState("");
+  const [note, setNote] = useState(""); // for the colleague who takes a transfer
   useEffect(() => {
     model.refreshAgents();
   }, []);
@@ -458,7 +460,10 @@ function TargetPicker({ chat, kind, onDone }) {
   );
   const groups = kind === "transfer" ? model.groups.filter((g) => q === "" || g.name.toLowerCase().includes(q.toLowerCase())) : [];
   const go = async (target) => {
-    const ok = kind === "transfer" ? await model.transfer(chat.id, target) : await model.conference(chat.id, target.agent_id);
+    const ok =
+      kind === "transfer"
+        ? await model.transfer(chat.id, note.trim() ? { ...target, note: note.trim() } : target)
+        : await model.conference(chat.id, target.agent_id);
     if (ok) onDone();
   };
   return html`<div class="pop" role="dialog" aria-label=${kind === "transfer" ? "Transfer" : "Add an agent"}>
@@ -467,6 +472,8 @@ function TargetPicker({ chat, kind, onDone }) {
       <button class="icon-btn" aria-label="Close" onClick=${onDone}><${Icon} name="end" /></button>
     </div>
     <input class="pop-search" placeholder="Search agents and groups" value=${q} onInput=${(e) => setQ(e.currentTarget.value)} />
+    ${kind === "transfer" &&
+    html`<textarea class="pop-note" id="transfer-note" rows="2" maxlength="1024" aria-label="Note for your colleague" placeholder="Note for your colleague (optional)" value=${note} onInput=${(e) => setNote(e.currentTarget.value)}></textarea>`}
     <div class="pop-label">Agents</div>
     ${agents.length === 0 && html`<p class="empty">Nobody else is signed in.</p>`}
     ${agents.map(
@@ -581,7 +588,8 @@ function Details({ chat }) {
     ["Phone", vis.phone],
     ["Customer", vis.customer_id],
     ["Page", urls.length ? urls[urls.length - 1].url : ""],
-    ["Waited", duration((Date.parse(chat.view.accepted_at) - Date.parse(chat.view.queued_at || chat.view.created_at)) / 1000)],
+    // The wait to the first answer; a transfer keeps accepted_at.
+    ["Waited", duration((Date.parse(chat.view.accepted_at) - Date.parse(chat.view.created_at)) / 1000)],
     ["Started", dateTime(chat.view.created_at)],
   ];
   return html`<aside class="details" aria-label="Visitor details" id="visitor-details">
@@ -592,6 +600,8 @@ function Details({ chat }) {
     <dl class="det-list">
       ${rows.map(([k, v]) => html`<div class="det-row"><dt>${k}</dt><dd>${v || html`<span class="muted">—</span>`}</dd></div>`)}
     </dl>
+    ${chat.view.transfer_note &&
+    html`<div class="det-block" id="transfer-note-shown"><h3>Transfer note</h3><p class="det-quote">${chat.view.transfer_note}</p></div>`}
     ${vis.private_data &&
     html`<div class="det-block"><h3>Private data</h3><pre class="det-pre">${vis.private_data}</pre></div>`}
     ${firstMsg && html`<div class="det-block"><h3>First message</h3><p class="det-quote">${firstMsg.text}</p></div>`}
