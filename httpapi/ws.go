@@ -26,8 +26,8 @@ const (
 	closeBadHello     websocket.StatusCode = 4002
 )
 
-// helloTimeout is how long a new connection may take to say hello.
-const helloTimeout = 10 * time.Second
+// defaultHelloTimeout is how long a new connection may take to say hello.
+const defaultHelloTimeout = 10 * time.Second
 
 // writeTimeout bounds one frame write; a peer that cannot take a frame in
 // this time is dropped and resumes later.
@@ -144,10 +144,13 @@ func (s *Server) unregister(c *wsConn) {
 
 // readHello reads and authenticates the first frame.
 func (c *wsConn) readHello(r *http.Request) (ClientFrame, error) {
-	ctx, cancel := context.WithTimeout(c.ctx, helloTimeout)
-	defer cancel()
-	_, data, err := c.conn.Read(ctx)
-	if err != nil {
+	// A read whose context expires drops the connection without a close
+	// frame; a timer closes it with 4002 instead, which ends the read.
+	timer := time.AfterFunc(c.srv.opt.HelloTimeout, func() {
+		c.conn.Close(closeBadHello, "no hello within "+c.srv.opt.HelloTimeout.String())
+	})
+	_, data, err := c.conn.Read(c.ctx)
+	if !timer.Stop() || err != nil {
 		return ClientFrame{}, parley.Errorf(parley.EINVALID, "no hello received")
 	}
 	f, err := decodeFrame(data)
