@@ -23,6 +23,7 @@ import (
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/internal/httperr"
 	"github.com/parleychat/parley/internal/origin"
+	"github.com/parleychat/parley/internal/throttle"
 )
 
 // Options configure a Server.
@@ -44,7 +45,21 @@ type Options struct {
 	// HelloTimeout is how long a WebSocket may take to send its hello
 	// before it is closed with 4002 (10 s).
 	HelloTimeout time.Duration
+	// LoginLimits throttle password attempts (login and password change)
+	// per account; a client address may fail four times as often. Zero
+	// values take DefaultLoginLimits.
+	LoginLimits throttle.Limits
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client address; any other peer is the client itself.
+	TrustedProxies throttle.Proxies
+	// Now is the throttle's clock; nil is time.Now.
+	Now func() time.Time
 }
+
+// DefaultLoginLimits: five failures in a row lock an account for a
+// minute, each further one doubles that up to 15 minutes, and one failure
+// is forgiven per 15 quiet minutes.
+var DefaultLoginLimits = throttle.Limits{Failures: 5, Lockout: time.Minute, MaxLockout: 15 * time.Minute}
 
 // Server is the native API.
 type Server struct {
@@ -57,6 +72,10 @@ type Server struct {
 	// stopping ends long-polls when the server shuts down.
 	stopping context.Context
 	stop     context.CancelFunc
+
+	// accounts and addrs throttle password guessing per account and per
+	// client address.
+	accounts, addrs *throttle.Limiter
 
 	// conns tracks open WebSockets so Shutdown can close them and wait
 	// for their sessions to end.
@@ -143,7 +162,21 @@ func New(svc *conversation.Service, opt Options) *Server {
 	if opt.HelloTimeout <= 0 {
 		opt.HelloTimeout = defaultHelloTimeout
 	}
-	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}}
+	lim := opt.LoginLimits
+	if lim.Failures <= 0 {
+		lim.Failures = DefaultLoginLimits.Failures
+	}
+	if lim.Lockout <= 0 {
+		lim.Lockout = DefaultLoginLimits.Lockout
+	}
+	if lim.MaxLockout <= 0 {
+		lim.MaxLockout = max(DefaultLoginLimits.MaxLockout, lim.Lockout)
+	}
+	opt.LoginLimits = lim
+	perAddr := lim
+	perAddr.Failures *= 4
+	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{},
+		accounts: throttle.New(lim, opt.Now), addrs: throttle.New(perAddr, opt.Now)}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opt.Registry, s)
 	for _, rt := range routes {
@@ -301,6 +334,10 @@ var native = httperr.Dialect{
 }
 
 func writeError(w http.ResponseWriter, err error) { native.Error(w, err) }
+
+// WriteError writes err as the API's error response, for handlers in
+// front of the API (the body deadline).
+func WriteError(w http.ResponseWriter, err error) { native.Error(w, err) }
 
 func errorBody(code, message string) ErrorBody {
 	var body ErrorBody

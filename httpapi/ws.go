@@ -46,6 +46,12 @@ type wsConn struct {
 	streams map[string]*chatStream
 	cursors map[string]int64 // the hello's resume points, by chat
 	offers  map[string]bool  // offers sent and still standing, by chat
+
+	// busy is held while a client frame is handled, so that going away
+	// waits for a send being stored to be acknowledged; leaving is set
+	// then, and frames read after it are dropped unhandled.
+	busy    sync.Mutex
+	leaving bool
 }
 
 // chatStream is one followed chat of a session.
@@ -451,7 +457,11 @@ func (c *wsConn) readLoop() {
 			c.send(errorFrame("", err))
 			continue
 		}
-		c.handle(f)
+		c.busy.Lock()
+		if !c.leaving {
+			c.handle(f)
+		}
+		c.busy.Unlock()
 	}
 }
 
@@ -527,6 +537,9 @@ func (c *wsConn) keepAlive() {
 // goingAway closes the session so the client reconnects and resumes. A
 // peer that does not answer the close handshake in time is cut off.
 func (c *wsConn) goingAway() {
+	c.busy.Lock()
+	c.leaving = true
+	c.busy.Unlock()
 	done := make(chan struct{})
 	go func() {
 		c.conn.Close(websocket.StatusGoingAway, "server restarting")

@@ -209,6 +209,13 @@ func (h *Handler) fault(w http.ResponseWriter, r *http.Request, err error) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) { dialect.JSON(w, status, v) }
 
+// WriteFault writes err as a fault, for handlers in front of the service
+// (the body deadline).
+func WriteFault(w http.ResponseWriter, err error) { dialect.Error(w, err) }
+
+// Serves reports whether r is a request for the Chat service.
+func Serves(r *http.Request) bool { return hasPrefixFold(r.URL.Path, Prefix) }
+
 // chatRef is a MiCC ChatID taken apart.
 type chatRef struct {
 	raw   string // as the client sent it, echoed in events
