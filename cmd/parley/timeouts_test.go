@@ -147,3 +147,20 @@ func TestListenerTimeouts(t *testing.T) {
 	}
 	p.stop()
 }
+
+// TestLoginIsPersonalData: a failed login's name and address reach the
+// log only with log-personal-data; a password never does.
+func TestLoginIsPersonalData(t *testing.T) {
+	for _, personal := range []bool{false, true} {
+		var buf strings.Builder
+		log := newLogger(&Config{LogFormat: "json", LogLevel: "info", LogPersonalData: personal}, &buf)
+		log.Warn("password attempt failed", "login", "jane.doe", "ip", "203.0.113.5", "password", "hunter2hunter2")
+		out := buf.String()
+		if strings.Contains(out, "hunter2") {
+			t.Fatalf("password logged: %s", out)
+		}
+		if got := strings.Contains(out, "jane.doe") && strings.Contains(out, "203.0.113.5"); got != personal {
+			t.Fatalf("log-personal-data=%v: %s", personal, out)
+		}
+	}
+}
