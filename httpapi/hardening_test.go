@@ -328,4 +328,3 @@ func TestShutdownAcksSendInFlight(t *testing.T) {
 		t.Fatalf("the acknowledged message is not the last stored event")
 	}
 }
-
