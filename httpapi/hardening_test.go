@@ -328,3 +328,32 @@ func TestShutdownAcksSendInFlight(t *testing.T) {
 		t.Fatalf("the acknowledged message is not the last stored event")
 	}
 }
+
+// TestLoginThrottleParallel: guesses sent all at once cannot overrun the
+// limit; attempts in flight count as possible failures.
+func TestLoginThrottleParallel(t *testing.T) {
+	s, _, _ := throttledServer(t, nil)
+	codes := make(chan int, 20)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			data, _ := json.Marshal(map[string]string{"login": "agent1", "password": "wrong-guess-" + strconv.Itoa(i)})
+			resp, err := http.Post(s.URL+"/api/v1/auth/login", "application/json", bytes.NewReader(data))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	n := map[int]int{}
+	for c := range codes {
+		n[c]++
+	}
+	if n[401] > 3 || n[401]+n[429] != 20 {
+		t.Fatalf("20 parallel wrong passwords = %v; want at most 3 checked (401), the rest 429", n)
+	}
+}

@@ -36,6 +36,7 @@ type Limiter struct {
 }
 
 type entry struct {
+	pending  int       // attempts in flight
 	failures int       // not yet forgiven
 	at       time.Time // of the last failure or forgiveness
 	until    time.Time // locked until
@@ -72,12 +73,49 @@ func (l *Limiter) Wait(key string) time.Duration {
 	return max(e.until.Sub(l.now()), 0)
 }
 
+// Begin starts an attempt of key. While the key is locked it returns how
+// long to wait, and the attempt must not be made. Otherwise it returns 0
+// and end, which must be called with the attempt's outcome; end returns
+// the lock a failure put the key under. An attempt in flight counts as a
+// possible failure, so parallel guesses cannot overrun the limit: one that
+// could be the last allowed failure waits (a second) while it is decided.
+func (l *Limiter) Begin(key string) (wait time.Duration, end func(failed bool) time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	e := l.entry(key, now)
+	if now.Before(e.until) {
+		return e.until.Sub(now), nil
+	}
+	if e.pending > 0 && e.failures+e.pending >= l.lim.Failures {
+		return time.Second, nil
+	}
+	e.pending++
+	var once sync.Once
+	return 0, func(failed bool) (lock time.Duration) {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			e.pending--
+			if failed {
+				lock = l.fail(e, l.now())
+			}
+		})
+		return lock
+	}
+}
+
 // Fail records a failure of key and returns the lock it is now under (0:
 // none yet).
 func (l *Limiter) Fail(key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	return l.fail(l.entry(key, now), now)
+}
+
+// entry returns key's entry, made if needed.
+func (l *Limiter) entry(key string, now time.Time) *entry {
 	e, ok := l.keys[key]
 	if !ok {
 		if len(l.keys) >= l.lim.MaxKeys {
@@ -86,6 +124,11 @@ func (l *Limiter) Fail(key string) time.Duration {
 		e = &entry{at: now}
 		l.keys[key] = e
 	}
+	l.forgive(e, now)
+	return e
+}
+
+func (l *Limiter) fail(e *entry, now time.Time) time.Duration {
 	l.forgive(e, now)
 	e.failures++
 	e.at = now
@@ -114,6 +157,10 @@ func (l *Limiter) forgive(e *entry, now time.Time) {
 	if n <= 0 {
 		return
 	}
+	if e.failures == 0 {
+		e.at = now
+		return
+	}
 	e.failures = max(e.failures-n, 0)
 	e.at = e.at.Add(time.Duration(n) * l.lim.MaxLockout)
 }
@@ -124,7 +171,7 @@ func (l *Limiter) forgive(e *entry, now time.Time) {
 func (l *Limiter) evict(now time.Time) {
 	for k, e := range l.keys {
 		l.forgive(e, now)
-		if e.failures == 0 && !now.Before(e.until) {
+		if e.failures == 0 && e.pending == 0 && !now.Before(e.until) {
 			delete(l.keys, k)
 		}
 	}
@@ -132,7 +179,7 @@ func (l *Limiter) evict(now time.Time) {
 		return
 	}
 	for k, e := range l.keys {
-		if !now.Before(e.until) {
+		if !now.Before(e.until) && e.pending == 0 {
 			delete(l.keys, k)
 			return
 		}

@@ -99,3 +99,31 @@ func TestClientAddr(t *testing.T) {
 		t.Error("a bad proxy address was accepted")
 	}
 }
+
+// TestPendingCountsAsFailure: attempts in flight are counted, so parallel
+// attempts stop at the limit; a finished attempt frees its place.
+func TestPendingCountsAsFailure(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	l := New(Limits{Failures: 3, Lockout: time.Minute, MaxLockout: time.Hour}, clk.now)
+	var ends []func(bool) time.Duration
+	for i := range 3 {
+		wait, end := l.Begin("a")
+		if wait != 0 || end == nil {
+			t.Fatalf("attempt %d refused (%v) below the limit", i+1, wait)
+		}
+		ends = append(ends, end)
+	}
+	if wait, end := l.Begin("a"); wait == 0 || end != nil {
+		t.Fatal("a fourth parallel attempt was allowed")
+	}
+	ends[0](false) // the right password: not a failure
+	wait, end := l.Begin("a")
+	if wait != 0 {
+		t.Fatal("a freed place was not given again")
+	}
+	end(true)
+	ends[1](true)
+	if lock := ends[2](true); lock != time.Minute || l.Wait("a") != time.Minute {
+		t.Fatalf("third failure locked for %v; want 1m", lock)
+	}
+}
