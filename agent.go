@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxCapacity bounds the concurrent chats one agent can be given.
@@ -143,6 +144,17 @@ func (a *Agent) Validate() error {
 		return Errorf(EINVALID, "status must be ready, not_ready or wrap_up")
 	case len(a.StatusReason) > 200:
 		return Errorf(EINVALID, "status reason is longer than 200 characters")
+	}
+	for _, f := range []struct{ name, value string }{
+		{"display_name", a.DisplayName}, {"chat_name", a.ChatName}, {"first_name", a.FirstName},
+		{"last_name", a.LastName}, {"email", a.Email}, {"status_reason", a.StatusReason},
+	} {
+		if !utf8.ValidString(f.value) {
+			return Errorf(EINVALID, "%s is not valid UTF-8", f.name)
+		}
+		if err := CheckChars(f.name, f.value, false); err != nil {
+			return err
+		}
 	}
 	seen := make(map[int64]bool, len(a.Groups))
 	for _, m := range a.Groups {

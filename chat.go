@@ -200,15 +200,16 @@ type Visitor struct {
 // Validate reports whether v can be stored.
 func (v *Visitor) Validate() error {
 	fields := []struct {
-		name  string
-		value string
-		max   int
+		name      string
+		value     string
+		max       int
+		multiline bool
 	}{
-		{"name", v.Name, 200},
-		{"email", v.Email, 320},
-		{"phone", v.Phone, 64},
-		{"customer_id", v.CustomerID, 200},
-		{"private_data", v.PrivateData, 8000},
+		{"name", v.Name, 200, false},
+		{"email", v.Email, 320, false},
+		{"phone", v.Phone, 64, false},
+		{"customer_id", v.CustomerID, 200, false},
+		{"private_data", v.PrivateData, 8000, true},
 	}
 	for _, f := range fields {
 		if !utf8.ValidString(f.value) {
@@ -216,6 +217,9 @@ func (v *Visitor) Validate() error {
 		}
 		if utf8.RuneCountInString(f.value) > f.max {
 			return Errorf(EINVALID, "%s is longer than %d characters", f.name, f.max)
+		}
+		if err := CheckChars(f.name, f.value, f.multiline); err != nil {
+			return err
 		}
 	}
 	if v.Email != "" && !strings.Contains(v.Email, "@") {

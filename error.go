@@ -15,6 +15,8 @@ const (
 	EFORBIDDEN    = "forbidden"    // credentials are fine but do not allow this
 	ECLOSED       = "closed"       // the service group is closed or the chat has ended
 	ETOOLARGE     = "too_large"    // a message, file or body exceeds its limit
+	ETOOMANY      = "too_many"     // too many attempts; retry after a while
+	ETIMEOUT      = "timeout"      // the client took too long to send its request
 	EINTERNAL     = "internal"     // anything else; details are logged, never shown
 )
 

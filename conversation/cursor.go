@@ -34,9 +34,13 @@ func (s *Service) OpenCursor(ctx context.Context, actor Actor, chatID string, af
 	if after < 0 {
 		return nil, parley.Errorf(parley.EINVALID, "after must not be negative")
 	}
-	if _, err := s.readableChat(ctx, actor, chatID); err != nil {
+	chat, err := s.readableChat(ctx, actor, chatID)
+	if err != nil {
 		return nil, err
 	}
+	// A position past the end would skip the next events and be reported
+	// back as the chat's last sequence number; start at the real end.
+	after = min(after, chat.LastSeq)
 	// Subscribe before reading the store so nothing falls in between.
 	sub, err := s.hub.subscribe(ctx, chatSubject(chatID))
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/parleychat/parley"
@@ -96,6 +95,12 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	}
 	if len(req.SessionID) > 200 {
 		return nil, parley.Errorf(parley.EINVALID, "session id is longer than 200 characters")
+	}
+	if !utf8.ValidString(req.SessionID) {
+		return nil, parley.Errorf(parley.EINVALID, "session id is not valid UTF-8")
+	}
+	if err := parley.CheckChars("session id", req.SessionID, false); err != nil {
+		return nil, err
 	}
 	details := req.Visitor
 	if s.cfg.IgnoreCustomerDetails {
@@ -385,10 +390,8 @@ func checkText(text string, maxLen int) (string, error) {
 	if n := utf8.RuneCountInString(text); n > maxLen {
 		return "", parley.Errorf(parley.ETOOLARGE, "the message has %d characters; the limit is %d", n, maxLen)
 	}
-	if strings.IndexFunc(text, func(r rune) bool {
-		return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r'
-	}) >= 0 {
-		return "", parley.Errorf(parley.EINVALID, "the message contains control characters")
+	if err := parley.CheckChars("the message", text, true); err != nil {
+		return "", err
 	}
 	return text, nil
 }

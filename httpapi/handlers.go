@@ -392,7 +392,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	tenant := b.TenantID
+	if tenant == 0 {
+		tenant = parley.DefaultTenantID
+	}
+	g := s.passwordGuard(r, "login", tenant, b.Login)
+	if err := g.check(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	tok, a, err := s.svc.Login(r.Context(), b.TenantID, b.Login, b.Password)
+	g.done(err)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -450,7 +460,15 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		if err := decode(w, r, &b); err != nil {
 			return err
 		}
+		if a.Agent == nil {
+			return parley.Errorf(parley.EFORBIDDEN, "only agents have passwords")
+		}
+		g := s.passwordGuard(r, "password change", a.Agent.TenantID, a.Agent.Login)
+		if err := g.check(); err != nil {
+			return err
+		}
 		err := s.svc.ChangePassword(r.Context(), a, token(r), b.Current, b.New)
+		g.done(err)
 		if err == nil {
 			w.WriteHeader(http.StatusNoContent)
 		}

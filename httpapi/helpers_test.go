@@ -36,6 +36,13 @@ const password = "test-password-123"
 
 func newServer(t *testing.T, cfg conversation.Config, capacity int, opts ...httpapi.Options) *server {
 	t.Helper()
+	return newServerWith(t, cfg, capacity, nil, opts...)
+}
+
+// newServerWith is newServer whose service uses wrap(store) (the store
+// itself when wrap is nil).
+func newServerWith(t *testing.T, cfg conversation.Config, capacity int, wrap func(parley.Store) parley.Store, opts ...httpapi.Options) *server {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	store, err := sqlite.Open(ctx, filepath.Join(dir, "p.db"), sqlite.Options{})
@@ -47,7 +54,11 @@ func newServer(t *testing.T, cfg conversation.Config, capacity int, opts ...http
 		t.Fatal(err)
 	}
 	cfg.FilesDir = filepath.Join(dir, "files")
-	svc := conversation.New(store, bus, cfg, nil)
+	var st parley.Store = store
+	if wrap != nil {
+		st = wrap(store)
+	}
+	svc := conversation.New(st, bus, cfg, nil)
 	if err := svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,9 @@ import (
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
+	"github.com/parleychat/parley/internal/httperr"
+	"github.com/parleychat/parley/internal/origin"
+	"github.com/parleychat/parley/internal/throttle"
 )
 
 // Options configure a Server.
@@ -39,7 +42,24 @@ type Options struct {
 	SecureCookies bool
 	// PingInterval is the WebSocket keep-alive period (25 s).
 	PingInterval time.Duration
+	// HelloTimeout is how long a WebSocket may take to send its hello
+	// before it is closed with 4002 (10 s).
+	HelloTimeout time.Duration
+	// LoginLimits throttle password attempts (login and password change)
+	// per account; a client address may fail four times as often. Zero
+	// values take DefaultLoginLimits.
+	LoginLimits throttle.Limits
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client address; any other peer is the client itself.
+	TrustedProxies throttle.Proxies
+	// Now is the throttle's clock; nil is time.Now.
+	Now func() time.Time
 }
+
+// DefaultLoginLimits: five failures in a row lock an account for a
+// minute, each further one doubles that up to 15 minutes, and one failure
+// is forgiven per 15 quiet minutes.
+var DefaultLoginLimits = throttle.Limits{Failures: 5, Lockout: time.Minute, MaxLockout: 15 * time.Minute}
 
 // Server is the native API.
 type Server struct {
@@ -52,6 +72,10 @@ type Server struct {
 	// stopping ends long-polls when the server shuts down.
 	stopping context.Context
 	stop     context.CancelFunc
+
+	// accounts and addrs throttle password guessing per account and per
+	// client address.
+	accounts, addrs *throttle.Limiter
 
 	// conns tracks open WebSockets so Shutdown can close them and wait
 	// for their sessions to end.
@@ -135,7 +159,24 @@ func New(svc *conversation.Service, opt Options) *Server {
 	if opt.PingInterval == 0 {
 		opt.PingInterval = 25 * time.Second
 	}
-	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}}
+	if opt.HelloTimeout <= 0 {
+		opt.HelloTimeout = defaultHelloTimeout
+	}
+	lim := opt.LoginLimits
+	if lim.Failures <= 0 {
+		lim.Failures = DefaultLoginLimits.Failures
+	}
+	if lim.Lockout <= 0 {
+		lim.Lockout = DefaultLoginLimits.Lockout
+	}
+	if lim.MaxLockout <= 0 {
+		lim.MaxLockout = max(DefaultLoginLimits.MaxLockout, lim.Lockout)
+	}
+	opt.LoginLimits = lim
+	perAddr := lim
+	perAddr.Failures *= 4
+	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{},
+		accounts: throttle.New(lim, opt.Now), addrs: throttle.New(perAddr, opt.Now)}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opt.Registry, s)
 	for _, rt := range routes {
@@ -190,11 +231,9 @@ func matchPattern(pattern, path string) bool {
 func (s *Server) Handler(next http.Handler) http.Handler {
 	// Cookie-authenticated writes come only from Parley's own pages; the
 	// allowed origins embed the visitor chat, which uses bearer tokens.
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	protected := origin.Protect(s.cors(s.mux), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, parley.Errorf(parley.EFORBIDDEN, "cross-origin request refused; add the origin to allowed-origins"))
 	}))
-	protected := cop.Handler(s.cors(s.mux))
 	plain := s.cors(s.mux)
 	// Cross-site request forgery rides on ambient credentials (the session
 	// cookie); a request that carries its own bearer token cannot be forged.
@@ -277,26 +316,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) originAllowed(origin string) bool {
-	for _, o := range s.opt.AllowedOrigins {
-		if o == "*" || strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
-}
-
-// Error responses. Each code maps to one status, once.
-var statusOf = map[string]int{
-	parley.EINVALID:      http.StatusBadRequest,
-	parley.ENOTFOUND:     http.StatusNotFound,
-	parley.ECONFLICT:     http.StatusConflict,
-	parley.EUNAUTHORIZED: http.StatusUnauthorized,
-	parley.EFORBIDDEN:    http.StatusForbidden,
-	parley.ECLOSED:       http.StatusConflict,
-	parley.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	parley.EINTERNAL:     http.StatusInternalServerError,
-}
+func (s *Server) originAllowed(o string) bool { return origin.Allowed(s.opt.AllowedOrigins, o) }
 
 // ErrorBody is the JSON of every error response.
 type ErrorBody struct {
@@ -306,14 +326,18 @@ type ErrorBody struct {
 	} `json:"error"`
 }
 
-func writeError(w http.ResponseWriter, err error) {
-	code := parley.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	writeJSON(w, status, errorBody(code, parley.ErrorMessage(err)))
+// native is the API's JSON dialect.
+var native = httperr.Dialect{
+	ContentType: "application/json",
+	Shape:       func(code, message string) any { return errorBody(code, message) },
+	Newline:     true,
 }
+
+func writeError(w http.ResponseWriter, err error) { native.Error(w, err) }
+
+// WriteError writes err as the API's error response, for handlers in
+// front of the API (the body deadline).
+func WriteError(w http.ResponseWriter, err error) { native.Error(w, err) }
 
 func errorBody(code, message string) ErrorBody {
 	var body ErrorBody
@@ -329,12 +353,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, err)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { native.JSON(w, status, v) }
 
 // pollContext returns a request context that also ends when the server
 // shuts down, for long-polls.

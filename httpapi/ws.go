@@ -26,8 +26,8 @@ const (
 	closeBadHello     websocket.StatusCode = 4002
 )
 
-// helloTimeout is how long a new connection may take to say hello.
-const helloTimeout = 10 * time.Second
+// defaultHelloTimeout is how long a new connection may take to say hello.
+const defaultHelloTimeout = 10 * time.Second
 
 // writeTimeout bounds one frame write; a peer that cannot take a frame in
 // this time is dropped and resumes later.
@@ -46,6 +46,12 @@ type wsConn struct {
 	streams map[string]*chatStream
 	cursors map[string]int64 // the hello's resume points, by chat
 	offers  map[string]bool  // offers sent and still standing, by chat
+
+	// busy is held while a client frame is handled, so that going away
+	// waits for a send being stored to be acknowledged; leaving is set
+	// then, and frames read after it are dropped unhandled.
+	busy    sync.Mutex
+	leaving bool
 }
 
 // chatStream is one followed chat of a session.
@@ -145,10 +151,13 @@ func (s *Server) unregister(c *wsConn) {
 
 // readHello reads and authenticates the first frame.
 func (c *wsConn) readHello(r *http.Request) (ClientFrame, error) {
-	ctx, cancel := context.WithTimeout(c.ctx, helloTimeout)
-	defer cancel()
-	_, data, err := c.conn.Read(ctx)
-	if err != nil {
+	// A read whose context expires drops the connection without a close
+	// frame; a timer closes it with 4002 instead, which ends the read.
+	timer := time.AfterFunc(c.srv.opt.HelloTimeout, func() {
+		c.conn.Close(closeBadHello, "no hello within "+c.srv.opt.HelloTimeout.String())
+	})
+	_, data, err := c.conn.Read(c.ctx)
+	if !timer.Stop() || err != nil {
 		return ClientFrame{}, parley.Errorf(parley.EINVALID, "no hello received")
 	}
 	f, err := decodeFrame(data)
@@ -449,7 +458,11 @@ func (c *wsConn) readLoop() {
 			c.send(errorFrame("", err))
 			continue
 		}
-		c.handle(f)
+		c.busy.Lock()
+		if !c.leaving {
+			c.handle(f)
+		}
+		c.busy.Unlock()
 	}
 }
 
@@ -525,6 +538,9 @@ func (c *wsConn) keepAlive() {
 // goingAway closes the session so the client reconnects and resumes. A
 // peer that does not answer the close handshake in time is cut off.
 func (c *wsConn) goingAway() {
+	c.busy.Lock()
+	c.leaving = true
+	c.busy.Unlock()
 	done := make(chan struct{})
 	go func() {
 		c.conn.Close(websocket.StatusGoingAway, "server restarting")

@@ -25,6 +25,8 @@ import (
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
+	"github.com/parleychat/parley/internal/httperr"
+	"github.com/parleychat/parley/internal/origin"
 )
 
 // DefaultPort is the Chat service's port on a MiCC server; Parley listens
@@ -189,50 +191,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // written is returned by a method that wrote its own response.
 type written struct{}
 
-func (h *Handler) originAllowed(origin string) bool {
-	for _, o := range h.opt.AllowedOrigins {
-		if o == "*" || strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
-}
+func (h *Handler) originAllowed(o string) bool { return origin.Allowed(h.opt.AllowedOrigins, o) }
 
-// statusOf maps each error code to its HTTP status, once.
-var statusOf = map[string]int{
-	parley.EINVALID:      http.StatusBadRequest,
-	parley.ENOTFOUND:     http.StatusNotFound,
-	parley.ECONFLICT:     http.StatusConflict,
-	parley.EUNAUTHORIZED: http.StatusUnauthorized,
-	parley.EFORBIDDEN:    http.StatusForbidden,
-	parley.ECLOSED:       http.StatusConflict,
-	parley.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	parley.EINTERNAL:     http.StatusInternalServerError,
+// dialect is the service's JSON: faults are {"Message", "Code"}.
+var dialect = httperr.Dialect{
+	ContentType: "application/json; charset=utf-8",
+	Shape:       func(code, message string) any { return Fault{Message: message, Code: code} },
 }
 
 // fault writes err as a fault and logs it when it is internal.
 func (h *Handler) fault(w http.ResponseWriter, r *http.Request, err error) {
-	code := parley.ErrorCode(err)
-	if code == parley.EINTERNAL {
+	if parley.ErrorCode(err) == parley.EINTERNAL {
 		h.log.Error("chat service request failed", "path", r.URL.Path, "err", err)
 	}
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	writeJSON(w, status, Fault{Message: parley.ErrorMessage(err), Code: code})
+	dialect.Error(w, err)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		status, data = http.StatusInternalServerError, []byte(`{"Message":"Internal error.","Code":"internal"}`)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { dialect.JSON(w, status, v) }
+
+// WriteFault writes err as a fault, for handlers in front of the service
+// (the body deadline).
+func WriteFault(w http.ResponseWriter, err error) { dialect.Error(w, err) }
+
+// Serves reports whether r is a request for the Chat service.
+func Serves(r *http.Request) bool { return hasPrefixFold(r.URL.Path, Prefix) }
 
 // chatRef is a MiCC ChatID taken apart.
 type chatRef struct {
@@ -347,7 +329,9 @@ func (h *Handler) sendMessage(_ http.ResponseWriter, r *http.Request, body []byt
 	if err != nil {
 		return nil, err
 	}
-	if len(req.Attachment) > 0 {
+	// An Attachment that is present, even empty, makes a file message, so
+	// an empty one is refused as the native upload refuses it.
+	if req.Attachment != nil {
 		_, err = h.svc.SendFile(r.Context(), c.actor, c.id, req.Message, bytes.NewReader(req.Attachment))
 	} else {
 		_, err = h.svc.Send(r.Context(), c.actor, c.id, req.Message, conversation.SendOptions{})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/internal/throttle"
 )
 
 // Config is every setting of `parley serve`. Precedence: flag > environment
@@ -31,6 +32,10 @@ type Config struct {
 	SecureCookies   bool
 	ShutdownTimeout time.Duration
 	PprofAddr       string
+	BodyTimeout     time.Duration
+	ConnIdleTimeout time.Duration
+	TrustedProxies  throttle.Proxies
+	LoginLimits     throttle.Limits
 
 	MaxMessageLength          int
 	MaxAttachmentKB           int
@@ -126,6 +131,16 @@ var settings = []setting{
 	{"secure-cookies", "false", "mark the agent session cookie Secure (set when served over HTTPS)", boolSetting(func(c *Config) *bool { return &c.SecureCookies })},
 	{"pprof", "", "address of a Go pprof listener (e.g. 127.0.0.1:6060) for profiling; empty turns it off. Never expose it publicly", func(c *Config, v string) error { c.PprofAddr = v; return nil }},
 	{"shutdown-timeout", "15s", "how long a graceful shutdown waits for requests to finish", durationSetting(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"body-read-timeout", "30s", "longest a client may take to send a request body, or each 64 KiB of a larger upload, before it gets 408 and is cut off; 0 turns it off", durationSetting(func(c *Config) *time.Duration { return &c.BodyTimeout })},
+	{"conn-idle-timeout", "120s", "how long an idle keep-alive connection stays open, on every listener", durationSetting(func(c *Config) *time.Duration { return &c.ConnIdleTimeout })},
+	{"trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client address; empty trusts none", func(c *Config, v string) error {
+		p, err := throttle.ParseProxies(splitList(v))
+		c.TrustedProxies = p
+		return err
+	}},
+	{"login-attempts", "5", "failed password attempts in a row before an account is locked; one client address may fail four times as many", intSetting(1, 1000, func(c *Config) *int { return &c.LoginLimits.Failures })},
+	{"login-lockout", "1m", "first lock after too many failed password attempts; each further failure doubles it up to login-lockout-max", durationSetting(func(c *Config) *time.Duration { return &c.LoginLimits.Lockout })},
+	{"login-lockout-max", "15m", "longest lock after failed password attempts; one failure is forgiven per this much time without one", durationSetting(func(c *Config) *time.Duration { return &c.LoginLimits.MaxLockout })},
 	{"max-message-length", "1024", "maximum message length in characters (MaxMessageLength)", intSetting(1, 100000, func(c *Config) *int { return &c.MaxMessageLength })},
 	{"max-attachment-size", "5120", "maximum attachment size in KB; 0 turns attachments off (MaxAttachmentSize)", intSetting(0, 1<<20, func(c *Config) *int { return &c.MaxAttachmentKB })},
 	{"allowed-attachment-types", "", "comma-separated extensions that are the only ones allowed; empty allows all but the restricted (AllowedAttachmentTypes)", func(c *Config, v string) error {
@@ -326,6 +341,9 @@ func (c *Config) validate() error {
 	}
 	if c.DisconnectWarning >= c.DisconnectTimeout && c.DisconnectWarning != 0 {
 		return errors.New("disconnect-warning must be shorter than disconnect-timeout")
+	}
+	if c.LoginLimits.Lockout < time.Second || c.LoginLimits.MaxLockout < c.LoginLimits.Lockout {
+		return errors.New("login-lockout must be at least 1s and login-lockout-max at least login-lockout")
 	}
 	for name, d := range map[string]time.Duration{"customer-timeout": c.CustomerTimeout, "idle-timeout": c.IdleTimeout, "disconnect-timeout": c.DisconnectTimeout, "poll-grace": c.PollGrace, "agent-grace": c.AgentGrace, "session-ttl": c.SessionTTL} {
 		if d < time.Second {

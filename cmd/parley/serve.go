@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,7 @@ import (
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
+	"github.com/parleychat/parley/internal/bodytimeout"
 	"github.com/parleychat/parley/mail"
 	"github.com/parleychat/parley/micc"
 	"github.com/parleychat/parley/natsbus"
@@ -129,6 +131,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		Logger:         log,
 		Registry:       reg,
 		SecureCookies:  cfg.SecureCookies,
+		LoginLimits:    cfg.LoginLimits,
+		TrustedProxies: cfg.TrustedProxies,
 		Ready: func(ctx context.Context) error {
 			return errors.Join(store.Ping(ctx), bus.Ping(ctx))
 		},
@@ -149,19 +153,13 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		return err
 	}
 	if cfg.PprofAddr != "" {
-		stopPprof, err := servePprof(cfg.PprofAddr, log)
+		stopPprof, err := servePprof(cfg, log)
 		if err != nil {
 			return err
 		}
 		defer stopPprof()
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := httpServer(mux, cfg, log)
 	serveErr := make(chan error, 2)
 	// The MiCC Chat service on a port of its own, as MiCC serves it.
 	var miccSrv *http.Server
@@ -171,13 +169,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 			_ = ln.Close()
 			return fmt.Errorf("micc-addr: %w", err)
 		}
-		miccSrv = &http.Server{
-			Handler:           chatService,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
+		miccSrv = httpServer(chatService, cfg, log)
 		go func() { serveErr <- miccSrv.Serve(mln) }()
 		log.Info("MiCC Chat service listening", "addr", mln.Addr().String())
 		fmt.Fprintf(stdout, "MiCC Chat service on http://%s/ChatService/\n", displayAddr(mln.Addr().String()))
@@ -203,23 +195,63 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	svc.Drain()
-	api.Shutdown()
-	chatService.Shutdown()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("shutdown", "err", err)
+	// The listeners close at once, so new requests are refused; requests
+	// in flight (a message being stored) finish and are answered within
+	// the grace; long-polls are answered now with what they have, and
+	// WebSockets go away after the frame they are handling.
+	var wg sync.WaitGroup
+	for name, s := range map[string]*http.Server{"main": srv, "micc": miccSrv} {
+		if s != nil {
+			wg.Go(func() {
+				if err := s.Shutdown(sctx); err != nil {
+					log.Warn("shutdown", "listener", name, "err", err)
+				}
+			})
+		}
 	}
-	if miccSrv != nil {
-		if err := miccSrv.Shutdown(sctx); err != nil {
-			log.Warn("shutdown", "listener", "micc", "err", err)
+	chatService.Shutdown()
+	wg.Go(api.Shutdown)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-sctx.Done():
+		log.Warn("shutdown grace over; closing what is left")
+		_ = srv.Close()
+		if miccSrv != nil {
+			_ = miccSrv.Close()
 		}
 	}
 	return nil
 }
 
+// httpServer returns the server of one listener with the limits every
+// listener has: header and body deadlines, idle keep-alive timeout,
+// header size.
+func httpServer(h http.Handler, cfg *Config, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           bodytimeout.Wrap(h, cfg.BodyTimeout, refuseSlowBody),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       cfg.ConnIdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// refuseSlowBody answers a request whose body came too slowly, in the
+// dialect of the endpoint it was sent to.
+func refuseSlowBody(w http.ResponseWriter, r *http.Request, err error) {
+	if micc.Serves(r) {
+		micc.WriteFault(w, err)
+		return
+	}
+	httpapi.WriteError(w, err)
+}
+
 // servePprof serves the Go profiler on its own listener, apart from the
 // API, so that it is reachable only where the operator binds it.
-func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
+func servePprof(cfg *Config, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", cfg.PprofAddr)
 	if err != nil {
 		return nil, fmt.Errorf("pprof listener: %w", err)
 	}
@@ -229,7 +261,7 @@ func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpServer(mux, cfg, log)
 	go func() { _ = srv.Serve(ln) }()
 	log.Info("pprof listening", "addr", ln.Addr().String())
 	return func() { _ = srv.Close() }, nil
@@ -260,7 +292,7 @@ func nonNil(s []string) []string {
 // secretKeys are never logged; personalKeys only with log-personal-data.
 var (
 	secretKeys   = regexp.MustCompile(`(?i)password|token|secret|authorization|cookie|api_key`)
-	personalKeys = regexp.MustCompile(`(?i)^(email|phone|ip|remote_addr|visitor_name|customer_id|private_data)$`)
+	personalKeys = regexp.MustCompile(`(?i)^(email|phone|ip|remote_addr|visitor_name|customer_id|private_data|login)$`)
 )
 
 // newLogger returns the server's logger, which hides credentials always
