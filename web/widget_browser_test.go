@@ -26,7 +26,7 @@ import (
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
 	"github.com/parleychat/parley/internal/browsertest"
-	"github.com/parleychat/parley/natsbus"
+	"github.com/parleychat/parley/internal/testserver"
 	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
 )
@@ -52,8 +52,7 @@ type stack struct {
 
 func newStack(t *testing.T, cfg ...conversation.Config) *stack {
 	t.Helper()
-	ctx := context.Background()
-	s := &stack{t: t, data: t.TempDir(), pages: map[string]string{}}
+	s := &stack{t: t, pages: map[string]string{}}
 
 	hostSrv := httptest.NewServer(http.HandlerFunc(s.serveHost))
 	t.Cleanup(hostSrv.Close)
@@ -61,56 +60,24 @@ func newStack(t *testing.T, cfg ...conversation.Config) *stack {
 	s.host = "http://localhost:" + port
 	s.foreign = "http://127.0.0.1:" + port
 
-	store, err := sqlite.Open(ctx, filepath.Join(s.data, "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus, err := natsbus.Open(ctx, natsbus.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var c conversation.Config
 	if len(cfg) > 0 {
 		c = cfg[0]
 	}
-	c.FilesDir = filepath.Join(s.data, "files")
-	svc := conversation.New(store, bus, c, nil)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s.svc, s.store = svc, store
-	agent := func(login, name string, group int64) *parley.Agent {
-		return &parley.Agent{TenantID: parley.DefaultTenantID, Login: login, DisplayName: name, Role: parley.RoleAgent,
-			Capacity: 3, Presence: parley.PresenceOffline, Status: parley.StatusReady, Groups: []parley.Membership{{GroupID: group}}}
-	}
-	err = svc.Seed(ctx, []*parley.Group{
-		{ID: 1, TenantID: parley.DefaultTenantID, Name: "Support", WelcomeMessage: "Hello! How can we help?", Routing: parley.GroupRouting{AutoAccept: true}},
-		{ID: 2, TenantID: parley.DefaultTenantID, Name: "Sales"},
-	}, []*parley.Agent{agent("alice", "Alice", 1), agent("bob", "Bob", 2)}, agentPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := httpapi.New(svc, httpapi.Options{AllowedOrigins: []string{s.host}, PingInterval: time.Minute})
-	ui := web.Handler(web.Options{
-		DataDir:        s.data,
-		AllowedOrigins: []string{s.host},
-		GroupStatus: func(ctx context.Context, tenant int64, group string) (any, error) {
-			var id int64
-			if _, err := fmt.Sscan(group, &id); err != nil {
-				return svc.GroupStatus(ctx, tenant, 0, group)
-			}
-			return svc.GroupStatus(ctx, tenant, id, "")
+	ts := testserver.Start(t, testserver.Options{
+		Config: c,
+		Groups: []*parley.Group{
+			{ID: 1, Name: "Support", WelcomeMessage: "Hello! How can we help?", Routing: parley.GroupRouting{AutoAccept: true}},
+			{ID: 2, Name: "Sales"},
+		},
+		Agents:   []*parley.Agent{testserver.Agent("alice", "Alice", 1), testserver.Agent("bob", "Bob", 2)},
+		Password: agentPassword,
+		API:      httpapi.Options{AllowedOrigins: []string{s.host}, PingInterval: time.Minute},
+		Web: func(ts *testserver.Server) web.Options {
+			return web.Options{DataDir: ts.Dir, AllowedOrigins: []string{s.host}, GroupStatus: ts.GroupStatus}
 		},
 	})
-	parleySrv := httptest.NewServer(api.Handler(ui))
-	s.parley = parleySrv.URL
-	t.Cleanup(func() {
-		api.Shutdown()
-		parleySrv.Close()
-		svc.Close()
-		bus.Close()
-		store.Close()
-	})
+	s.svc, s.store, s.data, s.parley = ts.Svc, ts.Store, ts.Dir, ts.URL
 	return s
 }
 
