@@ -1,11 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -36,6 +34,7 @@ type consoleServer struct {
 	URL  string
 	svc  *conversation.Service
 	smtp *smtptest.Server // receives the transcript mail
+	ts   *testserver.Server
 }
 
 // newConsoleServer seeds Support (1) and Sales (2, with 30 s of wrap-up)
@@ -99,36 +98,19 @@ func newConsoleServer(t *testing.T, options ...consoleOptions) *consoleServer {
 		Mail:     &mail.Options{Host: "127.0.0.1", Port: smtp.Port(), TLS: "none"},
 		Wrap:     wrap,
 	})
-	return &consoleServer{t: t, URL: ts.URL, svc: ts.Svc, smtp: smtp}
+	return &consoleServer{t: t, URL: ts.URL, svc: ts.Svc, smtp: smtp, ts: ts}
 }
 
 // call makes a JSON API request and decodes the answer into out.
 func (s *consoleServer) call(method, path, token string, body, out any) int {
 	s.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, s.URL+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if out != nil && len(data) > 0 && res.StatusCode < 300 {
+	status, data := s.ts.Do(method, path, token, body)
+	if out != nil && len(data) > 0 && status < 300 {
 		if err := json.Unmarshal(data, out); err != nil {
 			s.t.Fatalf("%s %s: %v in %s", method, path, err, data)
 		}
 	}
-	return res.StatusCode
+	return status
 }
 
 // visitor is a chat requested through the API, as the widget does.
@@ -870,13 +852,7 @@ func TestConsoleCannedManagement(t *testing.T) {
 // agentToken signs an agent in through the API.
 func (s *consoleServer) agentToken(login string) string {
 	s.t.Helper()
-	var r struct {
-		Token string `json:"token"`
-	}
-	if st := s.call("POST", "/api/v1/auth/login", "", map[string]any{"login": login, "password": consolePassword}, &r); st != http.StatusOK {
-		s.t.Fatalf("login %s: status %d", login, st)
-	}
-	return r.Token
+	return s.ts.Login(login)
 }
 
 // TestConsoleScreenshots stages a busy shift and saves the screenshots

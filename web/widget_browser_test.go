@@ -45,6 +45,7 @@ type stack struct {
 	svc     *conversation.Service
 	store   *sqlite.Store
 	data    string
+	ts      *testserver.Server
 
 	mu    sync.Mutex
 	pages map[string]string // host path → HTML; PARLEY and FOREIGN are replaced
@@ -77,7 +78,7 @@ func newStack(t *testing.T, cfg ...conversation.Config) *stack {
 			return web.Options{DataDir: ts.Dir, AllowedOrigins: []string{s.host}, GroupStatus: ts.GroupStatus}
 		},
 	})
-	s.svc, s.store, s.data, s.parley = ts.Svc, ts.Store, ts.Dir, ts.URL
+	s.svc, s.store, s.data, s.parley, s.ts = ts.Svc, ts.Store, ts.Dir, ts.URL, ts
 	return s
 }
 
@@ -112,33 +113,16 @@ func hostPage(attrs string) string {
 // call makes an API request and decodes the answer into out.
 func (s *stack) call(method, path, token string, body, out any) int {
 	s.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, s.parley+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		s.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
+	status, data := s.ts.Do(method, path, token, body)
+	if status >= 300 {
+		s.t.Fatalf("%s %s: %d %s", method, path, status, data)
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
 			s.t.Fatal(err)
 		}
 	}
-	return res.StatusCode
+	return status
 }
 
 // agentSession is an agent driven through the API, with a WebSocket that
@@ -153,10 +137,9 @@ type agentSession struct {
 
 func (s *stack) agent(login string) *agentSession {
 	s.t.Helper()
-	var res httpapi.LoginResponse
-	s.call("POST", "/api/v1/auth/login", "", map[string]any{"login": login, "password": agentPassword}, &res)
-	s.call("PUT", "/api/v1/me/presence", res.Token, map[string]string{"presence": "available", "status": "ready"}, nil)
-	a := &agentSession{s: s, token: res.Token}
+	token := s.ts.Login(login)
+	s.ts.Presence(token, "available", "ready")
+	a := &agentSession{s: s, token: token}
 	ctx, cancel := context.WithCancel(context.Background())
 	conn, _, err := websocket.Dial(ctx, strings.Replace(s.parley, "http", "ws", 1)+"/api/v1/ws", nil)
 	if err != nil {
@@ -167,7 +150,7 @@ func (s *stack) agent(login string) *agentSession {
 		cancel()
 		conn.CloseNow()
 	})
-	hello, _ := json.Marshal(map[string]any{"type": "hello", "token": res.Token})
+	hello, _ := json.Marshal(map[string]any{"type": "hello", "token": token})
 	if err := conn.Write(ctx, websocket.MessageText, hello); err != nil {
 		s.t.Fatal(err)
 	}
