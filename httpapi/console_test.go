@@ -3,9 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -172,22 +170,9 @@ func TestWhisperNeverReachesTheVisitor(t *testing.T) {
 // callText makes a request and returns the status and the body as text.
 func (s *server) callText(method, path, token string, out *string) int {
 	s.t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, nil)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	status, data := s.ts.Do(method, path, token, nil)
 	*out = string(data)
-	return resp.StatusCode
+	return status
 }
 
 // renderedTranscript queues a transcript of the chat and returns what

@@ -1,14 +1,9 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +13,7 @@ import (
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
-	"github.com/parleychat/parley/natsbus"
+	"github.com/parleychat/parley/internal/testserver"
 	"github.com/parleychat/parley/sqlite"
 )
 
@@ -30,9 +25,10 @@ type server struct {
 	svc   *conversation.Service
 	store *sqlite.Store
 	api   *httpapi.Server
+	ts    *testserver.Server
 }
 
-const password = "test-password-123"
+const password = testserver.Password
 
 func newServer(t *testing.T, cfg conversation.Config, capacity int, opts ...httpapi.Options) *server {
 	t.Helper()
@@ -43,112 +39,47 @@ func newServer(t *testing.T, cfg conversation.Config, capacity int, opts ...http
 // itself when wrap is nil).
 func newServerWith(t *testing.T, cfg conversation.Config, capacity int, wrap func(parley.Store) parley.Store, opts ...httpapi.Options) *server {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus, err := natsbus.Open(ctx, natsbus.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.FilesDir = filepath.Join(dir, "files")
-	var st parley.Store = store
-	if wrap != nil {
-		st = wrap(store)
-	}
-	svc := conversation.New(st, bus, cfg, nil)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
 	agent := func(login, name string, groups ...int64) *parley.Agent {
-		a := &parley.Agent{TenantID: parley.DefaultTenantID, Login: login, DisplayName: name, Role: parley.RoleAgent,
-			Capacity: capacity, Presence: parley.PresenceOffline, Status: parley.StatusReady, Groups: []parley.Membership{}}
-		for _, g := range groups {
-			a.Groups = append(a.Groups, parley.Membership{GroupID: g})
-		}
+		a := testserver.Agent(login, name, groups...)
+		a.Capacity = capacity
 		return a
 	}
 	admin := agent("admin", "Admin")
 	admin.Role = parley.RoleAdmin
-	err = svc.Seed(ctx, []*parley.Group{
-		{ID: 1, TenantID: parley.DefaultTenantID, Name: "Support", WelcomeMessage: "Welcome!"},
-		{ID: 2, TenantID: parley.DefaultTenantID, Name: "Sales"},
-	}, []*parley.Agent{agent("agent1", "Alice", 1, 2), agent("agent2", "Bob", 1), admin}, password)
-	if err != nil {
-		t.Fatal(err)
-	}
 	opt := httpapi.Options{PingInterval: time.Minute}
 	if len(opts) > 0 {
 		opt = opts[0]
 	}
-	api := httpapi.New(svc, opt)
-	ts := httptest.NewServer(api.Handler(nil))
-	t.Cleanup(func() {
-		api.Shutdown()
-		ts.Close()
-		svc.Close()
-		bus.Close()
-		store.Close()
+	ts := testserver.Start(t, testserver.Options{
+		Config: cfg,
+		Groups: []*parley.Group{
+			{ID: 1, Name: "Support", WelcomeMessage: "Welcome!"},
+			{ID: 2, Name: "Sales"},
+		},
+		Agents: []*parley.Agent{agent("agent1", "Alice", 1, 2), agent("agent2", "Bob", 1), admin},
+		API:       opt,
+		WrapStore: wrap,
 	})
-	return &server{t: t, URL: ts.URL, svc: svc, store: store, api: api}
+	return &server{t: t, URL: ts.URL, svc: ts.Svc, store: ts.Store, api: ts.API, ts: ts}
 }
 
 // call makes a JSON request and decodes the response into out (when not
-// nil). It returns the status code.
+// nil), whatever its status. It returns the status code.
 func (s *server) call(method, path, token string, body, out any) int {
 	s.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	status, data := s.ts.Do(method, path, token, body)
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
 			s.t.Fatalf("%s %s: decoding %q: %v", method, path, data, err)
 		}
 	}
-	return resp.StatusCode
+	return status
 }
 
 // must makes a call that must answer want.
 func (s *server) must(want int, method, path, token string, body, out any) {
 	s.t.Helper()
-	var raw json.RawMessage
-	if got := s.call(method, path, token, body, &raw); got != want {
-		s.t.Fatalf("%s %s = %d %s; want %d", method, path, got, raw, want)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			s.t.Fatal(err)
-		}
-	}
+	s.ts.Must(want, method, path, token, body, out)
 }
 
 // fail makes a call that must fail with status and error code.
@@ -163,14 +94,12 @@ func (s *server) fail(status int, code, method, path, token string, body any) {
 
 func (s *server) login(login string) string {
 	s.t.Helper()
-	var res httpapi.LoginResponse
-	s.must(200, "POST", "/api/v1/auth/login", "", map[string]string{"login": login, "password": password}, &res)
-	return res.Token
+	return s.ts.Login(login)
 }
 
 func (s *server) presence(token, presence string) {
 	s.t.Helper()
-	s.must(200, "PUT", "/api/v1/me/presence", token, map[string]string{"presence": presence}, nil)
+	s.ts.Presence(token, presence, "")
 }
 
 // requestChat starts a chat as a new visitor.

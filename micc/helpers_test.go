@@ -1,13 +1,7 @@
 package micc_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +9,8 @@ import (
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
+	"github.com/parleychat/parley/internal/testserver"
 	"github.com/parleychat/parley/micc"
-	"github.com/parleychat/parley/natsbus"
 	"github.com/parleychat/parley/sqlite"
 )
 
@@ -30,78 +24,40 @@ type server struct {
 	svc   *conversation.Service
 	store *sqlite.Store
 	micc  *micc.Handler
+	ts    *testserver.Server
 }
 
-const password = "test-password-123"
+const password = testserver.Password
 
 func newServer(t testing.TB, cfg conversation.Config, opts ...micc.Options) *server {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus, err := natsbus.Open(ctx, natsbus.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.FilesDir = filepath.Join(dir, "files")
-	svc := conversation.New(store, bus, cfg, nil)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	err = svc.Seed(ctx, []*parley.Group{
-		{ID: 1, TenantID: parley.DefaultTenantID, Name: "Support", WelcomeMessage: "Welcome to Support.", QueueMessage: "Thank you for waiting.", ClosedMessage: "Support is closed."},
-		{ID: 2, TenantID: parley.DefaultTenantID, Name: "Sales"},
-		{ID: 3, TenantID: parley.DefaultTenantID, Name: "Closed", ClosedMessage: "We are closed."},
-	}, []*parley.Agent{{
-		TenantID: parley.DefaultTenantID, Login: "agent1", DisplayName: "Alice", Role: parley.RoleAgent, Capacity: 50,
-		Presence: parley.PresenceOffline, Status: parley.StatusReady,
-		Groups: []parley.Membership{{GroupID: 1}, {GroupID: 2}},
-	}}, password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := httpapi.New(svc, httpapi.Options{PingInterval: time.Minute})
+	agent1 := testserver.Agent("agent1", "Alice", 1, 2)
+	agent1.Capacity = 50
 	opt := micc.Options{AllowedOrigins: []string{"https://shop.example"}}
 	if len(opts) > 0 {
 		opt = opts[0]
 	}
-	mh := micc.New(svc, opt)
-	ts := httptest.NewServer(mh.Wrap(api.Handler(nil)))
-	t.Cleanup(func() {
-		mh.Shutdown()
-		api.Shutdown()
-		ts.Close()
-		svc.Close()
-		bus.Close()
-		store.Close()
+	ts := testserver.Start(t, testserver.Options{
+		Config: cfg,
+		Groups: []*parley.Group{
+			{ID: 1, Name: "Support", WelcomeMessage: "Welcome to Support.", QueueMessage: "Thank you for waiting.", ClosedMessage: "Support is closed."},
+			{ID: 2, Name: "Sales"},
+			{ID: 3, Name: "Closed", ClosedMessage: "We are closed."},
+		},
+		Agents: []*parley.Agent{agent1},
+		API:    httpapi.Options{PingInterval: time.Minute},
+		MICC:   &opt,
 	})
-	return &server{t: t, URL: ts.URL, svc: svc, store: store, micc: mh}
+	return &server{t: t, URL: ts.URL, svc: ts.Svc, store: ts.Store, micc: ts.MICC, ts: ts}
 }
 
-// do sends a request and returns the status and body.
+// do sends a request, as MiCC clients do with a JSON content type
+// whatever the body, and returns the status and body.
 func (s *server) do(method, path, token string, body []byte) (int, []byte) {
 	s.t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	req := s.ts.NewRequest(method, path, token, body)
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return resp.StatusCode, data
+	return s.ts.Send(req)
 }
 
 // native calls the native API as an agent and requires status want.
@@ -124,42 +80,20 @@ func (s *server) native(want int, method, path, token string, body any) []byte {
 // login signs agent1 in and returns its token.
 func (s *server) login() string {
 	s.t.Helper()
-	var res struct{ Token string }
-	out := s.native(200, "POST", "/api/v1/auth/login", "", map[string]string{"login": "agent1", "password": password})
-	if err := json.Unmarshal(out, &res); err != nil || res.Token == "" {
-		s.t.Fatalf("login: %s", out)
-	}
-	return res.Token
+	return s.ts.Login("agent1")
 }
 
 // presence sets the agent's presence and status.
 func (s *server) presence(token, presence, status string) {
 	s.t.Helper()
-	s.native(200, "PUT", "/api/v1/me/presence", token, map[string]string{"presence": presence, "status": status})
+	s.ts.Presence(token, presence, status)
 }
 
 // offeredChat waits until a chat is offered to the agent and returns its
 // (native) ID.
 func (s *server) offeredChat(token string) string {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		var chats []struct {
-			ID        string `json:"id"`
-			OfferedTo int64  `json:"offered_to"`
-		}
-		if err := json.Unmarshal(s.native(200, "GET", "/api/v1/me/chats", token, nil), &chats); err != nil {
-			s.t.Fatal(err)
-		}
-		for _, c := range chats {
-			if c.OfferedTo != 0 {
-				return c.ID
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	s.t.Fatal("no chat was offered within 10 s")
-	return ""
+	return s.ts.OfferedChat(token)
 }
 
 // parleyID returns the Parley chat ID inside a MiCC ChatID.

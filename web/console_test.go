@@ -1,13 +1,10 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,9 +20,8 @@ import (
 	"github.com/parleychat/parley/httpapi"
 	"github.com/parleychat/parley/internal/browsertest"
 	"github.com/parleychat/parley/internal/smtptest"
+	"github.com/parleychat/parley/internal/testserver"
 	"github.com/parleychat/parley/mail"
-	"github.com/parleychat/parley/natsbus"
-	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
 )
 
@@ -38,6 +34,7 @@ type consoleServer struct {
 	URL  string
 	svc  *conversation.Service
 	smtp *smtptest.Server // receives the transcript mail
+	ts   *testserver.Server
 }
 
 // newConsoleServer seeds Support (1) and Sales (2, with 30 s of wrap-up)
@@ -59,107 +56,61 @@ func newConsoleServer(t *testing.T, options ...consoleOptions) *consoleServer {
 	if len(options) > 0 {
 		opt = options[0]
 	}
-	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus, err := natsbus.Open(ctx, natsbus.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	smtp := smtptest.Start(t)
-	outbox, err := mail.NewOutbox(store, mail.Options{Host: "127.0.0.1", Port: smtp.Port(), TLS: "none"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := conversation.New(store, bus, conversation.Config{FilesDir: filepath.Join(dir, "files"),
-		MailFrom: "support@parley.test", MailWake: outbox.Wake}, nil)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mailCtx, stopMail := context.WithCancel(ctx)
-	mailDone := make(chan struct{})
-	go func() { defer close(mailDone); outbox.Run(mailCtx) }()
 	agent := func(login, name string, role parley.Role, groups ...int64) *parley.Agent {
-		a := &parley.Agent{TenantID: parley.DefaultTenantID, Login: login, DisplayName: name, Role: role,
-			Capacity: 3, Presence: parley.PresenceOffline, Status: parley.StatusNotReady, Groups: []parley.Membership{}}
-		for _, g := range groups {
-			a.Groups = append(a.Groups, parley.Membership{GroupID: g})
-		}
+		a := testserver.Agent(login, name, groups...)
+		a.Role, a.Status = role, parley.StatusNotReady
 		return a
 	}
 	groups := []*parley.Group{
-		{ID: 1, TenantID: parley.DefaultTenantID, Name: "Support", WelcomeMessage: "Hello! How can we help?"},
-		{ID: 2, TenantID: parley.DefaultTenantID, Name: "Sales", Routing: parley.GroupRouting{WrapUpSeconds: 30}},
+		{ID: 1, Name: "Support", WelcomeMessage: "Hello! How can we help?"},
+		{ID: 2, Name: "Sales", Routing: parley.GroupRouting{WrapUpSeconds: 30}},
 	}
 	bob := agent("agent2", "Bob Brown", parley.RoleAgent, 1)
 	if opt.manualGroup {
-		groups = append(groups, &parley.Group{ID: 3, TenantID: parley.DefaultTenantID, Name: "Billing",
+		groups = append(groups, &parley.Group{ID: 3, Name: "Billing",
 			Routing: parley.GroupRouting{Strategy: parley.StrategyManual}})
 		bob.Groups = append(bob.Groups, parley.Membership{GroupID: 3})
 	}
-	err = svc.Seed(ctx, groups, []*parley.Agent{
-		agent("agent1", "Alice Adams", parley.RoleAgent, 1, 2),
-		bob,
-		agent("sup", "Sam Super", parley.RoleSupervisor, 1, 2),
-	}, consolePassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := httpapi.New(svc, httpapi.Options{PingInterval: time.Minute})
-	h := api.Handler(web.Handler(web.Options{}))
+	var wrap func(http.Handler) http.Handler
 	if opt.noWebSocket {
-		inner := h
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/api/v1/ws" {
-				http.Error(w, "upgrades are not passed on", http.StatusBadGateway)
-				return
-			}
-			inner.ServeHTTP(w, r)
-		})
+		wrap = func(inner http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/api/v1/ws" {
+					http.Error(w, "upgrades are not passed on", http.StatusBadGateway)
+					return
+				}
+				inner.ServeHTTP(w, r)
+			})
+		}
 	}
-	ts := httptest.NewServer(h)
-	t.Cleanup(func() {
-		stopMail()
-		<-mailDone
-		api.Shutdown()
-		ts.Close()
-		svc.Close()
-		bus.Close()
-		store.Close()
+	ts := testserver.Start(t, testserver.Options{
+		Config: conversation.Config{MailFrom: "support@parley.test"},
+		Groups: groups,
+		Agents: []*parley.Agent{
+			agent("agent1", "Alice Adams", parley.RoleAgent, 1, 2),
+			bob,
+			agent("sup", "Sam Super", parley.RoleSupervisor, 1, 2),
+		},
+		Password: consolePassword,
+		API:      httpapi.Options{PingInterval: time.Minute},
+		Web:      func(*testserver.Server) web.Options { return web.Options{} },
+		Mail:     &mail.Options{Host: "127.0.0.1", Port: smtp.Port(), TLS: "none"},
+		Wrap:     wrap,
 	})
-	return &consoleServer{t: t, URL: ts.URL, svc: svc, smtp: smtp}
+	return &consoleServer{t: t, URL: ts.URL, svc: ts.Svc, smtp: smtp, ts: ts}
 }
 
 // call makes a JSON API request and decodes the answer into out.
 func (s *consoleServer) call(method, path, token string, body, out any) int {
 	s.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, s.URL+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if out != nil && len(data) > 0 && res.StatusCode < 300 {
+	status, data := s.ts.Do(method, path, token, body)
+	if out != nil && len(data) > 0 && status < 300 {
 		if err := json.Unmarshal(data, out); err != nil {
 			s.t.Fatalf("%s %s: %v in %s", method, path, err, data)
 		}
 	}
-	return res.StatusCode
+	return status
 }
 
 // visitor is a chat requested through the API, as the widget does.
@@ -905,13 +856,7 @@ func TestConsoleCannedManagement(t *testing.T) {
 // agentToken signs an agent in through the API.
 func (s *consoleServer) agentToken(login string) string {
 	s.t.Helper()
-	var r struct {
-		Token string `json:"token"`
-	}
-	if st := s.call("POST", "/api/v1/auth/login", "", map[string]any{"login": login, "password": consolePassword}, &r); st != http.StatusOK {
-		s.t.Fatalf("login %s: status %d", login, st)
-	}
-	return r.Token
+	return s.ts.Login(login)
 }
 
 // TestConsoleScreenshots stages a busy shift and saves the screenshots

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,7 +26,7 @@ import (
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
 	"github.com/parleychat/parley/internal/browsertest"
-	"github.com/parleychat/parley/natsbus"
+	"github.com/parleychat/parley/internal/testserver"
 	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
 )
@@ -46,6 +45,7 @@ type stack struct {
 	svc     *conversation.Service
 	store   *sqlite.Store
 	data    string
+	ts      *testserver.Server
 
 	mu    sync.Mutex
 	pages map[string]string // host path → HTML; PARLEY and FOREIGN are replaced
@@ -63,8 +63,7 @@ func newStack(t *testing.T, cfg ...conversation.Config) *stack {
 // newStackOpts is newStack with the web UI in demo mode or not.
 func newStackOpts(t *testing.T, c conversation.Config, demo bool) *stack {
 	t.Helper()
-	ctx := context.Background()
-	s := &stack{t: t, data: t.TempDir(), pages: map[string]string{}}
+	s := &stack{t: t, pages: map[string]string{}}
 
 	hostSrv := httptest.NewServer(http.HandlerFunc(s.serveHost))
 	t.Cleanup(hostSrv.Close)
@@ -72,54 +71,20 @@ func newStackOpts(t *testing.T, c conversation.Config, demo bool) *stack {
 	s.host = "http://localhost:" + port
 	s.foreign = "http://127.0.0.1:" + port
 
-	store, err := sqlite.Open(ctx, filepath.Join(s.data, "p.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus, err := natsbus.Open(ctx, natsbus.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.FilesDir = filepath.Join(s.data, "files")
-	svc := conversation.New(store, bus, c, nil)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s.svc, s.store = svc, store
-	agent := func(login, name string, group int64) *parley.Agent {
-		return &parley.Agent{TenantID: parley.DefaultTenantID, Login: login, DisplayName: name, Role: parley.RoleAgent,
-			Capacity: 3, Presence: parley.PresenceOffline, Status: parley.StatusReady, Groups: []parley.Membership{{GroupID: group}}}
-	}
-	err = svc.Seed(ctx, []*parley.Group{
-		{ID: 1, TenantID: parley.DefaultTenantID, Name: "Support", WelcomeMessage: "Hello! How can we help?", Routing: parley.GroupRouting{AutoAccept: true}},
-		{ID: 2, TenantID: parley.DefaultTenantID, Name: "Sales"},
-	}, []*parley.Agent{agent("alice", "Alice", 1), agent("bob", "Bob", 2)}, agentPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := httpapi.New(svc, httpapi.Options{AllowedOrigins: []string{s.host}, PingInterval: time.Minute})
-	ui := web.Handler(web.Options{
-		Demo:           demo,
-		DataDir:        s.data,
-		AllowedOrigins: []string{s.host},
-		GroupStatus: func(ctx context.Context, tenant int64, group string) (any, error) {
-			// As the server does (cmd/parley): "3" and "g_3" are IDs.
-			id, err := strconv.ParseInt(strings.TrimPrefix(group, "g_"), 10, 64)
-			if err != nil {
-				return svc.GroupStatus(ctx, tenant, 0, group)
-			}
-			return svc.GroupStatus(ctx, tenant, id, "")
+	ts := testserver.Start(t, testserver.Options{
+		Config: c,
+		Groups: []*parley.Group{
+			{ID: 1, Name: "Support", WelcomeMessage: "Hello! How can we help?", Routing: parley.GroupRouting{AutoAccept: true}},
+			{ID: 2, Name: "Sales"},
+		},
+		Agents:   []*parley.Agent{testserver.Agent("alice", "Alice", 1), testserver.Agent("bob", "Bob", 2)},
+		Password: agentPassword,
+		API:      httpapi.Options{AllowedOrigins: []string{s.host}, PingInterval: time.Minute},
+		Web: func(ts *testserver.Server) web.Options {
+			return web.Options{Demo: demo, DataDir: ts.Dir, AllowedOrigins: []string{s.host}, GroupStatus: ts.GroupStatus}
 		},
 	})
-	parleySrv := httptest.NewServer(api.Handler(ui))
-	s.parley = parleySrv.URL
-	t.Cleanup(func() {
-		api.Shutdown()
-		parleySrv.Close()
-		svc.Close()
-		bus.Close()
-		store.Close()
-	})
+	s.svc, s.store, s.data, s.parley, s.ts = ts.Svc, ts.Store, ts.Dir, ts.URL, ts
 	return s
 }
 
@@ -160,33 +125,16 @@ func hostPage(attrs string) string {
 // call makes an API request and decodes the answer into out.
 func (s *stack) call(method, path, token string, body, out any) int {
 	s.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, s.parley+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		s.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
+	status, data := s.ts.Do(method, path, token, body)
+	if status >= 300 {
+		s.t.Fatalf("%s %s: %d %s", method, path, status, data)
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
 			s.t.Fatal(err)
 		}
 	}
-	return res.StatusCode
+	return status
 }
 
 // agentSession is an agent driven through the API, with a WebSocket that
@@ -201,10 +149,9 @@ type agentSession struct {
 
 func (s *stack) agent(login string) *agentSession {
 	s.t.Helper()
-	var res httpapi.LoginResponse
-	s.call("POST", "/api/v1/auth/login", "", map[string]any{"login": login, "password": agentPassword}, &res)
-	s.call("PUT", "/api/v1/me/presence", res.Token, map[string]string{"presence": "available", "status": "ready"}, nil)
-	a := &agentSession{s: s, token: res.Token}
+	token := s.ts.Login(login)
+	s.ts.Presence(token, "available", "ready")
+	a := &agentSession{s: s, token: token}
 	ctx, cancel := context.WithCancel(context.Background())
 	conn, _, err := websocket.Dial(ctx, strings.Replace(s.parley, "http", "ws", 1)+"/api/v1/ws", nil)
 	if err != nil {
@@ -215,7 +162,7 @@ func (s *stack) agent(login string) *agentSession {
 		cancel()
 		conn.CloseNow()
 	})
-	hello, _ := json.Marshal(map[string]any{"type": "hello", "token": res.Token})
+	hello, _ := json.Marshal(map[string]any{"type": "hello", "token": token})
 	if err := conn.Write(ctx, websocket.MessageText, hello); err != nil {
 		s.t.Fatal(err)
 	}

@@ -4,18 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/conversation"
-	"github.com/parleychat/parley/httpapi"
-	"github.com/parleychat/parley/natsbus"
-	"github.com/parleychat/parley/sqlite"
+	"github.com/parleychat/parley/internal/testserver"
 )
 
 // TestMain lets the -procs test re-execute the test binary as a child
@@ -31,33 +26,11 @@ func TestMain(m *testing.M) {
 // process and returns its URL and the admin's credentials.
 func startServer(t *testing.T) (url, login, password string) {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "p.db"), sqlite.Options{})
+	ts := testserver.Start(t, testserver.Options{})
+	login, password, _, err := ts.Svc.EnsureAdmin(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	bus, err := natsbus.Open(ctx, natsbus.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := conversation.New(store, bus, conversation.Config{FilesDir: filepath.Join(dir, "files")}, nil)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	login, password, _, err = svc.EnsureAdmin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := httpapi.New(svc, httpapi.Options{})
-	ts := httptest.NewServer(api.Handler(nil))
-	t.Cleanup(func() {
-		api.Shutdown()
-		ts.Close()
-		svc.Close()
-		bus.Close()
-		store.Close()
-	})
 	return ts.URL, login, password
 }
 
