@@ -56,7 +56,7 @@ func newServerWith(t *testing.T, cfg conversation.Config, capacity int, wrap fun
 			{ID: 1, Name: "Support", WelcomeMessage: "Welcome!"},
 			{ID: 2, Name: "Sales"},
 		},
-		Agents: []*parley.Agent{agent("agent1", "Alice", 1, 2), agent("agent2", "Bob", 1), admin},
+		Agents:    []*parley.Agent{agent("agent1", "Alice", 1, 2), agent("agent2", "Bob", 1), admin},
 		API:       opt,
 		WrapStore: wrap,
 	})
