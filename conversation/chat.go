@@ -74,6 +74,8 @@ type ChatView struct {
 	CreatedAt  time.Time       `json:"created_at"`
 	AcceptedAt time.Time       `json:"accepted_at,omitzero"`
 	EndedAt    time.Time       `json:"ended_at,omitzero"`
+	// Rating is the visitor's rating of the ended chat, for agents only.
+	Rating *parley.Rating `json:"rating,omitempty"`
 }
 
 // Chat returns the chat as the actor may see it.
@@ -114,6 +116,15 @@ func (s *Service) view(ctx context.Context, c *parley.Chat, forAgents bool) (*Ch
 			return nil, internal("load visitor", err)
 		}
 		v.Visitor = vis
+		if c.State == parley.StateTerminated {
+			r, err := s.store.Rating(ctx, c.ID)
+			switch {
+			case err == nil:
+				v.Rating = r
+			case !isCode(err, parley.ENOTFOUND):
+				return nil, internal("load rating", err)
+			}
+		}
 	}
 	return v, nil
 }
