@@ -255,6 +255,7 @@ const (
 	NoticeAgent    = "agent"    // the agent's own record changed; Agent is set
 	NoticeInternal = "internal" // a message from or to another agent; Message is set
 	NoticeOverview = "overview" // supervisors: the live overview changed; Overview is set
+	NoticeRated    = "rated"    // the visitor rated a chat the agent took part in; Chat (with its rating) is set
 )
 
 func (s *Service) notifyAgent(ctx context.Context, agentID int64, n AgentNotice) {

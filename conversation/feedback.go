@@ -51,6 +51,17 @@ func (s *Service) RateChat(ctx context.Context, actor Actor, chatID string, scor
 	} else {
 		s.publish(ctx, stored...)
 	}
+	// The agents' subscriptions to the chat ended with it: their consoles
+	// learn of the rating on their own feeds.
+	if view, err := s.view(ctx, c, true); err == nil {
+		seen := map[int64]bool{}
+		for _, p := range c.Participants {
+			if p.Kind == parley.PartyAgent && !seen[p.AgentID] {
+				seen[p.AgentID] = true
+				s.notifyAgent(ctx, p.AgentID, AgentNotice{Type: NoticeRated, ChatID: c.ID, Chat: view})
+			}
+		}
+	}
 	return r, nil
 }
 

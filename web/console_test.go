@@ -541,9 +541,17 @@ func TestConsoleAgentFlow(t *testing.T) {
 		enter(),
 	)
 	waitJS(t, bob, "the whisper at Bob's", logHas(v.chat, whisper))
-	tag := evalJS[string](t, bob, fmt.Sprintf(`[...document.querySelectorAll('%s .msg-internal')].map((e) => e.textContent).join("|")`, col))
-	if !strings.Contains(tag, whisper) || !strings.Contains(tag, "whisper") {
+	// The whisper is unmistakable: its own class, not on the agent's side,
+	// labelled in words (visible and for screen readers), and styled
+	// apart from Bob's own messages, not only by colour.
+	tag := evalJS[string](t, bob, fmt.Sprintf(`[...document.querySelectorAll('%s .log .msg-whisper')].map((e) =>
+		[e.textContent, e.querySelector(".tag-internal")?.textContent, e.getAttribute("role"), e.getAttribute("aria-label"),
+		 e.classList.contains("msg-out") || e.classList.contains("msg-own"), getComputedStyle(e).alignSelf, getComputedStyle(e).borderTopStyle].join("~")).join("|")`, col))
+	if !strings.Contains(tag, whisper) || !strings.Contains(tag, "~Whisper~note~Whisper from Sam Super, the visitor can't see this~false~stretch~dashed") {
 		t.Fatalf("the whisper is not marked as one at Bob's: %q", tag)
+	}
+	if own := evalJS[string](t, bob, fmt.Sprintf(`[...document.querySelectorAll('%s .log .msg-own')].map((e) => getComputedStyle(e).alignSelf + getComputedStyle(e).borderTopStyle).join("|")`, col)); own != "" && !strings.HasPrefix(own, "flex-endnone") {
+		t.Fatalf("Bob's own messages look like %q", own)
 	}
 	do(t, bob, "Bob follows the whisper",
 		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "I can upgrade you to express for free."),
@@ -759,10 +767,10 @@ func TestConsoleTeamwork(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#archive-search")),
 	)
 	row := fmt.Sprintf(`#archive-results tr[data-chat=%q]`, marco.chat)
-	waitJS(t, alice, "the chat found", fmt.Sprintf(`document.querySelector('%s')?.textContent.includes("marco@example.com")`, row))
-	if n := evalJS[float64](t, alice, `document.querySelectorAll("#archive-results tbody tr").length`); n != 1 {
-		t.Fatalf("the search for marco@ found %v chats, want 1", n)
-	}
+	// The archive lists the latest chats at once; the search narrows them
+	// to Marco's.
+	waitJS(t, alice, "the chat found", fmt.Sprintf(`document.querySelector('%s')?.textContent.includes("marco@example.com") &&
+		document.querySelectorAll("#archive-results tbody tr").length === 1`, row))
 	do(t, alice, "open the transcript", chromedp.Click(chromedp.CSS(row+" a")))
 	waitJS(t, alice, "the transcript", `document.querySelector(".tr-log")?.textContent.includes("Annual billing, please.")`)
 

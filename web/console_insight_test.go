@@ -1,0 +1,145 @@
+package web_test
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/parleychat/parley/internal/browsertest"
+)
+
+// pngBytes is a small PNG image.
+func pngBytes(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	for x := 0; x < 40; x++ {
+		for y := 0; y < 30; y++ {
+			img.Set(x, y, color.RGBA{R: uint8(x * 6), G: 120, B: 200, A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// upload sends a file as the visitor.
+func (v *visitor) upload(name string, data []byte) {
+	v.s.t.Helper()
+	req, _ := http.NewRequest("POST", v.s.URL+"/api/v1/chats/"+v.chat+"/files?name="+name, bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+v.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		v.s.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		v.s.t.Fatalf("upload %s: status %d", name, res.StatusCode)
+	}
+}
+
+// rate ends the chat as the visitor and rates it.
+func (v *visitor) leaveAndRate(score int, comment string) {
+	v.s.t.Helper()
+	if st := v.s.call("POST", "/api/v1/chats/"+v.chat+"/leave", v.token, nil, nil); st != http.StatusNoContent {
+		v.s.t.Fatalf("leave: status %d", st)
+	}
+	if st := v.s.call("POST", "/api/v1/chats/"+v.chat+"/rating", v.token, map[string]any{"score": score, "comment": comment}, nil); st != http.StatusCreated {
+		v.s.t.Fatalf("rate: status %d", st)
+	}
+}
+
+// The payload of a message that must stay text: a script, an image with
+// a handler and a javascript: address next to a real link.
+const hostile = `Track it at https://example.com/track?id=4711. Not javascript:window.pwned=1 nor <img src=x onerror="window.pwned=1"> <script>window.pwned=1</script>`
+
+// TestConsoleRichMessagesAndRatings: in the console an address in a
+// message is a link and an image attachment a preview, while script and
+// javascript: payloads stay inert text; the visitor's rating shows on the
+// ended chat, in the archive (which lists the latest chats at once, by
+// name or else by FromPriority's email, with highlighted match
+// snippets) and its transcript, and as the supervisor's CSAT.
+func TestConsoleRichMessagesAndRatings(t *testing.T) {
+	s := newConsoleServer(t)
+	_, alice := browsertest.New(t)
+	signIn(t, alice, s.URL, "agent1")
+	goReady(t, alice)
+
+	vera := s.visitor(1, "Vera Lynn", "vera@example.com", hostile)
+	offer := fmt.Sprintf(`.offer[data-chat=%q] .accept`, vera.chat)
+	waitJS(t, alice, "the offer", fmt.Sprintf(`document.querySelector('%s') !== null`, offer))
+	do(t, alice, "accept", chromedp.Click(chromedp.CSS(offer)))
+	col := fmt.Sprintf(`.column[data-chat=%q]`, vera.chat)
+	waitJS(t, alice, "the message", logHas(vera.chat, "Track it at"))
+	vera.upload("parcel.png", pngBytes(t))
+
+	rich := func(where, scope string) {
+		t.Helper()
+		waitJS(t, alice, where+": the link", fmt.Sprintf(`(() => { const a = document.querySelector('%s a[href="https://example.com/track?id=4711"]');
+			return !!a && a.textContent === "https://example.com/track?id=4711" && a.target === "_blank" && a.rel.includes("noopener"); })()`, scope))
+		waitJS(t, alice, where+": the image preview", fmt.Sprintf(`(() => { const i = document.querySelector('%s img.thumb');
+			return !!i && i.complete && i.naturalWidth === 40 && i.src.startsWith("blob:"); })()`, scope))
+		if bad := evalJS[string](t, alice, fmt.Sprintf(`[...document.querySelectorAll('%s a')].map((a) => a.getAttribute("href")).filter((h) => !/^(https:|#)/.test(h || "")).join(" ") +
+			[...document.querySelectorAll('%s script, %s img:not(.thumb)')].length + String(window.pwned ?? "")`, scope, scope, scope)); bad != "0" {
+			t.Errorf("%s: a payload became markup or ran: %q", where, bad)
+		}
+		if !evalJS[bool](t, alice, fmt.Sprintf(`document.querySelector('%s').textContent.includes('<img src=x onerror="window.pwned=1">')`, scope)) {
+			t.Errorf("%s: the markup is not shown as text", where)
+		}
+	}
+	rich("the chat", col+" .log")
+
+	vera.leaveAndRate(4, "Quick and friendly")
+	waitJS(t, alice, "the rating on the ended chat", fmt.Sprintf(`document.querySelector('%s .col-ended .chat-rating .stars')?.getAttribute("aria-label") === "Rated 4 of 5"`, col))
+	waitJS(t, alice, "the rating in the details", `document.querySelector('#det-rating .stars')?.getAttribute("aria-label") === "Rated 4 of 5" &&
+		document.querySelector('#det-rating').textContent.includes("Quick and friendly")`)
+
+	// A visitor without a name, rated 2: the archive names it by email.
+	ken := s.visitor(1, "", "ken@example.com", "Where is my refund?")
+	waitJS(t, alice, "Ken's offer", fmt.Sprintf(`document.querySelector('.offer[data-chat=%q] .accept') !== null`, ken.chat))
+	do(t, alice, "accept Ken", chromedp.Click(chromedp.CSS(fmt.Sprintf(`.offer[data-chat=%q] .accept`, ken.chat))))
+	waitJS(t, alice, "Ken's chat", fmt.Sprintf(`document.querySelector('.column[data-chat=%q] .composer') !== null`, ken.chat))
+	ken.leaveAndRate(2, "")
+
+	// The archive lists the latest chats without a search.
+	do(t, alice, "open the archive", chromedp.Click(chromedp.CSS("#nav-archive")))
+	row := func(id string) string { return fmt.Sprintf(`#archive-results tr[data-chat=%q]`, id) }
+	waitJS(t, alice, "the latest chats", fmt.Sprintf(`!!document.querySelector('%s') && !!document.querySelector('%s')`, row(vera.chat), row(ken.chat)))
+	if got := evalJS[string](t, alice, fmt.Sprintf(`document.querySelector('%s .arch-name').textContent + "|" + document.querySelector('%s .arch-name').textContent`, row(vera.chat), row(ken.chat))); got != "Vera Lynn|ken@example.com" {
+		t.Errorf("archive customers %q, want the name, else the email", got)
+	}
+	if got := evalJS[string](t, alice, fmt.Sprintf(`document.querySelector('%s .stars').getAttribute("aria-label") + "|" + document.querySelector('%s .stars').getAttribute("aria-label")`, row(vera.chat), row(ken.chat))); got != "Rated 4 of 5|Rated 2 of 5" {
+		t.Errorf("archive ratings %q", got)
+	}
+	// A text search shows where it matched, highlighted, as text.
+	do(t, alice, "search the text",
+		chromedp.SendKeys(chromedp.CSS(`#archive-form input[name="text"]`), "ONERROR"),
+		chromedp.Click(chromedp.CSS("#archive-search")))
+	snip := fmt.Sprintf(`#archive-results [data-snippet=%q]`, vera.chat)
+	waitJS(t, alice, "the snippet", fmt.Sprintf(`document.querySelector('%s mark')?.textContent === "onerror" && document.querySelectorAll("#archive-results tr[data-chat]").length === 1`, snip))
+	if got := evalJS[string](t, alice, fmt.Sprintf(`document.querySelector('%s').textContent.trim() + "|" + document.querySelectorAll('%s img, %s script').length`, snip, snip, snip)); !strings.Contains(got, `<img src=x onerror="window.pwned=1">`) || !strings.HasSuffix(got, "|0") {
+		t.Errorf("snippet %q: the match must show as text", got)
+	}
+
+	// The transcript: links, preview, rating.
+	do(t, alice, "open the transcript", chromedp.Click(chromedp.CSS(row(vera.chat)+" a")))
+	waitJS(t, alice, "the transcript's rating", `document.querySelector("#tr-rating .stars")?.getAttribute("aria-label") === "Rated 4 of 5" &&
+		document.querySelector("#tr-rating").textContent.includes("Quick and friendly")`)
+	rich("the transcript", ".tr-log")
+
+	// The supervisor's CSAT: one of the two ratings is 4 or 5.
+	sup := newTabIn(t, alice)
+	signIn(t, sup, s.URL, "sup")
+	do(t, sup, "the supervisor view", chromedp.Click(chromedp.CSS("#nav-supervisor")))
+	waitJS(t, sup, "CSAT", kpi("kpi-csat", "50%")+` && document.querySelector("#kpi-csat .kpi-sub").textContent.includes("1 of 2") &&
+		document.querySelector("#kpi-csat .kpi-chart rect.bar:not(.bar-empty)") !== null`)
+	noViolations(t, alice, "Alice")
+	noViolations(t, sup, "the supervisor")
+}
