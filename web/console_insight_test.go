@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -142,4 +143,51 @@ func TestConsoleRichMessagesAndRatings(t *testing.T) {
 		document.querySelector("#kpi-csat .kpi-chart rect.bar:not(.bar-empty)") !== null`)
 	noViolations(t, alice, "Alice")
 	noViolations(t, sup, "the supervisor")
+}
+
+// TestConsoleVisitorContext: a real widget on a host page in Chromium
+// sends the page, its referrer and the browser with the chat, and the
+// page again when the visitor moves on; the console shows them.
+func TestConsoleVisitorContext(t *testing.T) {
+	s := newStack(t)
+	s.page("/landing", `<!doctype html><title>Spring sale</title><a id="go" href="/shop?utm=mail">To the shop</a>`)
+	s.page("/shop", strings.Replace(hostPage(`group="1"`), "<title>Acme Outdoor</title>", "<title>Tents – Acme Outdoor</title>", 1))
+	// Alice works in the console (another browser, so that the host page
+	// keeps the focus); Support accepts chats for her.
+	_, con := browsertest.New(t)
+	act(t, con, chromedp.Navigate(s.parley+"/agent/"), chromedp.WaitVisible("#login-name"),
+		chromedp.SendKeys("#login-name", "alice"), chromedp.SendKeys("#login-password", agentPassword),
+		chromedp.Click("#login-submit"), chromedp.WaitVisible("#status-button"))
+	watchCSP(t, con)
+	if evalJS[bool](t, con, `!!document.querySelector("#go-ready")`) {
+		goReady(t, con)
+	}
+
+	tab := newTab(t)
+	act(t, tab, chromedp.Navigate(s.host+"/landing"), chromedp.Click("#go"), chromedp.WaitVisible("h1"))
+	wWaitJS(t, tab, "the launcher", `location.pathname === "/shop" && !!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+
+	eval[bool](t, tab, clickLauncher)
+	app := frameCtx(t, tab, s.parley)
+	act(t, app, chromedp.WaitVisible("#start"), chromedp.SendKeys("#name", "Vera"),
+		chromedp.SendKeys("#question", "Is the tent waterproof?"), chromedp.Click("#start-button"), chromedp.WaitVisible("#log"))
+
+	waitJS(t, con, "the chat", `document.querySelector(".column .log")?.textContent.includes("Is the tent waterproof?")`)
+	waitJS(t, con, "the page", fmt.Sprintf(`(() => { const a = document.querySelector("#det-page a");
+		return !!a && a.getAttribute("href") === %q && a.textContent === "Tents – Acme Outdoor"; })()`, s.host+"/shop?utm=mail"))
+	lang := eval[string](t, app, `navigator.language`)
+	got := evalJS[string](t, con, `["#det-referrer a", "#det-browser dd", "#det-language dd", "#det-local dd"].map((q) => {
+		const e = document.querySelector(q); return e ? (e.getAttribute("href") || e.textContent) : "missing"; }).join("|")`)
+	parts := strings.Split(got, "|")
+	if len(parts) != 4 || parts[0] != s.host+"/landing" || !strings.HasPrefix(parts[1], "Chrome ") || parts[2] != lang ||
+		!regexp.MustCompile(`^\d\d?:\d\d( [AP]M)? \(.+\)$`).MatchString(parts[3]) {
+		t.Errorf("visitor context %q; want the referrer, Chrome, %s and the local time", got, lang)
+	}
+
+	// The visitor moves on within the page: the console follows.
+	eval[bool](t, tab, `document.title = "Returns – Acme Outdoor", location.hash = "returns", true`)
+	waitJS(t, con, "the new page", fmt.Sprintf(`document.querySelector("#det-page a")?.getAttribute("href") === %q &&
+		document.querySelector("#det-page a").textContent === "Returns – Acme Outdoor"`, s.host+"/shop?utm=mail#returns"))
+	waitJS(t, con, "the page in the log", `[...document.querySelectorAll(".column .ev-url a")].some((a) => a.textContent === "Returns – Acme Outdoor")`)
+	noViolations(t, con, "the console")
 }
