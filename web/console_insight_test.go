@@ -2,16 +2,20 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/internal/browsertest"
 )
 
@@ -190,4 +194,83 @@ func TestConsoleVisitorContext(t *testing.T) {
 		document.querySelector("#det-page a").textContent === "Returns – Acme Outdoor"`, s.host+"/shop?utm=mail#returns"))
 	waitJS(t, con, "the page in the log", `[...document.querySelectorAll(".column .ev-url a")].some((a) => a.textContent === "Returns – Acme Outdoor")`)
 	noViolations(t, con, "the console")
+}
+
+// noSideScroll is a predicate: the page is no wider than the window.
+const noSideScroll = `document.documentElement.scrollWidth <= innerWidth && document.body.scrollWidth <= innerWidth`
+
+// inView is a predicate: the element is shown within the window's width.
+func inView(sel string) string {
+	return fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; const r = e.getBoundingClientRect();
+		return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= innerWidth && r.top < innerHeight; })()`, sel)
+}
+
+// TestConsoleNarrow: at a phone's 390 px the console and the supervisor
+// view do not scroll sideways and stay usable: the views are reachable,
+// an agent accepts a chat, reads and answers it, and the supervisor
+// reads the KPIs and queues.
+func TestConsoleNarrow(t *testing.T) {
+	s := newConsoleServer(t)
+	b, alice := browsertest.New(t)
+	do(t, alice, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	signIn(t, alice, s.URL, "agent1")
+	waitJS(t, alice, "no side scroll when signed in", noSideScroll)
+	goReady(t, alice)
+	v := s.visitor(1, "Vera Lynn", "vera.lynn@example.com", "My order https://shop.example/orders/4711-long-order-reference-number-that-does-not-wrap hasn't arrived.")
+	offer := fmt.Sprintf(`.offer[data-chat=%q] .accept`, v.chat)
+	waitJS(t, alice, "the offer, visible", inView(offer))
+	do(t, alice, "accept", chromedp.Click(chromedp.CSS(offer)))
+	col := fmt.Sprintf(`.column[data-chat=%q]`, v.chat)
+	waitJS(t, alice, "the chat", logHas(v.chat, "hasn't arrived"))
+	do(t, alice, "scroll to the composer", chromedp.ScrollIntoView(chromedp.CSS(col+" .composer-input")))
+	waitJS(t, alice, "the composer, visible", inView(col+" .composer-input"))
+	do(t, alice, "answer", chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "Let me check."), enter())
+	v.read("the answer", func(e parley.Event) bool { return e.Text == "Let me check." })
+	waitJS(t, alice, "no side scroll in the chats", noSideScroll)
+	for _, nav := range []string{"#nav-chats", "#nav-archive", "#nav-responses"} {
+		waitJS(t, alice, nav+" reachable", inView(nav))
+	}
+	shot(t, alice, "console-phone.png")
+	do(t, alice, "the archive", chromedp.Click(chromedp.CSS("#nav-archive")))
+	waitJS(t, alice, "the archive's latest chats", fmt.Sprintf(`document.querySelector('#archive-results tr[data-chat=%q]') !== null`, v.chat))
+	waitJS(t, alice, "no side scroll in the archive", noSideScroll)
+	do(t, alice, "the responses", chromedp.Click(chromedp.CSS("#nav-responses")))
+	waitJS(t, alice, "no side scroll in the responses", `document.querySelector("#view-responses") !== null && `+noSideScroll)
+
+	sup := b.Tab()
+	do(t, sup, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	signIn(t, sup, s.URL, "sup")
+	do(t, sup, "the supervisor view", chromedp.Click(chromedp.CSS("#nav-supervisor")))
+	waitJS(t, sup, "the KPIs", kpi("kpi-offered", "1"))
+	waitJS(t, sup, "no side scroll in the supervisor view", noSideScroll)
+	for _, sel := range []string{"#kpi-waiting", "#kpi-csat", "#queues", "#agents"} {
+		do(t, sup, "scroll to "+sel, chromedp.ScrollIntoView(chromedp.CSS(sel)))
+		waitJS(t, sup, sel+" visible", inView(sel))
+	}
+	do(t, sup, "back to the top", chromedp.ScrollIntoView(chromedp.CSS(".sup-head")))
+	shot(t, sup, "supervisor-phone.png")
+	// A tablet, upright.
+	do(t, sup, "tablet viewport", chromedp.EmulateViewport(768, 1024))
+	waitJS(t, sup, "no side scroll on a tablet", noSideScroll)
+	do(t, alice, "tablet viewport", chromedp.EmulateViewport(768, 1024), chromedp.Click(chromedp.CSS("#nav-chats")))
+	waitJS(t, alice, "no side scroll in the chats on a tablet", `document.querySelector("#columns") !== null && `+noSideScroll)
+	noViolations(t, alice, "Alice")
+	noViolations(t, sup, "the supervisor")
+}
+
+// shot saves a screenshot to $PARLEY_SHOTS (a directory), for looking at
+// while working; docs/img is TestConsoleScreenshots' job.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("PARLEY_SHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -173,8 +173,17 @@ type visitor struct {
 
 func (s *consoleServer) visitor(group int64, name, email, message string) *visitor {
 	s.t.Helper()
+	return s.visitorOn(group, name, email, message, nil)
+}
+
+// visitorOn is visitor with the page and browser context a widget sends.
+func (s *consoleServer) visitorOn(group int64, name, email, message string, context map[string]any) *visitor {
+	s.t.Helper()
 	var r httpapi.ChatStartedBody
 	body := map[string]any{"group_id": group, "name": name, "email": email, "message": message, "private_data": "plan=gold"}
+	if context != nil {
+		body["context"] = context
+	}
 	if st := s.call("POST", "/api/v1/chats", "", body, &r); st != http.StatusCreated {
 		s.t.Fatalf("request chat: status %d", st)
 	}
@@ -976,16 +985,20 @@ func TestConsoleScreenshots(t *testing.T) {
 	ken := s.visitor(1, "Ken Ito", "", "How do I reset my password?")
 	bobAccept(ken)
 	s.call("POST", "/api/v1/chats/"+ken.chat+"/end", bobTok, nil, nil)
+	s.call("POST", "/api/v1/chats/"+ken.chat+"/rating", ken.token, map[string]any{"score": 5, "comment": "Solved in a minute, thanks!"}, nil)
 	s.call("PUT", "/api/v1/me/presence", bobTok, map[string]any{"presence": "available", "status": "not_ready", "reason": "Lunch"}, nil)
 	gone := s.visitor(1, "Lee Park", "", "Hello?")
 	s.call("POST", "/api/v1/chats/"+gone.chat+"/leave", gone.token, nil, nil)
 
 	goReady(t, alice)
-	vera := s.visitor(1, "Vera Lynn", "vera.lynn@example.com", "Hi, my order #4711 hasn't arrived yet.")
+	vera := s.visitorOn(1, "Vera Lynn", "vera.lynn@example.com", "Hi, my order #4711 hasn't arrived yet.", map[string]any{
+		"url": "https://shop.example.com/orders/4711", "title": "Order #4711 – Acme Outdoor", "referrer": "https://mail.example.com/",
+		"user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+		"language": "de-DE", "time_zone": "Europe/Berlin"})
 	accept(vera)
 	say(vera.chat, "Hello Vera, I am Alice. Let me check order #4711 for you.")
 	vera.say("Thanks! It was placed on Monday.")
-	say(vera.chat, "It left our warehouse yesterday and should arrive tomorrow before noon.")
+	say(vera.chat, "It left our warehouse yesterday and should arrive tomorrow before noon. Tracking: https://track.example.com/4711")
 	vera.say("Great. Can I still change the delivery address?")
 
 	marco := s.visitor(2, "Marco Rossi", "marco@rossi.it", "Do you offer volume discounts for 50 seats?")
@@ -1042,4 +1055,15 @@ func TestConsoleScreenshots(t *testing.T) {
 	// Let the colour transitions finish before the picture.
 	waitJS(t, sup, "transitions", `new Promise((ok) => setTimeout(() => ok(true), 400))`)
 	shoot(t, sup, "supervisor-dark.png")
+
+	// Phone width: the supervisor on the go, and an agent's chat.
+	evalJS[bool](t, sup, `parleyConsole.setTheme("light"), true`)
+	do(t, sup, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	waitJS(t, sup, "transitions", `new Promise((ok) => setTimeout(() => ok(true), 400))`)
+	shoot(t, sup, "supervisor-phone.png")
+	evalJS[bool](t, alice, `parleyConsole.setTheme("light"), true`)
+	do(t, alice, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.ScrollIntoView(chromedp.CSS(fmt.Sprintf(`.column[data-chat=%q] .col-head`, vera.chat))))
+	waitJS(t, alice, "transitions", `new Promise((ok) => setTimeout(() => ok(true), 400))`)
+	shoot(t, alice, "console-phone.png")
 }
