@@ -100,6 +100,7 @@ func TestConsoleRichMessagesAndRatings(t *testing.T) {
 		}
 	}
 	rich("the chat", col+" .log")
+	shot(t, alice, "rich.png")
 
 	vera.leaveAndRate(4, "Quick and friendly")
 	waitJS(t, alice, "the rating on the ended chat", fmt.Sprintf(`document.querySelector('%s .col-ended .chat-rating .stars')?.getAttribute("aria-label") === "Rated 4 of 5"`, col))
@@ -129,6 +130,7 @@ func TestConsoleRichMessagesAndRatings(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#archive-search")))
 	snip := fmt.Sprintf(`#archive-results [data-snippet=%q]`, vera.chat)
 	waitJS(t, alice, "the snippet", fmt.Sprintf(`document.querySelector('%s mark')?.textContent === "onerror" && document.querySelectorAll("#archive-results tr[data-chat]").length === 1`, snip))
+	shot(t, alice, "archive.png")
 	if got := evalJS[string](t, alice, fmt.Sprintf(`document.querySelector('%s').textContent.trim() + "|" + document.querySelectorAll('%s img, %s script').length`, snip, snip, snip)); !strings.Contains(got, `<img src=x onerror="window.pwned=1">`) || !strings.HasSuffix(got, "|0") {
 		t.Errorf("snippet %q: the match must show as text", got)
 	}
@@ -138,6 +140,7 @@ func TestConsoleRichMessagesAndRatings(t *testing.T) {
 	waitJS(t, alice, "the transcript's rating", `document.querySelector("#tr-rating .stars")?.getAttribute("aria-label") === "Rated 4 of 5" &&
 		document.querySelector("#tr-rating").textContent.includes("Quick and friendly")`)
 	rich("the transcript", ".tr-log")
+	shot(t, alice, "transcript.png")
 
 	// The supervisor's CSAT: one of the two ratings is 4 or 5.
 	sup := newTabIn(t, alice)

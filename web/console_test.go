@@ -559,6 +559,10 @@ func TestConsoleAgentFlow(t *testing.T) {
 	if !strings.Contains(tag, whisper) || !strings.Contains(tag, "~Whisper~note~Whisper from Sam Super, the visitor can't see this~false~stretch~dashed") {
 		t.Fatalf("the whisper is not marked as one at Bob's: %q", tag)
 	}
+	if os.Getenv("PARLEY_SHOTS") != "" {
+		do(t, bob, "show the whisper", chromedp.ScrollIntoView(chromedp.CSS(col+" .msg-whisper")))
+		shot(t, bob, "whisper.png")
+	}
 	if own := evalJS[string](t, bob, fmt.Sprintf(`[...document.querySelectorAll('%s .log .msg-own')].map((e) => getComputedStyle(e).alignSelf + getComputedStyle(e).borderTopStyle).join("|")`, col)); own != "" && !strings.HasPrefix(own, "flex-endnone") {
 		t.Fatalf("Bob's own messages look like %q", own)
 	}
