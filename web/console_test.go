@@ -996,9 +996,13 @@ func TestConsoleScreenshots(t *testing.T) {
 
 	goReady(t, alice)
 	vera := s.visitorOn(1, "Vera Lynn", "vera.lynn@example.com", "Hi, my order #4711 hasn't arrived yet.", map[string]any{
-		"url": "https://shop.example.com/orders/4711", "title": "Order #4711 – Acme Outdoor", "referrer": "https://mail.example.com/",
+		"url":        "https://shop.example.com/orders/4711",
+		"title":      "Order #4711 – Acme Outdoor",
+		"referrer":   "https://mail.example.com/",
 		"user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-		"language":   "de-DE", "time_zone": "Europe/Berlin"})
+		"language":   "de-DE",
+		"time_zone":  "Europe/Berlin",
+	})
 	accept(vera)
 	say(vera.chat, "Hello Vera, I am Alice. Let me check order #4711 for you.")
 	vera.say("Thanks! It was placed on Monday.")
