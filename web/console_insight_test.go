@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/png"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/internal/browsertest"
+	"github.com/parleychat/parley/web"
 )
 
 // pngBytes is a small PNG image.
@@ -275,5 +277,54 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRichTextAndContextHelpers runs the shared text helpers (richtext.js)
+// and the console's context helpers in Chromium: only http(s) addresses
+// become links, highlights follow the search in any case, User-Agents
+// shorten, and the visitor's local time comes from the zone or offset.
+func TestRichTextAndContextHelpers(t *testing.T) {
+	ts := httptest.NewServer(web.Handler(web.Options{}))
+	defer ts.Close()
+	_, ctx := browsertest.New(t)
+	do(t, ctx, "open the console", chromedp.Navigate(ts.URL+"/agent/"))
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(async () => {
+		const r = await import(document.querySelector('link[href*="/richtext."]').href);
+		const m = await import(document.querySelector('link[href*="/console-lib."]').href);
+		const at = new Date("2026-01-15T12:30:00Z");
+		return {
+			parts: JSON.stringify(r.textParts("See https://a.example/x?y=1, javascript:alert(1) and ftp://b.example/ <b>x</b> http://c.example.")),
+			marks: JSON.stringify(r.markParts("Parcel and PARCEL <i>", "parcel")),
+			preview: [r.previewable({content_type: "image/png", size: 10}), r.previewable({content_type: "image/svg+xml", size: 10}),
+				r.previewable({content_type: "image/jpeg", size: 9 * 1024 * 1024})].join(","),
+			browsers: [
+				m.browser("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
+				m.browser("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86"),
+				m.browser("Mozilla/5.0 (Macintosh; Intel Mac OS X 14.7; rv:133.0) Gecko/20100101 Firefox/133.0"),
+				m.browser("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"),
+				m.browser(""),
+			].join("|"),
+			local: [m.localTime("", 90, at), m.localTime("", -300, at), m.localTime("", undefined, at)].join("|"),
+			berlin: m.localTime("Europe/Berlin", 0, at),
+		};
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"parts":    `[{"text":"See "},{"text":"https://a.example/x?y=1","href":"https://a.example/x?y=1"},{"text":", javascript:alert(1) and ftp://b.example/ <b>x</b> "},{"text":"http://c.example","href":"http://c.example/"},{"text":"."}]`,
+		"marks":    `[{"text":"Parcel","mark":true},{"text":" and ","mark":false},{"text":"PARCEL","mark":true},{"text":" <i>","mark":false}]`,
+		"preview":  "true,false,false",
+		"browsers": "Chrome 131 · Windows|Edge 131 · Windows|Firefox 133 · macOS|Safari 18 · iOS|",
+		"local":    "14:00 (UTC+1:30)|07:30 (UTC-5)|",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s = %v, want %v", k, got[k], w)
+		}
+	}
+	if b, _ := got["berlin"].(string); !strings.Contains(b, "13:30") && !strings.Contains(b, "1:30") {
+		t.Errorf("local time in Berlin %q, want 13:30", b)
 	}
 }
