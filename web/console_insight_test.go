@@ -259,6 +259,8 @@ func TestConsoleNarrow(t *testing.T) {
 	waitJS(t, sup, "no side scroll on a tablet", noSideScroll)
 	do(t, alice, "tablet viewport", chromedp.EmulateViewport(768, 1024), chromedp.Click(chromedp.CSS("#nav-chats")))
 	waitJS(t, alice, "no side scroll in the chats on a tablet", `document.querySelector("#columns") !== null && `+noSideScroll)
+	waitJS(t, alice, "the visitor details on a tablet", inView("#visitor-details .det-name"))
+	shot(t, alice, "console-tablet.png")
 	noViolations(t, alice, "Alice")
 	noViolations(t, sup, "the supervisor")
 }
