@@ -123,7 +123,7 @@ func (s *Service) archivePage(ctx context.Context, q parley.ArchiveQuery) (*Arch
 			e.Cause = c.Cause
 		}
 		e.Rating = ratings[c.ID]
-		if q.Text != "" {
+		if q.Text != "" && len(out.Chats) < maxSnippets {
 			if e.Snippet, err = s.snippet(ctx, c.ID, q.Text); err != nil {
 				return nil, err
 			}
@@ -133,8 +133,10 @@ func (s *Service) archivePage(ctx context.Context, q parley.ArchiveQuery) (*Arch
 	return out, nil
 }
 
-// Snippet lengths in characters around a match.
+// Snippet lengths in characters around a match, and the most results of
+// a page that get one (each reads its chat's log).
 const (
+	maxSnippets   = 100
 	snippetBefore = 40
 	snippetAfter  = 80
 )
