@@ -48,6 +48,7 @@ const (
 	NoticeMessageWaiting = "message_waiting" // an agent wrote while the visitor was away (agents)
 	NoticeIdleWarning    = "idle_warning"    // the chat closes soon for inactivity
 	NoticeTransferred    = "transferred"     // the chat moves to another group or agent
+	NoticeRated          = "rated"           // the visitor rated the ended chat (agents; Args: score, comment)
 )
 
 // Event is one entry of a chat's log. Seq is assigned by the store and
@@ -69,6 +70,9 @@ type Event struct {
 	URL      string       `json:"url,omitempty"`
 	State    *StateChange `json:"state,omitempty"`
 	File     *Attachment  `json:"file,omitempty"`
+	// Context is set on an EventURL of the visitor's widget (agents only):
+	// the page and, on the chat's first, the browser.
+	Context *ChatContext `json:"context,omitempty"`
 	// Signal is an opaque call-signaling payload relayed between browsers.
 	Signal json.RawMessage `json:"signal,omitempty"`
 	// Typing is set on EventTyping: true when typing started.

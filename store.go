@@ -126,6 +126,9 @@ type Store interface {
 	// chat has at most one rating (ECONFLICT).
 	CreateRating(ctx context.Context, r *Rating) error
 	Rating(ctx context.Context, chatID string) (*Rating, error)
+	// Ratings returns the ratings of those of the chats that have one,
+	// by chat ID.
+	Ratings(ctx context.Context, chatIDs []string) (map[string]*Rating, error)
 	// CreateOfflineMessage stores m and sets m.ID and m.CreatedAt.
 	CreateOfflineMessage(ctx context.Context, m *OfflineMessage) error
 	// OfflineMessages lists a tenant's offline messages, newest first, of

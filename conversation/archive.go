@@ -2,7 +2,9 @@ package conversation
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleychat/parley"
 )
@@ -22,6 +24,11 @@ type ArchiveEntry struct {
 	CreatedAt    time.Time            `json:"created_at"`
 	AcceptedAt   time.Time            `json:"accepted_at,omitzero"`
 	EndedAt      time.Time            `json:"ended_at,omitzero"`
+	// Rating is the visitor's rating of the chat, if any.
+	Rating *parley.Rating `json:"rating,omitempty"`
+	// Snippet is a piece of the first message that matches a text search,
+	// around the match; the client highlights the searched text in it.
+	Snippet string `json:"snippet,omitempty"`
 }
 
 // ArchiveResult is a page of search results; Next continues the search.
@@ -86,6 +93,14 @@ func (s *Service) archivePage(ctx context.Context, q parley.ArchiveQuery) (*Arch
 		return nil, internal("search chats", err)
 	}
 	out := &ArchiveResult{Chats: make([]ArchiveEntry, 0, len(page.Chats)), Next: page.Next}
+	ids := make([]string, len(page.Chats))
+	for i, c := range page.Chats {
+		ids[i] = c.ID
+	}
+	ratings, err := s.store.Ratings(ctx, ids)
+	if err != nil {
+		return nil, internal("load ratings", err)
+	}
 	groups := map[int64]string{}
 	for _, c := range page.Chats {
 		name, ok := groups[c.GroupID]
@@ -107,7 +122,72 @@ func (s *Service) archivePage(ctx context.Context, q parley.ArchiveQuery) (*Arch
 		if c.State == parley.StateTerminated {
 			e.Cause = c.Cause
 		}
+		e.Rating = ratings[c.ID]
+		if q.Text != "" && len(out.Chats) < maxSnippets {
+			if e.Snippet, err = s.snippet(ctx, c.ID, q.Text); err != nil {
+				return nil, err
+			}
+		}
 		out.Chats = append(out.Chats, e)
 	}
 	return out, nil
+}
+
+// Snippet lengths in characters around a match, and the most results of
+// a page that get one (each reads its chat's log).
+const (
+	maxSnippets   = 100
+	snippetBefore = 40
+	snippetAfter  = 80
+)
+
+// snippet returns a piece of the chat's first message containing text
+// (ASCII letters in any case, as the search matches), "" when none does.
+func (s *Service) snippet(ctx context.Context, chatID, text string) (string, error) {
+	events, err := s.store.Events(ctx, chatID, 0, 0)
+	if err != nil {
+		return "", internal("load events", err)
+	}
+	needle := asciiLower(text)
+	for _, e := range events {
+		if e.Type != parley.EventMessage {
+			continue
+		}
+		if i := strings.Index(asciiLower(e.Text), needle); i >= 0 {
+			return cutAround(e.Text, i, len(needle)), nil
+		}
+	}
+	return "", nil
+}
+
+// asciiLower folds ASCII letters only, so byte offsets stay those of s.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
+// cutAround returns s around the n bytes at i, on one line, with "…" where
+// it was cut.
+func cutAround(s string, i, n int) string {
+	start, end := i, i+n
+	for k := 0; k < snippetBefore && start > 0; k++ {
+		_, size := utf8.DecodeLastRuneInString(s[:start])
+		start -= size
+	}
+	for k := 0; k < snippetAfter && end < len(s); k++ {
+		_, size := utf8.DecodeRuneInString(s[end:])
+		end += size
+	}
+	out := strings.Join(strings.Fields(s[start:end]), " ")
+	if start > 0 {
+		out = "…" + out
+	}
+	if end < len(s) {
+		out += "…"
+	}
+	return out
 }

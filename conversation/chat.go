@@ -78,6 +78,8 @@ type ChatView struct {
 	// TransferNote is the note of the agent who last transferred the
 	// chat, for the colleague who takes it. Agents only.
 	TransferNote string `json:"transfer_note,omitempty"`
+	// Rating is the visitor's rating of the ended chat, for agents only.
+	Rating *parley.Rating `json:"rating,omitempty"`
 }
 
 // Chat returns the chat as the actor may see it.
@@ -118,6 +120,15 @@ func (s *Service) view(ctx context.Context, c *parley.Chat, forAgents bool) (*Ch
 			return nil, internal("load visitor", err)
 		}
 		v.Visitor = vis
+		if c.State == parley.StateTerminated {
+			r, err := s.store.Rating(ctx, c.ID)
+			switch {
+			case err == nil:
+				v.Rating = r
+			case !isCode(err, parley.ENOTFOUND):
+				return nil, internal("load rating", err)
+			}
+		}
 	}
 	return v, nil
 }
@@ -248,6 +259,7 @@ const (
 	NoticeAgent    = "agent"    // the agent's own record changed; Agent is set
 	NoticeInternal = "internal" // a message from or to another agent; Message is set
 	NoticeOverview = "overview" // supervisors: the live overview changed; Overview is set
+	NoticeRated    = "rated"    // the visitor rated a chat the agent took part in; Chat (with its rating) is set
 )
 
 func (s *Service) notifyAgent(ctx context.Context, agentID int64, n AgentNotice) {

@@ -86,7 +86,7 @@ func TestKPIs(t *testing.T) {
 	// Handled: 3 (waits 10, 30, 20 s; two ended after 100 and 200 s).
 	// Abandoned: 1. In time (≤ 20 s): 2 of 4 answered or abandoned.
 	want := conversation.KPI{GroupID: 1, GroupName: "Support", Offered: 5, Handled: 3, Abandoned: 1, Waiting: 1,
-		AverageWait: 20, AverageHandle: 150, ServiceLevel: 0.5}
+		AverageWait: 20, AverageHandle: 150, ServiceLevel: 0.5, CSAT: -1}
 	if got := jsonOf(s); got != jsonOf(want) {
 		t.Errorf("Support KPIs %s; want %s", got, jsonOf(want))
 	}

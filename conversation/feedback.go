@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -41,7 +42,36 @@ func (s *Service) RateChat(ctx context.Context, actor Actor, chatID string, scor
 	if err := s.store.CreateRating(ctx, r); err != nil {
 		return nil, internal("store rating", err)
 	}
+	// The agents' log gets a line, so an open console shows the rating at
+	// once; the rating itself is stored already, the line is a courtesy.
+	n := parley.Event{ChatID: c.ID, Type: parley.EventNotice, At: r.CreatedAt, From: system, Audience: parley.AudienceAgents,
+		Notice: parley.NoticeRated, Text: ratingText(score, comment), Args: []string{strconv.Itoa(score), comment}}
+	if stored, err := s.store.AppendEvents(ctx, c.ID, []parley.Event{n}); err != nil {
+		s.log.ErrorContext(ctx, "append rating notice", "chat", c.ID, "err", err)
+	} else {
+		s.publish(ctx, stored...)
+	}
+	// The agents' subscriptions to the chat ended with it: their consoles
+	// learn of the rating on their own feeds.
+	if view, err := s.view(ctx, c, true); err == nil {
+		seen := map[int64]bool{}
+		for _, p := range c.Participants {
+			if p.Kind == parley.PartyAgent && !seen[p.AgentID] {
+				seen[p.AgentID] = true
+				s.notifyAgent(ctx, p.AgentID, AgentNotice{Type: NoticeRated, ChatID: c.ID, Chat: view})
+			}
+		}
+	}
 	return r, nil
+}
+
+// ratingText is the English line of a rating notice.
+func ratingText(score int, comment string) string {
+	t := fmt.Sprintf("The visitor rated the chat %d of 5", score)
+	if comment != "" {
+		t += ": " + comment
+	}
+	return t
 }
 
 // OfflineRequest is a message from the widget's offline form.

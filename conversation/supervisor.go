@@ -37,12 +37,22 @@ type KPI struct {
 	// ServiceLevel is the share of handled and abandoned chats answered
 	// within the threshold, 0 to 1; -1 when there are none.
 	ServiceLevel float64 `json:"service_level"`
+	// Rated counts the chats the visitor rated, Satisfied those rated 4
+	// or 5 of 5.
+	Rated     int `json:"rated"`
+	Satisfied int `json:"satisfied"`
+	// CSAT is customer satisfaction: Satisfied of Rated, 0 to 1; -1 when
+	// no chat was rated.
+	CSAT float64 `json:"csat"`
+	// AverageRating is the mean score of the rated chats, 0 without any.
+	AverageRating float64 `json:"average_rating"`
 	// Buckets splits offered, handled and abandoned over the period, for
 	// charts: one per KPIReport.BucketSeconds from Since on.
 	Buckets []KPIBucket `json:"buckets"`
 
 	waitSum, handleSum time.Duration
 	handleN, inTime    int
+	scoreSum           int
 }
 
 // KPIBucket counts the chats requested in one interval.
@@ -51,11 +61,32 @@ type KPIBucket struct {
 	Offered   int       `json:"offered"`
 	Handled   int       `json:"handled"`
 	Abandoned int       `json:"abandoned"`
+	// Rated and Satisfied count ratings as KPI does, for a CSAT trend.
+	Rated     int `json:"rated"`
+	Satisfied int `json:"satisfied"`
 }
 
-func (k *KPI) add(c *parley.Chat, threshold time.Duration, since time.Time, bucket time.Duration) {
+// satisfied is the least score that counts as a satisfied visitor.
+const satisfied = 4
+
+// add counts chat c, requested in the period, and its rating r (nil
+// when the visitor did not rate it).
+func (k *KPI) add(c *parley.Chat, r *parley.Rating, threshold time.Duration, since time.Time, bucket time.Duration) {
+	if r != nil {
+		k.Rated++
+		k.scoreSum += r.Score
+		if r.Score >= satisfied {
+			k.Satisfied++
+		}
+	}
 	if i := int(c.CreatedAt.Sub(since) / bucket); i >= 0 && i < len(k.Buckets) {
 		b := &k.Buckets[i]
+		if r != nil {
+			b.Rated++
+			if r.Score >= satisfied {
+				b.Satisfied++
+			}
+		}
 		b.Offered++
 		switch {
 		case !c.AcceptedAt.IsZero():
@@ -107,6 +138,11 @@ func (k *KPI) finish() {
 	k.ServiceLevel = -1
 	if n := k.Handled + k.Abandoned; n > 0 {
 		k.ServiceLevel = float64(int(float64(k.inTime)/float64(n)*1000+0.5)) / 1000
+	}
+	k.CSAT = -1
+	if k.Rated > 0 {
+		k.CSAT = float64(int(float64(k.Satisfied)/float64(k.Rated)*1000+0.5)) / 1000
+		k.AverageRating = float64(int(float64(k.scoreSum)/float64(k.Rated)*100+0.5)) / 100
 	}
 }
 
@@ -176,11 +212,20 @@ func (s *Service) KPIs(ctx context.Context, actor Actor, since time.Time, thresh
 		if err != nil {
 			return nil, internal("search chats", err)
 		}
+		ids := make([]string, len(page.Chats))
+		for i, c := range page.Chats {
+			ids[i] = c.ID
+		}
+		ratings, err := s.store.Ratings(ctx, ids)
+		if err != nil {
+			return nil, internal("load ratings", err)
+		}
 		for _, c := range page.Chats {
+			r := ratings[c.ID]
 			if k := byGroup[c.GroupID]; k != nil {
-				k.add(c, threshold, since, bucket)
+				k.add(c, r, threshold, since, bucket)
 			}
-			rep.Total.add(c, threshold, since, bucket)
+			rep.Total.add(c, r, threshold, since, bucket)
 		}
 		if page.Next == "" {
 			break

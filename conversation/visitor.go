@@ -32,6 +32,9 @@ type ChatRequest struct {
 	Message string
 	// MessageToAgent is shown to agents only (InitialMessageToAgent).
 	MessageToAgent string
+	// Context is the visitor's page and browser as the widget reports
+	// them; nil when the client sends none. Only agents see it.
+	Context *parley.ChatContext
 	// IdleTimeout is the client's idle timeout; 0 keeps the server's. The
 	// lesser of this and the server's CustomerTimeout applies.
 	IdleTimeout time.Duration
@@ -109,6 +112,14 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	if err := details.Validate(); err != nil {
 		return nil, err
 	}
+	if req.Context != nil {
+		if err := req.Context.Validate(); err != nil {
+			return nil, err
+		}
+		if *req.Context == (parley.ChatContext{}) {
+			req.Context = nil
+		}
+	}
 	ids := make([]int64, len(groups))
 	for i, gr := range groups {
 		ids[i] = gr.ID
@@ -152,6 +163,9 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	events := []parley.Event{
 		{Type: parley.EventJoined, From: vp},
 		{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateQueued}},
+	}
+	if req.Context != nil {
+		events = append(events, pageEvent(vp, req.Context))
 	}
 	if req.Message != "" {
 		events = append(events, parley.Event{Type: parley.EventMessage, From: vp, Text: req.Message})

@@ -29,6 +29,27 @@ func (s *Server) rateChat(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// PageBody is POST /api/v1/chats/{id}/page: the visitor's widget reports
+// the page of the host site the visitor moved to.
+type PageBody struct {
+	URL   string `json:"url"`
+	Title string `json:"title"`
+}
+
+func (s *Server) visitorPage(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		var b PageBody
+		if err := decode(w, r, &b); err != nil {
+			return err
+		}
+		e, err := s.svc.VisitorPage(r.Context(), a, r.PathValue("id"), b.URL, b.Title)
+		if err == nil {
+			writeJSON(w, http.StatusCreated, e)
+		}
+		return err
+	})
+}
+
 // OfflineMessageBody is POST /api/v1/offline-messages.
 type OfflineMessageBody struct {
 	TenantID int64 `json:"tenant_id"`

@@ -137,6 +137,8 @@ type ChatRequestBody struct {
 	IdleTimeoutSeconds int `json:"idle_timeout_seconds"`
 	// AgentID asks for one agent of the group (preferred, not exclusive).
 	AgentID int64 `json:"agent_id"`
+	// Context is the visitor's page and browser, shown to agents only.
+	Context *parley.ChatContext `json:"context"`
 }
 
 // ChatStartedBody is the response to POST /api/v1/chats.
@@ -167,6 +169,7 @@ func (s *Server) requestChat(w http.ResponseWriter, r *http.Request) {
 		Message: b.Message, MessageToAgent: b.MessageToAgent,
 		IdleTimeout: time.Duration(b.IdleTimeoutSeconds) * time.Second,
 		AgentID:     b.AgentID,
+		Context:     b.Context,
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -111,6 +111,7 @@ var routes = []route{
 	{"POST", "/api/v1/chats/{id}/end", (*Server).end},
 	{"POST", "/api/v1/chats/{id}/transfer", (*Server).transfer},
 	{"POST", "/api/v1/chats/{id}/rating", (*Server).rateChat},
+	{"POST", "/api/v1/chats/{id}/page", (*Server).visitorPage},
 	{"POST", "/api/v1/offline-messages", (*Server).leaveOfflineMessage},
 	{"GET", "/api/v1/offline-messages", (*Server).listOfflineMessages},
 	{"GET", "/api/v1/public/agents", (*Server).publicAgents},

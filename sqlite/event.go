@@ -14,11 +14,12 @@ import (
 // eventData is the JSON in events.data: the payload fields without a
 // column of their own.
 type eventData struct {
-	Args   []string           `json:"args,omitempty"`
-	URL    string             `json:"url,omitempty"`
-	State  *stateData         `json:"state,omitempty"`
-	File   *parley.Attachment `json:"file,omitempty"`
-	Signal json.RawMessage    `json:"signal,omitempty"`
+	Args    []string            `json:"args,omitempty"`
+	URL     string              `json:"url,omitempty"`
+	Context *parley.ChatContext `json:"context,omitempty"`
+	State   *stateData          `json:"state,omitempty"`
+	File    *parley.Attachment  `json:"file,omitempty"`
+	Signal  json.RawMessage     `json:"signal,omitempty"`
 }
 
 // stateData stores a StateChange by number rather than through its text
@@ -52,7 +53,7 @@ func checkEvents(chatID string, events []parley.Event) error {
 // of its fields) and normalizes e's Signal and File to what a later read
 // returns: compact JSON and a UTC time.
 func encodeData(e *parley.Event) (any, error) {
-	d := eventData{Args: e.Args, URL: e.URL}
+	d := eventData{Args: e.Args, URL: e.URL, Context: e.Context}
 	if e.State != nil {
 		d.State = &stateData{State: int(e.State.State), Cause: int(e.State.Cause), Queue: e.State.Queue}
 	}
@@ -68,7 +69,7 @@ func encodeData(e *parley.Event) (any, error) {
 		}
 		e.Signal, d.Signal = buf.Bytes(), buf.Bytes()
 	}
-	if len(d.Args) == 0 && d.URL == "" && d.State == nil && d.File == nil && d.Signal == nil {
+	if len(d.Args) == 0 && d.URL == "" && d.Context == nil && d.State == nil && d.File == nil && d.Signal == nil {
 		return nil, nil
 	}
 	var buf bytes.Buffer
@@ -98,7 +99,7 @@ func scanEvent(sc scanner) (parley.Event, error) {
 		if err := json.Unmarshal([]byte(data.String), &d); err != nil {
 			return e, fmt.Errorf("decode data of event %s/%d: %w", e.ChatID, e.Seq, err)
 		}
-		e.Args, e.URL, e.File, e.Signal = d.Args, d.URL, d.File, d.Signal
+		e.Args, e.URL, e.Context, e.File, e.Signal = d.Args, d.URL, d.Context, d.File, d.Signal
 		if d.State != nil {
 			e.State = &parley.StateChange{
 				State: parley.State(d.State.State),

@@ -83,3 +83,40 @@ func (s *Store) OfflineMessages(ctx context.Context, tenantID int64, groupIDs []
 	}
 	return out, nil
 }
+
+// Ratings returns the ratings of those of chatIDs that have one.
+func (s *Store) Ratings(ctx context.Context, chatIDs []string) (map[string]*parley.Rating, error) {
+	out := map[string]*parley.Rating{}
+	// In slices, so that a long list stays under SQLite's variable limit.
+	for len(chatIDs) > 0 {
+		n := min(len(chatIDs), 500)
+		part := chatIDs[:n]
+		chatIDs = chatIDs[n:]
+		marks := make([]string, len(part))
+		args := make([]any, len(part))
+		for i, id := range part {
+			marks[i] = fmt.Sprintf("$%d", i+1)
+			args[i] = id
+		}
+		rows, err := s.rdb.QueryContext(ctx, `SELECT chat_id, score, comment, created_at FROM chat_ratings
+			WHERE chat_id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: select ratings: %w", err)
+		}
+		for rows.Next() {
+			var r parley.Rating
+			if err := rows.Scan(&r.ChatID, &r.Score, &r.Comment, &r.CreatedAt); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlite: scan rating: %w", err)
+			}
+			r.CreatedAt = r.CreatedAt.UTC()
+			out[r.ChatID] = &r
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: select ratings: %w", err)
+		}
+	}
+	return out, nil
+}

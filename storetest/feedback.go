@@ -25,6 +25,23 @@ func testRatings(t *testing.T, s parley.Store) {
 	wantCode(t, s.CreateRating(ctx, &parley.Rating{ChatID: "ghost", Score: 3}), parley.EINVALID, "rating of a missing chat")
 	_, err = s.Rating(ctx, "ghost")
 	wantCode(t, err, parley.ENOTFOUND, "missing rating")
+
+	f.create(t, f.chat("chat-2", at(1)))
+	f.create(t, f.chat("chat-3", at(2)))
+	r3 := &parley.Rating{ChatID: "chat-3", Score: 2}
+	must(t, s.CreateRating(ctx, r3), "create rating")
+	all, err := s.Ratings(ctx, []string{"chat-1", "chat-2", "chat-3", "ghost"})
+	must(t, err, "ratings")
+	if len(all) != 2 || all["chat-2"] != nil {
+		t.Fatalf("ratings of chat-1..3 and ghost: got %d (%v), want chat-1 and chat-3", len(all), all)
+	}
+	equal(t, "rating of chat-1 in the list", *all["chat-1"], *r)
+	equal(t, "rating of chat-3 in the list", *all["chat-3"], *r3)
+	none, err := s.Ratings(ctx, nil)
+	must(t, err, "ratings of no chat")
+	if none == nil || len(none) != 0 {
+		t.Errorf("ratings of no chat: %v, want an empty map", none)
+	}
 }
 
 func testOfflineMessages(t *testing.T, s parley.Store) {

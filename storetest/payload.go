@@ -27,6 +27,9 @@ func testEventPayloads(t *testing.T, s parley.Store) {
 		{Type: parley.EventNotice, At: at(2), From: system, Notice: parley.NoticeTransferred,
 			Text: "Transferred to Sales by Bob", Args: []string{"Sales", "Bob", ""}},
 		{Type: parley.EventURL, At: at(3), From: alice, URL: "https://example.com/a?b=c&d=<e>"},
+		{Type: parley.EventURL, At: at(3), From: parley.Party{Kind: parley.PartyVisitor, Name: "Vera"}, Audience: parley.AudienceAgents,
+			URL: "https://shop.example/cart", Context: &parley.ChatContext{URL: "https://shop.example/cart", Title: "Cart – Shop",
+				Referrer: "https://search.example/?q=shoes", UserAgent: "Mozilla/5.0 Chrome/131", Language: "de-DE", TimeZone: "Europe/Berlin"}},
 		{Type: parley.EventState, At: at(4), From: system, State: &parley.StateChange{
 			State: parley.StateQueued, Cause: parley.CauseNone,
 			Queue: &parley.QueueInfo{Position: 2, EstimatedWait: -1}}},

@@ -124,8 +124,17 @@ type visitor struct {
 
 func (s *consoleServer) visitor(group int64, name, email, message string) *visitor {
 	s.t.Helper()
+	return s.visitorOn(group, name, email, message, nil)
+}
+
+// visitorOn is visitor with the page and browser context a widget sends.
+func (s *consoleServer) visitorOn(group int64, name, email, message string, context map[string]any) *visitor {
+	s.t.Helper()
 	var r httpapi.ChatStartedBody
 	body := map[string]any{"group_id": group, "name": name, "email": email, "message": message, "private_data": "plan=gold"}
+	if context != nil {
+		body["context"] = context
+	}
 	if st := s.call("POST", "/api/v1/chats", "", body, &r); st != http.StatusCreated {
 		s.t.Fatalf("request chat: status %d", st)
 	}
@@ -496,9 +505,21 @@ func TestConsoleAgentFlow(t *testing.T) {
 		enter(),
 	)
 	waitJS(t, bob, "the whisper at Bob's", logHas(v.chat, whisper))
-	tag := evalJS[string](t, bob, fmt.Sprintf(`[...document.querySelectorAll('%s .msg-internal')].map((e) => e.textContent).join("|")`, col))
-	if !strings.Contains(tag, whisper) || !strings.Contains(tag, "whisper") {
+	// The whisper is unmistakable: its own class, not on the agent's side,
+	// labelled in words (visible and for screen readers), and styled
+	// apart from Bob's own messages, not only by colour.
+	tag := evalJS[string](t, bob, fmt.Sprintf(`[...document.querySelectorAll('%s .log .msg-whisper')].map((e) =>
+		[e.textContent, e.querySelector(".tag-internal")?.textContent, e.getAttribute("role"), e.getAttribute("aria-label"),
+		 e.classList.contains("msg-out") || e.classList.contains("msg-own"), getComputedStyle(e).alignSelf, getComputedStyle(e).borderTopStyle].join("~")).join("|")`, col))
+	if !strings.Contains(tag, whisper) || !strings.Contains(tag, "~Whisper~note~Whisper from Sam Super, the visitor can't see this~false~stretch~dashed") {
 		t.Fatalf("the whisper is not marked as one at Bob's: %q", tag)
+	}
+	if os.Getenv("PARLEY_SHOTS") != "" {
+		do(t, bob, "show the whisper", chromedp.ScrollIntoView(chromedp.CSS(col+" .msg-whisper")))
+		shot(t, bob, "whisper.png")
+	}
+	if own := evalJS[string](t, bob, fmt.Sprintf(`[...document.querySelectorAll('%s .log .msg-own')].map((e) => getComputedStyle(e).alignSelf + getComputedStyle(e).borderTopStyle).join("|")`, col)); own != "" && !strings.HasPrefix(own, "flex-endnone") {
+		t.Fatalf("Bob's own messages look like %q", own)
 	}
 	do(t, bob, "Bob follows the whisper",
 		chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "I can upgrade you to express for free."),
@@ -714,10 +735,10 @@ func TestConsoleTeamwork(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#archive-search")),
 	)
 	row := fmt.Sprintf(`#archive-results tr[data-chat=%q]`, marco.chat)
-	waitJS(t, alice, "the chat found", fmt.Sprintf(`document.querySelector('%s')?.textContent.includes("marco@example.com")`, row))
-	if n := evalJS[float64](t, alice, `document.querySelectorAll("#archive-results tbody tr").length`); n != 1 {
-		t.Fatalf("the search for marco@ found %v chats, want 1", n)
-	}
+	// The archive lists the latest chats at once; the search narrows them
+	// to Marco's.
+	waitJS(t, alice, "the chat found", fmt.Sprintf(`document.querySelector('%s')?.textContent.includes("marco@example.com") &&
+		document.querySelectorAll("#archive-results tbody tr").length === 1`, row))
 	do(t, alice, "open the transcript", chromedp.Click(chromedp.CSS(row+" a")))
 	waitJS(t, alice, "the transcript", `document.querySelector(".tr-log")?.textContent.includes("Annual billing, please.")`)
 
@@ -917,16 +938,24 @@ func TestConsoleScreenshots(t *testing.T) {
 	ken := s.visitor(1, "Ken Ito", "", "How do I reset my password?")
 	bobAccept(ken)
 	s.call("POST", "/api/v1/chats/"+ken.chat+"/end", bobTok, nil, nil)
+	s.call("POST", "/api/v1/chats/"+ken.chat+"/rating", ken.token, map[string]any{"score": 5, "comment": "Solved in a minute, thanks!"}, nil)
 	s.call("PUT", "/api/v1/me/presence", bobTok, map[string]any{"presence": "available", "status": "not_ready", "reason": "Lunch"}, nil)
 	gone := s.visitor(1, "Lee Park", "", "Hello?")
 	s.call("POST", "/api/v1/chats/"+gone.chat+"/leave", gone.token, nil, nil)
 
 	goReady(t, alice)
-	vera := s.visitor(1, "Vera Lynn", "vera.lynn@example.com", "Hi, my order #4711 hasn't arrived yet.")
+	vera := s.visitorOn(1, "Vera Lynn", "vera.lynn@example.com", "Hi, my order #4711 hasn't arrived yet.", map[string]any{
+		"url":        "https://shop.example.com/orders/4711",
+		"title":      "Order #4711 – Acme Outdoor",
+		"referrer":   "https://mail.example.com/",
+		"user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+		"language":   "de-DE",
+		"time_zone":  "Europe/Berlin",
+	})
 	accept(vera)
 	say(vera.chat, "Hello Vera, I am Alice. Let me check order #4711 for you.")
 	vera.say("Thanks! It was placed on Monday.")
-	say(vera.chat, "It left our warehouse yesterday and should arrive tomorrow before noon.")
+	say(vera.chat, "It left our warehouse yesterday and should arrive tomorrow before noon. Tracking: https://track.example.com/4711")
 	vera.say("Great. Can I still change the delivery address?")
 
 	marco := s.visitor(2, "Marco Rossi", "marco@rossi.it", "Do you offer volume discounts for 50 seats?")
@@ -983,4 +1012,15 @@ func TestConsoleScreenshots(t *testing.T) {
 	// Let the colour transitions finish before the picture.
 	waitJS(t, sup, "transitions", `new Promise((ok) => setTimeout(() => ok(true), 400))`)
 	shoot(t, sup, "supervisor-dark.png")
+
+	// Phone width: the supervisor on the go, and an agent's chat.
+	evalJS[bool](t, sup, `parleyConsole.setTheme("light"), true`)
+	do(t, sup, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	waitJS(t, sup, "transitions", `new Promise((ok) => setTimeout(() => ok(true), 400))`)
+	shoot(t, sup, "supervisor-phone.png")
+	evalJS[bool](t, alice, `parleyConsole.setTheme("light"), true`)
+	do(t, alice, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.ScrollIntoView(chromedp.CSS(fmt.Sprintf(`.column[data-chat=%q] .col-head`, vera.chat))))
+	waitJS(t, alice, "transitions", `new Promise((ok) => setTimeout(() => ok(true), 400))`)
+	shoot(t, alice, "console-phone.png")
 }

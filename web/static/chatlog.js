@@ -4,32 +4,16 @@
 
 import { h, icon, clock, fileSize, uuid } from "./dom.js";
 import { download } from "./api.js";
+import { textParts, previewable, PREVIEW_TYPES } from "./richtext.js";
 
 const FILE_ICON = ["M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z", "M14 3v5h5"];
-
-// Raster image types shown inline; everything else is only downloaded.
-const PREVIEW = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 
 // Messages of one party closer than this form a run (one name line).
 const RUN_GAP_MS = 3 * 60 * 1000;
 
 /** Splits text into text nodes and links for the http(s) addresses in it. */
 export function linkify(text) {
-  const out = [];
-  let last = 0;
-  for (const m of text.matchAll(/https?:\/\/[^\s<>"']+/g)) {
-    const href = m[0].replace(/[.,;:!?)\]]+$/, "");
-    let url;
-    try {
-      url = new URL(href);
-    } catch {
-      continue;
-    }
-    out.push(text.slice(last, m.index), h("a", { href: url.href, target: "_blank", rel: "noopener noreferrer", text: href }));
-    last = m.index + href.length;
-  }
-  out.push(text.slice(last));
-  return out.filter((x) => x !== "");
+  return textParts(text).map((p) => (p.href ? h("a", { href: p.href, target: "_blank", rel: "noopener noreferrer", text: p.text }) : p.text));
 }
 
 /** Words for why a chat ended, for the visitor or for an agent. */
@@ -378,7 +362,7 @@ export class ChatLog {
       { class: "file-wrap" },
       h("div", { class: "file" }, h("span", { class: "file-icon" }, icon(...FILE_ICON)), h("div", { class: "file-body" }, name, h("span", { class: "file-size", text: fileSize(file.size) }))),
     );
-    if (PREVIEW.has(file.content_type) && file.size <= 8 * 1024 * 1024) {
+    if (previewable(file)) {
       this.blobURL(file).then(
         (url) => {
           const img = h("img", { class: "thumb", src: url, alt: file.name });
@@ -396,7 +380,7 @@ export class ChatLog {
 
   blobURL(file) {
     if (!this.blobs.has(file.id)) {
-      const type = PREVIEW.has(file.content_type) ? file.content_type : "application/octet-stream";
+      const type = PREVIEW_TYPES.has(file.content_type) ? file.content_type : "application/octet-stream";
       const p = download(`/api/v1/chats/${encodeURIComponent(this.opt.chatId)}/files/${encodeURIComponent(file.id)}`, this.opt.token(), type).then((blob) =>
         URL.createObjectURL(blob),
       );

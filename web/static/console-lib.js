@@ -2,7 +2,10 @@
 // endpoints it calls, formatting helpers and canned-response placeholders.
 
 import { h } from "./vendor/preact.mjs";
+import { useState, useEffect } from "./vendor/hooks.mjs";
 import htm from "./vendor/htm.mjs";
+import { download } from "./api.js";
+import { textParts, markParts, previewable, webURL } from "./richtext.js";
 
 /** html is htm bound to Preact: html`<p class=${c}>${text}</p>`. */
 export const html = htm.bind(h);
@@ -178,3 +181,132 @@ export function statusLabel(a) {
   return a.status_reason ? `Not ready · ${a.status_reason}` : "Not ready";
 }
 
+
+// ---- message text, files, ratings and the visitor's context ----
+
+/** RichText renders message text with its http(s) addresses as links,
+ * the same parts the widget makes (richtext.js); never as HTML. */
+export function RichText({ text }) {
+  return textParts(text).map((p) => (p.href ? html`<a href=${p.href} target="_blank" rel="noopener noreferrer">${p.text}</a>` : p.text));
+}
+
+/** Marked renders text with each occurrence of term highlighted. */
+export function Marked({ text, term }) {
+  return markParts(text, term).map((p) => (p.mark ? html`<mark>${p.text}</mark>` : p.text));
+}
+
+/** WebLink is a link for an http(s) address, else the address as text. */
+export function WebLink({ href, children }) {
+  const u = webURL(href);
+  return u ? html`<a href=${u.href} target="_blank" rel="noopener noreferrer">${children || href}</a>` : html`<span>${children || href}</span>`;
+}
+
+/** Thumb previews an image attachment of a chat, downloaded with the
+ * agent's token; other files render nothing. */
+export function Thumb({ chatID, file, token, onOpen }) {
+  const [src, setSrc] = useState("");
+  const ok = previewable(file);
+  useEffect(() => {
+    if (!ok) return undefined;
+    let url = "";
+    let gone = false;
+    download(`/api/v1/chats/${encodeURIComponent(chatID)}/files/${encodeURIComponent(file.id)}`, token, file.content_type).then(
+      (blob) => {
+        if (gone) return;
+        url = URL.createObjectURL(blob);
+        setSrc(url);
+      },
+      () => {},
+    );
+    return () => {
+      gone = true;
+      if (url) URL.revokeObjectURL(url);
+    };
+  }, [chatID, file && file.id]);
+  if (!ok || !src) return null;
+  return html`<button type="button" class="thumb-btn" aria-label=${"Open " + file.name} onClick=${onOpen}><img class="thumb" src=${src} alt=${file.name} /></button>`;
+}
+
+/** Stars shows a 1–5 rating as stars with its value in words. */
+export function Stars({ score }) {
+  const n = Math.max(0, Math.min(5, Number(score) || 0));
+  return html`<span class="stars" role="img" aria-label=${`Rated ${n} of 5`} title=${`${n} of 5`}>${"★".repeat(n)}<span class="stars-off">${"★".repeat(5 - n)}</span></span>`;
+}
+
+/** ratingOf returns a chat's rating: from its view, else from the
+ * "rated" notice in its log (a rating made while the console is open). */
+export function ratingOf(view, events) {
+  if (view && view.rating) return view.rating;
+  const n = (events || []).findLast ? (events || []).findLast((e) => e.type === "notice" && e.notice === "rated") : null;
+  return n && n.args ? { score: Number(n.args[0]), comment: n.args[1] || "" } : null;
+}
+
+/** visitorContext merges the context of the visitor's url events: the
+ * browser from the first, the page from the latest. */
+export function visitorContext(events) {
+  const out = {};
+  for (const e of events || []) {
+    if (e.type !== "url" || !e.from || e.from.kind !== "visitor") continue;
+    const c = e.context || { url: e.url };
+    for (const k of ["referrer", "user_agent", "language", "time_zone"]) if (c[k]) out[k] = c[k];
+    out.url = c.url || e.url || "";
+    out.title = c.title || "";
+  }
+  return out;
+}
+
+/** browser gives a short form of a User-Agent: "Chrome 131 · Windows". */
+export function browser(ua) {
+  if (!ua) return "";
+  const pick = (re) => {
+    const m = ua.match(re);
+    return m ? m[1].split(".")[0] : "";
+  };
+  let name = "";
+  let v = "";
+  if ((v = pick(/Edg(?:e|A|iOS)?\/([\d.]+)/))) name = "Edge";
+  else if ((v = pick(/OPR\/([\d.]+)/))) name = "Opera";
+  else if ((v = pick(/SamsungBrowser\/([\d.]+)/))) name = "Samsung Internet";
+  else if ((v = pick(/(?:Firefox|FxiOS)\/([\d.]+)/))) name = "Firefox";
+  else if ((v = pick(/(?:Chrome|CriOS)\/([\d.]+)/))) name = "Chrome";
+  else if ((v = pick(/Version\/([\d.]+).*Safari/))) name = "Safari";
+  let os = "";
+  if (/Windows/.test(ua)) os = "Windows";
+  else if (/iPhone|iPad|iPod/.test(ua)) os = "iOS";
+  else if (/Android/.test(ua)) os = "Android";
+  else if (/CrOS/.test(ua)) os = "ChromeOS";
+  else if (/Mac OS X|Macintosh/.test(ua)) os = "macOS";
+  else if (/Linux/.test(ua)) os = "Linux";
+  const b = name ? `${name}${v ? " " + v : ""}` : "Other browser";
+  return os ? `${b} · ${os}` : b;
+}
+
+/** localTime is the visitor's clock time now, from its IANA time zone or
+ * else its UTC offset in minutes: "14:07 (UTC+1)". */
+export function localTime(timeZone, offsetMin, now = new Date()) {
+  if (timeZone) {
+    try {
+      const t = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone });
+      const zone = now.toLocaleTimeString([], { timeZone, timeZoneName: "short" }).split(" ").pop();
+      return `${t} (${zone})`;
+    } catch {
+      // an unknown zone: fall back to the offset
+    }
+  }
+  if (offsetMin == null || !Number.isFinite(offsetMin)) return "";
+  const d = new Date(now.getTime() + offsetMin * 60000);
+  const hh = String(d.getUTCHours()).padStart(2, "0");
+  const mm = String(d.getUTCMinutes()).padStart(2, "0");
+  const sign = offsetMin < 0 ? "-" : "+";
+  const a = Math.abs(offsetMin);
+  return `${hh}:${mm} (UTC${sign}${Math.floor(a / 60)}${a % 60 ? ":" + String(a % 60).padStart(2, "0") : ""})`;
+}
+
+/** useTick re-renders every ms milliseconds (a ticking clock). */
+export function useTick(ms) {
+  const [, set] = useState(0);
+  useEffect(() => {
+    const t = setInterval(() => set((n) => n + 1), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+}

@@ -337,6 +337,12 @@ export class Model {
         if (!this.focus && this.chats.has(f.chat.id)) this.focus = f.chat.id;
         break;
       }
+      case "rated": {
+        // The visitor rated a chat this agent took part in.
+        const c = this.chats.get(f.chat_id);
+        if (c) c.view = { ...c.view, ...f.chat };
+        break;
+      }
       case "event":
         this.event(f.event);
         break;

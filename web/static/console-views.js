@@ -17,6 +17,12 @@ import {
   StatusDot,
   statusLabel,
   fileSize,
+  RichText,
+  Marked,
+  WebLink,
+  Thumb,
+  Stars,
+  ratingOf,
 } from "./console-lib.js";
 
 // ---- charts -------------------------------------------------------------------
@@ -196,6 +202,8 @@ export function Supervisor({ model }) {
       <${Kpi} id="kpi-abandoned" label="Abandoned" value=${t.abandoned ?? 0} sub=${"unanswered · " + per}><${Bars} values=${bucket("abandoned")} label=${"abandoned " + per} /><//>
       <${Kpi} id="kpi-wait" label="Avg wait" value=${t.handled ? duration(t.average_wait_seconds) : "—"} sub="to answer"><${Spark} values=${h.wait} label="average wait over time" /><//>
       <${Kpi} id="kpi-handle" label="Avg handle" value=${t.handled > 0 && t.average_handle_seconds != null ? duration(t.average_handle_seconds) : "—"} sub="answer to end"><${Spark} values=${h.handle} label="average handle time over time" /><//>
+      <${Kpi} id="kpi-csat" label="CSAT" value=${pct(t.csat)} sub=${t.rated ? `${t.satisfied} of ${t.rated} rated 4–5 · avg ${t.average_rating.toFixed(1)} ★` : "no ratings yet"}>
+        <${Bars} values=${bucket("rated").map((n, i) => (n ? Math.round((bucket("satisfied")[i] / n) * 100) : 0))} label=${"satisfied share of ratings " + per} /><//>
       <${Kpi} id="kpi-sl" label="Service level" value=${pct(t.service_level)} sub=${`answered within ${data.kpis.service_level_seconds} s`}><${Gauge} value=${t.service_level < 0 ? null : t.service_level} /><//>
     </div>
     <div class="sup-grid">
@@ -267,15 +275,20 @@ export function Archive({ model }) {
   const [res, setRes] = useState(null);
   const [err, setErr] = useState("");
   const [cursors, setCursors] = useState([""]); // the "before" of each page seen
+  const [term, setTerm] = useState(""); // the text the shown results matched
+  const latest = useRef(0); // only the newest search's answer is shown
   const limit = 25;
   const search = async (page) => {
+    const mine = ++latest.current;
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) if (v) params.set(k, v);
     params.set("limit", limit);
     if (cursors[page]) params.set("before", cursors[page]);
     try {
       const r = await model.call("GET", `${endpoints.archive}?${params}`);
+      if (mine !== latest.current) return;
       setRes({ ...r, page });
+      setTerm(q.text.trim());
       const next = cursors.slice(0, page + 1);
       if (r.next) next.push(r.next);
       setCursors(next);
@@ -284,6 +297,10 @@ export function Archive({ model }) {
       setErr(x.message);
     }
   };
+  // The latest chats show at once; filters narrow them down.
+  useEffect(() => {
+    search(0);
+  }, []);
   const set = (k) => (e) => setQ({ ...q, [k]: e.currentTarget.value });
   const chats = (res && res.chats) || [];
   const agentsOf = (c) =>
@@ -306,17 +323,24 @@ export function Archive({ model }) {
     ${err && html`<p class="alert">${err}</p>`}
     ${res &&
     html`<div class="card flush"><table class="table" id="archive-results">
-        <thead><tr><th>Started</th><th>From</th><th>Group</th><th>Agents</th><th class="num">Duration</th><th>End</th></tr></thead>
-        <tbody>${chats.map(
-          (c) => html`<tr data-chat=${c.id}>
-            <td><a href=${"#transcript/" + c.id}>${dateTime(c.created_at)}</a></td>
-            <td><span class="who"><${Avatar} name=${(c.visitor && c.visitor.name) || c.from} size="xs" />${c.from || "Visitor"}</span></td>
-            <td>${c.group_name || ""}</td>
-            <td>${agentsOf(c) || html`<span class="muted">—</span>`}</td>
-            <td class="num">${c.ended_at ? duration((Date.parse(c.ended_at) - Date.parse(c.created_at)) / 1000) : html`<span class="pill pill-${c.state}">${c.state}</span>`}</td>
-            <td class="muted">${(c.cause || "").replace(/_/g, " ")}</td>
+        <thead><tr><th>Started</th><th>Customer</th><th>Group</th><th>Agents</th><th class="num">Duration</th><th>End</th><th>Rating</th></tr></thead>
+        <tbody>${chats.map((c) => {
+          // The name when the visitor gave one, else what FromPriority picks.
+          const name = (c.visitor && c.visitor.name) || c.from || "Visitor";
+          const rows = [
+            html`<tr data-chat=${c.id} class=${c.snippet ? "has-snippet" : ""}>
+            <td data-label="Started"><a href=${"#transcript/" + c.id}>${dateTime(c.created_at)}</a></td>
+            <td data-label="Customer"><span class="who"><${Avatar} name=${name} size="xs" /><span class="arch-who"><span class="arch-name">${name}</span>${c.from && c.from !== name && html`<span class="muted small arch-from">${c.from}</span>`}</span></span></td>
+            <td data-label="Group">${c.group_name || ""}</td>
+            <td data-label="Agents">${agentsOf(c) || html`<span class="muted">—</span>`}</td>
+            <td data-label="Duration" class="num">${c.ended_at ? duration((Date.parse(c.ended_at) - Date.parse(c.created_at)) / 1000) : html`<span class="pill pill-${c.state}">${c.state}</span>`}</td>
+            <td data-label="End" class="muted">${(c.cause || "").replace(/_/g, " ")}</td>
+            <td data-label="Rating" class="arch-rating">${c.rating ? html`<${Stars} score=${c.rating.score} />${c.rating.comment && html`<span class="muted small arch-comment" title=${c.rating.comment}>${c.rating.comment}</span>`}` : html`<span class="muted">—</span>`}</td>
           </tr>`,
-        )}</tbody>
+          ];
+          if (c.snippet) rows.push(html`<tr class="snippet-row" data-snippet=${c.id}><td colspan="7"><span class="snippet"><${Marked} text=${c.snippet} term=${term} /></span></td></tr>`);
+          return rows;
+        })}</tbody>
       </table>
       ${chats.length === 0 && html`<p class="empty pad-s">No chat matches.</p>`}</div>
       <div class="pager">
@@ -354,6 +378,7 @@ export function Transcript({ model, id }) {
   if (err) return html`<div class="pad"><p class="alert">${err}</p></div>`;
   if (!chat) return html`<div class="pad"><p class="muted">Loading…</p></div>`;
   const name = (chat.visitor && chat.visitor.name) || "Visitor";
+  const rating = ratingOf(chat, events);
   const agentNames = (chat.participants || []).filter((p) => p.kind === "agent").map((p) => p.name).filter((n, i, all) => all.indexOf(n) === i).join(", ");
   return html`<div class="pad transcript">
     <div class="tr-head">
@@ -363,13 +388,25 @@ export function Transcript({ model, id }) {
       <span class="grow"></span>
       ${chat.visitor && chat.visitor.email && html`<button class="btn btn-sm" onClick=${() => model.mailTranscript(id)}><${Icon} name="mail" />Email to ${chat.visitor.email}</button>`}
     </div>
+    ${rating &&
+    html`<div class="card tr-rating" id="tr-rating"><h2>Visitor's rating</h2><${Stars} score=${rating.score} />${rating.comment && html`<p class="det-quote">${rating.comment}</p>`}</div>`}
     <ol class="tr-log">
       ${events.map((ev) => {
         const f = ev.from || { kind: "system" };
         if (ev.type === "message" || ev.type === "file") {
-          return html`<li class=${"tr-row tr-" + f.kind + (ev.audience === "agents" ? " tr-internal" : "")}>
-            <span class="tr-time">${clock(ev.at)}</span><b class="tr-from">${f.name || (f.kind === "visitor" ? name : chat.group_name)}</b>
-            <span class="tr-text">${ev.type === "file" ? `${ev.file.name} (${fileSize(ev.file.size)})` : ev.text}</span></li>`;
+          const internal = ev.audience === "agents";
+          return html`<li class=${"tr-row tr-" + f.kind + (internal ? " tr-internal" : "")}>
+            <span class="tr-time">${clock(ev.at)}</span><b class="tr-from">${f.name || (f.kind === "visitor" ? name : chat.group_name)}${internal && html`<span class="tag-internal tr-tag">${f.kind === "agent" ? "Whisper" : "Agents only"}</span>`}</b>
+            <span class="tr-text">${ev.type === "file"
+              ? html`<button class="file-chip" onClick=${() => model.openFile(id, ev.file)}><${Icon} name="file" /><span>${ev.file.name}</span><span class="muted">${fileSize(ev.file.size)}</span></button>
+                  <${Thumb} chatID=${id} file=${ev.file} token=${model.token} onOpen=${() => model.openFile(id, ev.file)} />`
+              : html`<${RichText} text=${ev.text} />`}</span></li>`;
+        }
+        if (ev.type === "notice" && ev.notice === "rated") {
+          return html`<li class="tr-row tr-system"><span class="tr-time">${clock(ev.at)}</span><span class="tr-text muted">The visitor rated the chat <${Stars} score=${Number((ev.args || [])[0])} /></span></li>`;
+        }
+        if (ev.type === "url" && ev.url) {
+          return html`<li class="tr-row tr-system"><span class="tr-time">${clock(ev.at)}</span><span class="tr-text muted">${f.kind === "visitor" ? "Visitor is on " : "Shared "}<${WebLink} href=${ev.url}>${(ev.context && ev.context.title) || ev.url}</${WebLink}></span></li>`;
         }
         if (ev.type === "notice") return html`<li class="tr-row tr-system"><span class="tr-time">${clock(ev.at)}</span><span class="tr-text muted">${noticeText(ev)}</span></li>`;
         return null;

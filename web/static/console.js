@@ -23,6 +23,15 @@ import {
   Avatar,
   StatusDot,
   statusLabel,
+  RichText,
+  WebLink,
+  Thumb,
+  Stars,
+  ratingOf,
+  visitorContext,
+  browser,
+  localTime,
+  useTick,
 } from "./console-lib.js";
 import { Supervisor, Archive, Responses, Transcript } from "./console-views.js";
 
@@ -300,14 +309,32 @@ function EventRow({ chat, ev }) {
       return html`<li class="ev-system">${ev.text}</li>`;
     }
     const own = from.kind === "agent" && from.agent_id === me.id;
+    const who = from.name || (from.kind === "visitor" ? chat.title : "Agent");
+    const body =
+      ev.type === "file"
+        ? html`<div class="file-box"><button class="file-chip" onClick=${() => model.openFile(chat.id, ev.file)}><${Icon} name="file" /><span>${ev.file.name}</span><span class="muted">${fileSize(ev.file.size)}</span></button>
+            <${Thumb} chatID=${chat.id} file=${ev.file} token=${model.token} onOpen=${() => model.openFile(chat.id, ev.file)} /></div>`
+        : html`<div class="bubble"><${RichText} text=${ev.text} /></div>`;
+    if (internal) {
+      // A whisper or an agents-only note: its own style in the middle of
+      // the log, labelled in words, never mistaken for a reply.
+      const label = from.kind === "agent" ? "Whisper" : "Agents only";
+      return html`<li class="msg msg-whisper" data-seq=${ev.seq} role="note" aria-label=${`${label} from ${who}, the visitor can't see this`}>
+        <div class="msg-meta"><span class="tag-internal"><${Icon} name="eye" size=${12} />${label}</span> · ${who} · ${clock(ev.at)} · <span class="whisper-note">the visitor can't see this</span></div>
+        ${body}
+      </li>`;
+    }
     const side = from.kind === "visitor" ? "in" : "out";
-    const cls = `msg msg-${side}${own ? " msg-own" : ""}${internal ? " msg-internal" : ""}`;
+    const cls = `msg msg-${side}${own ? " msg-own" : ""}`;
     return html`<li class=${cls} data-seq=${ev.seq}>
-      <div class="msg-meta">${from.name || (from.kind === "visitor" ? chat.title : "Agent")}${internal && html` · <span class="tag-internal">${from.kind === "agent" ? "whisper · visitor can't see" : "agents only"}</span>`} · ${clock(ev.at)}</div>
-      ${ev.type === "file"
-        ? html`<button class="file-chip" onClick=${() => model.openFile(chat.id, ev.file)}><${Icon} name="file" /><span>${ev.file.name}</span><span class="muted">${fileSize(ev.file.size)}</span></button>`
-        : html`<div class="bubble">${ev.text}</div>`}
+      <div class="msg-meta">${who} · ${clock(ev.at)}</div>
+      ${body}
     </li>`;
+  }
+  if (ev.type === "notice" && ev.notice === "rated") {
+    const score = Number((ev.args || [])[0]);
+    const comment = (ev.args || [])[1] || "";
+    return html`<li class="ev-rating" data-seq=${ev.seq}><span>The visitor rated the chat</span> <${Stars} score=${score} />${comment && html`<q class="rating-comment">${comment}</q>`}</li>`;
   }
   if (ev.type === "notice") {
     return html`<li class=${"ev-system" + (internal ? " ev-internal" : "")}>${noticeText(ev)}</li>`;
@@ -320,7 +347,10 @@ function EventRow({ chat, ev }) {
     return html`<li class="ev-system ev-end">Chat ended${ev.state.cause ? " · " + ev.state.cause.replace(/_/g, " ") : ""}</li>`;
   }
   if (ev.type === "url") {
-    return html`<li class="ev-system">Visitor opened ${ev.url}</li>`;
+    const c = ev.context || {};
+    if (!ev.url) return null;
+    const who = from.kind === "visitor" ? "Visitor" : from.name || "Agent";
+    return html`<li class="ev-system ev-url">${who} ${from.kind === "visitor" ? "is on" : "shared"} <${WebLink} href=${ev.url}>${c.title || ev.url}</${WebLink}> · ${clock(ev.at)}</li>`;
   }
   return null;
 }
@@ -512,6 +542,7 @@ function ChatColumn({ chat }) {
   const agentName = v.agent && v.agent.name;
   const handler = chat.handledBy(model.me);
   const joined = chat.mode === "handle" && !handler; // by conference or barge-in
+  const rating = ratingOf(v, chat.events);
   return html`<section class=${"column" + (focused ? " focused" : "") + (monitor ? " monitoring" : "")} data-chat=${chat.id}
     onMouseDown=${() => !focused && model.focusChat(chat.id)} aria-label=${"Chat with " + chat.title}>
     <header class="col-head">
@@ -555,7 +586,8 @@ function ChatColumn({ chat }) {
     <div class="typing" aria-live="polite">${chat.typing ? html`<span class="dots"><i></i><i></i><i></i></span>${chat.typing} is typing` : ""}</div>
     ${chat.ended || chat.gone
       ? html`<div class="col-ended">
-          <span>${chat.gone ? "This chat is no longer yours." : "The chat has ended."}${model.me.status === "wrap_up" ? " You are in wrap-up." : ""}</span>
+          <span>${chat.gone ? "This chat is no longer yours." : "The chat has ended."}${model.me.status === "wrap_up" ? " You are in wrap-up." : ""}
+            ${rating && html`<span class="chat-rating">Rating <${Stars} score=${rating.score} /></span>`}</span>
           ${model.me.status === "wrap_up" && html`<button class="btn btn-sm btn-primary" onClick=${() => model.setStatus("ready")}>Ready</button>`}
           <button class="btn btn-sm close-chat" onClick=${() => model.close(chat.id)}>Close</button>
         </div>`
@@ -569,6 +601,7 @@ function ChatColumn({ chat }) {
 
 function Details({ chat }) {
   const [earlier, setEarlier] = useState(null);
+  useTick(30000); // the visitor's local time
   const vis = (chat && chat.view.visitor) || {};
   useEffect(() => {
     setEarlier(null);
@@ -581,13 +614,19 @@ function Details({ chat }) {
   if (!chat) {
     return html`<aside class="details"><p class="empty">Select a chat to see the visitor.</p></aside>`;
   }
-  const urls = chat.events.filter((e) => e.type === "url");
+  const cx = visitorContext(chat.events);
   const firstMsg = chat.events.find((e) => e.type === "message" && e.from && e.from.kind === "visitor");
+  const rating = ratingOf(chat.view, chat.events);
+  const local = localTime(cx.time_zone, vis.tz_offset);
   const rows = [
     ["Email", vis.email],
     ["Phone", vis.phone],
     ["Customer", vis.customer_id],
-    ["Page", urls.length ? urls[urls.length - 1].url : ""],
+    ["Page", cx.url && html`<${WebLink} href=${cx.url}>${cx.title || cx.url}</${WebLink}>`, "det-page"],
+    ["Came from", cx.referrer && html`<${WebLink} href=${cx.referrer} />`, "det-referrer"],
+    ["Browser", browser(cx.user_agent), "det-browser"],
+    ["Language", cx.language, "det-language"],
+    ["Local time", local, "det-local"],
     // The wait to the first answer; a transfer keeps accepted_at.
     ["Waited", duration((Date.parse(chat.view.accepted_at) - Date.parse(chat.view.created_at)) / 1000)],
     ["Started", dateTime(chat.view.created_at)],
@@ -598,10 +637,12 @@ function Details({ chat }) {
       <div><b class="det-name">${chat.title}</b><span class="muted small">${chat.view.group_name}</span></div>
     </div>
     <dl class="det-list">
-      ${rows.map(([k, v]) => html`<div class="det-row"><dt>${k}</dt><dd>${v || html`<span class="muted">—</span>`}</dd></div>`)}
+      ${rows.map(([k, v, id]) => html`<div class="det-row" id=${id}><dt>${k}</dt><dd>${v || html`<span class="muted">—</span>`}</dd></div>`)}
     </dl>
     ${chat.view.transfer_note &&
     html`<div class="det-block" id="transfer-note-shown"><h3>Transfer note</h3><p class="det-quote">${chat.view.transfer_note}</p></div>`}
+    ${rating &&
+    html`<div class="det-block" id="det-rating"><h3>Rating</h3><${Stars} score=${rating.score} />${rating.comment && html`<p class="det-quote">${rating.comment}</p>`}</div>`}
     ${vis.private_data &&
     html`<div class="det-block"><h3>Private data</h3><pre class="det-pre">${vis.private_data}</pre></div>`}
     ${firstMsg && html`<div class="det-block"><h3>First message</h3><p class="det-quote">${firstMsg.text}</p></div>`}

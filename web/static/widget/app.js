@@ -177,12 +177,13 @@ async function startChat(ev) {
     session_id: cfg.sessionId || "",
     message_to_agent: cfg.initialMessageToAgent || "",
     tz_offset: -new Date().getTimezoneOffset(),
+    context: pageContext(),
   };
   if (cfg.idleTimeout > 0) body.idle_timeout_seconds = cfg.idleTimeout;
   if (cfg.agent > 0) body.agent_id = cfg.agent;
   try {
     const res = await api("POST", "/api/v1/chats", { token: store.token, body });
-    store = { token: res.visitor_token, name: v.name, email: v.email, phone: v.phone, chat: { id: res.chat.id, lastSeq: 0, events: [] } };
+    store = { token: res.visitor_token, name: v.name, email: v.email, phone: v.phone, chat: { id: res.chat.id, lastSeq: 0, events: [] }, page: body.context.url };
     persist(true);
     $.question.value = "";
     openChat(res.chat);
@@ -267,8 +268,44 @@ function openChat(view) {
   if (!c.ended) {
     connect(c);
     $.text.focus();
+    reportPage(ctx.page);
   }
   c.log.scroll();
+}
+
+// ---- the visitor's page and browser, for the agents (never logged) ----
+
+/** pageContext is what agents see of the visitor's page (from the loader
+ * on the host page) and browser; what the server would refuse is left out. */
+function pageContext() {
+  const p = ctx.page || {};
+  const web = (u) => (typeof u === "string" && /^https?:\/\//i.test(u) && u.length <= 2000 ? u : "");
+  let tz = "";
+  try {
+    tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    // no Intl time zone: the agents fall back to tz_offset
+  }
+  const lang = navigator.language || "";
+  return {
+    url: web(p.url),
+    title: String(p.title || "").slice(0, 300),
+    referrer: web(p.referrer),
+    user_agent: navigator.userAgent.slice(0, 500),
+    language: lang.length <= 35 ? lang : "",
+    time_zone: /^[A-Za-z0-9/_+-]{1,64}$/.test(tz) ? tz : "",
+  };
+}
+
+/** reportPage tells the agents that the visitor is on another page. */
+function reportPage(page) {
+  const c = chat;
+  const url = page && typeof page.url === "string" && /^https?:\/\//i.test(page.url) ? page.url : "";
+  if (!c || c.ended || !url || url.length > 2000 || url === store.page) return;
+  store.page = url;
+  persist();
+  const body = { url, title: String(page.title || "").slice(0, 300) };
+  api("POST", `/api/v1/chats/${encodeURIComponent(c.id)}/page`, { token: store.token, body }).catch(() => {});
 }
 
 // addEvent shows a stored event, hiding what the visitor must not see.
@@ -689,6 +726,11 @@ function onHostMessage(ev) {
   if (m.parley === "focus" && ev.source === window.parent) {
     const first = [...$.card.querySelectorAll("form:not([hidden]) input, #restart")].find((el) => el.offsetParent);
     (chat && !chat.ended ? $.text : first)?.focus();
+    return;
+  }
+  // The loader reports the host page's navigations (history, hash).
+  if (m.parley === "page" && ev.source === window.parent && ev.origin === hostOrigin) {
+    reportPage(m);
     return;
   }
   const allowed = cfg.postedMessageAllowedOrigin || hostOrigin;

@@ -98,13 +98,18 @@
         const cfg = { ...this.res.config };
         const hooks = window.Parley || {};
         if (hooks.customizeRequest) hooks.customizeRequest(cfg);
-        const ctx = { cfg, strings: this.res.strings, lang: this.res.lang, status: this.res.status, origin: location.origin };
+        // The page is for the agents: the app sends it with the chat.
+        const page = { url: location.href, title: document.title, referrer: document.referrer };
+        const ctx = { cfg, strings: this.res.strings, lang: this.res.lang, status: this.res.status, origin: location.origin, page };
         const f = (this.frame = document.createElement("iframe"));
         f.className = `f ${this.pos}`;
         f.title = cfg.title || this.res.strings.title;
         f.src = `${base}/widget/app#${encodeURIComponent(JSON.stringify(ctx))}`;
         this.dx = this.dy = 0;
         window.addEventListener("message", (ev) => this.onMessage(ev));
+        const moved = () => this.loaded && this.post({ parley: "page", url: location.href, title: document.title });
+        window.addEventListener("popstate", moved);
+        window.addEventListener("hashchange", moved);
         f.onload = () => {
           this.loaded = true;
           if (this.wantFocus) this.focusCard();
