@@ -74,6 +74,9 @@ type ChatView struct {
 	CreatedAt  time.Time       `json:"created_at"`
 	AcceptedAt time.Time       `json:"accepted_at,omitzero"`
 	EndedAt    time.Time       `json:"ended_at,omitzero"`
+	// TranscriptMail says whether the transcript can be mailed (the
+	// chat's group or the server has a sender address).
+	TranscriptMail bool `json:"transcript_mail"`
 }
 
 // Chat returns the chat as the actor may see it.
@@ -96,6 +99,7 @@ func (s *Service) view(ctx context.Context, c *parley.Chat, forAgents bool) (*Ch
 	}
 	if g, err := s.store.Group(ctx, c.GroupID); err == nil {
 		v.GroupName = g.Name
+		v.TranscriptMail = s.canMailTranscript(g)
 	}
 	if c.State == parley.StateQueued {
 		q := s.queueInfo(c.ID)

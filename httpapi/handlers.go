@@ -255,6 +255,26 @@ func (s *Server) typing(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// SeenBody is POST /api/v1/chats/{id}/seen.
+type SeenBody struct {
+	// Seq is the last event of the chat the caller has read.
+	Seq int64 `json:"seq"`
+}
+
+func (s *Server) markSeen(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		var b SeenBody
+		if err := decode(w, r, &b); err != nil {
+			return err
+		}
+		_, err := s.svc.MarkSeen(r.Context(), a, r.PathValue("id"), b.Seq)
+		if err == nil {
+			w.WriteHeader(http.StatusNoContent)
+		}
+		return err
+	})
+}
+
 func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	s.withActor(w, r, func(a conversation.Actor) error {
 		name := r.URL.Query().Get("name")

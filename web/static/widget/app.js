@@ -7,6 +7,7 @@
 import { h, byId, load, save, autosize, length, fileSize, uuid } from "../dom.js";
 import { api, upload, Live } from "../api.js";
 import { ChatLog, Outbox, TypingSender } from "../chatlog.js";
+import { initials, avatarColor } from "../people.js";
 
 const KEY = "parley.widget";
 const MAX_CACHED = 500; // events kept for navigation
@@ -16,10 +17,11 @@ const $ = Object.fromEntries(
   [
     "card", "head", "chat-title", "chat-status", "leave", "minimize", "banner", "confirm-leave", "leave-yes", "leave-no",
     "start", "name", "email", "phone", "question", "start-error", "start-button",
-    "offline", "off-name", "off-email", "off-message", "off-error", "off-button", "off-sent",
-    "chat", "queue", "log", "typing", "composer", "file", "attach", "text", "send", "counter",
-    "post", "post-title", "ended-text", "rating", "stars", "rate-comment", "rate-result",
-    "transcript", "transcript-email", "transcript-result", "restart", "unavailable",
+    "offline", "off-name", "off-email", "off-message", "off-error", "off-button", "off-sent", "off-done", "off-done-title", "off-again",
+    "chat", "queue", "log", "typing", "composer", "file", "attach", "emoji", "emoji-grid", "text", "send", "counter",
+    "post", "post-title", "ended-text", "rating", "stars", "rate-more", "rate-comment", "rate-result",
+    "transcript", "transcript-open", "transcript-more", "transcript-email", "transcript-result", "restart", "unavailable",
+    "avatar", "guest-avatar",
   ].map((id) => [id, byId(id)]),
 );
 
@@ -61,11 +63,8 @@ function applyTheme() {
   set("--accent", "highlight");
   set("--online", "onlineColor");
   set("--offline", "offlineColor");
-  if (cfg.logo) {
-    const img = h("img", { src: cfg.logo, alt: "" });
-    $.avatar = byId("avatar");
-    $.avatar.replaceChildren(img);
-  }
+  if (cfg.logo) $.avatar.replaceChildren(h("img", { src: cfg.logo, alt: "" }));
+  logo = [...$.avatar.childNodes];
   $.head.classList.toggle("movable", !!cfg.movable);
 }
 
@@ -84,6 +83,7 @@ function title() {
 
 // ---- state ----
 
+let logo = []; // the header's icon or configured logo, shown until an agent is there
 let store = load(KEY) || {}; // {token, name, email, phone, chat: {id, lastSeq, events}}
 let chat = null; // the open chat
 let saveTimer = 0;
@@ -96,7 +96,7 @@ function persist(now) {
 }
 
 function show(view) {
-  for (const v of ["start", "offline", "chat", "unavailable"]) $[v].hidden = v !== view;
+  for (const v of ["start", "offline", "off-done", "chat", "unavailable"]) $[v].hidden = v !== view;
 }
 
 // ---- pre-chat form ----
@@ -215,7 +215,7 @@ async function sendOffline(ev) {
   const ok = [
     fieldError($["off-name"], name ? "" : t("nameRequired")),
     fieldError($["off-email"], emailProblem($["off-email"], true)),
-    fieldError($["off-message"], message ? "" : t("questionRequired")),
+    fieldError($["off-message"], message ? "" : t("messageRequired")),
   ];
   if (ok.includes(false)) {
     $.offline.querySelector("[aria-invalid=true]").focus();
@@ -227,15 +227,21 @@ async function sendOffline(ev) {
     await api("POST", "/api/v1/offline-messages", {
       body: { tenant_id: cfg.tenant > 0 ? cfg.tenant : 0, group: String(g.group_id || g.group_name || (g.groups || [])[0] || ""), name, email: $["off-email"].value.trim(), message },
     });
-    $["off-message"].value = "";
+    $.offline.reset();
     $["off-sent"].textContent = t("offlineSent", name);
-    $["off-sent"].hidden = false;
-    $["off-sent"].focus();
+    show("off-done");
+    $["off-done-title"].focus();
   } catch (err) {
-    formAlert($["off-error"], t("failed", err.message));
+    formAlert($["off-error"], visitorError(err, "offlineFailed"));
   } finally {
     $["off-button"].disabled = false;
   }
+}
+
+// visitorError words a failed request for the visitor, in their language:
+// the server's messages are written for developers.
+function visitorError(err, fallback) {
+  return t(err && (err.code === "network" || err.code === "disconnected") ? "networkError" : fallback);
 }
 
 // ---- the chat ----
@@ -243,7 +249,7 @@ async function sendOffline(ev) {
 function openChat(view) {
   closeChat();
   const saved = store.chat;
-  const c = { id: saved.id, groupName: "", state: "queued", agent: null, queue: null, mode: "ws", ended: false };
+  const c = { id: saved.id, groupName: "", state: "queued", agent: null, guests: new Map(), queue: null, mode: "ws", ended: false, canMail: null, seenSent: 0 };
   chat = c;
   $.log.replaceChildren();
   $.typing.replaceChildren();
@@ -301,6 +307,12 @@ function applyView(v) {
   if (v.group_name) c.groupName = v.group_name;
   c.agent = v.agent || null;
   c.queue = v.queue || null;
+  // Agents in the chat besides its agent: a supervisor who barged in, a
+  // colleague added to a conference.
+  c.guests = new Map(
+    (v.participants || []).filter((p) => p.kind === "agent" && !p.left_at && (!c.agent || p.agent_id !== c.agent.agent_id)).map((p) => [p.agent_id, p]),
+  );
+  if (typeof v.transcript_mail === "boolean") c.canMail = v.transcript_mail;
   if (v.state === "terminated") ended(v.cause);
   else update();
 }
@@ -317,6 +329,7 @@ function handleEvent(e) {
     return;
   }
   if (!addEvent(c, e)) return;
+  markSeen(c);
   const saved = store.chat;
   saved.lastSeq = e.seq;
   saved.events.push(e);
@@ -332,6 +345,7 @@ function track(e) {
     c.state = e.state.state;
     if (c.state === "queued") {
       c.agent = null;
+      c.guests.clear();
       c.queue = e.state.queue || c.queue;
     }
     if (c.state === "terminated") {
@@ -339,9 +353,13 @@ function track(e) {
       return stopTransport(c);
     }
   } else if (e.type === "joined" && e.from.kind === "agent") {
-    c.agent = e.from;
-  } else if (e.type === "left" && e.from.kind === "agent" && c.agent && c.agent.agent_id === e.from.agent_id) {
-    c.agent = null;
+    // The first agent is the chat's agent and keeps the header; an agent
+    // joining while one is there (barge-in, conference) is a guest.
+    if (!c.agent || c.agent.agent_id === e.from.agent_id) c.agent = e.from;
+    else c.guests.set(e.from.agent_id, e.from);
+  } else if (e.type === "left" && e.from.kind === "agent") {
+    if (c.agent && c.agent.agent_id === e.from.agent_id) c.agent = null;
+    c.guests.delete(e.from.agent_id);
   }
   update();
 }
@@ -367,9 +385,61 @@ function update() {
   } else if (c.state === "handling") {
     const who = c.agent && !cfg.hideAgentName ? c.agent.name : "";
     if (who) $["chat-title"].textContent = who;
-    $["chat-status"].replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), t("online"));
+    const guests = [...c.guests.values()].map((g) => (cfg.hideAgentName ? t("agent") : g.name));
+    $["chat-status"].replaceChildren(
+      h("span", { class: "dot", "aria-hidden": "true" }),
+      t("online"),
+      ...(guests.length ? [" · ", h("span", { class: "guests", text: t("alsoHere", [...new Set(guests)].join(", ")) })] : []),
+    );
   } else {
     $["chat-status"].textContent = t("ended");
+  }
+  drawAvatars(c);
+}
+
+// drawAvatars shows the agent's photo or initials in the header, and a
+// second, smaller face for each guest: the agent stays the main one.
+function drawAvatars(c) {
+  const agent = c.state === "handling" && !cfg.hideAgentName ? c.agent : null;
+  face($.avatar, agent);
+  const guest = c.state === "handling" && !cfg.hideAgentName ? [...c.guests.values()].pop() : null;
+  face($["guest-avatar"], guest);
+  $["guest-avatar"].hidden = !(c.state === "handling" && c.guests.size);
+  $.head.classList.toggle("with-guest", !$["guest-avatar"].hidden);
+}
+
+function face(el, p) {
+  if (!p) {
+    if (el === $.avatar && el.dataset.who) {
+      el.replaceChildren(...logo);
+      el.style.background = "";
+      el.classList.remove("face");
+      delete el.dataset.who;
+    }
+    return;
+  }
+  const who = `${p.agent_id}:${p.name}:${p.photo_url || ""}`;
+  if (el.dataset.who === who) return;
+  el.dataset.who = who;
+  el.classList.add("face");
+  el.style.background = avatarColor(p.agent_id || p.name);
+  el.replaceChildren(p.photo_url ? h("img", { src: p.photo_url, alt: "" }) : initials(p.name));
+}
+
+// ---- read receipts ----
+
+// markSeen tells the agent that the visitor has read the chat up to the
+// agent's last message, once the card is on screen (a closed card's frame
+// has no size).
+function markSeen(c) {
+  if (!c || c.ended || document.hidden || !innerWidth || !innerHeight || $.chat.hidden) return;
+  const seq = c.log.lastTheirs;
+  if (!seq || seq <= c.seenSent) return;
+  if (c.mode === "poll") {
+    c.seenSent = seq;
+    api("POST", `/api/v1/chats/${c.id}/seen`, { token: store.token, body: { seq } }).catch(() => {});
+  } else if (c.live && c.live.send({ type: "seen", chat_id: c.id, seq })) {
+    c.seenSent = seq;
   }
 }
 
@@ -391,7 +461,9 @@ function ended(cause) {
   setBanner("");
   $["ended-text"].textContent = strings[`cause_${cause}`] || t("ended");
   $.rating.hidden = !cfg.rating;
-  $.transcript.hidden = !cfg.transcript;
+  $.transcript.hidden = !offerTranscript(c);
+  $.emoji.setAttribute("aria-expanded", "false");
+  $["emoji-grid"].hidden = true;
   if (store.email && !$["transcript-email"].value) $["transcript-email"].value = store.email;
   drawStars();
   if (cfg.showPostChat === false) {
@@ -411,9 +483,18 @@ function ended(cause) {
 function showPost(focus) {
   $.post.hidden = false;
   $.rating.hidden = !cfg.rating;
-  $.transcript.hidden = !cfg.transcript;
+  $.transcript.hidden = !offerTranscript(chat);
   $.log.scrollTop = $.log.scrollHeight;
   if (focus) $["post-title"].focus();
+}
+
+// offerTranscript says whether to offer mailing the transcript: the
+// widget asks for it and the chat's group can mail (the chat's view
+// says so, else the group status the loader fetched).
+function offerTranscript(c) {
+  if (!cfg.transcript) return false;
+  if (c && typeof c.canMail === "boolean") return c.canMail;
+  return !!(ctx.status && ctx.status.transcript_mail);
 }
 
 function drawStars() {
@@ -424,6 +505,10 @@ function drawStars() {
   );
   $["rate-result"].textContent = "";
   $["transcript-result"].textContent = "";
+  $["rate-more"].hidden = true;
+  $["transcript-more"].hidden = true;
+  $["transcript-open"].setAttribute("aria-expanded", "false");
+  for (const el of $.rating.elements) el.disabled = false;
 }
 
 async function sendRating(ev) {
@@ -435,7 +520,7 @@ async function sendRating(ev) {
     $["rate-result"].textContent = t("rateThanks");
     for (const el of $.rating.elements) el.disabled = true;
   } catch (err) {
-    $["rate-result"].textContent = t("failed", err.message);
+    $["rate-result"].textContent = visitorError(err, "rateFailed");
   }
 }
 
@@ -451,7 +536,7 @@ async function sendTranscript(ev) {
     await api("POST", `/api/v1/chats/${store.chat.id}/transcript`, { token: store.token, body: { email } });
     $["transcript-result"].textContent = t("transcriptSent", email);
   } catch (err) {
-    $["transcript-result"].textContent = t("failed", err.message);
+    $["transcript-result"].textContent = visitorError(err, "transcriptFailed");
   }
 }
 
@@ -497,6 +582,7 @@ function connect(c, probe) {
       if (chat !== c) return;
       if (s === "online") {
         setBanner("");
+        markSeen(c);
         if (c.mode === "poll") {
           c.mode = "ws";
           c.poll.abort();
@@ -646,6 +732,33 @@ function attach() {
   up.done.then(ui.done, (err) => ui.fail(err.message));
 }
 
+// ---- emoji ----
+
+// A curated grid of common emoji: no library, no search.
+const EMOJI = "😀 😂 😊 😍 😉 😎 🤔 😅 😢 😮 🙏 👍 👎 👏 👋 🙌 💪 ✅ ❌ ❤️ 🎉 🔥 ⭐ 📦 🚚 💶 📅 ⏰ ☕ 🙂".split(" ");
+
+function toggleEmoji(open = $["emoji-grid"].hidden) {
+  const grid = $["emoji-grid"];
+  if (open && !grid.childElementCount) {
+    grid.append(...EMOJI.map((e) => h("button", { type: "button", class: "emoji", text: e, "aria-label": e })));
+  }
+  grid.hidden = !open;
+  $.emoji.setAttribute("aria-expanded", String(open));
+  if (open) grid.firstElementChild.focus();
+}
+
+// insertEmoji puts the emoji at the composer's caret and goes back there.
+function insertEmoji(ev) {
+  const b = ev.target.closest("button.emoji");
+  if (!b) return;
+  const ta = $.text;
+  const at = ta.selectionStart ?? ta.value.length;
+  ta.setRangeText(b.textContent, at, ta.selectionEnd ?? at, "end");
+  toggleEmoji(false);
+  ta.focus();
+  ta.dispatchEvent(new Event("input"));
+}
+
 // ---- leave ----
 
 function askLeave() {
@@ -668,7 +781,7 @@ async function leave() {
     c.leaveTimer = setTimeout(() => chat === c && !c.ended && ended("visitor_left"), 3000);
   } catch (err) {
     $["confirm-leave"].hidden = true;
-    c.log.note(t("failed", err.message), "warn");
+    c.log.note(visitorError(err, "leaveFailed"), "warn");
   } finally {
     $["leave-yes"].disabled = false;
   }
@@ -733,6 +846,27 @@ $.text.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing) sendMessage(e);
 });
 $.attach.addEventListener("click", () => $.file.click());
+$.emoji.addEventListener("click", () => toggleEmoji());
+$["emoji-grid"].addEventListener("click", insertEmoji);
+$["emoji-grid"].addEventListener("keydown", (e) => {
+  if (e.key !== "Escape") return;
+  e.stopPropagation();
+  toggleEmoji(false);
+  $.emoji.focus();
+});
+$.stars.addEventListener("change", () => {
+  $["rate-more"].hidden = false;
+});
+$["transcript-open"].addEventListener("click", () => {
+  const open = $["transcript-more"].hidden;
+  $["transcript-more"].hidden = !open;
+  $["transcript-open"].setAttribute("aria-expanded", String(open));
+  if (open) $["transcript-email"].focus();
+});
+$["off-again"].addEventListener("click", () => {
+  showOffline();
+  $["off-message"].focus();
+});
 $.file.addEventListener("change", attach);
 $.leave.addEventListener("click", askLeave);
 $["leave-no"].addEventListener("click", cancelLeave);
@@ -745,6 +879,7 @@ $.minimize.addEventListener("click", () => notifyHost({ parley: "close" }));
 $.head.addEventListener("pointerdown", dragHeader);
 document.addEventListener("keydown", (e) => e.key === "Escape" && $["confirm-leave"].hidden && notifyHost({ parley: "close" }));
 window.addEventListener("message", onHostMessage);
+for (const [target, ev] of [[document, "visibilitychange"], [window, "resize"], [window, "focus"]]) target.addEventListener(ev, () => markSeen(chat));
 
 applyStrings();
 applyTheme();
