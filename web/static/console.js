@@ -289,7 +289,7 @@ function TeamColumn({ agentID }) {
 
 // ---- the chat log ------------------------------------------------------------
 
-function EventRow({ chat, ev }) {
+function EventRow({ chat, ev, seen }) {
   const me = model.me;
   const from = ev.from || { kind: "system" };
   const internal = ev.audience === "agents";
@@ -305,6 +305,7 @@ function EventRow({ chat, ev }) {
       ${ev.type === "file"
         ? html`<button class="file-chip" onClick=${() => model.openFile(chat.id, ev.file)}><${Icon} name="file" /><span>${ev.file.name}</span><span class="muted">${fileSize(ev.file.size)}</span></button>`
         : html`<div class="bubble">${ev.text}</div>`}
+      ${seen && html`<div class="msg-status">Seen</div>`}
     </li>`;
   }
   if (ev.type === "notice") {
@@ -334,8 +335,10 @@ function Log({ chat }) {
     const el = e.currentTarget;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
   };
+  // "Seen" goes under the newest agent message the visitor has read.
+  const seenSeq = chat.events.findLast((e) => e.seq <= chat.visitorSeen && (e.type === "message" || e.type === "file") && e.from && e.from.kind === "agent" && e.audience !== "agents")?.seq;
   return html`<ol class="log" ref=${ref} role="log" aria-live="polite" onScroll=${onScroll}>
-    ${chat.events.map((ev) => html`<${EventRow} key=${ev.seq} chat=${chat} ev=${ev} />`)}
+    ${chat.events.map((ev) => html`<${EventRow} key=${ev.seq} chat=${chat} ev=${ev} seen=${ev.seq === seenSeq} />`)}
   </ol>`;
 }
 

@@ -66,7 +66,43 @@ function applyTheme() {
   if (cfg.logo) $.avatar.replaceChildren(h("img", { src: cfg.logo, alt: "" }));
   logo = [...$.avatar.childNodes];
   $.head.classList.toggle("movable", !!cfg.movable);
+  inks();
 }
+
+// ---- colours that stay readable ----
+
+const rgbOf = (hex) => {
+  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(String(hex).trim());
+  if (!m) return null;
+  const x = m[1].length === 3 ? [...m[1]].map((c) => c + c).join("") : m[1];
+  return [0, 2, 4].map((i) => parseInt(x.slice(i, i + 2), 16));
+};
+const luminance = (c) => c.map((v) => ((v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+const contrast = (a, b) => {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+};
+const hexOf = (c) => "#" + c.map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
+
+// inks derives from the configured highlight, for the current light or
+// dark scheme, the colours drawn on or with it: text on the highlight
+// (white or near-black, whichever reads) and the highlight as text on
+// the card, moved toward the text colour until it has 4.5:1.
+function inks() {
+  const s = document.documentElement.style;
+  const accent = rgbOf(cfg.highlight);
+  const root = getComputedStyle(document.documentElement);
+  const surface = rgbOf(root.getPropertyValue("--surface"));
+  const text = rgbOf(root.getPropertyValue("--text"));
+  if (!accent || !surface || !text) return;
+  const white = [255, 255, 255];
+  const dark = [16, 18, 26];
+  s.setProperty("--accent-text", hexOf(contrast(accent, white) >= contrast(accent, dark) ? white : dark));
+  let ink = accent;
+  for (let f = 0.1; contrast(ink, surface) < 4.5 && f <= 1; f += 0.1) ink = accent.map((v, i) => v + (text[i] - v) * f);
+  s.setProperty("--accent-ink", hexOf(ink));
+}
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", inks);
 
 // Which group the chat goes to: a list of IDs, one ID or one name.
 function groupBody() {
