@@ -2,6 +2,9 @@
 // every visible text against WCAG AA. Colours are resolved by a canvas,
 // so any CSS colour syntax (color-mix, oklch, color()) is understood.
 (() => {
+  for (const a of document.getAnimations()) {
+    if (a.playState === "running" && a.effect?.getComputedTiming().iterations !== Infinity) a.finish();
+  }
   const canvas = document.createElement("canvas");
   canvas.width = canvas.height = 1;
   const g = canvas.getContext("2d", { willReadFrequently: true });
