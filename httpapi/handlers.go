@@ -619,6 +619,7 @@ type AgentBody struct {
 	FirstName   string              `json:"first_name"`
 	LastName    string              `json:"last_name"`
 	Email       string              `json:"email"`
+	PhotoURL    string              `json:"photo_url"`
 	Role        parley.Role         `json:"role"`
 	Capacity    int                 `json:"capacity"`
 	Groups      []parley.Membership `json:"groups"`
@@ -636,7 +637,7 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 		ag, err := s.svc.CreateAgent(r.Context(), a, conversation.NewAgent{
 			Agent: parley.Agent{
 				TenantID: b.TenantID, Login: b.Login, DisplayName: b.DisplayName, ChatName: b.ChatName,
-				FirstName: b.FirstName, LastName: b.LastName, Email: b.Email, Role: b.Role,
+				FirstName: b.FirstName, LastName: b.LastName, Email: b.Email, PhotoURL: b.PhotoURL, Role: b.Role,
 				Capacity: b.Capacity, Groups: b.Groups,
 			},
 			Password: b.Password,

@@ -256,3 +256,37 @@ func TestWidgetReceiptsEmojiAvatar(t *testing.T) {
 	s.call("POST", "/api/v1/chats/"+chatID+"/seen", alice.token, map[string]int64{"seq": seq}, nil)
 	wWaitJS(t, app, "Seen under the message", `[...document.querySelectorAll("#log li.msg.mine")].pop()?.querySelector(".seen")?.textContent === "Seen"`)
 }
+
+// TestWidgetAgentPhoto: an agent's photo (photo_url, https only) shows in
+// the widget's header and on the contact portal.
+func TestWidgetAgentPhoto(t *testing.T) {
+	s := newStack(t)
+	s.page("/", hostPage(`group="1"`))
+	alice := s.agent("alice")
+	var list httpapi.PublicAgentsBody
+	s.call("GET", "/api/v1/public/agents", "", nil, &list)
+	var aliceID int64
+	for _, a := range list.Agents {
+		if a.Name == "Alice" {
+			aliceID = a.ID
+		}
+	}
+	admin := conversation.Actor{Kind: parley.PartyAgent, TenantID: parley.DefaultTenantID,
+		Agent: &parley.Agent{ID: 1000, TenantID: parley.DefaultTenantID, Role: parley.RoleAdmin}}
+	bad := "http://photos.example/alice.jpg"
+	if _, err := s.svc.UpdateAgent(context.Background(), admin, aliceID, conversation.AgentUpdate{PhotoURL: &bad}); parley.ErrorCode(err) != parley.EINVALID {
+		t.Fatalf("an http photo: %v, want invalid", err)
+	}
+	const photo = "https://photos.example/alice.jpg"
+	p := photo
+	if _, err := s.svc.UpdateAgent(context.Background(), admin, aliceID, conversation.AgentUpdate{PhotoURL: &p}); err != nil {
+		t.Fatal(err)
+	}
+	tab := newTab(t)
+	app := openWidget(t, s, tab, "/", 1280, 760)
+	startChat(t, app, alice, "Hello")
+	wWaitJS(t, app, "Alice's photo in the header", `document.querySelector("#avatar img")?.getAttribute("src") === `+strconvQuote(photo))
+	portal := newTabIn(t, tab)
+	act(t, portal, chromedp.Navigate(s.parley+"/contact?groups=1"))
+	wWaitJS(t, portal, "the photo on the portal", `document.querySelector("#agents .face img")?.getAttribute("src") === `+strconvQuote(photo))
+}

@@ -454,12 +454,30 @@ function face(el, p) {
     }
     return;
   }
-  const who = `${p.agent_id}:${p.name}:${p.photo_url || ""}`;
+  const photo = photos.get(p.agent_id);
+  if (photo === undefined && p.agent_id) loadPhoto(p.agent_id);
+  const who = `${p.agent_id}:${p.name}:${photo || ""}`;
   if (el.dataset.who === who) return;
   el.dataset.who = who;
   el.classList.add("face");
   el.style.background = avatarColor(p.agent_id || p.name);
-  el.replaceChildren(p.photo_url ? h("img", { src: p.photo_url, alt: "" }) : initials(p.name));
+  el.replaceChildren(photo ? h("img", { src: photo, alt: "" }) : initials(p.name));
+}
+
+// Agents' photos (their public profile's photo_url, "" for none), asked
+// for once per agent.
+const photos = new Map();
+
+async function loadPhoto(id) {
+  photos.set(id, "");
+  try {
+    const a = await api("GET", `/api/v1/public/agents/${id}?tenant_id=${cfg.tenant > 0 ? cfg.tenant : 0}`);
+    if (!a.photo_url) return;
+    photos.set(id, a.photo_url);
+    if (chat) drawAvatars(chat);
+  } catch {
+    // initials stand in
+  }
 }
 
 // ---- read receipts ----
