@@ -223,6 +223,12 @@ func TestWidgetReceiptsEmojiAvatar(t *testing.T) {
 	alice := s.agent("alice")
 	tab := newTab(t)
 	app := openWidget(t, s, tab, "/", 1280, 760)
+	act(t, app, chromedp.WaitVisible("#start"), chromedp.SendKeys("#email", "vera@"))
+	browsertest.CheckContrast(t, app, "the pre-chat form")
+	darkMode(t, app, true)
+	browsertest.CheckContrast(t, app, "the pre-chat form, dark")
+	darkMode(t, app, false)
+	eval[bool](t, app, `document.querySelector("#email").value = "", true`)
 	chatID := startChat(t, app, alice, "Is the Trail 2 in stock?")
 	wWaitJS(t, app, "Alice's face in the header", `document.querySelector("#avatar").textContent === "A" && getComputedStyle(document.querySelector("#avatar")).backgroundColor !== "rgba(0, 0, 0, 0)"`)
 
@@ -255,6 +261,9 @@ func TestWidgetReceiptsEmojiAvatar(t *testing.T) {
 	}
 	s.call("POST", "/api/v1/chats/"+chatID+"/seen", alice.token, map[string]int64{"seq": seq}, nil)
 	wWaitJS(t, app, "Seen under the message", `[...document.querySelectorAll("#log li.msg.mine")].pop()?.querySelector(".seen")?.textContent === "Seen"`)
+	browsertest.CheckContrast(t, app, "the chat")
+	darkMode(t, app, true)
+	browsertest.CheckContrast(t, app, "the chat, dark")
 }
 
 // TestWidgetAgentPhoto: an agent's photo (photo_url, https only) shows in
