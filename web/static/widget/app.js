@@ -84,10 +84,8 @@ const contrast = (a, b) => {
 };
 const hexOf = (c) => "#" + c.map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
 
-// inks derives from the configured highlight, for the current light or
-// dark scheme, the colours drawn on or with it: text on the highlight
-// (white or near-black, whichever reads) and the highlight as text on
-// the card, moved toward the text colour until it has 4.5:1.
+// inks derives from the highlight, for the current scheme, readable text
+// on it and a 4.5:1 version of it as text on the card.
 function inks() {
   const s = document.documentElement.style;
   const accent = rgbOf(cfg.highlight);
@@ -274,8 +272,7 @@ async function sendOffline(ev) {
   }
 }
 
-// visitorError words a failed request for the visitor, in their language:
-// the server's messages are written for developers.
+// visitorError words a failure for the visitor (server messages are for developers).
 function visitorError(err, fallback) {
   return t(err && (err.code === "network" || err.code === "disconnected") ? "networkError" : fallback);
 }
@@ -343,8 +340,7 @@ function applyView(v) {
   if (v.group_name) c.groupName = v.group_name;
   c.agent = v.agent || null;
   c.queue = v.queue || null;
-  // Agents in the chat besides its agent: a supervisor who barged in, a
-  // colleague added to a conference.
+  // Other agents: a supervisor who barged in, a colleague in a conference.
   c.guests = new Map(
     (v.participants || []).filter((p) => p.kind === "agent" && !p.left_at && (!c.agent || p.agent_id !== c.agent.agent_id)).map((p) => [p.agent_id, p]),
   );
@@ -389,8 +385,7 @@ function track(e) {
       return stopTransport(c);
     }
   } else if (e.type === "joined" && e.from.kind === "agent") {
-    // The first agent is the chat's agent and keeps the header; an agent
-    // joining while one is there (barge-in, conference) is a guest.
+    // The chat's agent keeps the header; an agent joining later is a guest.
     if (!c.agent || c.agent.agent_id === e.from.agent_id) c.agent = e.from;
     else c.guests.set(e.from.agent_id, e.from);
   } else if (e.type === "left" && e.from.kind === "agent") {
@@ -433,8 +428,7 @@ function update() {
   drawAvatars(c);
 }
 
-// drawAvatars shows the agent's photo or initials in the header, and a
-// second, smaller face for each guest: the agent stays the main one.
+// drawAvatars shows the agent's face in the header, a guest's smaller beside it.
 function drawAvatars(c) {
   const agent = c.state === "handling" && !cfg.hideAgentName ? c.agent : null;
   face($.avatar, agent);
@@ -464,8 +458,7 @@ function face(el, p) {
   el.replaceChildren(photo ? h("img", { src: photo, alt: "" }) : initials(p.name));
 }
 
-// Agents' photos (their public profile's photo_url, "" for none), asked
-// for once per agent.
+// Agents' photo_url by id ("" for none), asked for once.
 const photos = new Map();
 
 async function loadPhoto(id) {
@@ -482,9 +475,8 @@ async function loadPhoto(id) {
 
 // ---- read receipts ----
 
-// markSeen tells the agent that the visitor has read the chat up to the
-// agent's last message, once the card is on screen (a closed card's frame
-// has no size).
+// markSeen sends a read receipt while the card is on screen (a closed
+// card's frame has no size).
 function markSeen(c) {
   if (!c || c.ended || document.hidden || !innerWidth || !innerHeight || $.chat.hidden) return;
   const seq = c.log.lastTheirs;
@@ -542,9 +534,7 @@ function showPost(focus) {
   if (focus) $["post-title"].focus();
 }
 
-// offerTranscript says whether to offer mailing the transcript: the
-// widget asks for it and the chat's group can mail (the chat's view
-// says so, else the group status the loader fetched).
+// offerTranscript: asked for, and the chat's group can mail (chat view, else group status).
 function offerTranscript(c) {
   if (!cfg.transcript) return false;
   if (c && typeof c.canMail === "boolean") return c.canMail;
@@ -801,7 +791,7 @@ function toggleEmoji(open = $["emoji-grid"].hidden) {
   if (open) grid.firstElementChild.focus();
 }
 
-// insertEmoji puts the emoji at the composer's caret and goes back there.
+// insertEmoji inserts at the composer's caret.
 function insertEmoji(ev) {
   const b = ev.target.closest("button.emoji");
   if (!b) return;
