@@ -222,7 +222,7 @@ async function startChat(ev) {
     openChat(res.chat);
   } catch (err) {
     if (err.code === "closed" && cfg.offlineForm !== false) showOffline();
-    else formAlert($["start-error"], t("startFailed"), err.message);
+    else formAlert($["start-error"], t("startFailed"), visitorError(err, "tryAgain"));
   } finally {
     button.disabled = false;
     button.textContent = t("start");
