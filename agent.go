@@ -1,6 +1,7 @@
 package parley
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -80,7 +81,11 @@ type Agent struct {
 	FirstName string `json:"first_name,omitempty"`
 	LastName  string `json:"last_name,omitempty"`
 	Email     string `json:"email,omitempty"`
-	Role      Role   `json:"role"`
+	// PhotoURL is an https address of the agent's photo, shown to
+	// visitors in the widget's header and on the contact portal; empty
+	// shows the initials.
+	PhotoURL string `json:"photo_url,omitempty"`
+	Role     Role   `json:"role"`
 	// Capacity is the maximum number of concurrent chats.
 	Capacity     int          `json:"capacity"`
 	Groups       []Membership `json:"groups"`
@@ -138,6 +143,8 @@ func (a *Agent) Validate() error {
 		return Errorf(EINVALID, "role must be agent, supervisor or admin")
 	case a.Capacity < 1 || a.Capacity > MaxCapacity:
 		return Errorf(EINVALID, "capacity must be between 1 and %d", MaxCapacity)
+	case !validPhotoURL(a.PhotoURL):
+		return Errorf(EINVALID, "photo_url must be an https address of at most 2000 characters")
 	case !a.Presence.Valid():
 		return Errorf(EINVALID, "presence must be available, away, busy or offline")
 	case !a.Status.Valid():
@@ -177,4 +184,14 @@ type Session struct {
 	TenantID  int64
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// validPhotoURL reports whether u is empty or an https URL with a host:
+// the widget's pages load images only from https or their own origin.
+func validPhotoURL(u string) bool {
+	if u == "" {
+		return true
+	}
+	p, err := url.Parse(u)
+	return err == nil && len(u) <= 2000 && p.Scheme == "https" && p.Host != "" && p.User == nil
 }

@@ -18,6 +18,7 @@ const (
 	EventURL     EventType = "url"     // a pushed page address (URL)
 	EventFile    EventType = "file"    // an attachment (File)
 	EventSignal  EventType = "signal"  // audio/video call signaling (Signal)
+	EventSeen    EventType = "seen"    // a party has read the chat up to Seen (a read receipt)
 )
 
 // Ephemeral event types: published to live clients, never stored, Seq 0.
@@ -75,6 +76,8 @@ type Event struct {
 	Context *ChatContext `json:"context,omitempty"`
 	// Signal is an opaque call-signaling payload relayed between browsers.
 	Signal json.RawMessage `json:"signal,omitempty"`
+	// Seen is set on EventSeen: the seq of the last event its party has read.
+	Seen int64 `json:"seen,omitempty"`
 	// Typing is set on EventTyping: true when typing started.
 	Typing bool `json:"typing,omitempty"`
 	// Queue is set on EventQueue.

@@ -228,6 +228,7 @@ type AgentUpdate struct {
 	FirstName   *string              `json:"first_name"`
 	LastName    *string              `json:"last_name"`
 	Email       *string              `json:"email"`
+	PhotoURL    *string              `json:"photo_url"`
 	Role        *parley.Role         `json:"role"`
 	Capacity    *int                 `json:"capacity"`
 	Groups      *[]parley.Membership `json:"groups"`
@@ -256,6 +257,7 @@ func (s *Service) UpdateAgent(ctx context.Context, actor Actor, id int64, u Agen
 		set(&a.FirstName, u.FirstName)
 		set(&a.LastName, u.LastName)
 		set(&a.Email, u.Email)
+		set(&a.PhotoURL, u.PhotoURL)
 		set(&a.Role, u.Role)
 		set(&a.Capacity, u.Capacity)
 		set(&a.Groups, u.Groups)

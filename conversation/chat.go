@@ -80,6 +80,9 @@ type ChatView struct {
 	TransferNote string `json:"transfer_note,omitempty"`
 	// Rating is the visitor's rating of the ended chat, for agents only.
 	Rating *parley.Rating `json:"rating,omitempty"`
+	// TranscriptMail says whether the transcript can be mailed (the
+	// chat's group or the server has a sender address).
+	TranscriptMail bool `json:"transcript_mail"`
 }
 
 // Chat returns the chat as the actor may see it.
@@ -102,6 +105,7 @@ func (s *Service) view(ctx context.Context, c *parley.Chat, forAgents bool) (*Ch
 	}
 	if g, err := s.store.Group(ctx, c.GroupID); err == nil {
 		v.GroupName = g.Name
+		v.TranscriptMail = s.canMailTranscript(g)
 	}
 	if c.State == parley.StateQueued {
 		q := s.queueInfo(c.ID)

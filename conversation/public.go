@@ -15,6 +15,8 @@ type PublicAgent struct {
 	Groups []PublicGroup `json:"groups"`
 	// Available is true while the agent's presence is available.
 	Available bool `json:"available"`
+	// PhotoURL is the agent's photo, when it has one.
+	PhotoURL string `json:"photo_url,omitempty"`
 }
 
 // PublicGroup names a group of a PublicAgent.
@@ -95,7 +97,7 @@ func (s *Service) PublicAgentByID(ctx context.Context, tenantID, id int64) (*Pub
 // publicAgent projects a onto its public fields; ok is false when the
 // agent is in none of the wanted groups (nil: any group).
 func publicAgent(a *parley.Agent, names map[int64]string, want []int64) (PublicAgent, bool) {
-	p := PublicAgent{ID: a.ID, Name: a.NameForVisitors(), Groups: []PublicGroup{}, Available: a.Presence == parley.PresenceAvailable}
+	p := PublicAgent{ID: a.ID, Name: a.NameForVisitors(), Groups: []PublicGroup{}, Available: a.Presence == parley.PresenceAvailable, PhotoURL: a.PhotoURL}
 	match := false
 	for _, m := range a.Groups {
 		name, ok := names[m.GroupID]

@@ -219,6 +219,9 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	seenMu sync.Mutex
+	seen   map[seenKey]int64 // the last read receipt of each party of an active chat
+
 	hashSem chan struct{} // bounds concurrent password hashing
 	queues  *queuePusher  // pushes queue positions and wait estimates
 }
@@ -236,6 +239,7 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 		cfg:     cfg.withDefaults(),
 		seed:    maphash.MakeSeed(),
 		timers:  make(map[string]*chatTimers),
+		seen:    make(map[seenKey]int64),
 		ctx:     ctx,
 		cancel:  cancel,
 		hashSem: make(chan struct{}, 2),

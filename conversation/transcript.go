@@ -113,6 +113,12 @@ func (s *Service) recoverCloseMails(ctx context.Context, tenantID int64, groups 
 	return nil
 }
 
+// canMailTranscript reports whether the group's transcripts can be
+// mailed: it, or the server, has a sender address.
+func (s *Service) canMailTranscript(g *parley.Group) bool {
+	return g.Transcript.Sender != "" || s.cfg.MailFrom != ""
+}
+
 func (s *Service) queueTranscript(ctx context.Context, c *parley.Chat, to, key string) (*parley.OutboxMail, error) {
 	g, err := s.store.Group(ctx, c.GroupID)
 	if err != nil {

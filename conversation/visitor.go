@@ -334,6 +334,9 @@ type GroupStatus struct {
 	// EstimatedWait is in seconds, -1 without an estimate.
 	EstimatedWait int `json:"estimated_wait"`
 	Waiting       int `json:"waiting"`
+	// TranscriptMail says whether a visitor can have the transcript
+	// mailed: the group or the server has a sender address.
+	TranscriptMail bool `json:"transcript_mail"`
 }
 
 // GroupStatus reports whether a group takes chats and how long the wait is.
@@ -345,7 +348,7 @@ func (s *Service) GroupStatus(ctx context.Context, tenantID, groupID int64, name
 	if err != nil {
 		return nil, err
 	}
-	st := &GroupStatus{GroupID: g.ID, GroupName: g.Name, EstimatedWait: -1}
+	st := &GroupStatus{GroupID: g.ID, GroupName: g.Name, EstimatedWait: -1, TranscriptMail: s.canMailTranscript(g)}
 	s.router.Query(func(e *routing.Engine) {
 		st.Open = e.GroupOpen(g.ID, time.Now().UTC())
 		st.Waiting = e.QueueLengths()[g.ID]
@@ -538,6 +541,57 @@ func (s *Service) Typing(ctx context.Context, actor Actor, chatID string, typing
 	return nil
 }
 
+// MarkSeen records that the actor (the visitor, or an agent in the chat)
+// has read the chat up to event seq: a stored "seen" event, the read
+// receipt the other side shows. A seq at or below the actor's last
+// receipt changes nothing and returns nil.
+func (s *Service) MarkSeen(ctx context.Context, actor Actor, chatID string, seq int64) (*parley.Event, error) {
+	unlock := s.lockChat(chatID)
+	defer unlock()
+	c, v, err := s.writableChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	if seq < 1 || seq > c.LastSeq {
+		return nil, parley.Errorf(parley.EINVALID, "seq must be between 1 and the chat's last seq, %d", c.LastSeq)
+	}
+	from := actor.party(v)
+	key := seenKey{chat: c.ID, kind: from.Kind, agent: from.AgentID}
+	s.seenMu.Lock()
+	last := s.seen[key]
+	s.seenMu.Unlock()
+	if seq <= last {
+		return nil, nil
+	}
+	stored, err := s.store.AppendEvents(ctx, c.ID, []parley.Event{{ChatID: c.ID, Type: parley.EventSeen, At: time.Now().UTC(), From: from, Seen: seq}})
+	if err != nil {
+		return nil, internal("append event", err)
+	}
+	s.seenMu.Lock()
+	s.seen[key] = seq
+	s.seenMu.Unlock()
+	s.publish(ctx, stored...)
+	return &stored[0], nil
+}
+
+// forgetSeen drops an ended chat's read positions.
+func (s *Service) forgetSeen(chatID string) {
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	for k := range s.seen {
+		if k.chat == chatID {
+			delete(s.seen, k)
+		}
+	}
+}
+
+// seenKey is one party's read position in one chat.
+type seenKey struct {
+	chat  string
+	kind  parley.PartyKind
+	agent int64
+}
+
 // Leave ends the visitor's chat. Leaving a chat that has ended already is
 // not an error.
 func (s *Service) Leave(ctx context.Context, actor Actor, chatID string) error {
@@ -618,6 +672,7 @@ func (s *Service) endChat(ctx context.Context, chatID string, cause parley.Cause
 	// Under the chat's lock, so no timer is armed for the ended chat after.
 	s.dropTimers(chatID)
 	unlock()
+	s.forgetSeen(chatID)
 	s.publish(ctx, stored...)
 	s.queues.forget(chatID)
 	s.count(func(st *Stats) { st.chatsEnded[cause]++ })

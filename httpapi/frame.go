@@ -21,6 +21,7 @@ const (
 	frameUnsubscribe = "unsubscribe"
 	frameSend        = "send"
 	frameTyping      = "typing"
+	frameSeen        = "seen"
 	framePing        = "ping"
 )
 
@@ -40,6 +41,8 @@ type ClientFrame struct {
 	Text     string           `json:"text,omitempty"`
 	ClientID string           `json:"client_id,omitempty"`
 	Typing   bool             `json:"typing,omitempty"`
+	// Seq is the last event read, in a seen frame.
+	Seq int64 `json:"seq,omitempty"`
 }
 
 // decodeFrame parses and checks a client frame. Anything malformed gives
@@ -85,6 +88,10 @@ func decodeFrame(data []byte) (ClientFrame, error) {
 		err = needChat()
 	case frameSend:
 		err = needChat()
+	case frameSeen:
+		if err = needChat(); err == nil && f.Seq < 1 {
+			err = parley.Errorf(parley.EINVALID, "seen needs seq, the last event read")
+		}
 	case framePing:
 	case "":
 		err = parley.Errorf(parley.EINVALID, "frame type is missing")

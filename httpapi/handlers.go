@@ -258,6 +258,26 @@ func (s *Server) typing(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// SeenBody is POST /api/v1/chats/{id}/seen.
+type SeenBody struct {
+	// Seq is the last event of the chat the caller has read.
+	Seq int64 `json:"seq"`
+}
+
+func (s *Server) markSeen(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		var b SeenBody
+		if err := decode(w, r, &b); err != nil {
+			return err
+		}
+		_, err := s.svc.MarkSeen(r.Context(), a, r.PathValue("id"), b.Seq)
+		if err == nil {
+			w.WriteHeader(http.StatusNoContent)
+		}
+		return err
+	})
+}
+
 func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	s.withActor(w, r, func(a conversation.Actor) error {
 		name := r.URL.Query().Get("name")
@@ -621,6 +641,7 @@ type AgentBody struct {
 	FirstName   string              `json:"first_name"`
 	LastName    string              `json:"last_name"`
 	Email       string              `json:"email"`
+	PhotoURL    string              `json:"photo_url"`
 	Role        parley.Role         `json:"role"`
 	Capacity    int                 `json:"capacity"`
 	Groups      []parley.Membership `json:"groups"`
@@ -638,7 +659,7 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 		ag, err := s.svc.CreateAgent(r.Context(), a, conversation.NewAgent{
 			Agent: parley.Agent{
 				TenantID: b.TenantID, Login: b.Login, DisplayName: b.DisplayName, ChatName: b.ChatName,
-				FirstName: b.FirstName, LastName: b.LastName, Email: b.Email, Role: b.Role,
+				FirstName: b.FirstName, LastName: b.LastName, Email: b.Email, PhotoURL: b.PhotoURL, Role: b.Role,
 				Capacity: b.Capacity, Groups: b.Groups,
 			},
 			Password: b.Password,

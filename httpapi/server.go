@@ -102,6 +102,7 @@ var routes = []route{
 	{"GET", "/api/v1/chats/{id}/events", (*Server).pollEvents},
 	{"POST", "/api/v1/chats/{id}/messages", (*Server).sendMessage},
 	{"POST", "/api/v1/chats/{id}/typing", (*Server).typing},
+	{"POST", "/api/v1/chats/{id}/seen", (*Server).markSeen},
 	{"POST", "/api/v1/chats/{id}/files", (*Server).uploadFile},
 	{"GET", "/api/v1/chats/{id}/files/{file}", (*Server).downloadFile},
 	{"POST", "/api/v1/chats/{id}/leave", (*Server).leave},

@@ -484,6 +484,8 @@ func (c *wsConn) handle(f ClientFrame) {
 		}
 	case frameTyping:
 		err = svc.Typing(c.ctx, c.actor, f.ChatID, f.Typing)
+	case frameSeen:
+		_, err = svc.MarkSeen(c.ctx, c.actor, f.ChatID, f.Seq)
 	case framePing:
 		c.send(ServerFrame{Type: framePong, Ref: f.Ref})
 	}

@@ -20,6 +20,7 @@ type eventData struct {
 	State   *stateData          `json:"state,omitempty"`
 	File    *parley.Attachment  `json:"file,omitempty"`
 	Signal  json.RawMessage     `json:"signal,omitempty"`
+	Seen    int64               `json:"seen,omitempty"`
 }
 
 // stateData stores a StateChange by number rather than through its text
@@ -53,7 +54,7 @@ func checkEvents(chatID string, events []parley.Event) error {
 // of its fields) and normalizes e's Signal and File to what a later read
 // returns: compact JSON and a UTC time.
 func encodeData(e *parley.Event) (any, error) {
-	d := eventData{Args: e.Args, URL: e.URL, Context: e.Context}
+	d := eventData{Args: e.Args, URL: e.URL, Context: e.Context, Seen: e.Seen}
 	if e.State != nil {
 		d.State = &stateData{State: int(e.State.State), Cause: int(e.State.Cause), Queue: e.State.Queue}
 	}
@@ -69,7 +70,7 @@ func encodeData(e *parley.Event) (any, error) {
 		}
 		e.Signal, d.Signal = buf.Bytes(), buf.Bytes()
 	}
-	if len(d.Args) == 0 && d.URL == "" && d.Context == nil && d.State == nil && d.File == nil && d.Signal == nil {
+	if len(d.Args) == 0 && d.URL == "" && d.Context == nil && d.State == nil && d.File == nil && d.Signal == nil && d.Seen == 0 {
 		return nil, nil
 	}
 	var buf bytes.Buffer
@@ -99,7 +100,7 @@ func scanEvent(sc scanner) (parley.Event, error) {
 		if err := json.Unmarshal([]byte(data.String), &d); err != nil {
 			return e, fmt.Errorf("decode data of event %s/%d: %w", e.ChatID, e.Seq, err)
 		}
-		e.Args, e.URL, e.Context, e.File, e.Signal = d.Args, d.URL, d.Context, d.File, d.Signal
+		e.Args, e.URL, e.Context, e.File, e.Signal, e.Seen = d.Args, d.URL, d.Context, d.File, d.Signal, d.Seen
 		if d.State != nil {
 			e.State = &parley.StateChange{
 				State: parley.State(d.State.State),

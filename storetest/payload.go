@@ -42,6 +42,7 @@ func testEventPayloads(t *testing.T, s parley.Store) {
 			Signal: json.RawMessage(`{"type":"offer","sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n","n":[1,2.5,null,true,"<&>"]}`)},
 		{Type: parley.EventJoined, At: at(9), From: parley.Party{Kind: parley.PartyAgent, AgentID: f.agent2.ID, Name: "Bob"}},
 		{Type: parley.EventLeft, At: at(10), From: vera},
+		{Type: parley.EventSeen, At: at(10), From: vera, Seen: 7},
 		// An unknown state and cause are kept as they are: stores hold
 		// no business rules.
 		{Type: parley.EventState, At: at(11), From: system, State: &parley.StateChange{

@@ -48,7 +48,7 @@ func TestConsoleLib(t *testing.T) {
 		"slashNone": 0.0,
 		"words":     []any{3.0},
 		"all":       3.0,
-		"initials":  []any{"VL", "MA", "AS"},
+		"initials":  []any{"VL", "M", "AS"},
 		"spark":     "M2.0,18.0L50.0,10.0L98.0,2.0",
 		"empty":     "",
 	}

@@ -592,7 +592,7 @@ func TestWidgetScreenshots(t *testing.T) {
 	if dir == "" {
 		t.Skip("set PARLEY_SCREENSHOTS to a directory to write the screenshots")
 	}
-	s := newStack(t)
+	s := newStack(t, conversation.Config{MailFrom: "support@acme.test"}) // so the post-chat page offers the transcript
 	s.page("/", strings.Replace(showcasePage, "ATTRS", `group="1" title="Acme Support" header-background="#2f5d46" highlight="#2f5d46"`, 1))
 	s.page("/sales", strings.Replace(showcasePage, "ATTRS", `group="2" title="Acme Sales" header-background="#2f5d46" highlight="#2f5d46"`, 1))
 	alice := s.agent("alice")

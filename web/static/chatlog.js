@@ -164,6 +164,9 @@ export class ChatLog {
     this.lastLeft = null;
     this.leftEl = null;
     this.ended = false;
+    this.lastTheirs = 0; // seq of the other side's last message: what a read receipt covers
+    this.seenUpTo = 0; // the other side has read the chat up to this seq
+    this.seenMark = null;
   }
 
   /**
@@ -275,7 +278,26 @@ export class ChatLog {
       case "url":
         this.urlLine(e);
         break;
+      case "seen":
+        this.seen(e);
+        break;
     }
+  }
+
+  // seen shows "Seen" under the newest own message the other side has
+  // read: the agent's receipt for a visitor, the visitor's for an agent.
+  seen(e) {
+    if (e.from.kind !== (this.opt.viewer === "visitor" ? "agent" : "visitor") || e.seen <= this.seenUpTo) return;
+    this.seenUpTo = e.seen;
+    this.drawSeen();
+  }
+
+  drawSeen() {
+    let last = null;
+    for (const li of this.list.querySelectorAll("li.msg.mine[data-seq]")) if (Number(li.dataset.seq) <= this.seenUpTo) last = li;
+    if (!last) return;
+    this.seenMark = this.seenMark || h("div", { class: "msg-status seen", text: this.w("seen", "Seen") });
+    if (this.seenMark.parentNode !== last) last.append(this.seenMark);
   }
 
   sysLine(text, kind) {
@@ -329,6 +351,8 @@ export class ChatLog {
     const at = Date.parse(e.at) || Date.now();
     const cont = this.run && this.run.key === key && at - this.run.at < RUN_GAP_MS;
     const li = this.bubble(e, mine, !cont);
+    li.dataset.seq = e.seq;
+    if (!mine && e.from.kind !== "system") this.lastTheirs = e.seq;
     if (cont) {
       li.classList.add("cont");
       this.run.el.classList.add("next");

@@ -48,30 +48,14 @@ export function since(at, now = Date.now()) {
   return Number.isNaN(t) ? null : Math.max(0, (now - t) / 1000);
 }
 
-/** The local clock time of an RFC 3339 time, "14:07". */
-export function clock(at) {
-  const d = new Date(at);
-  return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
+/** Clock times, initials and avatar colours follow people.js, as in the widget and portal. */
+import { clock, initials, avatarColor } from "./people.js";
+export { clock, initials, avatarColor };
 
 /** The local date and time of an RFC 3339 time. */
 export function dateTime(at) {
   const d = new Date(at);
   return Number.isNaN(d.getTime()) ? "" : d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-}
-
-/** Up to two initials of a name, for avatars. */
-export function initials(name) {
-  const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
-  const s = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] || "?").slice(0, 2);
-  return s.toUpperCase();
-}
-
-/** A stable hue for a name, so a visitor keeps its avatar colour. */
-export function hue(s) {
-  let n = 0;
-  for (const c of String(s || "")) n = (n * 31 + c.codePointAt(0)) % 360;
-  return n;
 }
 
 /** A random client_id for idempotent sends. */
@@ -161,9 +145,9 @@ export function Icon({ name, size = 16 }) {
   return html`<svg class="ic" width=${size} height=${size} viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d=${paths[name] || ""} /></svg>`;
 }
 
-export function Avatar({ name, size = "md" }) {
-  const h = hue(name);
-  return html`<span class=${"avatar avatar-" + size} data-hue=${Math.round(h / 30)} aria-hidden="true">${initials(name)}</span>`;
+/** An initials avatar; key (an agent id) picks the colour, else the name does. */
+export function Avatar({ name, id, size = "md" }) {
+  return html`<span class=${"avatar avatar-" + size} style=${{ background: avatarColor(id ?? name) }} aria-hidden="true">${initials(name)}</span>`;
 }
 
 export function StatusDot({ agent }) {

@@ -25,6 +25,8 @@ class ChatRecord {
     this.cannedAt = 0;
     this.gone = false; // transferred away or no longer ours
     this.openedAt = Date.now();
+    this.visitorSeen = 0; // the visitor has read the chat up to this seq
+    this.seenSent = 0; // our read receipt covers up to this seq
   }
 
   /** handler reports whether the signed-in agent handles the chat (rather
@@ -86,6 +88,7 @@ export class Model {
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && this.focus && this.chats.has(this.focus)) {
         this.chats.get(this.focus).unread = 0;
+        this.markSeen(this.chats.get(this.focus));
         this.changed();
       }
     });
@@ -517,10 +520,22 @@ export class Model {
       c.view = { ...c.view, state: ev.state.state, cause: ev.state.cause || c.view.cause };
       if (ev.state.state === "terminated") c.gone = false; // ended, not gone elsewhere
     }
+    if (ev.type === "seen" && ev.from && ev.from.kind === "visitor") c.visitorSeen = Math.max(c.visitorSeen, ev.seen);
     const mine = ev.from && ev.from.kind === "agent" && this.me && ev.from.agent_id === this.me.id;
     if ((ev.type === "message" || ev.type === "file") && !mine && (this.focus !== c.id || document.hidden)) {
       c.unread++;
     }
+    if (ev.type === "message" || ev.type === "file") this.markSeen(c);
+  }
+
+  /** markSeen sends the visitor a read receipt for the chat on screen, up to the visitor's last message. */
+  markSeen(c) {
+    if (!c || c.ended || c.mode !== "handle" || this.focus !== c.id || document.hidden) return;
+    const last = c.events.findLast((e) => (e.type === "message" || e.type === "file") && e.from && e.from.kind === "visitor");
+    if (!last || last.seq <= c.seenSent) return;
+    c.seenSent = last.seq;
+    if (this.live && this.live.send({ type: "seen", chat_id: c.id, seq: last.seq })) return;
+    this.call("POST", `/api/v1/chats/${c.id}/seen`, { seq: last.seq }).catch(() => {});
   }
 
   // ---- offers --------------------------------------------------------------
@@ -605,6 +620,7 @@ export class Model {
     this.focus = id;
     const c = this.chats.get(id);
     if (c) c.unread = 0;
+    this.markSeen(c);
     this.changed();
   }
 

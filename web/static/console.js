@@ -13,7 +13,6 @@ import {
   clock,
   dateTime,
   initials,
-  hue,
   fileSize,
   matchCanned,
   noticeText,
@@ -136,7 +135,7 @@ function Topbar() {
         onClick=${() => model.setTheme(effectiveTheme() === "dark" ? "light" : "dark")}>
         <${Icon} name=${effectiveTheme() === "dark" ? "sun" : "moon"} />
       </button>
-      <span class="me"><${Avatar} name=${me.display_name || me.login} size="sm" /><span class="me-name">${me.display_name || me.login}</span></span>
+      <span class="me"><${Avatar} name=${me.display_name || me.login} id=${me.id} size="sm" /><span class="me-name">${me.display_name || me.login}</span></span>
       <button class="icon-btn" id="logout" title="Sign out" aria-label="Sign out" onClick=${() => model.logout()}><${Icon} name="logout" /></button>
     </div>
   </header>`;
@@ -279,7 +278,7 @@ function TeamColumn({ agentID }) {
   };
   return html`<section class="column team-column" aria-label=${"Team chat with " + (a.display_name || a.login)}>
     <header class="col-head">
-      <${Avatar} name=${a.display_name || a.login} />
+      <${Avatar} name=${a.display_name || a.login} id=${a.id} />
       <div class="col-who"><b class="col-name">${a.display_name || a.login}</b><span class="muted small">Team chat · never shown to visitors</span></div>
       <div class="col-actions"><button class="icon-btn" aria-label="Close" title="Close" onClick=${() => model.openThread(null)}><${Icon} name="end" /></button></div>
     </header>
@@ -300,7 +299,7 @@ function TeamColumn({ agentID }) {
 
 // ---- the chat log ------------------------------------------------------------
 
-function EventRow({ chat, ev }) {
+function EventRow({ chat, ev, seen }) {
   const me = model.me;
   const from = ev.from || { kind: "system" };
   const internal = ev.audience === "agents";
@@ -329,6 +328,7 @@ function EventRow({ chat, ev }) {
     return html`<li class=${cls} data-seq=${ev.seq}>
       <div class="msg-meta">${who} · ${clock(ev.at)}</div>
       ${body}
+      ${seen && html`<div class="msg-status">Seen</div>`}
     </li>`;
   }
   if (ev.type === "notice" && ev.notice === "rated") {
@@ -366,8 +366,10 @@ function Log({ chat }) {
     const el = e.currentTarget;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
   };
+  // "Seen" goes under the newest agent message the visitor has read.
+  const seenSeq = chat.events.findLast((e) => e.seq <= chat.visitorSeen && (e.type === "message" || e.type === "file") && e.from && e.from.kind === "agent" && e.audience !== "agents")?.seq;
   return html`<ol class="log" ref=${ref} role="log" aria-live="polite" onScroll=${onScroll}>
-    ${chat.events.map((ev) => html`<${EventRow} key=${ev.seq} chat=${chat} ev=${ev} />`)}
+    ${chat.events.map((ev) => html`<${EventRow} key=${ev.seq} chat=${chat} ev=${ev} seen=${ev.seq === seenSeq} />`)}
   </ol>`;
 }
 

@@ -48,11 +48,8 @@ export function fromTemplate(id) {
   return byId(id).content.firstElementChild.cloneNode(true);
 }
 
-/** Formats a time of day in the reader's locale. */
-export function clock(at) {
-  const d = at ? new Date(at) : new Date();
-  return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
-}
+/** The clock time of an RFC 3339 time: people.js's one rule. */
+export { clock } from "./people.js";
 
 /** Formats a byte count: 900 B, 12 KB, 3.4 MB. */
 export function fileSize(n) {

@@ -7,6 +7,7 @@
 import { h, byId, load, save, autosize, length, fileSize, uuid } from "../dom.js";
 import { api, upload, Live } from "../api.js";
 import { ChatLog, Outbox, TypingSender } from "../chatlog.js";
+import { initials, avatarColor } from "../people.js";
 
 const KEY = "parley.widget";
 const MAX_CACHED = 500; // events kept for navigation
@@ -16,10 +17,11 @@ const $ = Object.fromEntries(
   [
     "card", "head", "chat-title", "chat-status", "leave", "minimize", "banner", "confirm-leave", "leave-yes", "leave-no",
     "start", "name", "email", "phone", "question", "start-error", "start-button",
-    "offline", "off-name", "off-email", "off-message", "off-error", "off-button", "off-sent",
-    "chat", "queue", "log", "typing", "composer", "file", "attach", "text", "send", "counter",
-    "post", "post-title", "ended-text", "rating", "stars", "rate-comment", "rate-result",
-    "transcript", "transcript-email", "transcript-result", "restart", "unavailable",
+    "offline", "off-name", "off-email", "off-message", "off-error", "off-button", "off-sent", "off-done", "off-done-title", "off-again",
+    "chat", "queue", "log", "typing", "composer", "file", "attach", "emoji", "emoji-grid", "text", "send", "counter",
+    "post", "post-title", "ended-text", "rating", "stars", "rate-more", "rate-comment", "rate-result",
+    "transcript", "transcript-open", "transcript-more", "transcript-email", "transcript-result", "restart", "unavailable",
+    "avatar", "guest-avatar",
   ].map((id) => [id, byId(id)]),
 );
 
@@ -61,13 +63,44 @@ function applyTheme() {
   set("--accent", "highlight");
   set("--online", "onlineColor");
   set("--offline", "offlineColor");
-  if (cfg.logo) {
-    const img = h("img", { src: cfg.logo, alt: "" });
-    $.avatar = byId("avatar");
-    $.avatar.replaceChildren(img);
-  }
+  if (cfg.logo) $.avatar.replaceChildren(h("img", { src: cfg.logo, alt: "" }));
+  logo = [...$.avatar.childNodes];
   $.head.classList.toggle("movable", !!cfg.movable);
+  inks();
 }
+
+// ---- colours that stay readable ----
+
+const rgbOf = (hex) => {
+  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(String(hex).trim());
+  if (!m) return null;
+  const x = m[1].length === 3 ? [...m[1]].map((c) => c + c).join("") : m[1];
+  return [0, 2, 4].map((i) => parseInt(x.slice(i, i + 2), 16));
+};
+const luminance = (c) => c.map((v) => ((v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+const contrast = (a, b) => {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+};
+const hexOf = (c) => "#" + c.map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
+
+// inks derives from the highlight, for the current scheme, readable text
+// on it and a 4.5:1 version of it as text on the card.
+function inks() {
+  const s = document.documentElement.style;
+  const accent = rgbOf(cfg.highlight);
+  const root = getComputedStyle(document.documentElement);
+  const surface = rgbOf(root.getPropertyValue("--surface"));
+  const text = rgbOf(root.getPropertyValue("--text"));
+  if (!accent || !surface || !text) return;
+  const white = [255, 255, 255];
+  const dark = [16, 18, 26];
+  s.setProperty("--accent-text", hexOf(contrast(accent, white) >= contrast(accent, dark) ? white : dark));
+  let ink = accent;
+  for (let f = 0.1; contrast(ink, surface) < 4.5 && f <= 1; f += 0.1) ink = accent.map((v, i) => v + (text[i] - v) * f);
+  s.setProperty("--accent-ink", hexOf(ink));
+}
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", inks);
 
 // Which group the chat goes to: a list of IDs, one ID or one name.
 function groupBody() {
@@ -84,6 +117,7 @@ function title() {
 
 // ---- state ----
 
+let logo = []; // the header's icon or configured logo, shown until an agent is there
 let store = load(KEY) || {}; // {token, name, email, phone, chat: {id, lastSeq, events}}
 let chat = null; // the open chat
 let saveTimer = 0;
@@ -96,7 +130,7 @@ function persist(now) {
 }
 
 function show(view) {
-  for (const v of ["start", "offline", "chat", "unavailable"]) $[v].hidden = v !== view;
+  for (const v of ["start", "offline", "off-done", "chat", "unavailable"]) $[v].hidden = v !== view;
 }
 
 // ---- pre-chat form ----
@@ -189,7 +223,7 @@ async function startChat(ev) {
     openChat(res.chat);
   } catch (err) {
     if (err.code === "closed" && cfg.offlineForm !== false) showOffline();
-    else formAlert($["start-error"], t("startFailed"), err.message);
+    else formAlert($["start-error"], t("startFailed"), visitorError(err, "tryAgain"));
   } finally {
     button.disabled = false;
     button.textContent = t("start");
@@ -216,7 +250,7 @@ async function sendOffline(ev) {
   const ok = [
     fieldError($["off-name"], name ? "" : t("nameRequired")),
     fieldError($["off-email"], emailProblem($["off-email"], true)),
-    fieldError($["off-message"], message ? "" : t("questionRequired")),
+    fieldError($["off-message"], message ? "" : t("messageRequired")),
   ];
   if (ok.includes(false)) {
     $.offline.querySelector("[aria-invalid=true]").focus();
@@ -228,15 +262,20 @@ async function sendOffline(ev) {
     await api("POST", "/api/v1/offline-messages", {
       body: { tenant_id: cfg.tenant > 0 ? cfg.tenant : 0, group: String(g.group_id || g.group_name || (g.groups || [])[0] || ""), name, email: $["off-email"].value.trim(), message },
     });
-    $["off-message"].value = "";
+    $.offline.reset();
     $["off-sent"].textContent = t("offlineSent", name);
-    $["off-sent"].hidden = false;
-    $["off-sent"].focus();
+    show("off-done");
+    $["off-done-title"].focus();
   } catch (err) {
-    formAlert($["off-error"], t("failed", err.message));
+    formAlert($["off-error"], visitorError(err, "offlineFailed"));
   } finally {
     $["off-button"].disabled = false;
   }
+}
+
+// visitorError words a failure for the visitor (server messages are for developers).
+function visitorError(err, fallback) {
+  return t(err && (err.code === "network" || err.code === "disconnected") ? "networkError" : fallback);
 }
 
 // ---- the chat ----
@@ -244,7 +283,7 @@ async function sendOffline(ev) {
 function openChat(view) {
   closeChat();
   const saved = store.chat;
-  const c = { id: saved.id, groupName: "", state: "queued", agent: null, queue: null, mode: "ws", ended: false };
+  const c = { id: saved.id, groupName: "", state: "queued", agent: null, guests: new Map(), queue: null, mode: "ws", ended: false, canMail: null, seenSent: 0 };
   chat = c;
   $.log.replaceChildren();
   $.typing.replaceChildren();
@@ -338,6 +377,11 @@ function applyView(v) {
   if (v.group_name) c.groupName = v.group_name;
   c.agent = v.agent || null;
   c.queue = v.queue || null;
+  // Other agents: a supervisor who barged in, a colleague in a conference.
+  c.guests = new Map(
+    (v.participants || []).filter((p) => p.kind === "agent" && !p.left_at && (!c.agent || p.agent_id !== c.agent.agent_id)).map((p) => [p.agent_id, p]),
+  );
+  if (typeof v.transcript_mail === "boolean") c.canMail = v.transcript_mail;
   if (v.state === "terminated") ended(v.cause);
   else update();
 }
@@ -354,6 +398,7 @@ function handleEvent(e) {
     return;
   }
   if (!addEvent(c, e)) return;
+  markSeen(c);
   const saved = store.chat;
   saved.lastSeq = e.seq;
   saved.events.push(e);
@@ -369,6 +414,7 @@ function track(e) {
     c.state = e.state.state;
     if (c.state === "queued") {
       c.agent = null;
+      c.guests.clear();
       c.queue = e.state.queue || c.queue;
     }
     if (c.state === "terminated") {
@@ -376,9 +422,12 @@ function track(e) {
       return stopTransport(c);
     }
   } else if (e.type === "joined" && e.from.kind === "agent") {
-    c.agent = e.from;
-  } else if (e.type === "left" && e.from.kind === "agent" && c.agent && c.agent.agent_id === e.from.agent_id) {
-    c.agent = null;
+    // The chat's agent keeps the header; an agent joining later is a guest.
+    if (!c.agent || c.agent.agent_id === e.from.agent_id) c.agent = e.from;
+    else c.guests.set(e.from.agent_id, e.from);
+  } else if (e.type === "left" && e.from.kind === "agent") {
+    if (c.agent && c.agent.agent_id === e.from.agent_id) c.agent = null;
+    c.guests.delete(e.from.agent_id);
   }
   update();
 }
@@ -404,9 +453,76 @@ function update() {
   } else if (c.state === "handling") {
     const who = c.agent && !cfg.hideAgentName ? c.agent.name : "";
     if (who) $["chat-title"].textContent = who;
-    $["chat-status"].replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), t("online"));
+    const guests = [...c.guests.values()].map((g) => (cfg.hideAgentName ? t("agent") : g.name));
+    $["chat-status"].replaceChildren(
+      h("span", { class: "dot", "aria-hidden": "true" }),
+      t("online"),
+      ...(guests.length ? [" · ", h("span", { class: "guests", text: t("alsoHere", [...new Set(guests)].join(", ")) })] : []),
+    );
   } else {
     $["chat-status"].textContent = t("ended");
+  }
+  drawAvatars(c);
+}
+
+// drawAvatars shows the agent's face in the header, a guest's smaller beside it.
+function drawAvatars(c) {
+  const agent = c.state === "handling" && !cfg.hideAgentName ? c.agent : null;
+  face($.avatar, agent);
+  const guest = c.state === "handling" && !cfg.hideAgentName ? [...c.guests.values()].pop() : null;
+  face($["guest-avatar"], guest);
+  $["guest-avatar"].hidden = !(c.state === "handling" && c.guests.size);
+  $.head.classList.toggle("with-guest", !$["guest-avatar"].hidden);
+}
+
+function face(el, p) {
+  if (!p) {
+    if (el === $.avatar && el.dataset.who) {
+      el.replaceChildren(...logo);
+      el.style.background = "";
+      el.classList.remove("face");
+      delete el.dataset.who;
+    }
+    return;
+  }
+  const photo = photos.get(p.agent_id);
+  if (photo === undefined && p.agent_id) loadPhoto(p.agent_id);
+  const who = `${p.agent_id}:${p.name}:${photo || ""}`;
+  if (el.dataset.who === who) return;
+  el.dataset.who = who;
+  el.classList.add("face");
+  el.style.background = avatarColor(p.agent_id || p.name);
+  el.replaceChildren(photo ? h("img", { src: photo, alt: "" }) : initials(p.name));
+}
+
+// Agents' photo_url by id ("" for none), asked for once.
+const photos = new Map();
+
+async function loadPhoto(id) {
+  photos.set(id, "");
+  try {
+    const a = await api("GET", `/api/v1/public/agents/${id}?tenant_id=${cfg.tenant > 0 ? cfg.tenant : 0}`);
+    if (!a.photo_url) return;
+    photos.set(id, a.photo_url);
+    if (chat) drawAvatars(chat);
+  } catch {
+    // initials stand in
+  }
+}
+
+// ---- read receipts ----
+
+// markSeen sends a read receipt while the card is on screen (a closed
+// card's frame has no size).
+function markSeen(c) {
+  if (!c || c.ended || document.hidden || !innerWidth || !innerHeight || $.chat.hidden) return;
+  const seq = c.log.lastTheirs;
+  if (!seq || seq <= c.seenSent) return;
+  if (c.mode === "poll") {
+    c.seenSent = seq;
+    api("POST", `/api/v1/chats/${c.id}/seen`, { token: store.token, body: { seq } }).catch(() => {});
+  } else if (c.live && c.live.send({ type: "seen", chat_id: c.id, seq })) {
+    c.seenSent = seq;
   }
 }
 
@@ -428,7 +544,9 @@ function ended(cause) {
   setBanner("");
   $["ended-text"].textContent = strings[`cause_${cause}`] || t("ended");
   $.rating.hidden = !cfg.rating;
-  $.transcript.hidden = !cfg.transcript;
+  $.transcript.hidden = !offerTranscript(c);
+  $.emoji.setAttribute("aria-expanded", "false");
+  $["emoji-grid"].hidden = true;
   if (store.email && !$["transcript-email"].value) $["transcript-email"].value = store.email;
   drawStars();
   if (cfg.showPostChat === false) {
@@ -448,9 +566,16 @@ function ended(cause) {
 function showPost(focus) {
   $.post.hidden = false;
   $.rating.hidden = !cfg.rating;
-  $.transcript.hidden = !cfg.transcript;
+  $.transcript.hidden = !offerTranscript(chat);
   $.log.scrollTop = $.log.scrollHeight;
   if (focus) $["post-title"].focus();
+}
+
+// offerTranscript: asked for, and the chat's group can mail (chat view, else group status).
+function offerTranscript(c) {
+  if (!cfg.transcript) return false;
+  if (c && typeof c.canMail === "boolean") return c.canMail;
+  return !!(ctx.status && ctx.status.transcript_mail);
 }
 
 function drawStars() {
@@ -461,6 +586,10 @@ function drawStars() {
   );
   $["rate-result"].textContent = "";
   $["transcript-result"].textContent = "";
+  $["rate-more"].hidden = true;
+  $["transcript-more"].hidden = true;
+  $["transcript-open"].setAttribute("aria-expanded", "false");
+  for (const el of $.rating.elements) el.disabled = false;
 }
 
 async function sendRating(ev) {
@@ -472,7 +601,7 @@ async function sendRating(ev) {
     $["rate-result"].textContent = t("rateThanks");
     for (const el of $.rating.elements) el.disabled = true;
   } catch (err) {
-    $["rate-result"].textContent = t("failed", err.message);
+    $["rate-result"].textContent = visitorError(err, "rateFailed");
   }
 }
 
@@ -488,7 +617,7 @@ async function sendTranscript(ev) {
     await api("POST", `/api/v1/chats/${store.chat.id}/transcript`, { token: store.token, body: { email } });
     $["transcript-result"].textContent = t("transcriptSent", email);
   } catch (err) {
-    $["transcript-result"].textContent = t("failed", err.message);
+    $["transcript-result"].textContent = visitorError(err, "transcriptFailed");
   }
 }
 
@@ -534,6 +663,7 @@ function connect(c, probe) {
       if (chat !== c) return;
       if (s === "online") {
         setBanner("");
+        markSeen(c);
         if (c.mode === "poll") {
           c.mode = "ws";
           c.poll.abort();
@@ -683,6 +813,33 @@ function attach() {
   up.done.then(ui.done, (err) => ui.fail(err.message));
 }
 
+// ---- emoji ----
+
+// A curated grid of common emoji: no library, no search.
+const EMOJI = "😀 😂 😊 😍 😉 😎 🤔 😅 😢 😮 🙏 👍 👎 👏 👋 🙌 💪 ✅ ❌ ❤️ 🎉 🔥 ⭐ 📦 🚚 💶 📅 ⏰ ☕ 🙂".split(" ");
+
+function toggleEmoji(open = $["emoji-grid"].hidden) {
+  const grid = $["emoji-grid"];
+  if (open && !grid.childElementCount) {
+    grid.append(...EMOJI.map((e) => h("button", { type: "button", class: "emoji", text: e, "aria-label": e })));
+  }
+  grid.hidden = !open;
+  $.emoji.setAttribute("aria-expanded", String(open));
+  if (open) grid.firstElementChild.focus();
+}
+
+// insertEmoji inserts at the composer's caret.
+function insertEmoji(ev) {
+  const b = ev.target.closest("button.emoji");
+  if (!b) return;
+  const ta = $.text;
+  const at = ta.selectionStart ?? ta.value.length;
+  ta.setRangeText(b.textContent, at, ta.selectionEnd ?? at, "end");
+  toggleEmoji(false);
+  ta.focus();
+  ta.dispatchEvent(new Event("input"));
+}
+
 // ---- leave ----
 
 function askLeave() {
@@ -705,7 +862,7 @@ async function leave() {
     c.leaveTimer = setTimeout(() => chat === c && !c.ended && ended("visitor_left"), 3000);
   } catch (err) {
     $["confirm-leave"].hidden = true;
-    c.log.note(t("failed", err.message), "warn");
+    c.log.note(visitorError(err, "leaveFailed"), "warn");
   } finally {
     $["leave-yes"].disabled = false;
   }
@@ -775,6 +932,27 @@ $.text.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing) sendMessage(e);
 });
 $.attach.addEventListener("click", () => $.file.click());
+$.emoji.addEventListener("click", () => toggleEmoji());
+$["emoji-grid"].addEventListener("click", insertEmoji);
+$["emoji-grid"].addEventListener("keydown", (e) => {
+  if (e.key !== "Escape") return;
+  e.stopPropagation();
+  toggleEmoji(false);
+  $.emoji.focus();
+});
+$.stars.addEventListener("change", () => {
+  $["rate-more"].hidden = false;
+});
+$["transcript-open"].addEventListener("click", () => {
+  const open = $["transcript-more"].hidden;
+  $["transcript-more"].hidden = !open;
+  $["transcript-open"].setAttribute("aria-expanded", String(open));
+  if (open) $["transcript-email"].focus();
+});
+$["off-again"].addEventListener("click", () => {
+  showOffline();
+  $["off-message"].focus();
+});
 $.file.addEventListener("change", attach);
 $.leave.addEventListener("click", askLeave);
 $["leave-no"].addEventListener("click", cancelLeave);
@@ -787,6 +965,7 @@ $.minimize.addEventListener("click", () => notifyHost({ parley: "close" }));
 $.head.addEventListener("pointerdown", dragHeader);
 document.addEventListener("keydown", (e) => e.key === "Escape" && $["confirm-leave"].hidden && notifyHost({ parley: "close" }));
 window.addEventListener("message", onHostMessage);
+for (const [target, ev] of [[document, "visibilitychange"], [window, "resize"], [window, "focus"]]) target.addEventListener(ev, () => markSeen(chat));
 
 applyStrings();
 applyTheme();

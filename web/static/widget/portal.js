@@ -3,6 +3,7 @@
 // opens the widget straight to that agent.
 
 import { h, byId } from "../dom.js";
+import { initials, avatarColor } from "../people.js";
 
 const q = new URLSearchParams(location.search);
 const tenant = q.get("tenant") || "";
@@ -20,14 +21,6 @@ async function getJSON(url) {
   const data = await res.json().catch(() => null);
   if (!res.ok) throw new Error((data && data.error && data.error.message) || `status ${res.status}`);
   return data;
-}
-
-// A stable color per agent for the initials avatar (AA contrast with white).
-const COLORS = ["#4338ca", "#0f766e", "#b45309", "#be123c", "#6d28d9", "#15803d", "#1d4ed8", "#9d174d"];
-
-function initials(name) {
-  const parts = name.trim().split(/\s+/);
-  return ((parts[0] || "")[0] || "?").toUpperCase() + (parts.length > 1 ? parts[parts.length - 1][0].toUpperCase() : "");
 }
 
 function openChat(agent) {
@@ -53,7 +46,7 @@ function render(agents) {
       h(
         "li",
         { class: a.available ? "agent on" : "agent", "data-agent": a.id },
-        h("span", { class: "face", "aria-hidden": "true", text: initials(a.name) }),
+        h("span", { class: "face", "aria-hidden": "true" }, a.photo_url ? h("img", { src: a.photo_url, alt: "" }) : initials(a.name)),
         h("h2", {}, card ? a.name : h("a", { href: `/card/${a.id}${location.search}`, text: a.name })),
         h("p", { class: "groups", text: a.groups.map((g) => g.name).join(" · ") }),
         h("p", { class: "presence", text: a.available ? t("agentAvailable") : t("agentAway") }),
@@ -61,10 +54,7 @@ function render(agents) {
       ),
     ),
   );
-  for (const el of list.querySelectorAll(".face")) {
-    const id = Number(el.parentElement.dataset.agent);
-    el.style.background = COLORS[id % COLORS.length];
-  }
+  for (const el of list.querySelectorAll(".face")) el.style.background = avatarColor(el.parentElement.dataset.agent);
 }
 
 async function refresh() {
