@@ -205,7 +205,7 @@ func TestConsoleVisitorContext(t *testing.T) {
 const noSideScroll = `document.documentElement.scrollWidth <= innerWidth && document.body.scrollWidth <= innerWidth`
 
 // inView is a predicate: the element is shown within the window's width.
-func inView(sel string) string {
+func inViewPartly(sel string) string {
 	return fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; const r = e.getBoundingClientRect();
 		return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= innerWidth && r.top < innerHeight; })()`, sel)
 }
@@ -223,17 +223,17 @@ func TestConsoleNarrow(t *testing.T) {
 	goReady(t, alice)
 	v := s.visitor(1, "Vera Lynn", "vera.lynn@example.com", "My order https://shop.example/orders/4711-long-order-reference-number-that-does-not-wrap hasn't arrived.")
 	offer := fmt.Sprintf(`.offer[data-chat=%q] .accept`, v.chat)
-	waitJS(t, alice, "the offer, visible", inView(offer))
+	waitJS(t, alice, "the offer, visible", inViewPartly(offer))
 	do(t, alice, "accept", chromedp.Click(chromedp.CSS(offer)))
 	col := fmt.Sprintf(`.column[data-chat=%q]`, v.chat)
 	waitJS(t, alice, "the chat", logHas(v.chat, "hasn't arrived"))
 	do(t, alice, "scroll to the composer", chromedp.ScrollIntoView(chromedp.CSS(col+" .composer-input")))
-	waitJS(t, alice, "the composer, visible", inView(col+" .composer-input"))
+	waitJS(t, alice, "the composer, visible", inViewPartly(col+" .composer-input"))
 	do(t, alice, "answer", chromedp.SendKeys(chromedp.CSS(col+" .composer-input"), "Let me check."), enter())
 	v.read("the answer", func(e parley.Event) bool { return e.Text == "Let me check." })
 	waitJS(t, alice, "no side scroll in the chats", noSideScroll)
 	for _, nav := range []string{"#nav-chats", "#nav-archive", "#nav-responses"} {
-		waitJS(t, alice, nav+" reachable", inView(nav))
+		waitJS(t, alice, nav+" reachable", inViewPartly(nav))
 	}
 	shot(t, alice, "console-phone.png")
 	do(t, alice, "the archive", chromedp.Click(chromedp.CSS("#nav-archive")))
@@ -250,7 +250,7 @@ func TestConsoleNarrow(t *testing.T) {
 	waitJS(t, sup, "no side scroll in the supervisor view", noSideScroll)
 	for _, sel := range []string{"#kpi-waiting", "#kpi-csat", "#queues", "#agents"} {
 		do(t, sup, "scroll to "+sel, chromedp.ScrollIntoView(chromedp.CSS(sel)))
-		waitJS(t, sup, sel+" visible", inView(sel))
+		waitJS(t, sup, sel+" visible", inViewPartly(sel))
 	}
 	do(t, sup, "back to the top", chromedp.ScrollIntoView(chromedp.CSS(".sup-head")))
 	shot(t, sup, "supervisor-phone.png")
@@ -259,7 +259,7 @@ func TestConsoleNarrow(t *testing.T) {
 	waitJS(t, sup, "no side scroll on a tablet", noSideScroll)
 	do(t, alice, "tablet viewport", chromedp.EmulateViewport(768, 1024), chromedp.Click(chromedp.CSS("#nav-chats")))
 	waitJS(t, alice, "no side scroll in the chats on a tablet", `document.querySelector("#columns") !== null && `+noSideScroll)
-	waitJS(t, alice, "the visitor details on a tablet", inView("#visitor-details .det-name"))
+	waitJS(t, alice, "the visitor details on a tablet", inViewPartly("#visitor-details .det-name"))
 	shot(t, alice, "console-tablet.png")
 	noViolations(t, alice, "Alice")
 	noViolations(t, sup, "the supervisor")
