@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleychat/parley"
@@ -44,6 +45,10 @@ type Options struct {
 	// Now is the clock for CreatedAt and event times the caller left zero;
 	// nil means time.Now.
 	Now func() time.Time
+
+	// noIndexer leaves the text backlog unindexed, as a crash right after
+	// commits would (tests only).
+	noIndexer bool
 }
 
 // Store is a parley.Store on one SQLite file. It is safe for concurrent use.
@@ -51,6 +56,16 @@ type Store struct {
 	db  *sql.DB // write pool: one connection, IMMEDIATE transactions
 	rdb *sql.DB // read pool: query_only connections
 	now func() time.Time
+
+	// Background work: the group-commit writer (writer.go), the text
+	// indexer (textindex.go) and the checkpointer (checkpoint.go).
+	bg         context.Context // ends on Close, after the writer stopped
+	stopBG     context.CancelFunc
+	appends    chan *appendReq
+	closing    chan struct{} // closed by Close: no new appends
+	writerDone chan struct{} // closed when the writer has returned
+	indexer    *textIndexer
+	commits    atomic.Int64 // group commits, for tests and measurements
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -117,6 +132,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open read pool: %w", err)
 	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s.startWriter()
+	if !opts.noIndexer {
+		s.startIndexer(log)
+	}
 	return s, nil
 }
 
@@ -134,13 +157,21 @@ func (s *Store) checkWAL(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close stops the background work, after the group commit in progress,
+// and closes both pools. Appends still waiting fail.
 func (s *Store) Close() error {
+	werr := s.stopWriter()
+	if s.stopBG != nil {
+		s.stopBG()
+	}
+	if s.indexer != nil {
+		<-s.indexer.done
+	}
 	var rerr error
 	if s.rdb != nil {
 		rerr = s.rdb.Close()
 	}
-	return errors.Join(rerr, s.db.Close())
+	return errors.Join(werr, rerr, s.db.Close())
 }
 
 // Ping checks both pools.
