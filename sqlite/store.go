@@ -49,23 +49,28 @@ type Options struct {
 	// noIndexer leaves the text backlog unindexed, as a crash right after
 	// commits would (tests only).
 	noIndexer bool
+	// noCheckpointer leaves checkpoints to the test (tests only).
+	noCheckpointer bool
 }
 
 // Store is a parley.Store on one SQLite file. It is safe for concurrent use.
 type Store struct {
 	db  *sql.DB // write pool: one connection, IMMEDIATE transactions
 	rdb *sql.DB // read pool: query_only connections
+	cdb *sql.DB // checkpoint pool: one connection, see checkpoint.go
 	now func() time.Time
 
 	// Background work: the group-commit writer (writer.go), the text
 	// indexer (textindex.go) and the checkpointer (checkpoint.go).
-	bg         context.Context // ends on Close, after the writer stopped
-	stopBG     context.CancelFunc
-	appends    chan *appendReq
-	closing    chan struct{} // closed by Close: no new appends
-	writerDone chan struct{} // closed when the writer has returned
-	indexer    *textIndexer
-	commits    atomic.Int64 // group commits, for tests and measurements
+	bg               context.Context // ends on Close, after the writer stopped
+	stopBG           context.CancelFunc
+	appends          chan *appendReq
+	closing          chan struct{} // closed by Close: no new appends
+	writerDone       chan struct{} // closed when the writer has returned
+	indexer          *textIndexer
+	checkpointerDone chan struct{}
+	restartFrames    int          // WAL pages that make a checkpoint restart it
+	commits          atomic.Int64 // group commits, for tests and measurements
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -101,8 +106,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// busy_timeout comes first so that the other pragmas wait for a lock
 	// held by another process instead of failing.
 	var err error
+	// wal_autocheckpoint(0): checkpoints run beside the writer, see
+	// checkpoint.go.
 	s.db = sql.OpenDB(newConnector(path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite"))
+		"&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(0)" +
+		"&_txlock=immediate&_time_format=sqlite"))
 	s.db.SetMaxOpenConns(1)
 	s.db.SetMaxIdleConns(1)
 	s.db.SetConnMaxIdleTime(0)
@@ -132,11 +140,19 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open read pool: %w", err)
 	}
+	s.cdb = sql.OpenDB(newConnector(path + "?_pragma=busy_timeout(5000)&_pragma=synchronous(" + sync + ")" +
+		"&_pragma=wal_autocheckpoint(0)&_time_format=sqlite"))
+	s.cdb.SetMaxOpenConns(1)
+	s.cdb.SetMaxIdleConns(1)
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s.startWriter()
+	s.restartFrames = restartFrames
+	if !opts.noCheckpointer {
+		s.startCheckpointer(log)
+	}
 	if !opts.noIndexer {
 		s.startIndexer(log)
 	}
@@ -167,11 +183,17 @@ func (s *Store) Close() error {
 	if s.indexer != nil {
 		<-s.indexer.done
 	}
-	var rerr error
+	var rerr, cerr error
+	if s.checkpointerDone != nil {
+		<-s.checkpointerDone
+	}
+	if s.cdb != nil {
+		cerr = s.cdb.Close()
+	}
 	if s.rdb != nil {
 		rerr = s.rdb.Close()
 	}
-	return errors.Join(werr, rerr, s.db.Close())
+	return errors.Join(werr, cerr, rerr, s.db.Close())
 }
 
 // Ping checks both pools.
