@@ -51,6 +51,9 @@ type Options struct {
 	noIndexer bool
 	// noCheckpointer leaves checkpoints to the test (tests only).
 	noCheckpointer bool
+	// oldWritePath, for measurements only, commits every append alone and
+	// checkpoints inside commits, as the store did before group commit.
+	oldWritePath bool
 }
 
 // Store is a parley.Store on one SQLite file. It is safe for concurrent use.
@@ -70,6 +73,8 @@ type Store struct {
 	indexer          *textIndexer
 	checkpointerDone chan struct{}
 	restartFrames    int          // WAL pages that make a checkpoint restart it
+	batchLimit       int          // appends per group commit at most
+	oldWritePath     bool         // see Options.oldWritePath
 	commits          atomic.Int64 // group commits, for tests and measurements
 }
 
@@ -108,8 +113,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	var err error
 	// wal_autocheckpoint(0): checkpoints run beside the writer, see
 	// checkpoint.go.
+	autoCheckpoint := "0"
+	if opts.oldWritePath {
+		autoCheckpoint = "1000"
+	}
 	s.db = sql.OpenDB(newConnector(path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(0)" +
+		"&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(" + autoCheckpoint + ")" +
 		"&_txlock=immediate&_time_format=sqlite"))
 	s.db.SetMaxOpenConns(1)
 	s.db.SetMaxIdleConns(1)
@@ -148,9 +157,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	s.batchLimit, s.oldWritePath = maxBatch, opts.oldWritePath
+	if opts.oldWritePath {
+		s.batchLimit = 1
+	}
 	s.startWriter()
 	s.restartFrames = restartFrames
-	if !opts.noCheckpointer {
+	if !opts.noCheckpointer && !opts.oldWritePath {
 		s.startCheckpointer(log)
 	}
 	if !opts.noIndexer {

@@ -83,6 +83,17 @@ func (s *Store) indexText(ctx context.Context) error {
 	}
 }
 
+// indexInCommit indexes the messages of tx in tx, as the store did before
+// the index was fed after the commit; only measurements ask for it
+// (Options.oldWritePath).
+func (s *Store) indexInCommit(ctx context.Context, tx *sql.Tx) error {
+	if !s.oldWritePath {
+		return nil
+	}
+	_, err := indexBacklog(ctx, tx, 1<<62)
+	return err
+}
+
 // indexTextBatch indexes the oldest indexBatch messages of the backlog and
 // deletes them from it in one transaction, and returns how many it took.
 // A message whose event no longer exists (its chat was deleted) is
@@ -90,29 +101,38 @@ func (s *Store) indexText(ctx context.Context) error {
 func (s *Store) indexTextBatch(ctx context.Context) (int, error) {
 	var n int
 	err := s.write(ctx, "index text", func(tx *sql.Tx) error {
-		var upTo sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT max(id), count(*) FROM
-			(SELECT id FROM events_text_backlog ORDER BY id LIMIT $1)`, indexBatch).Scan(&upTo, &n)
-		if err != nil {
-			return fmt.Errorf("sqlite: read text backlog: %w", err)
-		}
-		if n == 0 {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO events_text (text, chat_id)
-			SELECT e.text, e.chat_id FROM events_text_backlog b
-			JOIN events e ON e.chat_id = b.chat_id AND e.seq = b.seq
-			WHERE b.id <= $1 ORDER BY b.id`, upTo.Int64)
-		if err != nil {
-			return fmt.Errorf("sqlite: index text: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM events_text_backlog WHERE id <= $1`, upTo.Int64); err != nil {
-			return fmt.Errorf("sqlite: trim text backlog: %w", err)
-		}
-		return nil
+		var err error
+		n, err = indexBacklog(ctx, tx, indexBatch)
+		return err
 	})
 	if err != nil {
 		return 0, err
+	}
+	return n, nil
+}
+
+// indexBacklog moves the oldest limit messages of the backlog into the
+// index in tx and returns how many it took.
+func indexBacklog(ctx context.Context, tx *sql.Tx, limit int) (int, error) {
+	var upTo sql.NullInt64
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT max(id), count(*) FROM
+		(SELECT id FROM events_text_backlog ORDER BY id LIMIT $1)`, limit).Scan(&upTo, &n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: read text backlog: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO events_text (text, chat_id)
+		SELECT e.text, e.chat_id FROM events_text_backlog b
+		JOIN events e ON e.chat_id = b.chat_id AND e.seq = b.seq
+		WHERE b.id <= $1 ORDER BY b.id`, upTo.Int64)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: index text: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM events_text_backlog WHERE id <= $1`, upTo.Int64); err != nil {
+		return 0, fmt.Errorf("sqlite: trim text backlog: %w", err)
 	}
 	return n, nil
 }

@@ -86,7 +86,7 @@ func (s *Store) runWriter() {
 			return
 		}
 	more:
-		for len(batch) < maxBatch {
+		for len(batch) < s.batchLimit {
 			select {
 			case r := <-s.appends:
 				batch = append(batch, r)
@@ -123,7 +123,7 @@ func (s *Store) commitBatch(batch []*appendReq) {
 				}
 				r.out, r.err = out, err
 			}
-			return nil
+			return s.indexInCommit(ctx, tx)
 		})
 		if err == nil {
 			s.commits.Add(1)
@@ -138,8 +138,10 @@ func (s *Store) commitBatch(batch []*appendReq) {
 		r.out, r.err = nil, nil
 		r.err = s.write(ctx, "append events", func(tx *sql.Tx) error {
 			var err error
-			r.out, _, _, err = s.appendEventsTx(ctx, tx, r.chatID, r.events)
-			return err
+			if r.out, _, _, err = s.appendEventsTx(ctx, tx, r.chatID, r.events); err != nil {
+				return err
+			}
+			return s.indexInCommit(ctx, tx)
 		})
 		if r.err != nil {
 			r.out = nil
