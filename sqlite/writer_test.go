@@ -143,3 +143,54 @@ func TestAppendAfterClose(t *testing.T) {
 		t.Fatal("append to a closed store succeeded")
 	}
 }
+
+// TestAppendCanceledWhileQueued: an append whose context ends while it
+// waits for the writer returns the context's error and is never stored.
+func TestAppendCanceledWhileQueued(t *testing.T) {
+	ctx := t.Context()
+	s := newTestChats(t, filepath.Join(t.TempDir(), "p.db"), Options{noIndexer: true}, 1)
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waits := s.db.Stats().WaitCount
+	msg := func(text string) []parley.Event {
+		return []parley.Event{{Type: parley.EventMessage, From: parley.Party{Kind: parley.PartyVisitor}, Text: text}}
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.AppendEvents(ctx, "chat-0", msg("first"))
+		first <- err
+	}()
+	waitFor(t, "the writer to take the first append", func() bool { return s.db.Stats().WaitCount > waits })
+	cctx, cancel := context.WithCancel(ctx)
+	second := make(chan error, 1)
+	go func() {
+		_, err := s.AppendEvents(cctx, "chat-0", msg("given up"))
+		second <- err
+	}()
+	waitFor(t, "the second append to queue", func() bool { return len(s.appends) == 1 })
+	cancel()
+	if err := <-second; err != context.Canceled {
+		t.Fatalf("canceled append: %v, want context.Canceled", err)
+	}
+	conn.Close()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.AppendEvents(ctx, "chat-0", msg("third"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := s.Events(ctx, "chat-0", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, e := range es {
+		texts = append(texts, e.Text)
+	}
+	if fmt.Sprint(texts) != "[first third]" || out[0].Seq != 2 {
+		t.Errorf("log %q, third at seq %d; want [first third] and 2", texts, out[0].Seq)
+	}
+}
