@@ -14,17 +14,18 @@ import (
 // database and syncs it while every append waits.
 //
 // Instead a goroutine with a connection of its own runs a PASSIVE
-// checkpoint every checkpointEvery: it copies what was committed since the
+// checkpoint shortly after writes: it copies what was committed since the
 // last one while the writer goes on committing. That alone never lets
 // the WAL start over (an earlier attempt grew it to 1.2 GB in 23 s): the
 // WAL restarts from its beginning only at a write that finds every frame
-// copied, and under steady writes new frames always arrive while a
-// concurrent checkpoint runs. So once the WAL has grown past
-// restartFrames, the goroutine runs one more PASSIVE checkpoint on the
-// write connection itself, between two transactions: it has only the
-// frames of the last moments left to copy, and the next write finds the
-// WAL fully copied and restarts it (if no reader still uses an old
-// snapshot; otherwise the next round tries again).
+// copied and no reader using it, and under steady writes and reads
+// neither holds for long. So once the WAL has grown past restartFrames,
+// the goroutine runs a RESTART checkpoint on the write connection itself,
+// between two transactions: it has only the frames of the last moments
+// left to copy, waits (busy_timeout) for the readers of older snapshots
+// to finish, which takes milliseconds, and leaves the WAL to restart at
+// the next write. Only that checkpoint holds up appends, once per
+// restartFrames pages.
 const (
 	checkpointEvery = 250 * time.Millisecond
 	// restartFrames is the WAL size, in pages, beyond which the WAL is
@@ -37,9 +38,9 @@ type walState struct {
 	busy, log, copied int
 }
 
-func checkpoint(ctx context.Context, db *sql.DB) (walState, error) {
+func checkpoint(ctx context.Context, db *sql.DB, mode string) (walState, error) {
 	var w walState
-	err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&w.busy, &w.log, &w.copied)
+	err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&w.busy, &w.log, &w.copied)
 	if err != nil {
 		return w, fmt.Errorf("sqlite: checkpoint: %w", err)
 	}
@@ -49,27 +50,42 @@ func checkpoint(ctx context.Context, db *sql.DB) (walState, error) {
 // checkpointOnce runs one round: a concurrent checkpoint, and when the WAL
 // is long, the short one on the write connection that lets it restart.
 func (s *Store) checkpointOnce(ctx context.Context) (walState, error) {
-	w, err := checkpoint(ctx, s.cdb)
+	w, err := checkpoint(ctx, s.cdb, "PASSIVE")
 	if err != nil || w.log < s.restartFrames {
 		return w, err
 	}
-	return checkpoint(ctx, s.db)
+	return checkpoint(ctx, s.db, "RESTART")
+}
+
+// wroteWAL tells the checkpointer that a transaction committed. It never
+// blocks.
+func (s *Store) wroteWAL() {
+	select {
+	case s.checkpointWake <- struct{}{}:
+	default:
+	}
 }
 
 // startCheckpointer starts the checkpoint goroutine; it stops when s.bg
-// ends.
+// ends. It runs checkpointEvery after a commit, so an idle store does
+// nothing.
 func (s *Store) startCheckpointer(log *slog.Logger) {
 	done := make(chan struct{})
 	s.checkpointerDone = done
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(checkpointEvery)
-		defer tick.Stop()
 		for {
 			select {
 			case <-s.bg.Done():
 				return
-			case <-tick.C:
+			case <-s.checkpointWake:
+			}
+			delay := time.NewTimer(checkpointEvery)
+			select {
+			case <-s.bg.Done():
+				delay.Stop()
+				return
+			case <-delay.C:
 			}
 			if _, err := s.checkpointOnce(s.bg); err != nil && s.bg.Err() == nil {
 				log.Error("sqlite: WAL checkpoint; retried later", "err", err)

@@ -72,10 +72,11 @@ type Store struct {
 	writerDone       chan struct{} // closed when the writer has returned
 	indexer          *textIndexer
 	checkpointerDone chan struct{}
-	restartFrames    int          // WAL pages that make a checkpoint restart it
-	batchLimit       int          // appends per group commit at most
-	oldWritePath     bool         // see Options.oldWritePath
-	commits          atomic.Int64 // group commits, for tests and measurements
+	checkpointWake   chan struct{} // buffered: one pending wake-up is enough
+	restartFrames    int           // WAL pages that make a checkpoint restart it
+	batchLimit       int           // appends per group commit at most
+	oldWritePath     bool          // see Options.oldWritePath
+	commits          atomic.Int64  // group commits, for tests and measurements
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -163,6 +164,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s.startWriter()
 	s.restartFrames = restartFrames
+	s.checkpointWake = make(chan struct{}, 1)
 	if !opts.noCheckpointer && !opts.oldWritePath {
 		s.startCheckpointer(log)
 	}
@@ -245,6 +247,9 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: %s: commit: %w", op, err)
+	}
+	if s.checkpointWake != nil {
+		s.wroteWAL()
 	}
 	return nil
 }
