@@ -71,7 +71,9 @@ type Store interface {
 	// AppendEvents appends events to a chat's log without touching its
 	// record (beyond last_seq) and returns them with sequence numbers. An
 	// event whose ClientID is already stored for the chat is not stored
-	// again: the stored event is returned in its place.
+	// again: the stored event is returned in its place. When it returns
+	// without error the events are durable; an error means they were not
+	// stored. Concurrent calls (of any chats) may share one transaction.
 	AppendEvents(ctx context.Context, chatID string, events []Event) ([]Event, error)
 	Chat(ctx context.Context, id string) (*Chat, error)
 	// Chats lists chats matching f, oldest first.

@@ -143,17 +143,22 @@ func (s *Store) SearchChats(ctx context.Context, q parley.ArchiveQuery) (*parley
 const maxTextCandidates = 500
 
 // textCandidates returns the chats whose messages may contain text, from
-// the trigram index, when that narrows the search: ok is false for text
-// shorter than a trigram and for text in more than maxTextCandidates
-// chats. The candidates are a superset of the chats that match (the index
-// folds case more widely than lower()); the caller checks each.
+// the trigram index and the messages not yet indexed (the backlog, which
+// is short), when that narrows the search: ok is false for text shorter
+// than a trigram and for text in more than maxTextCandidates chats. The
+// candidates are a superset of the chats that match (the index folds case
+// more widely than lower()); the caller checks each.
 func textCandidates(ctx context.Context, q querier, text string) (ids []string, ok bool, err error) {
 	if utf8.RuneCountInString(text) < 3 {
 		return nil, false, nil
 	}
 	phrase := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
-	rows, err := q.QueryContext(ctx, `SELECT DISTINCT chat_id FROM events_text WHERE events_text MATCH $1 LIMIT $2`,
-		phrase, maxTextCandidates+1)
+	rows, err := q.QueryContext(ctx, `SELECT chat_id FROM events_text WHERE events_text MATCH $1
+		UNION SELECT b.chat_id FROM events_text_backlog b
+			JOIN events e ON e.chat_id = b.chat_id AND e.seq = b.seq
+			WHERE lower(e.text) LIKE lower($3) ESCAPE '\'
+		LIMIT $2`,
+		phrase, maxTextCandidates+1, likePattern(text))
 	if err != nil {
 		return nil, false, fmt.Errorf("sqlite: search text index: %w", err)
 	}

@@ -67,6 +67,9 @@ func (s *Store) CreateChat(ctx context.Context, c *parley.Chat, events []parley.
 		return nil, err
 	}
 	c.CreatedAt, c.Version, c.LastSeq = created, 1, last
+	if len(out) > 0 {
+		s.indexer.notify()
+	}
 	return out, nil
 }
 
@@ -113,6 +116,9 @@ func (s *Store) UpdateChat(ctx context.Context, c *parley.Chat, events []parley.
 		return nil, err
 	}
 	c.Version, c.LastSeq = version, last
+	if len(out) > 0 {
+		s.indexer.notify()
+	}
 	return out, nil
 }
 

@@ -118,7 +118,17 @@ func scanEvent(sc scanner) (parley.Event, error) {
 // events, is replaced by the stored one and takes no seq. The seqs are
 // taken with one UPDATE … RETURNING, which also proves the chat exists.
 func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, chatID string, events []parley.Event) ([]parley.Event, int64, error) {
-	out := make([]parley.Event, len(events))
+	out, last, _, err := s.appendEventsTx(ctx, tx, chatID, events)
+	return out, last, err
+}
+
+// appendEventsTx is appendEvents that also reports whether it wrote
+// anything before an error: everything that can refuse the events (a
+// missing chat, data that does not encode) is checked before the first
+// write, so that a group commit can drop one refused append and commit
+// the rest of its batch.
+func (s *Store) appendEventsTx(ctx context.Context, tx *sql.Tx, chatID string, events []parley.Event) (out []parley.Event, last int64, wrote bool, err error) {
+	out = make([]parley.Event, len(events))
 	copy(out, events)
 	first := make(map[string]int) // ClientID → index in out of its first new event
 	dupOf := make(map[int]int)    // index in out → index of the new event it repeats
@@ -142,12 +152,19 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, chatID string, eve
 			first[id] = i
 			fresh = append(fresh, i)
 		default:
-			return nil, 0, fmt.Errorf("sqlite: select event by client id: %w", err)
+			return nil, 0, false, fmt.Errorf("sqlite: select event by client id: %w", err)
 		}
 	}
 
-	var last int64
-	var err error
+	data := make([]any, len(fresh))
+	for k, i := range fresh {
+		e := &out[i]
+		e.Typing, e.Queue = false, nil // ephemeral-only fields are not kept
+		if data[k], err = encodeData(e); err != nil {
+			return nil, 0, false, err
+		}
+	}
+
 	if len(fresh) == 0 {
 		err = tx.QueryRowContext(ctx, `SELECT last_seq FROM chats WHERE id = $1`, chatID).Scan(&last)
 	} else {
@@ -156,49 +173,26 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, chatID string, eve
 			chatID, len(fresh)).Scan(&last)
 	}
 	if err != nil {
-		return nil, 0, notFound(err, "take event seqs", "chat not found")
+		return nil, 0, false, notFound(err, "take event seqs", "chat not found")
 	}
 
 	seq := last - int64(len(fresh))
-	for _, i := range fresh {
+	for k, i := range fresh {
 		seq++
 		e := &out[i]
 		e.ChatID, e.Seq, e.At = chatID, seq, s.stamp(e.At)
-		e.Typing, e.Queue = false, nil // ephemeral-only fields are not kept
-		data, err := encodeData(e)
-		if err != nil {
-			return nil, 0, err
-		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO events (`+eventColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			e.ChatID, e.Seq, e.Type, e.At, e.From.Kind, e.From.AgentID, e.From.Name, e.Audience,
-			nullString(e.ClientID), e.Text, e.Notice, data)
+			nullString(e.ClientID), e.Text, e.Notice, data[k])
 		if err != nil {
-			return nil, 0, dbError(err, "insert event", "an event with this client id already exists", "")
+			return nil, 0, true, dbError(err, "insert event", "an event with this client id already exists", "")
 		}
 	}
 	for i, j := range dupOf {
 		out[i] = out[j]
 	}
-	return out, last, nil
-}
-
-// AppendEvents appends events to the chat's log and returns them with
-// their seqs; see parley.Store.
-func (s *Store) AppendEvents(ctx context.Context, chatID string, events []parley.Event) ([]parley.Event, error) {
-	if err := checkEvents(chatID, events); err != nil {
-		return nil, err
-	}
-	var out []parley.Event
-	err := s.write(ctx, "append events", func(tx *sql.Tx) error {
-		var err error
-		out, _, err = s.appendEvents(ctx, tx, chatID, events)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, last, len(fresh) > 0, nil
 }
 
 // Events returns up to limit events of the chat with Seq > after, in order;

@@ -34,6 +34,7 @@ func TestPragmas(t *testing.T) {
 			{s.db, "foreign_keys", "1"},
 			{s.db, "busy_timeout", "5000"},
 			{s.db, "query_only", "0"},
+			{s.db, "wal_autocheckpoint", "0"},
 			{s.rdb, "journal_mode", "wal"},
 			{s.rdb, "foreign_keys", "1"},
 			{s.rdb, "busy_timeout", "5000"},

@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleychat/parley"
@@ -44,13 +45,38 @@ type Options struct {
 	// Now is the clock for CreatedAt and event times the caller left zero;
 	// nil means time.Now.
 	Now func() time.Time
+
+	// noIndexer leaves the text backlog unindexed, as a crash right after
+	// commits would (tests only).
+	noIndexer bool
+	// noCheckpointer leaves checkpoints to the test (tests only).
+	noCheckpointer bool
+	// oldWritePath, for measurements only, commits every append alone and
+	// checkpoints inside commits, as the store did before group commit.
+	oldWritePath bool
 }
 
 // Store is a parley.Store on one SQLite file. It is safe for concurrent use.
 type Store struct {
 	db  *sql.DB // write pool: one connection, IMMEDIATE transactions
 	rdb *sql.DB // read pool: query_only connections
+	cdb *sql.DB // checkpoint pool: one connection, see checkpoint.go
 	now func() time.Time
+
+	// Background work: the group-commit writer (writer.go), the text
+	// indexer (textindex.go) and the checkpointer (checkpoint.go).
+	bg               context.Context // ends on Close, after the writer stopped
+	stopBG           context.CancelFunc
+	appends          chan *appendReq
+	closing          chan struct{} // closed by Close: no new appends
+	writerDone       chan struct{} // closed when the writer has returned
+	indexer          *textIndexer
+	checkpointerDone chan struct{}
+	checkpointWake   chan struct{} // buffered: one pending wake-up is enough
+	restartFrames    int           // WAL pages that make a checkpoint restart it
+	batchLimit       int           // appends per group commit at most
+	oldWritePath     bool          // see Options.oldWritePath
+	commits          atomic.Int64  // group commits, for tests and measurements
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -86,8 +112,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// busy_timeout comes first so that the other pragmas wait for a lock
 	// held by another process instead of failing.
 	var err error
+	// wal_autocheckpoint(0): checkpoints run beside the writer, see
+	// checkpoint.go.
+	autoCheckpoint := "0"
+	if opts.oldWritePath {
+		autoCheckpoint = "1000"
+	}
 	s.db = sql.OpenDB(newConnector(path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite"))
+		"&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(" + autoCheckpoint + ")" +
+		"&_txlock=immediate&_time_format=sqlite"))
 	s.db.SetMaxOpenConns(1)
 	s.db.SetMaxIdleConns(1)
 	s.db.SetConnMaxIdleTime(0)
@@ -117,6 +150,27 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open read pool: %w", err)
 	}
+	s.cdb = sql.OpenDB(newConnector(path + "?_pragma=busy_timeout(5000)&_pragma=synchronous(" + sync + ")" +
+		"&_pragma=wal_autocheckpoint(0)&_time_format=sqlite"))
+	s.cdb.SetMaxOpenConns(1)
+	s.cdb.SetMaxIdleConns(1)
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s.batchLimit, s.oldWritePath = maxBatch, opts.oldWritePath
+	if opts.oldWritePath {
+		s.batchLimit = 1
+	}
+	s.startWriter()
+	s.restartFrames = restartFrames
+	s.checkpointWake = make(chan struct{}, 1)
+	if !opts.noCheckpointer && !opts.oldWritePath {
+		s.startCheckpointer(log)
+	}
+	if !opts.noIndexer {
+		s.startIndexer(log)
+	}
 	return s, nil
 }
 
@@ -134,13 +188,27 @@ func (s *Store) checkWAL(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close stops the background work, after the group commit in progress,
+// and closes both pools. Appends still waiting fail.
 func (s *Store) Close() error {
-	var rerr error
+	werr := s.stopWriter()
+	if s.stopBG != nil {
+		s.stopBG()
+	}
+	if s.indexer != nil {
+		<-s.indexer.done
+	}
+	var rerr, cerr error
+	if s.checkpointerDone != nil {
+		<-s.checkpointerDone
+	}
+	if s.cdb != nil {
+		cerr = s.cdb.Close()
+	}
 	if s.rdb != nil {
 		rerr = s.rdb.Close()
 	}
-	return errors.Join(rerr, s.db.Close())
+	return errors.Join(werr, cerr, rerr, s.db.Close())
 }
 
 // Ping checks both pools.
@@ -179,6 +247,9 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: %s: commit: %w", op, err)
+	}
+	if s.checkpointWake != nil {
+		s.wroteWAL()
 	}
 	return nil
 }

@@ -83,6 +83,8 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"EmptyListsAreNotNil", testEmptyLists},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"ConcurrentRetry", testConcurrentRetry},
+		{"ConcurrentAppendManyChats", testConcurrentAppendManyChats},
+		{"ConcurrentRetryManyChats", testConcurrentRetryManyChats},
 		{"ArchiveFilters", testArchiveFilters},
 		{"ArchivePaging", testArchivePaging},
 		{"Canned", testCanned},

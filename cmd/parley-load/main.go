@@ -26,6 +26,7 @@ WebSocket, long-poll) and measures it.
 
 Usage:
   parley-load -scenario NAME -url http://127.0.0.1:8080 -login admin -password PW [flags]
+  parley-load baseline [-addr 127.0.0.1:18090]
 
 The admin credentials are used to create a fresh group and agents for the run
 (names start with "load-"); the password may also come from PARLEY_LOAD_PASSWORD.
@@ -58,6 +59,10 @@ Scenarios:
   startup  Starts -server-cmd -repeat times and measures the time from start to
            the first accepted TCP connection on -url, and the server's RSS
            -settle later with no connections; then stops it with SIGINT.
+
+The baseline subcommand runs the naive WebSocket echo server (one goroutine
+per connection, coder/websocket) that Parley's figures are compared against
+in the same run; "parley-load baseline -h" says more.
 
 Server measurements: with -server-pid the server's VmRSS and CPU time come
 from /proc/PID; otherwise from process_resident_memory_bytes and
@@ -209,6 +214,17 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // run is main without the exit; it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stderr = &lockedWriter{w: stderr}
+	if len(args) > 0 && args[0] == "baseline" {
+		err := runBaseline(ctx, args[1:], stdout, stderr)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case err != nil:
+			fmt.Fprintln(stderr, "parley-load baseline:", err)
+			return 1
+		}
+		return 0
+	}
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

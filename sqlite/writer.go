@@ -1,0 +1,196 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync/atomic"
+
+	"github.com/parleychat/parley"
+)
+
+// maxBatch bounds the appends one group commit carries, so that a commit
+// and the wait of its first caller stay short under any load.
+const maxBatch = 256
+
+// errClosed is returned by appends to a closed store.
+var errClosed = errors.New("sqlite: store is closed")
+
+// Request states: an append waits until the writer takes it into a batch,
+// or until its caller gives up first; exactly one of the two wins.
+const (
+	reqWaiting int32 = iota
+	reqTaken
+	reqAbandoned
+)
+
+// appendReq is one AppendEvents call waiting for its group commit.
+type appendReq struct {
+	chatID string
+	events []parley.Event
+	state  atomic.Int32
+	out    []parley.Event
+	err    error
+	done   chan struct{} // closed once out and err are final
+}
+
+// AppendEvents appends events to the chat's log and returns them with
+// their seqs; see parley.Store.
+//
+// Appends are group-committed: one writer goroutine takes every append
+// that waits when it is free (up to maxBatch) into one transaction, and
+// each call returns after that transaction has committed. The batch is
+// whatever queued during the previous commit, so an idle store commits
+// a lone append at once and a busy one commits many per transaction.
+// An append whose batch fails gets the error and is not stored; an error
+// returned because ctx ended means the events were not stored either.
+func (s *Store) AppendEvents(ctx context.Context, chatID string, events []parley.Event) ([]parley.Event, error) {
+	if err := checkEvents(chatID, events); err != nil {
+		return nil, err
+	}
+	r := &appendReq{chatID: chatID, events: events, done: make(chan struct{})}
+	select {
+	case s.appends <- r:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.closing:
+		return nil, errClosed
+	}
+	select {
+	case <-r.done:
+		return r.out, r.err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqWaiting, reqAbandoned) {
+			return nil, ctx.Err()
+		}
+	case <-s.writerDone:
+		if r.state.CompareAndSwap(reqWaiting, reqAbandoned) {
+			return nil, errClosed
+		}
+	}
+	// The writer took the append before the caller gave up: its outcome
+	// is decided by the commit, so report that rather than a guess.
+	<-r.done
+	return r.out, r.err
+}
+
+// runWriter group-commits appends until the store closes.
+func (s *Store) runWriter() {
+	defer close(s.writerDone)
+	batch := make([]*appendReq, 0, maxBatch)
+	for {
+		select {
+		case r := <-s.appends:
+			batch = append(batch[:0], r)
+		case <-s.closing:
+			return
+		}
+	more:
+		for len(batch) < s.batchLimit {
+			select {
+			case r := <-s.appends:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		taken := batch[:0]
+		for _, r := range batch {
+			if r.state.CompareAndSwap(reqWaiting, reqTaken) {
+				taken = append(taken, r)
+			}
+		}
+		if len(taken) > 0 {
+			s.commitBatch(taken)
+		}
+		clear(batch)
+	}
+}
+
+// commitBatch stores the appends of batch in one transaction and
+// completes each. An append refused for its own reason before it wrote
+// anything (a missing chat, bad data) gets its error and the others are
+// committed; any other failure rolls the whole transaction back, and then
+// each append is tried alone so that only the one at fault fails.
+func (s *Store) commitBatch(batch []*appendReq) {
+	ctx := s.bg
+	if len(batch) > 1 {
+		err := s.write(ctx, "append events", func(tx *sql.Tx) error {
+			for _, r := range batch {
+				out, _, wrote, err := s.appendEventsTx(ctx, tx, r.chatID, r.events)
+				if err != nil && (wrote || !isDomain(err)) {
+					return err
+				}
+				r.out, r.err = out, err
+			}
+			return s.indexInCommit(ctx, tx)
+		})
+		if err == nil {
+			s.commits.Add(1)
+			for _, r := range batch {
+				close(r.done)
+			}
+			s.indexer.notify()
+			return
+		}
+	}
+	for _, r := range batch {
+		r.out, r.err = nil, nil
+		r.err = s.write(ctx, "append events", func(tx *sql.Tx) error {
+			var err error
+			if r.out, _, _, err = s.appendEventsTx(ctx, tx, r.chatID, r.events); err != nil {
+				return err
+			}
+			return s.indexInCommit(ctx, tx)
+		})
+		if r.err != nil {
+			r.out = nil
+		} else {
+			s.commits.Add(1)
+		}
+		close(r.done)
+	}
+	s.indexer.notify()
+}
+
+// isDomain reports whether err is a parley.Error, which the store returns
+// for what is wrong with a request rather than with the database.
+func isDomain(err error) bool {
+	var pe *parley.Error
+	return errors.As(err, &pe)
+}
+
+// startWriter starts the group-commit writer and the text indexer.
+func (s *Store) startWriter() {
+	s.bg, s.stopBG = context.WithCancel(context.Background())
+	s.appends = make(chan *appendReq, maxBatch)
+	s.closing = make(chan struct{})
+	s.writerDone = make(chan struct{})
+	go s.runWriter()
+}
+
+// stopWriter stops the writer after the batch it is committing and waits
+// for it; appends still queued fail with errClosed.
+func (s *Store) stopWriter() error {
+	if s.closing == nil {
+		return nil
+	}
+	select {
+	case <-s.closing:
+		return nil // closed before
+	default:
+	}
+	close(s.closing)
+	<-s.writerDone
+	for {
+		select {
+		case r := <-s.appends:
+			if r.state.CompareAndSwap(reqWaiting, reqAbandoned) {
+				r.err = errClosed
+				close(r.done)
+			}
+		default:
+			return nil
+		}
+	}
+}
