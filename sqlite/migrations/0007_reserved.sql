@@ -1,1 +1,0 @@
--- Reserved for a change being made on another branch; replaced when it lands.
