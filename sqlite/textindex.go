@@ -10,7 +10,7 @@ import (
 
 // The archive's trigram index (events_text) is fed after the commit: a
 // message's transaction only adds its key to events_text_backlog (a
-// trigger, migration 0011), and the indexer moves the backlog into the
+// trigger, migration 0009), and the indexer moves the backlog into the
 // index in batches. The backlog is committed with the message, so a crash
 // loses nothing: Open starts by indexing whatever lags. Searches scan the
 // backlog (see textCandidates), so results never depend on the lag.
