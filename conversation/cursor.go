@@ -11,10 +11,6 @@ import (
 // cursorPage is how many stored events a cursor reads at a time.
 const cursorPage = 500
 
-// resyncEvery bounds how long a cursor trusts the bus alone: after this
-// much quiet it checks the store, in case a notification was lost.
-const resyncEvery = 30 * time.Second
-
 // Cursor reads one chat's log for one reader: first the stored events after
 // the reader's last sequence number, then live events as they happen, with
 // no gap and no duplicate. Events the reader may not see are skipped.
@@ -69,40 +65,31 @@ func (c *Cursor) Next(ctx context.Context, wait time.Duration) ([]parley.Event, 
 	if wait <= 0 {
 		return nil, nil
 	}
+	// The bus is trusted: the store is read again only when a
+	// notification shows a gap, or the bus reports notifications lost.
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {
-		// Trust the bus alone for at most resyncEvery.
-		resync := time.NewTimer(min(wait, resyncEvery))
 		select {
 		case <-ctx.Done():
-			resync.Stop()
 			return nil, ctx.Err()
 		case <-deadline.C:
-			resync.Stop()
 			return nil, nil
-		case <-resync.C:
-			c.sync = true
 		case <-c.sub.Ready():
-			resync.Stop()
-			if out := c.takeLive(); len(out) > 0 && !c.sync {
-				return out, nil
-			} else if c.sync {
-				more, err := c.readStore(ctx)
-				if err != nil {
-					return nil, err
-				}
-				if out = append(out, more...); len(out) > 0 {
-					return out, nil
-				}
-			}
-			continue
 		}
-		if c.sync {
-			out, err := c.readStore(ctx)
-			if err != nil || len(out) > 0 {
-				return out, err
+		out := c.takeLive()
+		for c.sync {
+			more, err := c.readStore(ctx)
+			if err != nil {
+				return nil, err
 			}
+			out = append(out, more...)
+			if len(more) > 0 {
+				break
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
 		}
 	}
 }
