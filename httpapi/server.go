@@ -37,8 +37,12 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// SecureCookies marks the session cookie Secure (behind HTTPS).
 	SecureCookies bool
-	// PingInterval is the WebSocket keep-alive period (25 s).
+	// PingInterval is the WebSocket keep-alive period (25 s): a peer
+	// silent for half of it is pinged, one that does not answer within
+	// it is dropped.
 	PingInterval time.Duration
+	// Now is the keep-alive's clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Server is the native API.
@@ -59,6 +63,9 @@ type Server struct {
 	conns    map[*wsConn]struct{}
 	closing  bool
 	sessions sync.WaitGroup
+
+	now       func() time.Time // Options.Now or time.Now
+	keepalive *keepAlive
 }
 
 // route is one endpoint of the API; the table drives both the mux and the
@@ -135,7 +142,11 @@ func New(svc *conversation.Service, opt Options) *Server {
 	if opt.PingInterval == 0 {
 		opt.PingInterval = 25 * time.Second
 	}
-	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}}
+	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}, now: opt.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.keepalive = newKeepAlive(opt.PingInterval, s.now, s.log.Debug)
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opt.Registry, s)
 	for _, rt := range routes {
@@ -253,6 +264,7 @@ func (s *Server) Shutdown() {
 	}
 	wg.Wait()
 	s.sessions.Wait()
+	s.keepalive.close()
 }
 
 // cors answers preflights and tags responses for allowed origins.

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -35,6 +34,7 @@ const writeTimeout = 10 * time.Second
 
 // wsConn is one WebSocket session of a visitor or agent.
 type wsConn struct {
+	peerState
 	srv    *Server
 	conn   *websocket.Conn
 	actor  conversation.Actor
@@ -56,20 +56,24 @@ type chatStream struct {
 }
 
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
-	patterns := make([]string, 0, len(s.opt.AllowedOrigins))
-	patterns = append(patterns, s.opt.AllowedOrigins...)
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: patterns})
-	if err != nil {
-		return // Accept has answered the request
-	}
-	conn.SetReadLimit(maxFrame)
-	s.metrics.wsOpened()
-	defer s.metrics.wsClosed()
-
 	// The request's context ends with the hijack; the session has its own.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c := &wsConn{srv: s, conn: conn, ctx: ctx, cancel: cancel, streams: map[string]*chatStream{}, offers: map[string]bool{}}
+	c := &wsConn{srv: s, ctx: ctx, cancel: cancel, streams: map[string]*chatStream{}, offers: map[string]bool{}}
+	patterns := make([]string, 0, len(s.opt.AllowedOrigins))
+	patterns = append(patterns, s.opt.AllowedOrigins...)
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		OriginPatterns: patterns,
+		OnPongReceived: func(context.Context, []byte) { c.hear(s.now()) },
+	})
+	if err != nil {
+		return // Accept has answered the request
+	}
+	c.conn = conn
+	c.hear(s.now())
+	conn.SetReadLimit(maxFrame)
+	s.metrics.wsOpened()
+	defer s.metrics.wsClosed()
 
 	hello, err := c.readHello(r)
 	if err != nil {
@@ -109,8 +113,8 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		feed = f
 	}
 	c.send(ServerFrame{Type: frameReady, Actor: &ActorInfo{Kind: c.actor.Kind, VisitorID: c.actor.VisitorID, Agent: c.actor.Agent}})
-	c.wg.Add(1)
-	go c.keepAlive()
+	s.keepalive.add(c)
+	defer s.keepalive.remove(c)
 	if err := c.start(hello.Chats, feed); err != nil {
 		c.send(errorFrame("", err))
 		conn.Close(websocket.StatusInternalError, "could not start the session")
@@ -439,6 +443,7 @@ func (c *wsConn) readLoop() {
 		if err != nil {
 			return
 		}
+		c.hear(c.srv.now())
 		if typ != websocket.MessageText {
 			c.send(errorFrame("", parley.Errorf(parley.EINVALID, "frames must be text")))
 			continue
@@ -495,30 +500,6 @@ func (c *wsConn) send(f ServerFrame) bool {
 		return false
 	}
 	return true
-}
-
-// keepAlive pings the peer; one that does not answer is dropped.
-func (c *wsConn) keepAlive() {
-	defer c.wg.Done()
-	t := time.NewTicker(c.srv.opt.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(c.ctx, c.srv.opt.PingInterval)
-			err := c.conn.Ping(ctx)
-			cancel()
-			if err != nil {
-				if !errors.Is(err, context.Canceled) {
-					c.srv.log.Debug("websocket peer did not answer a ping", "err", err)
-				}
-				c.cancel()
-				return
-			}
-		}
-	}
 }
 
 // goingAway closes the session so the client reconnects and resumes. A

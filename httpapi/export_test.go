@@ -1,0 +1,21 @@
+package httpapi
+
+import "time"
+
+// TickKeepAlive turns the keep-alive wheel once round at time now, and
+// sets how long a ping waits for its pong.
+func (s *Server) TickKeepAlive(now time.Time, pongWait time.Duration) {
+	s.keepalive.mu.Lock()
+	s.keepalive.pongWait = pongWait
+	s.keepalive.mu.Unlock()
+	for range wheelSlots {
+		s.keepalive.tick(now)
+	}
+}
+
+// Sessions returns how many WebSocket sessions are open.
+func (s *Server) Sessions() int {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	return len(s.conns)
+}
