@@ -94,6 +94,31 @@ func (c *Cursor) Next(ctx context.Context, wait time.Duration) ([]parley.Event, 
 	}
 }
 
+// Notify sets fn to be called when events may be waiting; then TryNext
+// reads them. fn must not block. It is called once at once.
+func (c *Cursor) Notify(fn func()) { c.sub.Notify(fn) }
+
+// TryNext returns the events waiting for the reader without waiting: live
+// ones from the bus, and stored ones when a gap or the cursor's start
+// calls for a store read. Call it until it returns no events; a cursor
+// must not be read by two goroutines at once.
+func (c *Cursor) TryNext(ctx context.Context) ([]parley.Event, error) {
+	var out []parley.Event
+	if !c.sync {
+		out = c.takeLive()
+	}
+	for c.sync {
+		more, err := c.readStore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if out = append(out, more...); len(more) > 0 {
+			break
+		}
+	}
+	return out, nil
+}
+
 // readStore reads stored events after the cursor, one page at a time.
 func (c *Cursor) readStore(ctx context.Context) ([]parley.Event, error) {
 	events, err := c.svc.store.Events(ctx, c.chatID, c.last, cursorPage)

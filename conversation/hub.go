@@ -43,6 +43,7 @@ type Subscription struct {
 	queue   [][]byte
 	lagged  bool
 	closed  bool
+	notify  func() // called when notifications arrive, if set
 }
 
 // subscribe returns a subscription that sees everything published on
@@ -180,6 +181,23 @@ func (s *Subscription) signal() {
 	case s.ready <- struct{}{}:
 	default:
 	}
+	s.mu.Lock()
+	fn := s.notify
+	s.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+}
+
+// Notify sets fn to be called (on the bus's goroutine; it must not block)
+// whenever notifications arrive, for listeners that do not wait on Ready
+// in a goroutine of their own. fn is called once at once, for what may
+// have arrived before.
+func (s *Subscription) Notify(fn func()) {
+	s.mu.Lock()
+	s.notify = fn
+	s.mu.Unlock()
+	fn()
 }
 
 // Ready is signalled when notifications are waiting.

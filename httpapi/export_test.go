@@ -19,3 +19,16 @@ func (s *Server) Sessions() int {
 	defer s.connsMu.Unlock()
 	return len(s.conns)
 }
+
+// AwaitingPong returns how many sessions wait for the answer to a ping.
+func (s *Server) AwaitingPong() int {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	n := 0
+	for c := range s.conns {
+		if sent := c.pingSent.Load(); sent != 0 && c.heard.Load() < sent {
+			n++
+		}
+	}
+	return n
+}

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,10 +11,9 @@ import (
 const wheelSlots = 16
 
 // keepAlive is one timer wheel for the keep-alive of every WebSocket of a
-// server: a goroutine ticks through the slots, and pings only the
-// connections of the slot that have been silent for half an interval. A
-// ping's goroutine lives only until the pong (or until pongWait, when the
-// peer is dead and its session ends).
+// server: one goroutine ticks through the slots, and pings only the
+// connections of the slot that have been silent for half an interval.
+// A peer that has not answered by its next check is dead.
 type keepAlive struct {
 	interval time.Duration
 	now      func() time.Time
@@ -71,41 +68,39 @@ func (k *keepAlive) run(t *time.Ticker, stop, done chan struct{}) {
 	}
 }
 
-// tick checks the next slot at time now.
+// tick checks the next slot at time now: a peer that has not answered
+// its ping within pongWait is dropped; a peer silent for half an
+// interval is pinged. Writes are queued, so a tick never blocks.
 func (k *keepAlive) tick(now time.Time) {
 	k.mu.Lock()
 	slot := k.slots[k.next]
 	k.next = (k.next + 1) % wheelSlots
-	var silent []*wsConn
+	var ping, dead []*wsConn
 	quiet := now.Add(-k.interval / 2).UnixNano()
+	late := now.Add(-k.pongWait).UnixNano()
 	for c := range slot {
-		if c.heard.Load() <= quiet && c.pinging.CompareAndSwap(false, true) {
-			silent = append(silent, c)
+		heard, sent := c.heard.Load(), c.pingSent.Load()
+		switch {
+		case sent != 0 && heard < sent:
+			if sent <= late {
+				dead = append(dead, c)
+			}
+		case heard <= quiet:
+			c.pingSent.Store(now.UnixNano())
+			ping = append(ping, c)
 		}
 	}
-	wait := k.pongWait
 	k.mu.Unlock()
-	for _, c := range silent {
+	for _, c := range ping {
 		c.pings.Add(1)
-		go k.ping(c, wait)
-	}
-}
-
-// ping pings a silent peer; one that does not answer within pongWait is
-// dead and its session ends.
-func (k *keepAlive) ping(c *wsConn, wait time.Duration) {
-	ctx, cancel := context.WithTimeout(c.ctx, wait)
-	err := c.conn.Ping(ctx)
-	cancel()
-	if err != nil {
-		if !errors.Is(err, context.Canceled) {
-			k.log("websocket peer did not answer a ping", "err", err)
+		if err := c.conn.ping(); err != nil {
+			c.conn.abort()
 		}
-		c.cancel()
-		return
 	}
-	c.hear(k.now())
-	c.pinging.Store(false)
+	for _, c := range dead {
+		k.log("websocket peer did not answer a ping")
+		c.conn.abort()
+	}
 }
 
 // close stops the wheel's goroutine; no wheel starts after it.
@@ -122,10 +117,10 @@ func (k *keepAlive) close() {
 
 // peerState is the keep-alive state of one connection.
 type peerState struct {
-	slot    int          // its wheel slot; guarded by keepAlive.mu
-	heard   atomic.Int64 // when the peer last sent a frame or pong (UnixNano)
-	pinging atomic.Bool  // a ping is waiting for its pong
-	pings   atomic.Int64 // pings sent, for tests and metrics
+	slot     int          // its wheel slot; guarded by keepAlive.mu
+	heard    atomic.Int64 // when the peer last sent a frame or pong (UnixNano)
+	pingSent atomic.Int64 // when the last ping went out (UnixNano), 0: never
+	pings    atomic.Int64 // pings sent, for tests and metrics
 }
 
 func (p *peerState) hear(now time.Time) { p.heard.Store(now.UnixNano()) }

@@ -66,6 +66,7 @@ type Server struct {
 
 	now       func() time.Time // Options.Now or time.Now
 	keepalive *keepAlive
+	ws        *wsEngine
 }
 
 // route is one endpoint of the API; the table drives both the mux and the
@@ -147,6 +148,7 @@ func New(svc *conversation.Service, opt Options) *Server {
 		s.now = time.Now
 	}
 	s.keepalive = newKeepAlive(opt.PingInterval, s.now, s.log.Debug)
+	s.ws = newWSEngine(s)
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opt.Registry, s)
 	for _, rt := range routes {
@@ -265,6 +267,7 @@ func (s *Server) Shutdown() {
 	wg.Wait()
 	s.sessions.Wait()
 	s.keepalive.close()
+	s.ws.stop()
 }
 
 // cors answers preflights and tags responses for allowed origins.
