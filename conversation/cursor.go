@@ -41,6 +41,29 @@ func (s *Service) OpenCursor(ctx context.Context, actor Actor, chatID string, af
 	return &Cursor{svc: s, chatID: chatID, visitor: actor.IsVisitor(), agentID: actor.AgentID(), last: after, sub: sub, sync: true}, nil
 }
 
+// OpenChat is OpenCursor that also returns the chat as actor sees it,
+// with one read of the chat for both: a subscription's snapshot and its
+// events. The events after after follow the snapshot, and may repeat
+// changes it shows already.
+func (s *Service) OpenChat(ctx context.Context, actor Actor, chatID string, after int64) (*Cursor, *ChatView, error) {
+	if after < 0 {
+		return nil, nil, parley.Errorf(parley.EINVALID, "after must not be negative")
+	}
+	c, err := s.readableChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, nil, err
+	}
+	view, err := s.view(ctx, c, !actor.IsVisitor())
+	if err != nil {
+		return nil, nil, err
+	}
+	sub, err := s.hub.subscribe(ctx, chatSubject(chatID))
+	if err != nil {
+		return nil, nil, internal("subscribe", err)
+	}
+	return &Cursor{svc: s, chatID: chatID, visitor: actor.IsVisitor(), agentID: actor.AgentID(), last: after, sub: sub, sync: true}, view, nil
+}
+
 // ChatID returns the chat the cursor reads.
 func (c *Cursor) ChatID() string { return c.chatID }
 

@@ -333,13 +333,8 @@ func (c *wsConn) subscribed(chatID string) bool {
 // same chat is replaced.
 func (c *wsConn) subscribe(chatID string, after int64) error {
 	svc := c.srv.svc
-	cur, err := svc.OpenCursor(c.ctx, c.actor, chatID, after)
+	cur, view, err := svc.OpenChat(c.ctx, c.actor, chatID, after)
 	if err != nil {
-		return err
-	}
-	view, err := svc.Chat(c.ctx, c.actor, chatID)
-	if err != nil {
-		cur.Close()
 		return err
 	}
 	st := &chatStream{c: c, cur: cur, view: view}
