@@ -200,8 +200,9 @@ func (s *Server) checkUpgrade(r *http.Request) (key string, status int, why stri
 }
 
 // wsOriginAllowed reports whether a page of the request's origin may open
-// a WebSocket: its own origin, an allowed origin, or a host matching an
-// allowed host pattern.
+// a WebSocket: its own origin, or one matching an allowed origin
+// (scheme://host, or a bare host; shell patterns such as *.example.com
+// allowed), as coder/websocket matched them before.
 func (s *Server) wsOriginAllowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" || sameOrigin(r) || s.originAllowed(origin) {
@@ -212,7 +213,11 @@ func (s *Server) wsOriginAllowed(r *http.Request) bool {
 		return false
 	}
 	for _, p := range s.opt.AllowedOrigins {
-		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
+		target := u.Host
+		if strings.Contains(p, "://") {
+			target = u.Scheme + "://" + u.Host
+		}
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(target)); ok {
 			return true
 		}
 	}
