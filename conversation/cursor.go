@@ -11,10 +11,6 @@ import (
 // cursorPage is how many stored events a cursor reads at a time.
 const cursorPage = 500
 
-// resyncEvery bounds how long a cursor trusts the bus alone: after this
-// much quiet it checks the store, in case a notification was lost.
-const resyncEvery = 30 * time.Second
-
 // Cursor reads one chat's log for one reader: first the stored events after
 // the reader's last sequence number, then live events as they happen, with
 // no gap and no duplicate. Events the reader may not see are skipped.
@@ -49,6 +45,29 @@ func (s *Service) OpenCursor(ctx context.Context, actor Actor, chatID string, af
 	return &Cursor{svc: s, chatID: chatID, visitor: actor.IsVisitor(), agentID: actor.AgentID(), last: after, sub: sub, sync: true}, nil
 }
 
+// OpenChat is OpenCursor that also returns the chat as actor sees it,
+// with one read of the chat for both: a subscription's snapshot and its
+// events. The events after after follow the snapshot, and may repeat
+// changes it shows already.
+func (s *Service) OpenChat(ctx context.Context, actor Actor, chatID string, after int64) (*Cursor, *ChatView, error) {
+	if after < 0 {
+		return nil, nil, parley.Errorf(parley.EINVALID, "after must not be negative")
+	}
+	c, err := s.readableChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, nil, err
+	}
+	view, err := s.view(ctx, c, !actor.IsVisitor())
+	if err != nil {
+		return nil, nil, err
+	}
+	sub, err := s.hub.subscribe(ctx, chatSubject(chatID))
+	if err != nil {
+		return nil, nil, internal("subscribe", err)
+	}
+	return &Cursor{svc: s, chatID: chatID, visitor: actor.IsVisitor(), agentID: actor.AgentID(), last: after, sub: sub, sync: true}, view, nil
+}
+
 // ChatID returns the chat the cursor reads.
 func (c *Cursor) ChatID() string { return c.chatID }
 
@@ -73,42 +92,58 @@ func (c *Cursor) Next(ctx context.Context, wait time.Duration) ([]parley.Event, 
 	if wait <= 0 {
 		return nil, nil
 	}
+	// The bus is trusted: the store is read again only when a
+	// notification shows a gap, or the bus reports notifications lost.
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {
-		// Trust the bus alone for at most resyncEvery.
-		resync := time.NewTimer(min(wait, resyncEvery))
 		select {
 		case <-ctx.Done():
-			resync.Stop()
 			return nil, ctx.Err()
 		case <-deadline.C:
-			resync.Stop()
 			return nil, nil
-		case <-resync.C:
-			c.sync = true
 		case <-c.sub.Ready():
-			resync.Stop()
-			if out := c.takeLive(); len(out) > 0 && !c.sync {
-				return out, nil
-			} else if c.sync {
-				more, err := c.readStore(ctx)
-				if err != nil {
-					return nil, err
-				}
-				if out = append(out, more...); len(out) > 0 {
-					return out, nil
-				}
-			}
-			continue
 		}
-		if c.sync {
-			out, err := c.readStore(ctx)
-			if err != nil || len(out) > 0 {
-				return out, err
+		out := c.takeLive()
+		for c.sync {
+			more, err := c.readStore(ctx)
+			if err != nil {
+				return nil, err
 			}
+			out = append(out, more...)
+			if len(more) > 0 {
+				break
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
 		}
 	}
+}
+
+// Notify sets fn to be called when events may be waiting; then TryNext
+// reads them. fn must not block. It is called once at once.
+func (c *Cursor) Notify(fn func()) { c.sub.Notify(fn) }
+
+// TryNext returns the events waiting for the reader without waiting: live
+// ones from the bus, and stored ones when a gap or the cursor's start
+// calls for a store read. Call it until it returns no events; a cursor
+// must not be read by two goroutines at once.
+func (c *Cursor) TryNext(ctx context.Context) ([]parley.Event, error) {
+	var out []parley.Event
+	if !c.sync {
+		out = c.takeLive()
+	}
+	for c.sync {
+		more, err := c.readStore(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if out = append(out, more...); len(more) > 0 {
+			break
+		}
+	}
+	return out, nil
 }
 
 // readStore reads stored events after the cursor, one page at a time.

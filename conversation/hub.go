@@ -11,24 +11,26 @@ import (
 // beyond it the listener is marked lagged and reads the store instead.
 const subscriptionBuffer = 256
 
-// hub shares one bus subscription per subject among the local listeners
-// of this node.
-type hub struct {
-	bus    Bus
-	log    *slog.Logger
-	mu     sync.Mutex
-	topics map[string]*topic
-}
+// busPattern matches every subject Parley publishes (chats, agents).
+const busPattern = "parley.>"
 
-type topic struct {
+// hub fans the notifications of one node-wide bus subscription out to the
+// local listeners of each subject. Listeners cost a map entry, not a bus
+// subscription or a goroutine, and a new listener needs no bus round trip
+// once the node's subscription is in effect.
+type hub struct {
+	bus Bus
+	log *slog.Logger
+
+	mu          sync.Mutex
+	topics      map[string]map[*Subscription]struct{}
+	ready       chan struct{} // closed once the node's interest is in effect; nil: none
+	err         error         // why it could not be confirmed (with ready closed)
 	unsubscribe func() error
-	subs        map[*Subscription]struct{}
-	ready       chan struct{} // closed once the bus has the interest
-	err         error         // why the interest could not be confirmed
 }
 
 func newHub(bus Bus, log *slog.Logger) *hub {
-	return &hub{bus: bus, log: log, topics: make(map[string]*topic)}
+	return &hub{bus: bus, log: log, topics: make(map[string]map[*Subscription]struct{})}
 }
 
 // Subscription receives the notifications of one subject. Wait on Ready,
@@ -41,6 +43,7 @@ type Subscription struct {
 	queue   [][]byte
 	lagged  bool
 	closed  bool
+	notify  func() // called when notifications arrive, if set
 }
 
 // subscribe returns a subscription that sees everything published on
@@ -48,57 +51,73 @@ type Subscription struct {
 func (h *hub) subscribe(ctx context.Context, subject string) (*Subscription, error) {
 	s := &Subscription{hub: h, subject: subject, ready: make(chan struct{}, 1)}
 	h.mu.Lock()
-	t := h.topics[subject]
-	if t != nil {
-		t.subs[s] = struct{}{}
-		h.mu.Unlock()
-		// Wait until the first listener's interest is in effect.
-		select {
-		case <-t.ready:
-		case <-ctx.Done():
-			s.Close()
-			return nil, ctx.Err()
-		}
-		if t.err != nil {
-			s.Close()
-			return nil, t.err
-		}
-		return s, nil
+	subs := h.topics[subject]
+	if subs == nil {
+		subs = make(map[*Subscription]struct{}, 1)
+		h.topics[subject] = subs
 	}
-	t = &topic{subs: map[*Subscription]struct{}{s: {}}, ready: make(chan struct{})}
-	h.topics[subject] = t
-	unsubscribe, err := h.bus.Subscribe(subject, func(data []byte) { h.deliver(subject, data) })
+	subs[s] = struct{}{}
+	ready, first := h.ready, h.ready == nil
+	if first {
+		ready = make(chan struct{})
+		h.ready = ready
+	}
+	h.mu.Unlock()
+	if first {
+		h.listen(ctx, ready)
+	}
+	// The caller reads the store next: the bus must have the interest
+	// first, so nothing published after that read is missed.
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		s.Close()
+		return nil, ctx.Err()
+	}
+	h.mu.Lock()
+	err := h.err
+	if h.ready == ready && err != nil {
+		h.ready, h.err = nil, nil // the next listener tries again
+	}
+	h.mu.Unlock()
 	if err != nil {
-		delete(h.topics, subject)
-		t.err = err
-		close(t.ready)
-		h.mu.Unlock()
+		s.Close()
 		return nil, err
 	}
-	t.unsubscribe = unsubscribe
-	h.mu.Unlock()
-	// Make sure the bus has the interest registered before the caller
-	// reads the store, so nothing published after that read is missed.
-	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	t.err = h.bus.Flush(fctx)
-	close(t.ready)
-	if t.err != nil {
-		s.Close()
-		return nil, t.err
-	}
 	return s, nil
+}
+
+// listen makes the node's bus subscription and closes ready once the bus
+// has it in effect (or failed to).
+func (h *hub) listen(ctx context.Context, ready chan struct{}) {
+	unsubscribe, err := h.bus.Subscribe(busPattern, h.deliver, h.lost)
+	if err == nil {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err = h.bus.Flush(fctx)
+		cancel()
+		if err != nil {
+			_ = unsubscribe()
+		}
+	}
+	h.mu.Lock()
+	if err != nil {
+		h.err = err
+	} else {
+		h.unsubscribe = unsubscribe
+	}
+	h.mu.Unlock()
+	close(ready)
 }
 
 func (h *hub) deliver(subject string, data []byte) {
 	h.mu.Lock()
 	t := h.topics[subject]
-	if t == nil {
+	if len(t) == 0 {
 		h.mu.Unlock()
 		return
 	}
-	subs := make([]*Subscription, 0, len(t.subs))
-	for s := range t.subs {
+	subs := make([]*Subscription, 0, len(t))
+	for s := range t {
 		subs = append(subs, s)
 	}
 	h.mu.Unlock()
@@ -107,15 +126,31 @@ func (h *hub) deliver(subject string, data []byte) {
 	}
 }
 
+// lost marks every listener lagged: the bus dropped notifications, so
+// each reads the store.
+func (h *hub) lost() {
+	h.log.Warn("bus notifications lost; listeners read the store")
+	h.mu.Lock()
+	var subs []*Subscription
+	for _, t := range h.topics {
+		for s := range t {
+			subs = append(subs, s)
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range subs {
+		s.markLagged()
+	}
+}
+
 func (h *hub) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for subject, t := range h.topics {
-		if t.unsubscribe != nil {
-			_ = t.unsubscribe()
-		}
-		delete(h.topics, subject)
+	if h.unsubscribe != nil {
+		_ = h.unsubscribe()
+		h.unsubscribe = nil
 	}
+	clear(h.topics)
 }
 
 func (s *Subscription) push(data []byte) {
@@ -131,10 +166,38 @@ func (s *Subscription) push(data []byte) {
 		s.queue = append(s.queue, data)
 	}
 	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *Subscription) markLagged() {
+	s.mu.Lock()
+	s.queue, s.lagged = nil, true
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *Subscription) signal() {
 	select {
 	case s.ready <- struct{}{}:
 	default:
 	}
+	s.mu.Lock()
+	fn := s.notify
+	s.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+}
+
+// Notify sets fn to be called (on the bus's goroutine; it must not block)
+// whenever notifications arrive, for listeners that do not wait on Ready
+// in a goroutine of their own. fn is called once at once, for what may
+// have arrived before.
+func (s *Subscription) Notify(fn func()) {
+	s.mu.Lock()
+	s.notify = fn
+	s.mu.Unlock()
+	fn()
 }
 
 // Ready is signalled when notifications are waiting.
@@ -150,8 +213,7 @@ func (s *Subscription) Take() (msgs [][]byte, lagged bool) {
 	return msgs, lagged
 }
 
-// Close ends the subscription; the bus subscription goes when its last
-// listener does.
+// Close ends the subscription.
 func (s *Subscription) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -164,16 +226,8 @@ func (s *Subscription) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	t := h.topics[s.subject]
-	if t == nil {
-		return
-	}
-	delete(t.subs, s)
-	if len(t.subs) == 0 {
+	delete(t, s)
+	if len(t) == 0 {
 		delete(h.topics, s.subject)
-		if t.unsubscribe != nil {
-			if err := t.unsubscribe(); err != nil {
-				h.log.Warn("unsubscribe", "subject", s.subject, "err", err)
-			}
-		}
 	}
 }

@@ -264,7 +264,7 @@ func TestTransferRacingLeave(t *testing.T) {
 }
 
 // A visitor cursor behind a full page of agent-only events does not read
-// the next page until a notification or the 30 s resync: Next waits the
+// the next page until a notification arrives: Next waits the
 // whole wait and returns nothing although a visible event is stored.
 func TestCursorSkipsInvisiblePages(t *testing.T) {
 	f := newRfix(t, Config{})
@@ -299,23 +299,23 @@ func TestCursorSkipsInvisiblePages(t *testing.T) {
 // round-tripped (an external NATS server, publishes from another node).
 type lazyBus struct {
 	mu      sync.Mutex
-	pending []func([]byte)
-	active  []func([]byte)
+	pending []func(string, []byte)
+	active  []func(string, []byte)
 	flushed chan struct{} // Flush was called
 	gate    chan struct{} // Flush may return
 }
 
-func (b *lazyBus) Publish(_ context.Context, _ string, data []byte) error {
+func (b *lazyBus) Publish(_ context.Context, subject string, data []byte) error {
 	b.mu.Lock()
-	subs := append([]func([]byte){}, b.active...)
+	subs := append([]func(string, []byte){}, b.active...)
 	b.mu.Unlock()
 	for _, fn := range subs {
-		fn(data)
+		fn(subject, data)
 	}
 	return nil
 }
 
-func (b *lazyBus) Subscribe(_ string, fn func([]byte)) (func() error, error) {
+func (b *lazyBus) Subscribe(_ string, fn func(string, []byte), _ func()) (func() error, error) {
 	b.mu.Lock()
 	b.pending = append(b.pending, fn)
 	b.mu.Unlock()

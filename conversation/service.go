@@ -27,7 +27,9 @@ import (
 // is a doorbell: everything that matters is in the store first.
 type Bus interface {
 	Publish(ctx context.Context, subject string, data []byte) error
-	Subscribe(subject string, fn func(data []byte)) (unsubscribe func() error, err error)
+	// Subscribe calls fn with every message on a subject matching pattern
+	// (with NATS wildcards), and lost when messages were dropped.
+	Subscribe(pattern string, fn func(subject string, data []byte), lost func()) (unsubscribe func() error, err error)
 	// Flush returns once every earlier Subscribe is in effect.
 	Flush(ctx context.Context) error
 }

@@ -164,12 +164,15 @@ func (s *Service) timerDone(chatID string, err error, what string) {
 
 // The visitor of a chat is present while it has a live connection (a
 // WebSocket, a long-poll in progress) or while its lease runs: PollGrace
-// after the last long-poll ended, after the chat was requested, or after
-// a restart. When neither holds, the disconnect grace starts.
+// after the last connection or long-poll ended, after the chat was
+// requested, or after a restart. Presence is kept in memory: only when
+// neither holds does the disconnect grace start and a "visitor left"
+// notice get stored, so reconnects within the lease write nothing.
 
 // VisitorConnected records a live visitor connection to an active chat,
 // such as a WebSocket. A visitor who was away is back. Call release when
-// the connection closes.
+// the connection closes; the visitor stays present for PollGrace after
+// the last connection closes.
 func (s *Service) VisitorConnected(ctx context.Context, chatID string) (release func()) {
 	return s.visitorConnect(ctx, chatID, false)
 }
@@ -219,7 +222,9 @@ func (s *Service) visitorConnect(ctx context.Context, chatID string, lease bool)
 		once.Do(func() {
 			s.tmu.Lock()
 			t.conns--
-			if lease {
+			if lease || t.conns == 0 {
+				// The visitor counts as present for PollGrace more: a
+				// page change or a reconnect within it writes nothing.
 				s.leaseLocked(chatID, t)
 			}
 			gone := t.conns == 0 && t.poll == nil

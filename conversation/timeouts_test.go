@@ -136,7 +136,11 @@ func TestDisconnectGrace(t *testing.T) {
 
 		advance(10 * time.Second)
 		release() // the visitor's page went away at 10 s
-		synctest.Wait()
+		advance(19 * time.Second)
+		if n := notices(f.events(f.alice, chatID)); len(n) != 0 {
+			t.Fatalf("agent notices within the poll grace = %v; want none", n)
+		}
+		advance(2 * time.Second) // 31 s: the poll grace ended at 30 s
 		if n := notices(f.events(f.alice, chatID)); !slices.Equal(n, []string{parley.NoticeVisitorLeft}) {
 			t.Fatalf("agent notices after the disconnect = %v; want visitor_left", n)
 		}
@@ -150,22 +154,43 @@ func TestDisconnectGrace(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		advance(39 * time.Second) // 49 s
+		advance(38 * time.Second) // 69 s
 		want := []string{parley.NoticeVisitorLeft, parley.NoticeMessageWaiting}
 		if n := notices(f.events(f.alice, chatID)); !slices.Equal(n, want) {
-			t.Fatalf("agent notices at 49 s = %v; want %v", n, want)
+			t.Fatalf("agent notices at 69 s = %v; want %v", n, want)
 		}
-		advance(2 * time.Second) // 51 s: 20 s before the grace ends
+		advance(2 * time.Second) // 71 s: 20 s before the grace ends
 		want = append(want, parley.NoticeVisitorClosing)
 		if n := notices(f.events(f.alice, chatID)); !slices.Equal(n, want) {
-			t.Fatalf("agent notices at 51 s = %v; want %v", n, want)
+			t.Fatalf("agent notices at 71 s = %v; want %v", n, want)
 		}
 		if !f.chat(chatID).Active() {
 			t.Fatal("closed before the grace ended")
 		}
-		advance(20 * time.Second) // 71 s
+		advance(20 * time.Second) // 91 s
 		if c := f.chat(chatID); c.State != parley.StateTerminated || c.Cause != parley.CauseDisconnectTimeout {
 			t.Fatalf("after the grace: %v %v; want terminated by disconnect_timeout", c.State, c.Cause)
+		}
+	})
+}
+
+// A visitor who reconnects within the poll grace (the next page of the
+// site, a dropped socket) leaves nothing in the chat's log.
+func TestReconnectWithinPollGraceStoresNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, timeoutConfig)
+		chatID, _, release := handled(t, f)
+		before := f.chat(chatID).LastSeq
+		for range 10 {
+			release()
+			advance(5 * time.Second)
+			release = f.svc.VisitorConnected(context.Background(), chatID)
+			synctest.Wait()
+		}
+		defer release()
+		advance(time.Minute)
+		if after := f.chat(chatID).LastSeq; after != before {
+			t.Fatalf("10 reconnects stored %d events (%v); want none", after-before, notices(f.events(f.alice, chatID)))
 		}
 	})
 }

@@ -40,7 +40,9 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// SecureCookies marks the session cookie Secure (behind HTTPS).
 	SecureCookies bool
-	// PingInterval is the WebSocket keep-alive period (25 s).
+	// PingInterval is the WebSocket keep-alive period (25 s): a peer
+	// silent for half of it is pinged, one that does not answer within
+	// it is dropped.
 	PingInterval time.Duration
 	// HelloTimeout is how long a WebSocket may take to send its hello
 	// before it is closed with 4002 (10 s).
@@ -52,7 +54,8 @@ type Options struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client address; any other peer is the client itself.
 	TrustedProxies throttle.Proxies
-	// Now is the throttle's clock; nil is time.Now.
+	// Now is the clock of the login throttle and the keep-alive; nil
+	// means time.Now.
 	Now func() time.Time
 }
 
@@ -83,6 +86,10 @@ type Server struct {
 	conns    map[*wsConn]struct{}
 	closing  bool
 	sessions sync.WaitGroup
+
+	now       func() time.Time // Options.Now or time.Now
+	keepalive *keepAlive
+	ws        *wsEngine
 }
 
 // route is one endpoint of the API; the table drives both the mux and the
@@ -177,8 +184,14 @@ func New(svc *conversation.Service, opt Options) *Server {
 	opt.LoginLimits = lim
 	perAddr := lim
 	perAddr.Failures *= 4
-	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{},
-		accounts: throttle.New(lim, opt.Now), addrs: throttle.New(perAddr, opt.Now)}
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}, now: now,
+		accounts: throttle.New(lim, now), addrs: throttle.New(perAddr, now)}
+	s.keepalive = newKeepAlive(opt.PingInterval, s.now, s.log.Debug)
+	s.ws = newWSEngine(s)
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opt.Registry, s)
 	for _, rt := range routes {
@@ -294,6 +307,8 @@ func (s *Server) Shutdown() {
 	}
 	wg.Wait()
 	s.sessions.Wait()
+	s.keepalive.close()
+	s.ws.stop()
 }
 
 // cors answers preflights and tags responses for allowed origins.

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -12,72 +11,157 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
 )
+
+// This file is the WebSocket protocol of a session (hello, resume,
+// subscriptions, frames); wstransport.go carries its frames. A session has
+// no goroutine of its own: its frames are handled as they arrive, and a
+// chat's stream or an agent's feed runs a goroutine only while it has
+// events to send.
 
 // WebSocket close codes besides the standard ones. 4001 means the client
 // should not reconnect with the same credentials; 1001 (going away) and
 // 1011 mean it should reconnect and resume.
 const (
-	closeUnauthorized websocket.StatusCode = 4001
-	closeBadHello     websocket.StatusCode = 4002
+	closeNormal       = 1000
+	closeGoingAway    = 1001
+	closeUnsupported  = 1003
+	closeInternal     = 1011
+	closeUnauthorized = 4001
+	closeBadHello     = 4002
 )
 
 // defaultHelloTimeout is how long a new connection may take to say hello.
 const defaultHelloTimeout = 10 * time.Second
 
-// writeTimeout bounds one frame write; a peer that cannot take a frame in
-// this time is dropped and resumes later.
-const writeTimeout = 10 * time.Second
-
 // wsConn is one WebSocket session of a visitor or agent.
 type wsConn struct {
+	peerState
 	srv    *Server
-	conn   *websocket.Conn
+	conn   wsTransport
 	actor  conversation.Actor
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	streams map[string]*chatStream
-	cursors map[string]int64 // the hello's resume points, by chat
-	offers  map[string]bool  // offers sent and still standing, by chat
+	// Until the hello: the session cookie of a same-origin upgrade, and
+	// the timer that closes a connection that never says hello.
+	cookie     string
+	helloTimer *time.Timer
+
+	mu       sync.Mutex
+	hello    bool // the hello was handled
+	ended    bool
+	streams  map[string]*chatStream
+	cursors  map[string]int64 // the hello's resume points, by chat
+	offers   map[string]bool  // offers sent and still standing, by chat
+	feed     *conversation.Subscription
+	feedPump pump
 
 	// busy is held while a client frame is handled, so that going away
 	// waits for a send being stored to be acknowledged; leaving is set
-	// then, and frames read after it are dropped unhandled.
+	// then, and frames that arrive after it are dropped unhandled.
 	busy    sync.Mutex
 	leaving bool
+	// release ends the agent's presence hold of this console (nil for
+	// visitors and before the hello).
+	release func()
 }
 
-// chatStream is one followed chat of a session.
-type chatStream struct {
-	stop     context.CancelFunc
-	lastSent atomic.Int64 // seq of the last stored event sent
-	stopAt   atomic.Int64 // end the stream after this seq (0: never)
-}
-
-func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
-	patterns := make([]string, 0, len(s.opt.AllowedOrigins))
-	patterns = append(patterns, s.opt.AllowedOrigins...)
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: patterns})
-	if err != nil {
-		return // Accept has answered the request
-	}
-	conn.SetReadLimit(maxFrame)
-	s.metrics.wsOpened()
-	defer s.metrics.wsClosed()
-
-	// The request's context ends with the hijack; the session has its own.
+// newSession returns the session of a connection upgraded from r. It
+// keeps nothing of r but the session cookie of a same-origin page.
+func (s *Server) newSession(r *http.Request) *wsConn {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := &wsConn{srv: s, conn: conn, ctx: ctx, cancel: cancel, streams: map[string]*chatStream{}, offers: map[string]bool{}}
+	c := &wsConn{srv: s, ctx: ctx, cancel: cancel, streams: map[string]*chatStream{}, offers: map[string]bool{}}
+	if sameOrigin(r) {
+		// The session cookie counts only for pages of Parley's own origin:
+		// an allowed foreign origin may embed the visitor chat, but must
+		// not act with an agent's cookie.
+		c.cookie = token(r)
+	}
+	c.hear(s.now())
+	return c
+}
 
-	hello, err := c.readHello(r)
+// opened starts the hello timeout of a connection just upgraded.
+func (c *wsConn) opened() {
+	c.srv.metrics.wsOpened()
+	timeout := c.srv.opt.HelloTimeout
+	c.helloTimer = time.AfterFunc(timeout, func() {
+		c.mu.Lock()
+		hello := c.hello
+		c.mu.Unlock()
+		if !hello {
+			c.conn.close(closeBadHello, "no hello within "+timeout.String())
+		}
+	})
+}
+
+// closed ends the session once its connection is gone.
+func (c *wsConn) closed() {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.ended = true
+	hello, release := c.hello, c.release
+	streams := make([]*chatStream, 0, len(c.streams))
+	for _, st := range c.streams {
+		streams = append(streams, st)
+	}
+	feed := c.feed
+	c.mu.Unlock()
+	c.helloTimer.Stop()
+	c.cancel()
+	for _, st := range streams {
+		st.end()
+	}
+	if feed != nil {
+		feed.Close()
+	}
+	c.srv.metrics.wsClosed()
+	if hello {
+		c.srv.keepalive.remove(c)
+		c.srv.unregister(c)
+		if release != nil {
+			release()
+		}
+	}
+}
+
+// onFrame handles one text frame from the client.
+func (c *wsConn) onFrame(data []byte) {
+	c.hear(c.srv.now())
+	c.mu.Lock()
+	hello, ended := c.hello, c.ended
+	c.mu.Unlock()
+	if ended {
+		return
+	}
+	if !hello {
+		c.onHello(data)
+		return
+	}
+	f, err := decodeFrame(data)
+	if err != nil {
+		c.send(errorFrame("", err))
+		return
+	}
+	c.busy.Lock()
+	defer c.busy.Unlock()
+	if !c.leaving {
+		c.handle(f)
+	}
+}
+
+// onHello authenticates the first frame and starts the session.
+func (c *wsConn) onHello(data []byte) {
+	s := c.srv
+	c.helloTimer.Stop()
+	hello, err := c.readHello(data)
+	c.cookie = ""
 	if err != nil {
 		code := closeBadHello
 		switch parley.ErrorCode(err) {
@@ -85,24 +169,34 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 			code = closeUnauthorized
 		case parley.EINTERNAL:
 			s.log.Error("websocket hello", "err", err)
-			code = websocket.StatusInternalError // the client should retry
+			code = closeInternal // the client should retry
 		}
-		conn.Close(code, parley.ErrorMessage(err))
+		c.conn.close(code, parley.ErrorMessage(err))
 		return
 	}
 	if !s.register(c) {
-		conn.Close(websocket.StatusGoingAway, "server is shutting down")
+		c.conn.close(closeGoingAway, "server is shutting down")
 		return
 	}
-	defer s.unregister(c)
-	defer s.svc.AgentConnected(c.actor.AgentID())() // an agent's presence follows its consoles
-
+	// An agent's presence follows its consoles.
+	release := s.svc.AgentConnected(c.actor.AgentID())
 	// The hello's map is read here; the session keeps its own copy, which
 	// finished streams update.
+	c.mu.Lock()
+	c.hello = true
+	c.release = release
 	c.cursors = maps.Clone(hello.Chats)
 	if c.cursors == nil {
 		c.cursors = map[string]int64{}
 	}
+	ended := c.ended
+	c.mu.Unlock()
+	if ended {
+		s.unregister(c) // closed while the hello was read
+		release()
+		return
+	}
+	s.keepalive.add(c)
 	// An agent's feed is open before "ready": a client that acts on ready
 	// (a visitor's request, an accept) must not miss the notice it causes.
 	var feed *conversation.Subscription
@@ -110,25 +204,16 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		f, err := s.svc.OpenAgentFeed(c.ctx, c.actor)
 		if err != nil {
 			c.send(errorFrame("", err))
-			conn.Close(websocket.StatusInternalError, "could not start the session")
+			c.conn.close(closeInternal, "could not start the session")
 			return
 		}
 		feed = f
 	}
 	c.send(ServerFrame{Type: frameReady, Actor: &ActorInfo{Kind: c.actor.Kind, VisitorID: c.actor.VisitorID, Agent: c.actor.Agent}})
-	c.wg.Add(1)
-	go c.keepAlive()
 	if err := c.start(hello.Chats, feed); err != nil {
 		c.send(errorFrame("", err))
-		conn.Close(websocket.StatusInternalError, "could not start the session")
-		cancel()
-		c.wg.Wait()
-		return
+		c.conn.close(closeInternal, "could not start the session")
 	}
-	c.readLoop()
-	cancel()
-	c.wg.Wait()
-	conn.Close(websocket.StatusNormalClosure, "")
 }
 
 func (s *Server) register(c *wsConn) bool {
@@ -144,22 +229,16 @@ func (s *Server) register(c *wsConn) bool {
 
 func (s *Server) unregister(c *wsConn) {
 	s.connsMu.Lock()
+	_, ok := s.conns[c]
 	delete(s.conns, c)
 	s.connsMu.Unlock()
-	s.sessions.Done()
+	if ok {
+		s.sessions.Done()
+	}
 }
 
-// readHello reads and authenticates the first frame.
-func (c *wsConn) readHello(r *http.Request) (ClientFrame, error) {
-	// A read whose context expires drops the connection without a close
-	// frame; a timer closes it with 4002 instead, which ends the read.
-	timer := time.AfterFunc(c.srv.opt.HelloTimeout, func() {
-		c.conn.Close(closeBadHello, "no hello within "+c.srv.opt.HelloTimeout.String())
-	})
-	_, data, err := c.conn.Read(c.ctx)
-	if !timer.Stop() || err != nil {
-		return ClientFrame{}, parley.Errorf(parley.EINVALID, "no hello received")
-	}
+// readHello decodes and authenticates the first frame.
+func (c *wsConn) readHello(data []byte) (ClientFrame, error) {
 	f, err := decodeFrame(data)
 	if err != nil {
 		return ClientFrame{}, err
@@ -168,11 +247,8 @@ func (c *wsConn) readHello(r *http.Request) (ClientFrame, error) {
 		return ClientFrame{}, parley.Errorf(parley.EINVALID, "the first frame must be a hello")
 	}
 	tok := f.Token
-	if tok == "" && sameOrigin(r) {
-		// The session cookie counts only for pages of Parley's own origin:
-		// an allowed foreign origin may embed the visitor chat, but must
-		// not act with an agent's cookie.
-		tok = token(r)
+	if tok == "" {
+		tok = c.cookie
 	}
 	c.actor, err = c.srv.svc.Authenticate(c.ctx, tok)
 	return f, err
@@ -204,8 +280,15 @@ func (c *wsConn) start(resume map[string]int64, feed *conversation.Subscription)
 		}
 		return nil
 	}
-	c.wg.Add(1)
-	go c.agentFeed(feed)
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		feed.Close()
+		return nil
+	}
+	c.feed = feed
+	c.mu.Unlock()
+	feed.Notify(func() { c.feedPump.kick(c.agentFeed) })
 	chats, err := svc.AgentChats(c.ctx, c.actor)
 	if err != nil {
 		return err
@@ -270,79 +353,166 @@ func (c *wsConn) subscribed(chatID string) bool {
 // subscribe starts streaming a chat from after; a running stream of the
 // same chat is replaced.
 func (c *wsConn) subscribe(chatID string, after int64) error {
-	cur, err := c.srv.svc.OpenCursor(c.ctx, c.actor, chatID, after)
+	svc := c.srv.svc
+	cur, view, err := svc.OpenChat(c.ctx, c.actor, chatID, after)
 	if err != nil {
 		return err
 	}
-	view, err := c.srv.svc.Chat(c.ctx, c.actor, chatID)
-	if err != nil {
-		cur.Close()
-		return err
-	}
+	st := &chatStream{c: c, cur: cur, view: view}
 	c.mu.Lock()
-	if old, ok := c.streams[chatID]; ok {
-		old.stop()
-	} else if len(c.streams) >= maxSubscriptions {
+	if c.ended {
+		c.mu.Unlock()
+		cur.Close()
+		return nil
+	}
+	old, replaced := c.streams[chatID]
+	if !replaced && len(c.streams) >= maxSubscriptions {
 		c.mu.Unlock()
 		cur.Close()
 		return parley.Errorf(parley.EINVALID, "a connection follows at most %d chats", maxSubscriptions)
 	}
-	ctx, stop := context.WithCancel(c.ctx)
-	st := &chatStream{stop: stop}
 	c.streams[chatID] = st
 	c.mu.Unlock()
-	c.wg.Add(1)
-	go c.stream(ctx, st, cur, view)
+	if replaced {
+		old.end()
+	}
+	if c.actor.IsVisitor() && view.State != parley.StateTerminated {
+		st.release = svc.VisitorConnected(c.ctx, view.ID)
+	}
+	cur.Notify(func() { st.pump.kick(st.run) })
 	return nil
 }
 
 func (c *wsConn) unsubscribe(chatID string) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.streams[chatID]; ok {
-		st.stop()
-		delete(c.streams, chatID)
+	st, ok := c.streams[chatID]
+	c.mu.Unlock()
+	if ok {
+		st.end()
 	}
 }
 
-// stream sends a chat's snapshot, then its events, until the chat ends,
-// the agent is removed from it, or the stream is stopped.
-func (c *wsConn) stream(ctx context.Context, st *chatStream, cur *conversation.Cursor, view *conversation.ChatView) {
-	defer c.wg.Done()
-	defer cur.Close()
-	defer c.forget(view.ID, st)
-	if c.actor.IsVisitor() && view.State != parley.StateTerminated {
-		release := c.srv.svc.VisitorConnected(ctx, view.ID)
-		defer release()
-	}
-	if !c.send(ServerFrame{Type: frameChat, Chat: view}) {
+// pump runs a function on a goroutine of its own while there is work:
+// kick starts it, or has a running one go round once more.
+type pump struct {
+	mu      sync.Mutex
+	running bool
+	again   bool
+}
+
+func (p *pump) kick(run func() bool) {
+	p.mu.Lock()
+	if p.running {
+		p.again = true
+		p.mu.Unlock()
 		return
 	}
+	p.running = true
+	p.mu.Unlock()
+	go func() {
+		for {
+			if !run() {
+				return // finished for good; the pump stays "running"
+			}
+			p.mu.Lock()
+			if !p.again {
+				p.running = false
+				p.mu.Unlock()
+				return
+			}
+			p.again = false
+			p.mu.Unlock()
+		}
+	}()
+}
+
+// chatStream is one followed chat of a session.
+type chatStream struct {
+	c        *wsConn
+	cur      *conversation.Cursor
+	view     *conversation.ChatView // the snapshot, until sent
+	release  func()                 // the visitor's presence in the chat
+	pump     pump
+	lastSent atomic.Int64 // seq of the last stored event sent
+	stopAt   atomic.Int64 // end the stream after this seq (0: never)
+	once     sync.Once
+}
+
+// run sends the chat's snapshot, then its events as they come, until the
+// chat ends, the agent is removed from it, or the stream is stopped. It
+// reports whether the stream goes on.
+func (st *chatStream) run() bool {
+	c := st.c
+	if c.ctx.Err() != nil || !c.hasStream(st) {
+		st.end()
+		return false
+	}
+	if st.view != nil {
+		view := st.view
+		st.view = nil
+		if !c.send(ServerFrame{Type: frameChat, Chat: view}) {
+			st.end()
+			return false
+		}
+	}
 	for {
-		events, err := cur.Next(ctx, time.Hour)
+		events, err := st.cur.TryNext(c.ctx)
 		if err != nil {
-			if ctx.Err() == nil {
+			if c.ctx.Err() == nil {
 				c.send(errorFrame("", err))
 			}
-			return
+			st.end()
+			return false
+		}
+		if len(events) == 0 {
+			return true
 		}
 		for i := range events {
 			e := &events[i]
 			if !c.send(ServerFrame{Type: frameEvent, Event: e}) {
-				return
+				st.end()
+				return false
 			}
 			if e.Seq == 0 {
 				continue
 			}
 			st.lastSent.Store(e.Seq)
 			if e.Type == parley.EventState && e.State != nil && e.State.State == parley.StateTerminated {
-				return // nothing follows the end of a chat
+				st.end() // nothing follows the end of a chat
+				return false
 			}
 			if at := st.stopAt.Load(); at > 0 && e.Seq >= at {
-				return
+				st.end()
+				return false
 			}
 		}
 	}
+}
+
+// end stops the stream: it is dropped from the session (unless a newer
+// one replaced it), its position kept so a later subscription resumes
+// there, and its cursor and the visitor's presence released.
+func (st *chatStream) end() {
+	st.once.Do(func() {
+		c := st.c
+		id := st.cur.ChatID()
+		c.mu.Lock()
+		if c.streams[id] == st {
+			delete(c.streams, id)
+			c.cursors[id] = max(c.cursors[id], st.lastSent.Load())
+		}
+		c.mu.Unlock()
+		st.cur.Close()
+		if st.release != nil {
+			st.release()
+		}
+	})
+}
+
+func (c *wsConn) hasStream(st *chatStream) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.streams[st.cur.ChatID()] == st
 }
 
 // removed ends an agent's stream of a chat it no longer handles once every
@@ -363,107 +533,70 @@ func (c *wsConn) removed(chatID string) {
 	}
 	st.stopAt.Store(ch.LastSeq)
 	if st.lastSent.Load() >= ch.LastSeq {
-		st.stop()
+		st.end()
+	} else {
+		st.pump.kick(st.run)
 	}
 }
 
-// forget drops a finished stream unless a newer one replaced it, and
-// keeps its position so a later subscription resumes there.
-func (c *wsConn) forget(chatID string, st *chatStream) {
+// agentFeed forwards the agent's waiting notices and follows newly
+// assigned chats. It reports whether the feed goes on.
+func (c *wsConn) agentFeed() bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.streams[chatID] == st {
-		delete(c.streams, chatID)
-		if c.cursors == nil {
-			c.cursors = map[string]int64{}
-		}
-		c.cursors[chatID] = max(c.cursors[chatID], st.lastSent.Load())
+	feed := c.feed
+	c.mu.Unlock()
+	if c.ctx.Err() != nil || feed == nil {
+		return false
 	}
-}
-
-// agentFeed forwards the agent's notices and follows newly assigned chats.
-func (c *wsConn) agentFeed(feed *conversation.Subscription) {
-	defer c.wg.Done()
-	defer feed.Close()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-feed.Ready():
-		}
-		msgs, lagged := feed.Take()
-		for _, m := range msgs {
-			var n conversation.AgentNotice
-			if err := json.Unmarshal(m, &n); err != nil {
-				c.srv.log.Error("decode agent notice", "err", err)
-				continue
-			}
-			switch n.Type {
-			case conversation.NoticeOffer:
-				if n.Chat != nil && !c.sendOffer(n.Chat) {
-					return
-				}
-				continue
-			case conversation.NoticeRevoke, conversation.NoticeAssigned, conversation.NoticeRemoved:
-				c.offerGone(n.ChatID)
-			}
-			if !c.send(ServerFrame{Type: n.Type, ChatID: n.ChatID, Chat: n.Chat, Agent: n.Agent, Message: n.Message, Overview: n.Overview}) {
-				return
-			}
-			switch n.Type {
-			case conversation.NoticeAssigned:
-				if c.keep(n.ChatID) {
-					break
-				}
-				if !c.subscribed(n.ChatID) {
-					if err := c.subscribe(n.ChatID, c.cursor(n.ChatID)); err != nil {
-						c.send(errorFrame("", err))
-					}
-				}
-			case conversation.NoticeRemoved:
-				c.removed(n.ChatID)
-			}
-		}
-		if lagged {
-			// Notices were dropped: send the current offers again.
-			chats, err := c.srv.svc.AgentChats(c.ctx, c.actor)
-			if err != nil {
-				c.send(errorFrame("", err))
-				continue
-			}
-			for _, ch := range chats {
-				if ch.OfferedTo == c.actor.AgentID() {
-					c.sendOffer(ch)
-				} else if !c.subscribed(ch.ID) {
-					_ = c.subscribe(ch.ID, c.cursor(ch.ID))
-				}
-			}
-		}
-	}
-}
-
-// readLoop handles client frames until the connection ends.
-func (c *wsConn) readLoop() {
-	for {
-		typ, data, err := c.conn.Read(c.ctx)
-		if err != nil {
-			return
-		}
-		if typ != websocket.MessageText {
-			c.send(errorFrame("", parley.Errorf(parley.EINVALID, "frames must be text")))
+	msgs, lagged := feed.Take()
+	for _, m := range msgs {
+		var n conversation.AgentNotice
+		if err := json.Unmarshal(m, &n); err != nil {
+			c.srv.log.Error("decode agent notice", "err", err)
 			continue
 		}
-		f, err := decodeFrame(data)
+		switch n.Type {
+		case conversation.NoticeOffer:
+			if n.Chat != nil && !c.sendOffer(n.Chat) {
+				return false
+			}
+			continue
+		case conversation.NoticeRevoke, conversation.NoticeAssigned, conversation.NoticeRemoved:
+			c.offerGone(n.ChatID)
+		}
+		if !c.send(ServerFrame{Type: n.Type, ChatID: n.ChatID, Chat: n.Chat, Agent: n.Agent, Message: n.Message, Overview: n.Overview}) {
+			return false
+		}
+		switch n.Type {
+		case conversation.NoticeAssigned:
+			if c.keep(n.ChatID) {
+				break
+			}
+			if !c.subscribed(n.ChatID) {
+				if err := c.subscribe(n.ChatID, c.cursor(n.ChatID)); err != nil {
+					c.send(errorFrame("", err))
+				}
+			}
+		case conversation.NoticeRemoved:
+			c.removed(n.ChatID)
+		}
+	}
+	if lagged {
+		// Notices were dropped: send the current offers again.
+		chats, err := c.srv.svc.AgentChats(c.ctx, c.actor)
 		if err != nil {
 			c.send(errorFrame("", err))
-			continue
+			return true
 		}
-		c.busy.Lock()
-		if !c.leaving {
-			c.handle(f)
+		for _, ch := range chats {
+			if ch.OfferedTo == c.actor.AgentID() {
+				c.sendOffer(ch)
+			} else if !c.subscribed(ch.ID) {
+				_ = c.subscribe(ch.ID, c.cursor(ch.ID))
+			}
 		}
-		c.busy.Unlock()
 	}
+	return true
 }
 
 func (c *wsConn) handle(f ClientFrame) {
@@ -497,63 +630,26 @@ func (c *wsConn) handle(f ClientFrame) {
 	}
 }
 
-// send writes a frame; on failure the session ends. It reports success.
+// send queues a frame; on failure the session ends. It reports success.
 func (c *wsConn) send(f ServerFrame) bool {
 	data, err := json.Marshal(f)
 	if err != nil {
 		c.srv.log.Error("encode frame", "err", err)
 		return false
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
-	defer cancel()
-	if err := c.conn.Write(ctx, websocket.MessageText, data); err != nil {
-		c.cancel()
+	if err := c.conn.writeText(data); err != nil {
+		c.conn.abort()
 		return false
 	}
 	return true
 }
 
-// keepAlive pings the peer; one that does not answer is dropped.
-func (c *wsConn) keepAlive() {
-	defer c.wg.Done()
-	t := time.NewTicker(c.srv.opt.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(c.ctx, c.srv.opt.PingInterval)
-			err := c.conn.Ping(ctx)
-			cancel()
-			if err != nil {
-				if !errors.Is(err, context.Canceled) {
-					c.srv.log.Debug("websocket peer did not answer a ping", "err", err)
-				}
-				c.cancel()
-				return
-			}
-		}
-	}
-}
-
-// goingAway closes the session so the client reconnects and resumes. A
-// peer that does not answer the close handshake in time is cut off.
+// goingAway closes the session so the client reconnects and resumes.
 func (c *wsConn) goingAway() {
 	c.busy.Lock()
 	c.leaving = true
 	c.busy.Unlock()
-	done := make(chan struct{})
-	go func() {
-		c.conn.Close(websocket.StatusGoingAway, "server restarting")
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Second):
-		c.conn.CloseNow()
-	}
-	c.cancel()
+	c.conn.close(closeGoingAway, "server restarting")
 }
 
 // sameOrigin reports whether a request comes from a page of the server's

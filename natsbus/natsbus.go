@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -37,6 +38,9 @@ type Bus struct {
 	conn   *nats.Conn
 	log    *slog.Logger
 	closed chan struct{} // closed once the connection is closed
+
+	mu   sync.Mutex
+	lost map[*nats.Subscription]func() // loss handlers of the subscriptions
 }
 
 // Open starts the embedded server (when opts.URL is empty) and connects.
@@ -45,7 +49,7 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &Bus{log: log, closed: make(chan struct{})}
+	b := &Bus{log: log, closed: make(chan struct{}), lost: map[*nats.Subscription]func(){}}
 	name := opts.Name
 	if name == "" {
 		name = "parley"
@@ -58,6 +62,8 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			log.Info("nats reconnected", "url", c.ConnectedUrlRedacted())
+			// What was published while disconnected never arrives.
+			b.lostAll()
 		}),
 		nats.ClosedHandler(func(*nats.Conn) { close(b.closed) }),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
@@ -68,6 +74,14 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 				subject = sub.Subject
 			}
 			log.Warn("nats", "subject", subject, "err", err)
+			if sub != nil && errors.Is(err, nats.ErrSlowConsumer) {
+				b.mu.Lock()
+				fn := b.lost[sub]
+				b.mu.Unlock()
+				if fn != nil {
+					fn()
+				}
+			}
 		}),
 	}
 	url := opts.URL
@@ -116,20 +130,46 @@ func (b *Bus) Publish(ctx context.Context, subject string, data []byte) error {
 	return nil
 }
 
-// Subscribe calls fn with every message published on subject from now on,
-// one at a time and in order, until the returned function is called.
-func (b *Bus) Subscribe(subject string, fn func(data []byte)) (unsubscribe func() error, err error) {
-	sub, err := b.conn.Subscribe(subject, func(m *nats.Msg) { fn(m.Data) })
+// Subscribe calls fn with every message published on a subject matching
+// pattern (NATS wildcards allowed) from now on, one at a time and in
+// order, until the returned function is called. lost is called when
+// messages were dropped: the subscriber fell behind, or the connection
+// was lost and came back.
+func (b *Bus) Subscribe(pattern string, fn func(subject string, data []byte), lost func()) (unsubscribe func() error, err error) {
+	sub, err := b.conn.Subscribe(pattern, func(m *nats.Msg) { fn(m.Subject, m.Data) })
 	if err != nil {
-		return nil, fmt.Errorf("natsbus: subscribe %s: %w", subject, err)
+		return nil, fmt.Errorf("natsbus: subscribe %s: %w", pattern, err)
 	}
 	// A slow subscriber must not stall NATS for everyone; its pending
 	// limit is generous because listeners resync from the store on loss.
-	if err := sub.SetPendingLimits(65536, 64<<20); err != nil {
+	if err := sub.SetPendingLimits(1<<20, 256<<20); err != nil {
 		_ = sub.Unsubscribe()
-		return nil, fmt.Errorf("natsbus: subscribe %s: %w", subject, err)
+		return nil, fmt.Errorf("natsbus: subscribe %s: %w", pattern, err)
 	}
-	return sub.Unsubscribe, nil
+	if lost != nil {
+		b.mu.Lock()
+		b.lost[sub] = lost
+		b.mu.Unlock()
+	}
+	return func() error {
+		b.mu.Lock()
+		delete(b.lost, sub)
+		b.mu.Unlock()
+		return sub.Unsubscribe()
+	}, nil
+}
+
+// lostAll tells every subscriber that messages were dropped.
+func (b *Bus) lostAll() {
+	b.mu.Lock()
+	fns := make([]func(), 0, len(b.lost))
+	for _, fn := range b.lost {
+		fns = append(fns, fn)
+	}
+	b.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // Flush waits until NATS has processed everything published so far, so a

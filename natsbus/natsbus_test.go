@@ -36,7 +36,7 @@ func testBus(t *testing.T, url string) {
 	}
 	subject := fmt.Sprintf("test.%d", time.Now().UnixNano())
 	got := make(chan string, 100)
-	unsub, err := b.Subscribe(subject, func(data []byte) { got <- string(data) })
+	unsub, err := b.Subscribe(subject, func(_ string, data []byte) { got <- string(data) }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -703,6 +703,8 @@ func TestConsoleTeamwork(t *testing.T) {
 	})
 	waitJS(t, alice, "the ended chat and wrap-up", fmt.Sprintf(`document.querySelector('%s .col-ended')?.textContent.includes("wrap-up") &&
 		document.querySelector("#status-label").textContent === "Wrap-up"`, marcoCol))
+	// A toast (Bob's invitation) may still cover the column's buttons.
+	waitJS(t, alice, "the toasts gone", `document.querySelectorAll(".toast").length === 0`)
 	do(t, alice, "ready after wrap-up", chromedp.Click(chromedp.CSS(marcoCol+" .col-ended .btn-primary")))
 	waitJS(t, alice, "ready", `document.querySelector("#status-label").textContent === "Ready"`)
 	// Mail the transcript of the ended chat to the visitor.
@@ -725,6 +727,7 @@ func TestConsoleTeamwork(t *testing.T) {
 		t.Fatalf("transcript mail text %q", text)
 	}
 	waitJS(t, alice, "the delivery reported", `[...document.querySelectorAll(".toast")].some((t) => t.textContent.includes("mailed to marco@example.com"))`)
+	waitJS(t, alice, "the toasts gone", `document.querySelectorAll(".toast").length === 0`)
 	do(t, alice, "close the chat", chromedp.Click(chromedp.CSS(marcoCol+" .close-chat")))
 	waitJS(t, alice, "the column closed", fmt.Sprintf(`document.querySelector('%s') === null`, marcoCol))
 
