@@ -280,7 +280,9 @@ func (s *Service) visitorGone(chatID string) {
 	t.away, t.awayTold = true, false
 	t.graceGen++
 	gen := t.graceGen
-	grace, warn := s.cfg.DisconnectTimeout, s.cfg.DisconnectWarning
+	// The visitor has been gone for PollGrace already (the lease ran out):
+	// the chat ends DisconnectTimeout after the visitor went, as configured.
+	grace, warn := max(s.cfg.DisconnectTimeout-s.cfg.PollGrace, time.Second), s.cfg.DisconnectWarning
 	if warn > 0 && warn < grace {
 		t.grace = s.after(grace-warn, func() { s.graceWarning(chatID, gen, warn) })
 	} else {

@@ -154,20 +154,20 @@ func TestDisconnectGrace(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		advance(38 * time.Second) // 69 s
+		advance(18 * time.Second) // 49 s
 		want := []string{parley.NoticeVisitorLeft, parley.NoticeMessageWaiting}
 		if n := notices(f.events(f.alice, chatID)); !slices.Equal(n, want) {
-			t.Fatalf("agent notices at 69 s = %v; want %v", n, want)
+			t.Fatalf("agent notices at 49 s = %v; want %v", n, want)
 		}
-		advance(2 * time.Second) // 71 s: 20 s before the grace ends
+		advance(2 * time.Second) // 51 s: 20 s before the grace ends, 60 s after the visitor went
 		want = append(want, parley.NoticeVisitorClosing)
 		if n := notices(f.events(f.alice, chatID)); !slices.Equal(n, want) {
-			t.Fatalf("agent notices at 71 s = %v; want %v", n, want)
+			t.Fatalf("agent notices at 51 s = %v; want %v", n, want)
 		}
 		if !f.chat(chatID).Active() {
 			t.Fatal("closed before the grace ended")
 		}
-		advance(20 * time.Second) // 91 s
+		advance(20 * time.Second) // 71 s
 		if c := f.chat(chatID); c.State != parley.StateTerminated || c.Cause != parley.CauseDisconnectTimeout {
 			t.Fatalf("after the grace: %v %v; want terminated by disconnect_timeout", c.State, c.Cause)
 		}
