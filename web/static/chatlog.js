@@ -198,8 +198,7 @@ export class ChatLog {
   /** Adds a line that is not part of the chat's log (local notes). */
   note(text, kind = "") {
     const stick = this.nearBottom();
-    this.insert(h("li", { class: `sys ${kind}`, text }));
-    this.run = null;
+    this.sysLine(text, kind);
     if (stick) this.scroll();
   }
 
