@@ -370,6 +370,11 @@ func TestDemoHome(t *testing.T) {
 	if want := []string{"Chat with Support", "Chat with Sales", "Chat with us"}; strings.Join(labels, "|") != strings.Join(want, "|") {
 		t.Errorf("the page's chat buttons %q, want %q", labels, want)
 	}
+	// The direct chat buttons sit in the page's flow; the launcher floats.
+	places := eval[[]string](t, tab, `[...document.querySelectorAll("parley-widget, parley-directchat")].map((e) => getComputedStyle(e.shadowRoot.querySelector("button")).position)`)
+	if want := "static|static|fixed"; strings.Join(places, "|") != want {
+		t.Errorf("the chat buttons' positions %q, want %s", places, want)
+	}
 	eval[bool](t, tab, clickLauncher)
 	const doc = `document.querySelector("parley-widget").shadowRoot.querySelector("iframe")?.contentDocument`
 	wWaitJS(t, tab, "the pre-chat form", `!!`+doc+`?.querySelector("#start:not([hidden])")`)

@@ -729,6 +729,12 @@ func TestWidgetKeyboard(t *testing.T) {
 	if got := eval[string](t, tab, `document.querySelector("parley-widget").shadowRoot.querySelector("button").getAttribute("aria-expanded")`); got != "true" {
 		t.Errorf("aria-expanded %q after opening", got)
 	}
+	// Open, the launcher is a round close button: its icon shows, its label and status dot do not.
+	if got := eval[[]bool](t, tab, `(() => { const b = document.querySelector("parley-widget").shadowRoot.querySelector("button");
+  const seen = (el) => !!el && el.getBoundingClientRect().width > 0;
+  return [seen(b.querySelector("svg path")), seen(b.querySelector("span")), seen(b.querySelector("i"))]; })()`); fmt.Sprint(got) != "[true false false]" {
+		t.Errorf("the open launcher shows icon, label, dot: %v, want only the icon", got)
+	}
 	act(t, app, chromedp.KeyEvent("Vera"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"))
 	wWaitJS(t, app, "focus in the question", `document.activeElement?.id === "question"`)
 	act(t, app, chromedp.KeyEvent("Can I pay by invoice?"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("\r"))

@@ -1,6 +1,7 @@
-// The message list of one chat, shared by the visitor page and the agent
-// console: renders the chat's events in order, once each, with pending
-// sends, uploads, typing indicators and the end of the chat.
+// The message list of the widget's chat, as the visitor sees it: renders
+// the chat's events in order, once each, with pending sends, uploads,
+// typing indicators and the end of the chat. (The console renders its own
+// with console-lib.js.)
 
 import { h, icon, clock, fileSize, uuid } from "./dom.js";
 import { download } from "./api.js";
@@ -16,38 +17,26 @@ export function linkify(text) {
   return textParts(text).map((p) => (p.href ? h("a", { href: p.href, target: "_blank", rel: "noopener noreferrer", text: p.text }) : p.text));
 }
 
-/** Words for why a chat ended, for the visitor or for an agent. */
-export function causeText(cause, viewer, byMe) {
-  const agent = viewer === "agent";
+/** English words for why a chat ended, when the widget's strings lack them. */
+export function causeText(cause) {
   switch (cause) {
     case "visitor_left":
-      return agent ? "The visitor left the chat" : "You left the chat";
+      return "You left the chat";
     case "agent_ended":
-      return agent ? (byMe ? "You ended the chat" : "An agent ended the chat") : "The agent ended the chat";
+      return "The agent ended the chat";
     case "idle_timeout":
       return "Closed for inactivity";
     case "disconnect_timeout":
-      return agent ? "The visitor did not come back" : "Closed because the connection was lost";
+      return "Closed because the connection was lost";
     case "group_closed":
       return "Closed because no agent is available";
     case "transferred_away":
       return "The chat was transferred";
     case "rejected":
-      return agent ? "The chat request was refused" : "Sorry, no agent could take this chat";
+      return "Sorry, no agent could take this chat";
     default:
       return "The chat has ended";
   }
-}
-
-/** Words for a queued chat's place in line. */
-export function queueText(q) {
-  if (!q) return "Waiting for an agent…";
-  if (q.position === 0) return "Connecting you to an agent…";
-  let s = q.position === 1 ? "You are next in line" : `You are number ${q.position} in line`;
-  if (q.estimated_wait >= 0) {
-    s += q.estimated_wait < 60 ? " · less than a minute" : ` · about ${Math.round(q.estimated_wait / 60)} min`;
-  }
-  return s;
 }
 
 /**
@@ -143,8 +132,6 @@ export class Outbox {
  * ChatLog renders one chat's events into a list element.
  *
  * options:
- *   viewer     "visitor" or "agent"
- *   agentId    the viewing agent's id
  *   chatId     the chat
  *   token()    the credential for file downloads
  *   onError(m) shows an error message
@@ -161,7 +148,6 @@ export class ChatLog {
     this.bySeq = new Map(); // seq → pending element confirmed by an ack
     this.blobs = new Map(); // file id → Promise<object URL>
     this.typingTimer = 0;
-    this.lastLeft = null;
     this.leftEl = null;
     this.ended = false;
     this.lastTheirs = 0; // seq of the other side's last message: what a read receipt covers
@@ -179,13 +165,11 @@ export class ChatLog {
   }
 
   mine(from) {
-    if (this.opt.viewer === "visitor") return from.kind === "visitor";
-    return from.kind === "agent" && from.agent_id === this.opt.agentId;
+    return from.kind === "visitor";
   }
 
   nameOf(from) {
-    if (from.name) return from.name;
-    return from.kind === "visitor" ? "Visitor" : "Agent";
+    return from.name || "Agent";
   }
 
   /** Adds a stored event; events seen before are ignored. Reports whether it was new. */
@@ -206,7 +190,7 @@ export class ChatLog {
       this.typingEl.replaceChildren();
       return;
     }
-    const name = e.from.name || (e.from.kind === "visitor" ? "The visitor" : this.w("agent", "The agent"));
+    const name = e.from.name || this.w("agent", "The agent");
     this.typingEl.replaceChildren(h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), this.w("isTyping", "{0} is typing…", name));
     this.typingTimer = setTimeout(() => this.typingEl.replaceChildren(), 8000);
   }
@@ -214,8 +198,7 @@ export class ChatLog {
   /** Adds a line that is not part of the chat's log (local notes). */
   note(text, kind = "") {
     const stick = this.nearBottom();
-    this.insert(h("li", { class: `sys ${kind}`, text }));
-    this.run = null;
+    this.sysLine(text, kind);
     if (stick) this.scroll();
   }
 
@@ -258,16 +241,14 @@ export class ChatLog {
         this.joined(from, e.at);
         break;
       case "left":
-        this.lastLeft = from;
         this.left(from);
         break;
       case "state":
         if (e.state && e.state.state === "terminated") {
-          const byMe = this.lastLeft != null && this.mine(this.lastLeft);
           // "X left the chat" right before the end says the same thing.
           const prev = this.leftEl && this.leftEl.nextElementSibling;
           if (this.leftEl && (!prev || this.waiting.has(prev))) this.leftEl.remove();
-          this.sysLine(this.w(`cause_${e.state.cause}`, causeText(e.state.cause, this.opt.viewer, byMe)), "end");
+          this.sysLine(this.w(`cause_${e.state.cause}`, causeText(e.state.cause)), "end");
           this.ended = true;
           this.typingEl.replaceChildren();
         }
@@ -275,19 +256,15 @@ export class ChatLog {
       case "notice":
         this.sysLine(this.w(`notice_${e.notice}`, e.text || "", ...(e.args || [])), e.notice === "idle_warning" || e.notice === "visitor_closing" ? "warn" : "");
         break;
-      case "url":
-        this.urlLine(e);
-        break;
       case "seen":
         this.seen(e);
         break;
     }
   }
 
-  // seen shows "Seen" under the newest own message the other side has
-  // read: the agent's receipt for a visitor, the visitor's for an agent.
+  // seen shows "Seen" under the newest own message an agent has read.
   seen(e) {
-    if (e.from.kind !== (this.opt.viewer === "visitor" ? "agent" : "visitor") || e.seen <= this.seenUpTo) return;
+    if (e.from.kind !== "agent" || e.seen <= this.seenUpTo) return;
     this.seenUpTo = e.seen;
     this.drawSeen();
   }
@@ -309,31 +286,11 @@ export class ChatLog {
   }
 
   joined(from, at) {
-    const you = this.mine(from);
-    if (this.opt.viewer === "visitor") {
-      this.sysLine(you ? this.w("chatStarted", "Chat started · {0}", clock(at)) : this.w("joinedChat", "{0} joined the chat", this.nameOf(from)), "");
-    } else if (from.kind === "visitor") {
-      this.sysLine(`${this.nameOf(from)} started the chat · ${clock(at)}`, "");
-    } else {
-      this.sysLine(you ? "You joined the chat" : `${this.nameOf(from)} joined the chat`, "");
-    }
+    this.sysLine(this.mine(from) ? this.w("chatStarted", "Chat started · {0}", clock(at)) : this.w("joinedChat", "{0} joined the chat", this.nameOf(from)), "");
   }
 
   left(from) {
     this.leftEl = this.sysLine(this.mine(from) ? this.w("cause_visitor_left", "You left the chat") : this.w("leftChat", "{0} left the chat", this.nameOf(from)), "");
-  }
-
-  urlLine(e) {
-    let url;
-    try {
-      url = new URL(e.url);
-    } catch {
-      return;
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") return;
-    const who = this.mine(e.from) ? "You" : this.nameOf(e.from);
-    this.insert(h("li", { class: "sys note" }, `${who} shared a page: `, h("a", { href: url.href, target: "_blank", rel: "noopener noreferrer", text: url.href })));
-    this.run = null;
   }
 
   message(e) {
@@ -347,7 +304,7 @@ export class ChatLog {
       el.remove();
     }
     const mine = this.mine(e.from);
-    const key = `${e.from.kind}:${e.from.agent_id || ""}:${e.audience || ""}`;
+    const key = `${e.from.kind}:${e.from.agent_id || ""}`;
     const at = Date.parse(e.at) || Date.now();
     const cont = this.run && this.run.key === key && at - this.run.at < RUN_GAP_MS;
     const li = this.bubble(e, mine, !cont);
@@ -363,12 +320,11 @@ export class ChatLog {
   }
 
   bubble(e, mine, withMeta) {
-    const li = h("li", { class: `msg ${mine ? "mine" : "theirs"}${e.audience === "agents" ? " private" : ""}` });
+    const li = h("li", { class: `msg ${mine ? "mine" : "theirs"}` });
     if (withMeta) {
       const parts = [];
       if (!mine) parts.push(this.nameOf(e.from));
       parts.push(clock(e.at));
-      if (e.audience === "agents") parts.push("only agents see this");
       li.append(h("div", { class: "meta", text: parts.join(" · ") }));
     }
     const b = h("div", { class: "bubble", title: e.at ? new Date(e.at).toLocaleString() : null });
@@ -428,7 +384,7 @@ export class ChatLog {
 
   /** Shows an own message before the server has stored it. */
   pending(text, clientId) {
-    const li = this.bubble({ from: { kind: this.opt.viewer }, text, at: new Date().toISOString() }, true, false);
+    const li = this.bubble({ from: { kind: "visitor" }, text, at: new Date().toISOString() }, true, false);
     li.classList.add("pending");
     const status = h("div", { class: "msg-status" });
     li.append(status);

@@ -43,11 +43,6 @@ export function icon(...paths) {
   return svg;
 }
 
-/** Clones the first element of a <template>. */
-export function fromTemplate(id) {
-  return byId(id).content.firstElementChild.cloneNode(true);
-}
-
 /** The clock time of an RFC 3339 time: people.js's one rule. */
 export { clock } from "./people.js";
 

@@ -288,7 +288,6 @@ function openChat(view) {
   $.log.replaceChildren();
   $.typing.replaceChildren();
   c.log = new ChatLog($.log, $.typing, {
-    viewer: "visitor",
     chatId: c.id,
     token: () => store.token,
     onError: (m) => c.log.note(m, "warn"),

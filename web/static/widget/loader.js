@@ -9,8 +9,8 @@
   const CSS = `:host{all:initial}:host([hidden]){display:none}
 .l{position:fixed;z-index:2147483000;display:flex;align-items:center;gap:8px;height:56px;padding:0 20px 0 16px;border:0;border-radius:28px;background:var(--bg);color:var(--fg);font:600 15px/1 system-ui,sans-serif;box-shadow:0 6px 24px rgb(16 24 40/.24);cursor:pointer;transition:transform .15s}
 .l:hover{transform:translateY(-2px)}.l:focus-visible{outline:3px solid var(--bg);outline-offset:3px}
-.l[aria-expanded=true]{width:56px;padding:0;justify-content:center}.l[aria-expanded=true] span{display:none}
-.l i{width:10px;height:10px;border-radius:50%;box-shadow:0 0 0 2px var(--bg),0 0 0 3px var(--fg)}.l[aria-expanded=true] i{display:none}
+.l[aria-expanded=true]{width:56px;padding:0;justify-content:center}.l[aria-expanded=true]>:not(svg){display:none}
+.l i{width:10px;height:10px;border-radius:50%;box-shadow:0 0 0 2px var(--bg),0 0 0 3px var(--fg)}
 .l svg{width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
 .d{position:static;box-shadow:none}
 .f{position:fixed;z-index:2147483001;width:380px;height:min(600px,calc(100vh - 112px));border:0;border-radius:20px;background:#fff;box-shadow:0 12px 48px rgb(16 24 40/.28)}
@@ -35,13 +35,13 @@
       this.root = this.attachShadow({ mode: "open" });
       const attrs = {};
       for (const a of this.attributes) attrs[a.name] = a.value;
+      const file = attrs.configurl;
+      delete attrs.configurl;
       const params = {};
       for (const [k, v] of new URLSearchParams(location.search)) if (k.startsWith("parley-")) params[k.slice(7)] = v;
       const q = new URLSearchParams({ attrs: JSON.stringify(attrs), params: JSON.stringify(params), lang: navigator.language || "" });
       try {
-        if (attrs.configurl) q.set("file", JSON.stringify(await (await fetch(new URL(attrs.configurl, location.href))).json()));
-        delete attrs.configurl;
-        q.set("attrs", JSON.stringify(attrs));
+        if (file) q.set("file", JSON.stringify(await (await fetch(new URL(file, location.href))).json()));
         if (attrs.tenant) q.set("tenant", attrs.tenant);
         const res = await fetch(`${base}/widget/config?${q}`);
         if (!res.ok) throw new Error(`status ${res.status}`);
@@ -54,9 +54,9 @@
       const hooks = window.Parley || {};
       if (hooks.customizePage) hooks.customizePage(cfg);
       if (!cfg.available) return;
-      this.draw(cfg);
-      this.show(this.res.status);
       const st = this.res.status;
+      this.draw(cfg);
+      this.show(st);
       if (st && cfg.statePollInterval > 0) {
         const url = `${base}/api/v1/groups/${st.group_id}/status?tenant_id=${cfg.tenant > 0 ? cfg.tenant : 0}`;
         setInterval(() => fetch(url).then((r) => r.ok && r.json()).then((s) => s && this.show(s), () => {}), cfg.statePollInterval * 1000);
@@ -68,10 +68,9 @@
       const sheet = new CSSStyleSheet();
       sheet.replaceSync(CSS);
       this.root.adoptedStyleSheets = [sheet];
-      const [v, hz] = cfg.position.split("-");
-      this.pos = `${v} ${hz}`;
+      this.pos = cfg.position.replace("-", " ");
       const b = (this.btn = document.createElement("button"));
-      b.className = this.direct ? "l d" : `l ${this.pos}`;
+      b.className = this.localName.endsWith("directchat") ? "l d" : `l ${this.pos}`; // d: in the page's flow
       b.style.setProperty("--bg", cfg.headerBackground);
       b.style.setProperty("--fg", cfg.headerText);
       b.setAttribute("aria-expanded", "false");
@@ -121,7 +120,7 @@
       if (focus && this.loaded) this.focusCard();
       this.btn.setAttribute("aria-expanded", "true");
       this.btn.setAttribute("aria-label", this.res.strings.minimize);
-      this.btn.replaceChild(icon(CLOSE), this.btn.firstChild);
+      this.btn.firstChild.replaceWith(icon(CLOSE));
       sessionStorage.setItem(KEY, "1");
     }
 
@@ -129,7 +128,7 @@
       this.frame.hidden = true;
       this.btn.setAttribute("aria-expanded", "false");
       this.btn.removeAttribute("aria-label");
-      this.btn.replaceChild(icon(CHAT), this.btn.firstChild);
+      this.btn.firstChild.replaceWith(icon(CHAT));
       sessionStorage.setItem(KEY, "0");
       this.btn.focus();
     }
@@ -157,20 +156,14 @@
 
     // send posts text as the visitor; hideLocal hides it from the visitor.
     send(text, opts) {
-      if (this.frame) this.frame.contentWindow.postMessage({ parley: "send", text, hideLocal: !!(opts && opts.hideLocal) }, base);
-    }
-  }
-
-  class ParleyDirectChat extends ParleyWidget {
-    get direct() {
-      return true;
+      if (this.frame) this.post({ parley: "send", text, hideLocal: !!(opts && opts.hideLocal) });
     }
   }
 
   // estos LiveChat's element names are aliases (docs/widget.md).
   for (const p of ["parley", "estos"]) {
-    for (const [n, C] of [["widget", ParleyWidget], ["directchat", ParleyDirectChat]]) {
-      if (!customElements.get(`${p}-${n}`)) customElements.define(`${p}-${n}`, class extends C {});
+    for (const n of ["widget", "directchat"]) {
+      if (!customElements.get(`${p}-${n}`)) customElements.define(`${p}-${n}`, class extends ParleyWidget {});
     }
   }
 })();
