@@ -1,0 +1,230 @@
+package conversation
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/parleychat/parley"
+)
+
+// liveStore is the service's view of the store: it keeps the active chats
+// of this node in memory, with their groups and visitors, so that a send,
+// a typing notice or a cursor's open reads nothing from the store once a
+// chat has been read. The store stays the truth:
+//
+//   - Only reads are answered from memory. Every write goes to the store
+//     first; the entries it changes are dropped before the write returns,
+//     so that a caller holding the chat's lock (lockChat) reads the new
+//     state next. Appends only raise a cached chat's LastSeq.
+//   - An entry is filled from a store read. A read that overlapped a write
+//     of the same entry is answered but not kept, so an older state never
+//     replaces a newer one.
+//   - Only active chats are kept; a chat drops out when a write ends it.
+//     Visitors are kept while one of their chats is; groups until a write
+//     changes them.
+//
+// All writes of chats, groups and visitors go through the service (and so
+// through here); a node owns its store. Callers get copies.
+type liveStore struct {
+	parley.Store
+
+	mu     sync.Mutex
+	chats  map[string]*parley.Chat
+	fills  map[string]*liveFill // chats being read from the store
+	groups map[int64]*parley.Group
+	// visitors holds the visitors of the cached chats: refs counts a
+	// visitor's cached chats, visitors its details once read.
+	visitors map[string]*parley.Visitor
+	refs     map[string]int
+	// epoch changes whenever a group or visitor entry is dropped: a
+	// group or visitor read that started before is not kept.
+	epoch uint64
+}
+
+// liveFill tracks the store reads of one chat in progress; stale is set
+// when the chat was written meanwhile.
+type liveFill struct {
+	n     int
+	stale bool
+}
+
+func newLiveStore(s parley.Store) *liveStore {
+	return &liveStore{
+		Store:    s,
+		chats:    map[string]*parley.Chat{},
+		fills:    map[string]*liveFill{},
+		groups:   map[int64]*parley.Group{},
+		visitors: map[string]*parley.Visitor{},
+		refs:     map[string]int{},
+	}
+}
+
+// Chat returns the chat from memory when it is active and cached, else
+// from the store.
+func (l *liveStore) Chat(ctx context.Context, id string) (*parley.Chat, error) {
+	l.mu.Lock()
+	if c, ok := l.chats[id]; ok {
+		l.mu.Unlock()
+		return cloneChat(c), nil
+	}
+	f := l.fills[id]
+	if f == nil {
+		f = &liveFill{}
+		l.fills[id] = f
+	}
+	f.n++
+	l.mu.Unlock()
+
+	c, err := l.Store.Chat(ctx, id)
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f.n--; f.n == 0 {
+		delete(l.fills, id)
+	}
+	if err != nil || f.stale || !c.Active() {
+		return c, err
+	}
+	if _, ok := l.chats[id]; !ok {
+		l.chats[id] = cloneChat(c)
+		l.refs[c.VisitorID]++
+	}
+	return c, nil
+}
+
+// UpdateChat writes the chat and drops its entry: the next read loads
+// what the store holds.
+func (l *liveStore) UpdateChat(ctx context.Context, c *parley.Chat, events []parley.Event) ([]parley.Event, error) {
+	stored, err := l.Store.UpdateChat(ctx, c, events)
+	l.mu.Lock()
+	l.dropChatLocked(c.ID)
+	l.mu.Unlock()
+	return stored, err
+}
+
+// AppendEvents appends and moves a cached chat's LastSeq.
+func (l *liveStore) AppendEvents(ctx context.Context, chatID string, events []parley.Event) ([]parley.Event, error) {
+	stored, err := l.Store.AppendEvents(ctx, chatID, events)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f := l.fills[chatID]; f != nil {
+		f.stale = true
+	}
+	if c, ok := l.chats[chatID]; ok {
+		if err != nil {
+			// Whether anything was stored is not known here.
+			l.dropChatLocked(chatID)
+		} else {
+			for _, e := range stored {
+				c.LastSeq = max(c.LastSeq, e.Seq)
+			}
+		}
+	}
+	return stored, err
+}
+
+func (l *liveStore) dropChatLocked(id string) {
+	if f := l.fills[id]; f != nil {
+		f.stale = true
+	}
+	c, ok := l.chats[id]
+	if !ok {
+		return
+	}
+	delete(l.chats, id)
+	if l.refs[c.VisitorID]--; l.refs[c.VisitorID] <= 0 {
+		delete(l.refs, c.VisitorID)
+		delete(l.visitors, c.VisitorID)
+	}
+}
+
+// Group returns the group from memory once read.
+func (l *liveStore) Group(ctx context.Context, id int64) (*parley.Group, error) {
+	l.mu.Lock()
+	if g, ok := l.groups[id]; ok {
+		l.mu.Unlock()
+		return cloneGroup(g), nil
+	}
+	epoch := l.epoch
+	l.mu.Unlock()
+	g, err := l.Store.Group(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	if l.epoch == epoch {
+		l.groups[id] = cloneGroup(g)
+	}
+	l.mu.Unlock()
+	return g, nil
+}
+
+// UpdateGroup writes the group and drops its entry.
+func (l *liveStore) UpdateGroup(ctx context.Context, g *parley.Group) error {
+	err := l.Store.UpdateGroup(ctx, g)
+	l.mu.Lock()
+	delete(l.groups, g.ID)
+	l.epoch++
+	l.mu.Unlock()
+	return err
+}
+
+// Visitor returns the visitor from memory while one of its chats is
+// cached.
+func (l *liveStore) Visitor(ctx context.Context, id string) (*parley.Visitor, error) {
+	l.mu.Lock()
+	if v, ok := l.visitors[id]; ok {
+		l.mu.Unlock()
+		return cloneVisitor(v), nil
+	}
+	epoch := l.epoch
+	l.mu.Unlock()
+	v, err := l.Store.Visitor(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	if l.epoch == epoch && l.refs[id] > 0 {
+		l.visitors[id] = cloneVisitor(v)
+	}
+	l.mu.Unlock()
+	return v, nil
+}
+
+// UpdateVisitor writes the visitor's details and drops its entry.
+func (l *liveStore) UpdateVisitor(ctx context.Context, v *parley.Visitor) error {
+	err := l.Store.UpdateVisitor(ctx, v)
+	l.mu.Lock()
+	delete(l.visitors, v.ID)
+	l.epoch++
+	l.mu.Unlock()
+	return err
+}
+
+func cloneChat(c *parley.Chat) *parley.Chat {
+	out := *c
+	out.Participants = slices.Clone(c.Participants)
+	return &out
+}
+
+func cloneGroup(g *parley.Group) *parley.Group {
+	out := *g
+	for _, p := range []**int{&out.Limits.MaxMessageLength, &out.Limits.MaxAttachmentKB,
+		&out.Limits.IdleTimeoutSeconds, &out.Limits.Capacity} {
+		if *p != nil {
+			v := **p
+			*p = &v
+		}
+	}
+	out.Routing.Hours = slices.Clone(g.Routing.Hours)
+	out.Routing.Holidays = slices.Clone(g.Routing.Holidays)
+	return &out
+}
+
+func cloneVisitor(v *parley.Visitor) *parley.Visitor {
+	out := *v
+	out.TokenHash = bytes.Clone(v.TokenHash)
+	return &out
+}
