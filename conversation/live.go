@@ -22,8 +22,8 @@ import (
 //     of the same entry is answered but not kept, so an older state never
 //     replaces a newer one.
 //   - Only active chats are kept; a chat drops out when a write ends it.
-//     Visitors are kept while one of their chats is; groups until a write
-//     changes them.
+//     Visitors (found by ID or token) are kept while one of their chats
+//     is; groups until a write changes them.
 //
 // All writes of chats, groups and visitors go through the service (and so
 // through here); a node owns its store. Callers get copies.
@@ -38,6 +38,7 @@ type liveStore struct {
 	// visitor's cached chats, visitors its details once read.
 	visitors map[string]*parley.Visitor
 	refs     map[string]int
+	tokens   map[string]string // a cached visitor's token hash to its ID
 	// epoch changes whenever a group or visitor entry is dropped: a
 	// group or visitor read that started before is not kept.
 	epoch uint64
@@ -58,6 +59,7 @@ func newLiveStore(s parley.Store) *liveStore {
 		groups:   map[int64]*parley.Group{},
 		visitors: map[string]*parley.Visitor{},
 		refs:     map[string]int{},
+		tokens:   map[string]string{},
 	}
 }
 
@@ -66,8 +68,9 @@ func newLiveStore(s parley.Store) *liveStore {
 func (l *liveStore) Chat(ctx context.Context, id string) (*parley.Chat, error) {
 	l.mu.Lock()
 	if c, ok := l.chats[id]; ok {
+		c = cloneChat(c) // under the lock: appends change LastSeq in place
 		l.mu.Unlock()
-		return cloneChat(c), nil
+		return c, nil
 	}
 	f := l.fills[id]
 	if f == nil {
@@ -136,7 +139,27 @@ func (l *liveStore) dropChatLocked(id string) {
 	delete(l.chats, id)
 	if l.refs[c.VisitorID]--; l.refs[c.VisitorID] <= 0 {
 		delete(l.refs, c.VisitorID)
-		delete(l.visitors, c.VisitorID)
+		l.dropVisitorLocked(c.VisitorID)
+	}
+}
+
+// putVisitorLocked keeps v (a store read that started at epoch) if one
+// of its chats is cached and no visitor or group was written since.
+func (l *liveStore) putVisitorLocked(v *parley.Visitor, epoch uint64) {
+	if l.epoch != epoch || l.refs[v.ID] == 0 {
+		return
+	}
+	l.dropVisitorLocked(v.ID)
+	l.visitors[v.ID] = cloneVisitor(v)
+	if len(v.TokenHash) > 0 {
+		l.tokens[string(v.TokenHash)] = v.ID
+	}
+}
+
+func (l *liveStore) dropVisitorLocked(id string) {
+	if v, ok := l.visitors[id]; ok {
+		delete(l.tokens, string(v.TokenHash))
+		delete(l.visitors, id)
 	}
 }
 
@@ -144,8 +167,9 @@ func (l *liveStore) dropChatLocked(id string) {
 func (l *liveStore) Group(ctx context.Context, id int64) (*parley.Group, error) {
 	l.mu.Lock()
 	if g, ok := l.groups[id]; ok {
+		g = cloneGroup(g)
 		l.mu.Unlock()
-		return cloneGroup(g), nil
+		return g, nil
 	}
 	epoch := l.epoch
 	l.mu.Unlock()
@@ -176,8 +200,9 @@ func (l *liveStore) UpdateGroup(ctx context.Context, g *parley.Group) error {
 func (l *liveStore) Visitor(ctx context.Context, id string) (*parley.Visitor, error) {
 	l.mu.Lock()
 	if v, ok := l.visitors[id]; ok {
+		v = cloneVisitor(v)
 		l.mu.Unlock()
-		return cloneVisitor(v), nil
+		return v, nil
 	}
 	epoch := l.epoch
 	l.mu.Unlock()
@@ -186,9 +211,31 @@ func (l *liveStore) Visitor(ctx context.Context, id string) (*parley.Visitor, er
 		return nil, err
 	}
 	l.mu.Lock()
-	if l.epoch == epoch && l.refs[id] > 0 {
-		l.visitors[id] = cloneVisitor(v)
+	l.putVisitorLocked(v, epoch)
+	l.mu.Unlock()
+	return v, nil
+}
+
+// VisitorByToken answers a visitor's credential from memory while one of
+// its chats is cached: a session's open reads no visitor. A token never
+// changes, so the hash finds the same visitor as the store would.
+func (l *liveStore) VisitorByToken(ctx context.Context, tokenHash []byte) (*parley.Visitor, error) {
+	l.mu.Lock()
+	if id, ok := l.tokens[string(tokenHash)]; ok {
+		if v := l.visitors[id]; v != nil && bytes.Equal(v.TokenHash, tokenHash) {
+			v = cloneVisitor(v)
+			l.mu.Unlock()
+			return v, nil
+		}
 	}
+	epoch := l.epoch
+	l.mu.Unlock()
+	v, err := l.Store.VisitorByToken(ctx, tokenHash)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.putVisitorLocked(v, epoch)
 	l.mu.Unlock()
 	return v, nil
 }
@@ -197,7 +244,7 @@ func (l *liveStore) Visitor(ctx context.Context, id string) (*parley.Visitor, er
 func (l *liveStore) UpdateVisitor(ctx context.Context, v *parley.Visitor) error {
 	err := l.Store.UpdateVisitor(ctx, v)
 	l.mu.Lock()
-	delete(l.visitors, v.ID)
+	l.dropVisitorLocked(v.ID)
 	l.epoch++
 	l.mu.Unlock()
 	return err

@@ -16,7 +16,12 @@ import (
 // reach the store.
 type readCounter struct {
 	parley.Store
-	chats, groups, visitors, agents atomic.Int64
+	chats, groups, visitors, agents, tokens atomic.Int64
+}
+
+func (r *readCounter) VisitorByToken(ctx context.Context, hash []byte) (*parley.Visitor, error) {
+	r.tokens.Add(1)
+	return r.Store.VisitorByToken(ctx, hash)
 }
 
 func (r *readCounter) Chat(ctx context.Context, id string) (*parley.Chat, error) {
@@ -44,11 +49,12 @@ func (r *readCounter) reset() {
 	r.groups.Store(0)
 	r.visitors.Store(0)
 	r.agents.Store(0)
+	r.tokens.Store(0)
 }
 
 func (r *readCounter) String() string {
-	return fmt.Sprintf("%d chat, %d group, %d visitor and %d agent reads",
-		r.chats.Load(), r.groups.Load(), r.visitors.Load(), r.agents.Load())
+	return fmt.Sprintf("%d chat, %d group, %d visitor, %d visitor token and %d agent reads",
+		r.chats.Load(), r.groups.Load(), r.visitors.Load(), r.tokens.Load(), r.agents.Load())
 }
 
 func newCountedFixture(t *testing.T) (*fixture, *readCounter) {
@@ -118,6 +124,54 @@ func TestSendsReadNoChatState(t *testing.T) {
 	}
 	if stored := f.chat(id); c.LastSeq != stored.LastSeq {
 		t.Fatalf("the chat's last seq is %d in memory and %d in the store", c.LastSeq, stored.LastSeq)
+	}
+}
+
+// TestVisitorReconnectReadsNoChatState: a visitor's new session on a chat
+// the node has in memory (its token, the chat list's and the snapshot's
+// group and visitor, the chat) reads none of them from the store; only
+// the list of its chats and the events are read.
+func TestVisitorReconnectReadsNoChatState(t *testing.T) {
+	f, rc := newCountedFixture(t)
+	ctx := context.Background()
+	f.available(f.alice)
+	res, err := f.svc.RequestChat(ctx, conversation.ChatRequest{GroupID: 1, Visitor: parley.Visitor{Name: "Vera"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Chat.ID
+	visitor, err := f.svc.Authenticate(ctx, res.VisitorToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Send(ctx, visitor, id, "hello", conversation.SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rc.reset()
+	for range 10 {
+		a, err := f.svc.Authenticate(ctx, res.VisitorToken)
+		if err != nil || a.VisitorID != visitor.VisitorID {
+			t.Fatalf("Authenticate = %+v, %v; want the visitor", a, err)
+		}
+		chats, err := f.svc.VisitorChats(ctx, a)
+		if err != nil || len(chats) != 1 || chats[0].ID != id {
+			t.Fatalf("VisitorChats = %v, %v; want the chat", chats, err)
+		}
+		cur, view, err := f.svc.OpenChat(ctx, a, id, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur.Close()
+		if view.ID != id {
+			t.Fatalf("OpenChat's view is of %s; want %s", view.ID, id)
+		}
+	}
+	if n := rc.chats.Load() + rc.groups.Load() + rc.visitors.Load() + rc.tokens.Load(); n != 0 {
+		t.Fatalf("10 reconnects did %v; want none of chats, groups, visitors and tokens", rc)
+	}
+	// An unknown token is still refused.
+	if _, err := f.svc.Authenticate(ctx, res.VisitorToken+"x"); err == nil {
+		t.Fatal("a wrong token was accepted")
 	}
 }
 
