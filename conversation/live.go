@@ -26,7 +26,10 @@ import (
 //     is; groups until a write changes them.
 //
 // All writes of chats, groups and visitors go through the service (and so
-// through here); a node owns its store. Callers get copies.
+// through here): this holds while a node owns its store (SQLite). A
+// cluster on a shared store must drop entries on other nodes' writes too
+// (a bus notice per changed chat or group) before it uses this cache.
+// Callers get copies.
 type liveStore struct {
 	parley.Store
 
