@@ -235,7 +235,7 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
-		store:   store,
+		store:   newLiveStore(store),
 		bus:     bus,
 		log:     log,
 		cfg:     cfg.withDefaults(),

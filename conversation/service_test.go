@@ -24,6 +24,8 @@ type fixture struct {
 	svc   *conversation.Service
 	alice conversation.Actor
 	bob   conversation.Actor
+	// wrap, when set, gives the service wrap(store) instead of the store.
+	wrap func(parley.Store) parley.Store
 }
 
 const testPassword = "correct horse battery"
@@ -53,7 +55,11 @@ func (f *fixture) open(cfg conversation.Config, seed bool) {
 	if cfg.FilesDir == "" {
 		cfg.FilesDir = filepath.Join(f.dir, "files")
 	}
-	f.svc = conversation.New(f.store, f.bus, cfg, nil)
+	var store parley.Store = f.store
+	if f.wrap != nil {
+		store = f.wrap(store)
+	}
+	f.svc = conversation.New(store, f.bus, cfg, nil)
 	if err := f.svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

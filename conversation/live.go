@@ -1,0 +1,280 @@
+package conversation
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/parleychat/parley"
+)
+
+// liveStore is the service's view of the store: it keeps the active chats
+// of this node in memory, with their groups and visitors, so that a send,
+// a typing notice or a cursor's open reads nothing from the store once a
+// chat has been read. The store stays the truth:
+//
+//   - Only reads are answered from memory. Every write goes to the store
+//     first; the entries it changes are dropped before the write returns,
+//     so that a caller holding the chat's lock (lockChat) reads the new
+//     state next. Appends only raise a cached chat's LastSeq.
+//   - An entry is filled from a store read. A read that overlapped a write
+//     of the same entry is answered but not kept, so an older state never
+//     replaces a newer one.
+//   - Only active chats are kept; a chat drops out when a write ends it.
+//     Visitors (found by ID or token) are kept while one of their chats
+//     is; groups until a write changes them.
+//
+// All writes of chats, groups and visitors go through the service (and so
+// through here): this holds while a node owns its store (SQLite). A
+// cluster on a shared store must drop entries on other nodes' writes too
+// (a bus notice per changed chat or group) before it uses this cache.
+// Callers get copies.
+type liveStore struct {
+	parley.Store
+
+	mu     sync.Mutex
+	chats  map[string]*parley.Chat
+	fills  map[string]*liveFill // chats being read from the store
+	groups map[int64]*parley.Group
+	// visitors holds the visitors of the cached chats: refs counts a
+	// visitor's cached chats, visitors its details once read.
+	visitors map[string]*parley.Visitor
+	refs     map[string]int
+	tokens   map[string]string // a cached visitor's token hash to its ID
+	// epoch changes whenever a group or visitor entry is dropped: a
+	// group or visitor read that started before is not kept.
+	epoch uint64
+}
+
+// liveFill tracks the store reads of one chat in progress; stale is set
+// when the chat was written meanwhile.
+type liveFill struct {
+	n     int
+	stale bool
+}
+
+func newLiveStore(s parley.Store) *liveStore {
+	return &liveStore{
+		Store:    s,
+		chats:    map[string]*parley.Chat{},
+		fills:    map[string]*liveFill{},
+		groups:   map[int64]*parley.Group{},
+		visitors: map[string]*parley.Visitor{},
+		refs:     map[string]int{},
+		tokens:   map[string]string{},
+	}
+}
+
+// Chat returns the chat from memory when it is active and cached, else
+// from the store.
+func (l *liveStore) Chat(ctx context.Context, id string) (*parley.Chat, error) {
+	l.mu.Lock()
+	if c, ok := l.chats[id]; ok {
+		c = cloneChat(c) // under the lock: appends change LastSeq in place
+		l.mu.Unlock()
+		return c, nil
+	}
+	f := l.fills[id]
+	if f == nil {
+		f = &liveFill{}
+		l.fills[id] = f
+	}
+	f.n++
+	l.mu.Unlock()
+
+	c, err := l.Store.Chat(ctx, id)
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f.n--; f.n == 0 {
+		delete(l.fills, id)
+	}
+	if err != nil || f.stale || !c.Active() {
+		return c, err
+	}
+	if _, ok := l.chats[id]; !ok {
+		l.chats[id] = cloneChat(c)
+		l.refs[c.VisitorID]++
+	}
+	return c, nil
+}
+
+// UpdateChat writes the chat and drops its entry: the next read loads
+// what the store holds.
+func (l *liveStore) UpdateChat(ctx context.Context, c *parley.Chat, events []parley.Event) ([]parley.Event, error) {
+	stored, err := l.Store.UpdateChat(ctx, c, events)
+	l.mu.Lock()
+	l.dropChatLocked(c.ID)
+	l.mu.Unlock()
+	return stored, err
+}
+
+// AppendEvents appends and moves a cached chat's LastSeq.
+func (l *liveStore) AppendEvents(ctx context.Context, chatID string, events []parley.Event) ([]parley.Event, error) {
+	stored, err := l.Store.AppendEvents(ctx, chatID, events)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f := l.fills[chatID]; f != nil {
+		f.stale = true
+	}
+	if c, ok := l.chats[chatID]; ok {
+		if err != nil {
+			// Whether anything was stored is not known here.
+			l.dropChatLocked(chatID)
+		} else {
+			for _, e := range stored {
+				c.LastSeq = max(c.LastSeq, e.Seq)
+			}
+		}
+	}
+	return stored, err
+}
+
+func (l *liveStore) dropChatLocked(id string) {
+	if f := l.fills[id]; f != nil {
+		f.stale = true
+	}
+	c, ok := l.chats[id]
+	if !ok {
+		return
+	}
+	delete(l.chats, id)
+	if l.refs[c.VisitorID]--; l.refs[c.VisitorID] <= 0 {
+		delete(l.refs, c.VisitorID)
+		l.dropVisitorLocked(c.VisitorID)
+	}
+}
+
+// putVisitorLocked keeps v (a store read that started at epoch) if one
+// of its chats is cached and no visitor or group was written since.
+func (l *liveStore) putVisitorLocked(v *parley.Visitor, epoch uint64) {
+	if l.epoch != epoch || l.refs[v.ID] == 0 {
+		return
+	}
+	l.dropVisitorLocked(v.ID)
+	l.visitors[v.ID] = cloneVisitor(v)
+	if len(v.TokenHash) > 0 {
+		l.tokens[string(v.TokenHash)] = v.ID
+	}
+}
+
+func (l *liveStore) dropVisitorLocked(id string) {
+	if v, ok := l.visitors[id]; ok {
+		delete(l.tokens, string(v.TokenHash))
+		delete(l.visitors, id)
+	}
+}
+
+// Group returns the group from memory once read.
+func (l *liveStore) Group(ctx context.Context, id int64) (*parley.Group, error) {
+	l.mu.Lock()
+	if g, ok := l.groups[id]; ok {
+		g = cloneGroup(g)
+		l.mu.Unlock()
+		return g, nil
+	}
+	epoch := l.epoch
+	l.mu.Unlock()
+	g, err := l.Store.Group(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	if l.epoch == epoch {
+		l.groups[id] = cloneGroup(g)
+	}
+	l.mu.Unlock()
+	return g, nil
+}
+
+// UpdateGroup writes the group and drops its entry.
+func (l *liveStore) UpdateGroup(ctx context.Context, g *parley.Group) error {
+	err := l.Store.UpdateGroup(ctx, g)
+	l.mu.Lock()
+	delete(l.groups, g.ID)
+	l.epoch++
+	l.mu.Unlock()
+	return err
+}
+
+// Visitor returns the visitor from memory while one of its chats is
+// cached.
+func (l *liveStore) Visitor(ctx context.Context, id string) (*parley.Visitor, error) {
+	l.mu.Lock()
+	if v, ok := l.visitors[id]; ok {
+		v = cloneVisitor(v)
+		l.mu.Unlock()
+		return v, nil
+	}
+	epoch := l.epoch
+	l.mu.Unlock()
+	v, err := l.Store.Visitor(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.putVisitorLocked(v, epoch)
+	l.mu.Unlock()
+	return v, nil
+}
+
+// VisitorByToken answers a visitor's credential from memory while one of
+// its chats is cached: a session's open reads no visitor. A token never
+// changes, so the hash finds the same visitor as the store would.
+func (l *liveStore) VisitorByToken(ctx context.Context, tokenHash []byte) (*parley.Visitor, error) {
+	l.mu.Lock()
+	if id, ok := l.tokens[string(tokenHash)]; ok {
+		if v := l.visitors[id]; v != nil && bytes.Equal(v.TokenHash, tokenHash) {
+			v = cloneVisitor(v)
+			l.mu.Unlock()
+			return v, nil
+		}
+	}
+	epoch := l.epoch
+	l.mu.Unlock()
+	v, err := l.Store.VisitorByToken(ctx, tokenHash)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	l.putVisitorLocked(v, epoch)
+	l.mu.Unlock()
+	return v, nil
+}
+
+// UpdateVisitor writes the visitor's details and drops its entry.
+func (l *liveStore) UpdateVisitor(ctx context.Context, v *parley.Visitor) error {
+	err := l.Store.UpdateVisitor(ctx, v)
+	l.mu.Lock()
+	l.dropVisitorLocked(v.ID)
+	l.epoch++
+	l.mu.Unlock()
+	return err
+}
+
+func cloneChat(c *parley.Chat) *parley.Chat {
+	out := *c
+	out.Participants = slices.Clone(c.Participants)
+	return &out
+}
+
+func cloneGroup(g *parley.Group) *parley.Group {
+	out := *g
+	for _, p := range []**int{&out.Limits.MaxMessageLength, &out.Limits.MaxAttachmentKB,
+		&out.Limits.IdleTimeoutSeconds, &out.Limits.Capacity} {
+		if *p != nil {
+			v := **p
+			*p = &v
+		}
+	}
+	out.Routing.Hours = slices.Clone(g.Routing.Hours)
+	out.Routing.Holidays = slices.Clone(g.Routing.Holidays)
+	return &out
+}
+
+func cloneVisitor(v *parley.Visitor) *parley.Visitor {
+	out := *v
+	out.TokenHash = bytes.Clone(v.TokenHash)
+	return &out
+}
