@@ -37,10 +37,14 @@ type Bus struct {
 	server *server.Server // nil with an external URL
 	conn   *nats.Conn
 	log    *slog.Logger
-	closed chan struct{} // closed once the connection is closed
 
 	mu   sync.Mutex
 	lost map[*nats.Subscription]func() // loss handlers of the subscriptions
+
+	// Handlers hold handling for reading while they run; Close takes it
+	// for writing, so no handler runs after Close returns.
+	handling sync.RWMutex
+	closing  bool
 }
 
 // Open starts the embedded server (when opts.URL is empty) and connects.
@@ -49,7 +53,7 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &Bus{log: log, closed: make(chan struct{}), lost: map[*nats.Subscription]func(){}}
+	b := &Bus{log: log, lost: map[*nats.Subscription]func(){}}
 	name := opts.Name
 	if name == "" {
 		name = "parley"
@@ -65,7 +69,6 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 			// What was published while disconnected never arrives.
 			b.lostAll()
 		}),
-		nats.ClosedHandler(func(*nats.Conn) { close(b.closed) }),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			// A slow listener loses notifications and resyncs from the
 			// store; say so, since it means the node is overloaded.
@@ -136,7 +139,13 @@ func (b *Bus) Publish(ctx context.Context, subject string, data []byte) error {
 // messages were dropped: the subscriber fell behind, or the connection
 // was lost and came back.
 func (b *Bus) Subscribe(pattern string, fn func(subject string, data []byte), lost func()) (unsubscribe func() error, err error) {
-	sub, err := b.conn.Subscribe(pattern, func(m *nats.Msg) { fn(m.Subject, m.Data) })
+	sub, err := b.conn.Subscribe(pattern, func(m *nats.Msg) {
+		b.handling.RLock()
+		defer b.handling.RUnlock()
+		if !b.closing {
+			fn(m.Subject, m.Data)
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: subscribe %s: %w", pattern, err)
 	}
@@ -192,15 +201,23 @@ func (b *Bus) Ping(ctx context.Context) error {
 	return b.Flush(ctx)
 }
 
-// Close drains the connection and stops the embedded server.
+// Close flushes what was published, waits for running handlers, closes
+// the connection and stops the embedded server. No handler runs after it.
+//
+// It does not use the client's Drain: Drain and FlushTimeout take timers
+// from a pool shared by the whole process, which mixes timers of
+// testing/synctest bubbles with others; FlushWithContext uses none.
 func (b *Bus) Close() error {
-	err := b.conn.Drain()
-	// Drain is asynchronous; wait for it so no handler runs after Close.
-	select {
-	case <-b.closed:
-	case <-time.After(10 * time.Second):
-		b.conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err := b.conn.FlushWithContext(ctx)
+	cancel()
+	if errors.Is(err, nats.ErrConnectionClosed) {
+		err = nil
 	}
+	b.handling.Lock()
+	b.closing = true
+	b.handling.Unlock()
+	b.conn.Close()
 	b.shutdownServer()
 	return err
 }
