@@ -10,7 +10,6 @@ import (
 	"html/template"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -96,11 +95,7 @@ func (d *dropin) route(path string) http.HandlerFunc {
 // serveToolbox answers the toolbox script like /widget.js: public,
 // CORS-readable, cached briefly.
 func (d *dropin) serveToolbox(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(loaderMaxAge))
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	d.toolbox.write(w, r)
+	writeHostScript(w, r, d.toolbox)
 }
 
 func (d *dropin) serveSample(w http.ResponseWriter, r *http.Request) {

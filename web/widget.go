@@ -105,13 +105,20 @@ func (wd *widget) register(mux *http.ServeMux) {
 	mux.Handle("GET /card/{id}", wd.portal)
 }
 
-// serveLoader answers /widget.js: public, CORS-readable, cached briefly.
+// serveLoader answers /widget.js.
 func (wd *widget) serveLoader(w http.ResponseWriter, r *http.Request) {
+	writeHostScript(w, r, wd.loader)
+}
+
+// writeHostScript answers a script that host pages of any site include
+// at a stable URL: public, CORS-readable, cached briefly so a release
+// reaches every site soon.
+func writeHostScript(w http.ResponseWriter, r *http.Request, a *asset) {
 	h := w.Header()
 	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(loaderMaxAge))
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	wd.loader.write(w, r)
+	a.write(w, r)
 }
 
 // serveApp answers the chat app page that the loader frames.
