@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/parleychat/parley/httpapi"
 )
 
 // importPeople is JS that imports the people.js the page loaded.
@@ -21,14 +19,7 @@ func TestPeopleOneRule(t *testing.T) {
 	s := newStack(t)
 	s.page("/", hostPage(`group="1"`))
 	alice := s.agent("alice")
-	var list httpapi.PublicAgentsBody
-	s.call("GET", "/api/v1/public/agents", "", nil, &list)
-	var aliceID int64
-	for _, a := range list.Agents {
-		if a.Name == "Alice" {
-			aliceID = a.ID
-		}
-	}
+	aliceID := s.publicAgentID("Alice")
 	rules := fmt.Sprintf(`(async () => { const m = await %s;
   return [m.initials("Ada Lovelace"), m.initials("ada"), m.initials("  Jean  Paul  Sartre "), m.initials(""),
     m.clock("2026-01-05T01:32:00"), m.clock("2026-01-05T13:05:00"), m.PALETTE.includes(m.avatarColor(%d)) ? "palette" : "other",

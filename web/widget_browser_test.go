@@ -88,6 +88,21 @@ func newStackOpts(t *testing.T, c conversation.Config, demo bool) *stack {
 	return s
 }
 
+// publicAgentID returns the ID the public agent list gives the agent
+// shown as name.
+func (s *stack) publicAgentID(name string) int64 {
+	s.t.Helper()
+	var list httpapi.PublicAgentsBody
+	s.call("GET", "/api/v1/public/agents", "", nil, &list)
+	for _, a := range list.Agents {
+		if a.Name == name {
+			return a.ID
+		}
+	}
+	s.t.Fatalf("no public agent named %q in %+v", name, list.Agents)
+	return 0
+}
+
 // page registers a host page.
 func (s *stack) page(path, html string) {
 	s.mu.Lock()
@@ -669,14 +684,7 @@ func TestContactPortal(t *testing.T) {
 	alice.message("A question for Alice")
 
 	// Bob's business card follows his presence.
-	var list httpapi.PublicAgentsBody
-	s.call("GET", "/api/v1/public/agents", "", nil, &list)
-	var bobID int64
-	for _, a := range list.Agents {
-		if a.Name == "Bob" {
-			bobID = a.ID
-		}
-	}
+	bobID := s.publicAgentID("Bob")
 	card := newTabIn(t, tab)
 	act(t, card, chromedp.Navigate(fmt.Sprintf("%s/card/%d", s.parley, bobID)))
 	wWaitJS(t, card, "Bob's card", `document.querySelector(".agent h2")?.textContent === "Bob" && document.querySelector(".presence").textContent === "Not available right now"`)

@@ -272,14 +272,7 @@ func TestWidgetAgentPhoto(t *testing.T) {
 	s := newStack(t)
 	s.page("/", hostPage(`group="1"`))
 	alice := s.agent("alice")
-	var list httpapi.PublicAgentsBody
-	s.call("GET", "/api/v1/public/agents", "", nil, &list)
-	var aliceID int64
-	for _, a := range list.Agents {
-		if a.Name == "Alice" {
-			aliceID = a.ID
-		}
-	}
+	aliceID := s.publicAgentID("Alice")
 	admin := conversation.Actor{Kind: parley.PartyAgent, TenantID: parley.DefaultTenantID,
 		Agent: &parley.Agent{ID: 1000, TenantID: parley.DefaultTenantID, Role: parley.RoleAdmin}}
 	bad := "http://photos.example/alice.jpg"
