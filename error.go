@@ -17,6 +17,7 @@ const (
 	ETOOLARGE     = "too_large"    // a message, file or body exceeds its limit
 	ETOOMANY      = "too_many"     // too many attempts; retry after a while
 	ETIMEOUT      = "timeout"      // the client took too long to send its request
+	EUNAVAILABLE  = "unavailable"  // the server is at a configured load limit; retry later
 	EINTERNAL     = "internal"     // anything else; details are logged, never shown
 )
 

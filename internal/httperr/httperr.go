@@ -25,6 +25,7 @@ var statusOf = map[string]int{
 	parley.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	parley.ETOOMANY:      http.StatusTooManyRequests,
 	parley.ETIMEOUT:      http.StatusRequestTimeout,
+	parley.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	parley.EINTERNAL:     http.StatusInternalServerError,
 }
 
