@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/parleychat/parley"
@@ -27,22 +26,8 @@ type Cursor struct {
 // OpenCursor returns a cursor over the chat for actor, positioned after
 // sequence number after (0 reads from the start).
 func (s *Service) OpenCursor(ctx context.Context, actor Actor, chatID string, after int64) (*Cursor, error) {
-	if after < 0 {
-		return nil, parley.Errorf(parley.EINVALID, "after must not be negative")
-	}
-	chat, err := s.readableChat(ctx, actor, chatID)
-	if err != nil {
-		return nil, err
-	}
-	// A position past the end would skip the next events and be reported
-	// back as the chat's last sequence number; start at the real end.
-	after = min(after, chat.LastSeq)
-	// Subscribe before reading the store so nothing falls in between.
-	sub, err := s.hub.subscribe(ctx, chatSubject(chatID))
-	if err != nil {
-		return nil, internal("subscribe", err)
-	}
-	return &Cursor{svc: s, chatID: chatID, visitor: actor.IsVisitor(), agentID: actor.AgentID(), last: after, sub: sub, sync: true}, nil
+	cur, _, err := s.openCursor(ctx, actor, chatID, after)
+	return cur, err
 }
 
 // OpenChat is OpenCursor that also returns the chat as actor sees it,
@@ -50,22 +35,40 @@ func (s *Service) OpenCursor(ctx context.Context, actor Actor, chatID string, af
 // events. The events after after follow the snapshot, and may repeat
 // changes it shows already.
 func (s *Service) OpenChat(ctx context.Context, actor Actor, chatID string, after int64) (*Cursor, *ChatView, error) {
-	if after < 0 {
-		return nil, nil, parley.Errorf(parley.EINVALID, "after must not be negative")
-	}
-	c, err := s.readableChat(ctx, actor, chatID)
+	cur, c, err := s.openCursor(ctx, actor, chatID, after)
 	if err != nil {
 		return nil, nil, err
 	}
 	view, err := s.view(ctx, c, !actor.IsVisitor())
 	if err != nil {
+		cur.Close()
 		return nil, nil, err
+	}
+	return cur, view, nil
+}
+
+// openCursor subscribes to the chat's notifications, then reads the chat:
+// every event after the LastSeq read then is published after the
+// subscription took effect (a chat's LastSeq moves before its events are
+// published), so the store is read only when the reader is behind it.
+func (s *Service) openCursor(ctx context.Context, actor Actor, chatID string, after int64) (*Cursor, *parley.Chat, error) {
+	if after < 0 {
+		return nil, nil, parley.Errorf(parley.EINVALID, "after must not be negative")
 	}
 	sub, err := s.hub.subscribe(ctx, chatSubject(chatID))
 	if err != nil {
 		return nil, nil, internal("subscribe", err)
 	}
-	return &Cursor{svc: s, chatID: chatID, visitor: actor.IsVisitor(), agentID: actor.AgentID(), last: after, sub: sub, sync: true}, view, nil
+	c, err := s.readableChat(ctx, actor, chatID)
+	if err != nil {
+		sub.Close()
+		return nil, nil, err
+	}
+	// A position past the end would skip the next events and be reported
+	// back as the chat's last sequence number; start at the real end.
+	after = min(after, c.LastSeq)
+	return &Cursor{svc: s, chatID: chatID, visitor: actor.IsVisitor(), agentID: actor.AgentID(), last: after, sub: sub,
+		sync: after < c.LastSeq}, c, nil
 }
 
 // ChatID returns the chat the cursor reads.
@@ -178,14 +181,14 @@ func (c *Cursor) own(e *parley.Event) bool {
 // takeLive returns the live events that follow the cursor directly and
 // marks it for a store read when it sees a gap or lost notifications.
 func (c *Cursor) takeLive() []parley.Event {
-	msgs, lagged := c.sub.Take()
+	notes, lagged := c.sub.take()
 	if lagged {
 		c.sync = true
 	}
 	var out []parley.Event
-	for _, m := range msgs {
-		var e parley.Event
-		if err := json.Unmarshal(m, &e); err != nil {
+	for _, n := range notes {
+		e, err := n.event()
+		if err != nil {
 			c.svc.log.Error("decode event", "chat", c.chatID, "err", err)
 			c.sync = true
 			continue

@@ -120,5 +120,24 @@ func TestCursorReadsStoreOnlyOnGap(t *testing.T) {
 		if n := cs.reads.Load() - base; n != 1 {
 			t.Fatalf("a gap read the store %d times; want 1", n)
 		}
+
+		// A poll from the chat's end (a long-poll client's refresh with
+		// nothing new) reads no events from the store; one from behind
+		// reads what it missed.
+		base = cs.reads.Load()
+		evs, last, err := svc.Poll(ctx, visitor, chatID, cur.Last(), 0)
+		if err != nil || len(evs) != 0 || last != cur.Last() {
+			t.Fatalf("Poll at the end = %+v, last %d, %v; want nothing at %d", evs, last, err, cur.Last())
+		}
+		if n := cs.reads.Load() - base; n != 0 {
+			t.Fatalf("a poll with nothing new read the store %d times; want 0", n)
+		}
+		evs, _, err = svc.Poll(ctx, visitor, chatID, cur.Last()-1, 0)
+		if err != nil || len(evs) != 1 || evs[0].Text != "after" {
+			t.Fatalf("Poll one behind = %+v, %v; want the last message", evs, err)
+		}
+		if n := cs.reads.Load() - base; n != 1 {
+			t.Fatalf("a poll one behind read the store %d times; want 1", n)
+		}
 	})
 }

@@ -2,9 +2,13 @@ package conversation
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/parleychat/parley"
 )
 
 // subscriptionBuffer bounds the notifications a slow listener may hold;
@@ -23,14 +27,14 @@ type hub struct {
 	log *slog.Logger
 
 	mu          sync.Mutex
-	topics      map[string]map[*Subscription]struct{}
+	topics      map[string][]*Subscription // copied on write: deliver reads without copying
 	ready       chan struct{} // closed once the node's interest is in effect; nil: none
 	err         error         // why it could not be confirmed (with ready closed)
 	unsubscribe func() error
 }
 
 func newHub(bus Bus, log *slog.Logger) *hub {
-	return &hub{bus: bus, log: log, topics: make(map[string]map[*Subscription]struct{})}
+	return &hub{bus: bus, log: log, topics: make(map[string][]*Subscription)}
 }
 
 // Subscription receives the notifications of one subject. Wait on Ready,
@@ -40,7 +44,7 @@ type Subscription struct {
 	subject string
 	ready   chan struct{}
 	mu      sync.Mutex
-	queue   [][]byte
+	queue   []*note
 	lagged  bool
 	closed  bool
 	notify  func() // called when notifications arrive, if set
@@ -52,11 +56,7 @@ func (h *hub) subscribe(ctx context.Context, subject string) (*Subscription, err
 	s := &Subscription{hub: h, subject: subject, ready: make(chan struct{}, 1)}
 	h.mu.Lock()
 	subs := h.topics[subject]
-	if subs == nil {
-		subs = make(map[*Subscription]struct{}, 1)
-		h.topics[subject] = subs
-	}
-	subs[s] = struct{}{}
+	h.topics[subject] = append(subs[:len(subs):len(subs)], s)
 	ready, first := h.ready, h.ready == nil
 	if first {
 		ready = make(chan struct{})
@@ -109,20 +109,31 @@ func (h *hub) listen(ctx context.Context, ready chan struct{}) {
 	close(ready)
 }
 
+// note is one bus notification, shared by the node's listeners of its
+// subject: a chat's event is decoded once, however many cursors read it.
+type note struct {
+	data []byte
+	once sync.Once
+	ev   parley.Event
+	err  error
+}
+
+// event decodes the notification as a chat event, once.
+func (n *note) event() (parley.Event, error) {
+	n.once.Do(func() { n.err = json.Unmarshal(n.data, &n.ev) })
+	return n.ev, n.err
+}
+
 func (h *hub) deliver(subject string, data []byte) {
+	n := &note{data: data}
 	h.mu.Lock()
-	t := h.topics[subject]
-	if len(t) == 0 {
-		h.mu.Unlock()
+	subs := h.topics[subject]
+	h.mu.Unlock()
+	if len(subs) == 0 {
 		return
 	}
-	subs := make([]*Subscription, 0, len(t))
-	for s := range t {
-		subs = append(subs, s)
-	}
-	h.mu.Unlock()
 	for _, s := range subs {
-		s.push(data)
+		s.push(n)
 	}
 }
 
@@ -133,9 +144,7 @@ func (h *hub) lost() {
 	h.mu.Lock()
 	var subs []*Subscription
 	for _, t := range h.topics {
-		for s := range t {
-			subs = append(subs, s)
-		}
+		subs = append(subs, t...)
 	}
 	h.mu.Unlock()
 	for _, s := range subs {
@@ -153,7 +162,7 @@ func (h *hub) close() {
 	clear(h.topics)
 }
 
-func (s *Subscription) push(data []byte) {
+func (s *Subscription) push(n *note) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -163,7 +172,7 @@ func (s *Subscription) push(data []byte) {
 		s.queue = nil
 		s.lagged = true
 	} else {
-		s.queue = append(s.queue, data)
+		s.queue = append(s.queue, n)
 	}
 	s.mu.Unlock()
 	s.signal()
@@ -206,11 +215,19 @@ func (s *Subscription) Ready() <-chan struct{} { return s.ready }
 // Take returns the waiting notifications in order. lagged reports that
 // some were dropped because the listener fell behind.
 func (s *Subscription) Take() (msgs [][]byte, lagged bool) {
+	notes, lagged := s.take()
+	for _, n := range notes {
+		msgs = append(msgs, n.data)
+	}
+	return msgs, lagged
+}
+
+func (s *Subscription) take() (notes []*note, lagged bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	msgs, lagged = s.queue, s.lagged
+	notes, lagged = s.queue, s.lagged
 	s.queue, s.lagged = nil, false
-	return msgs, lagged
+	return notes, lagged
 }
 
 // Close ends the subscription.
@@ -226,8 +243,12 @@ func (s *Subscription) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	t := h.topics[s.subject]
-	delete(t, s)
+	if i := slices.Index(t, s); i >= 0 {
+		t = slices.Delete(slices.Clone(t), i, i+1)
+	}
 	if len(t) == 0 {
 		delete(h.topics, s.subject)
+	} else {
+		h.topics[s.subject] = t
 	}
 }

@@ -45,6 +45,22 @@ type liveStore struct {
 	// epoch changes whenever a group or visitor entry is dropped: a
 	// group or visitor read that started before is not kept.
 	epoch uint64
+	// pending counts each chat's queued appends that have not completed;
+	// drained is closed when a chat's count drops to zero.
+	pending map[string]*pendingAppends
+}
+
+// pendingAppends is a chat's queued, not yet completed appends.
+type pendingAppends struct {
+	n       int
+	drained chan struct{}
+}
+
+// asyncAppender is a store that queues an append and reports its commit
+// later: done is called once per append, on one goroutine, in commit
+// order (sqlite.Store). Stores without it append synchronously.
+type asyncAppender interface {
+	AppendEventsAsync(ctx context.Context, chatID string, events []parley.Event, done func([]parley.Event, error))
 }
 
 // liveFill tracks the store reads of one chat in progress; stale is set
@@ -63,6 +79,7 @@ func newLiveStore(s parley.Store) *liveStore {
 		visitors: map[string]*parley.Visitor{},
 		refs:     map[string]int{},
 		tokens:   map[string]string{},
+		pending:  map[string]*pendingAppends{},
 	}
 }
 
@@ -101,8 +118,12 @@ func (l *liveStore) Chat(ctx context.Context, id string) (*parley.Chat, error) {
 }
 
 // UpdateChat writes the chat and drops its entry: the next read loads
-// what the store holds.
+// what the store holds. The chat's queued appends complete first, so that
+// the update's events follow them in the log and on the bus.
 func (l *liveStore) UpdateChat(ctx context.Context, c *parley.Chat, events []parley.Event) ([]parley.Event, error) {
+	if err := l.drain(ctx, c.ID); err != nil {
+		return nil, err
+	}
 	stored, err := l.Store.UpdateChat(ctx, c, events)
 	l.mu.Lock()
 	l.dropChatLocked(c.ID)
@@ -110,9 +131,71 @@ func (l *liveStore) UpdateChat(ctx context.Context, c *parley.Chat, events []par
 	return stored, err
 }
 
-// AppendEvents appends and moves a cached chat's LastSeq.
+// AppendEvents appends and moves a cached chat's LastSeq, after the chat's
+// queued appends have completed (so its events are published after
+// theirs).
 func (l *liveStore) AppendEvents(ctx context.Context, chatID string, events []parley.Event) ([]parley.Event, error) {
+	if err := l.drain(ctx, chatID); err != nil {
+		return nil, err
+	}
 	stored, err := l.Store.AppendEvents(ctx, chatID, events)
+	l.appended(chatID, stored, err)
+	return stored, err
+}
+
+// appendAsync queues an append and calls done with its outcome once it is
+// committed, after the chat's earlier appends. Callers hold the chat's
+// lock while queueing, so a chat's appends complete in the order queued;
+// done runs on the store's completer goroutine and must neither block nor
+// take a chat's lock. Without an asynchronous store the append is made
+// here and done called before appendAsync returns.
+func (l *liveStore) appendAsync(ctx context.Context, chatID string, events []parley.Event, done func([]parley.Event, error)) {
+	as, ok := l.Store.(asyncAppender)
+	if !ok {
+		stored, err := l.AppendEvents(ctx, chatID, events)
+		done(stored, err)
+		return
+	}
+	l.mu.Lock()
+	p := l.pending[chatID]
+	if p == nil {
+		p = &pendingAppends{drained: make(chan struct{})}
+		l.pending[chatID] = p
+	}
+	p.n++
+	l.mu.Unlock()
+	as.AppendEventsAsync(ctx, chatID, events, func(stored []parley.Event, err error) {
+		l.appended(chatID, stored, err)
+		done(stored, err)
+		l.mu.Lock()
+		if p.n--; p.n == 0 {
+			delete(l.pending, chatID)
+			close(p.drained)
+		}
+		l.mu.Unlock()
+	})
+}
+
+// drain waits until the chat's queued appends have completed.
+func (l *liveStore) drain(ctx context.Context, chatID string) error {
+	for {
+		l.mu.Lock()
+		p := l.pending[chatID]
+		l.mu.Unlock()
+		if p == nil {
+			return nil
+		}
+		select {
+		case <-p.drained:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// appended moves a cached chat's LastSeq after an append, or drops the
+// entry when the append failed (whether anything was stored is not known).
+func (l *liveStore) appended(chatID string, stored []parley.Event, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if f := l.fills[chatID]; f != nil {
@@ -120,7 +203,6 @@ func (l *liveStore) AppendEvents(ctx context.Context, chatID string, events []pa
 	}
 	if c, ok := l.chats[chatID]; ok {
 		if err != nil {
-			// Whether anything was stored is not known here.
 			l.dropChatLocked(chatID)
 		} else {
 			for _, e := range stored {
@@ -128,7 +210,6 @@ func (l *liveStore) AppendEvents(ctx context.Context, chatID string, events []pa
 			}
 		}
 	}
-	return stored, err
 }
 
 func (l *liveStore) dropChatLocked(id string) {

@@ -281,7 +281,9 @@ func TestCursorSkipsInvisiblePages(t *testing.T) {
 		evs = append(evs, parley.Event{ChatID: chatID, Type: parley.EventNotice, From: system, Audience: parley.AudienceAgents, Text: "x", At: time.Now()})
 	}
 	evs = append(evs, parley.Event{ChatID: chatID, Type: parley.EventMessage, From: system, Text: "visible", At: time.Now()})
-	if _, err := f.store.AppendEvents(ctx, chatID, evs); err != nil {
+	// Through the service's store, as every write goes (the chats it
+	// holds in memory learn their new LastSeq).
+	if _, err := f.svc.store.AppendEvents(ctx, chatID, evs); err != nil {
 		t.Fatal(err)
 	}
 	cur, err := f.svc.OpenCursor(ctx, visitor, chatID, c.LastSeq)

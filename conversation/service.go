@@ -199,7 +199,8 @@ func normalizeTypes(list []string) []string {
 // Service runs chats. Create it with New, call Start, and Close it when
 // done.
 type Service struct {
-	store  parley.Store
+	store  parley.Store // live, as a parley.Store
+	live   *liveStore
 	bus    Bus
 	log    *slog.Logger
 	cfg    Config
@@ -234,8 +235,10 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	live := newLiveStore(store)
 	s := &Service{
-		store:   newLiveStore(store),
+		store:   live,
+		live:    live,
 		bus:     bus,
 		log:     log,
 		cfg:     cfg.withDefaults(),

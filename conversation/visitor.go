@@ -431,33 +431,73 @@ type SendOptions struct {
 	ClientID string
 }
 
-// Send adds a text message from the actor to the chat.
+// Send adds a text message from the actor to the chat and returns it
+// once it is durable.
 func (s *Service) Send(ctx context.Context, actor Actor, chatID, text string, opt SendOptions) (*parley.Event, error) {
-	if len(opt.ClientID) > 100 {
-		return nil, parley.Errorf(parley.EINVALID, "client_id is longer than 100 characters")
-	}
-	return s.post(ctx, actor, chatID, opt.ClientID, func(c *parley.Chat, g *parley.Group) (parley.Event, error) {
-		text, err := checkText(text, s.limits(g).maxLen)
-		return parley.Event{Type: parley.EventMessage, Text: text}, err
-	})
+	return await(func(done func(*parley.Event, error)) { s.SendAsync(ctx, actor, chatID, text, opt, done) })
 }
 
-// post checks that the actor may write to the chat, builds the event with
-// mk and stores and publishes it.
+// SendAsync is Send for callers that must not wait for the commit (a
+// socket's event loop): it returns once the message is checked and queued,
+// and calls done with the stored event or the error after the commit. A
+// chat's messages are stored in the order their SendAsync calls returned.
+// done may run on the store's completer goroutine: it must not block or
+// call into the service.
+func (s *Service) SendAsync(ctx context.Context, actor Actor, chatID, text string, opt SendOptions, done func(*parley.Event, error)) {
+	if len(opt.ClientID) > 100 {
+		done(nil, parley.Errorf(parley.EINVALID, "client_id is longer than 100 characters"))
+		return
+	}
+	s.postAsync(ctx, actor, chatID, opt.ClientID, func(c *parley.Chat, g *parley.Group) (parley.Event, error) {
+		text, err := checkText(text, s.limits(g).maxLen)
+		return parley.Event{Type: parley.EventMessage, Text: text}, err
+	}, done)
+}
+
+// await runs an asynchronous operation and waits for its outcome. It does
+// not give up when a context ends: an append the store has queued is
+// committed or refused, and the caller is told which.
+func await(start func(done func(*parley.Event, error))) (*parley.Event, error) {
+	type result struct {
+		e   *parley.Event
+		err error
+	}
+	ch := make(chan result, 1)
+	start(func(e *parley.Event, err error) { ch <- result{e, err} })
+	r := <-ch
+	return r.e, r.err
+}
+
+// post is postAsync that waits for the outcome.
 func (s *Service) post(ctx context.Context, actor Actor, chatID, clientID string, mk func(*parley.Chat, *parley.Group) (parley.Event, error)) (*parley.Event, error) {
+	return await(func(done func(*parley.Event, error)) { s.postAsync(ctx, actor, chatID, clientID, mk, done) })
+}
+
+// postAsync checks that the actor may write to the chat, builds the event
+// with mk and queues it for the store; done gets the outcome after the
+// commit, once the event is published. The chat's lock is held only while
+// checking and queueing, not across the commit: its next send is checked
+// meanwhile and queued behind this one, and anything that changes the
+// chat's state waits for the queued appends first (liveStore.drain).
+func (s *Service) postAsync(ctx context.Context, actor Actor, chatID, clientID string, mk func(*parley.Chat, *parley.Group) (parley.Event, error), done func(*parley.Event, error)) {
 	unlock := s.lockChat(chatID)
-	defer unlock()
 	c, v, err := s.writableChat(ctx, actor, chatID)
 	if err != nil {
-		return nil, err
+		unlock()
+		done(nil, err)
+		return
 	}
 	g, err := s.store.Group(ctx, c.GroupID)
 	if err != nil {
-		return nil, internal("load group", err)
+		unlock()
+		done(nil, internal("load group", err))
+		return
 	}
 	e, err := mk(c, g)
 	if err != nil {
-		return nil, err
+		unlock()
+		done(nil, err)
+		return
 	}
 	e.ChatID, e.At, e.From, e.ClientID = c.ID, time.Now().UTC(), actor.party(v), clientID
 	events := []parley.Event{e}
@@ -466,22 +506,27 @@ func (s *Service) post(ctx context.Context, actor Actor, chatID, clientID string
 			events = append(events, n)
 		}
 	}
-	stored, err := s.store.AppendEvents(ctx, c.ID, events)
-	if err != nil {
-		return nil, internal("append event", err)
-	}
-	s.publish(ctx, stored...)
-	if err := ownRetry(e, stored[0]); err != nil {
-		return nil, err
-	}
-	s.count(func(st *Stats) { st.messages[actor.Kind]++ })
+	pctx := context.WithoutCancel(ctx) // the commit outlives a closed connection
+	s.live.appendAsync(ctx, c.ID, events, func(stored []parley.Event, err error) {
+		if err != nil {
+			done(nil, internal("append event", err))
+			return
+		}
+		s.publish(pctx, stored...)
+		if err := ownRetry(e, stored[0]); err != nil {
+			done(nil, err)
+			return
+		}
+		s.count(func(st *Stats) { st.messages[actor.Kind]++ })
+		if s.cfg.LogText {
+			s.log.Debug("message", "chat", c.ID, "seq", stored[0].Seq, "text", stored[0].Text)
+		}
+		done(&stored[0], nil)
+	})
+	unlock()
 	if actor.IsVisitor() {
 		s.visitorActive(c.ID)
 	}
-	if s.cfg.LogText {
-		s.log.Debug("message", "chat", c.ID, "seq", stored[0].Seq, "text", stored[0].Text)
-	}
-	return &stored[0], nil
 }
 
 // ownRetry checks that the event the store answered for sent is sent

@@ -610,11 +610,16 @@ func (c *wsConn) handle(f ClientFrame) {
 	case frameUnsubscribe:
 		c.unsubscribe(f.ChatID)
 	case frameSend:
-		var e *parley.Event
-		e, err = svc.Send(c.ctx, c.actor, f.ChatID, f.Text, conversation.SendOptions{ClientID: f.ClientID})
-		if err == nil {
-			c.send(ServerFrame{Type: frameAck, Ref: f.Ref, Event: e})
-		}
+		// The ack follows the commit; meanwhile the session's next frames
+		// are read, and its later sends are stored after this one.
+		ref := f.Ref
+		svc.SendAsync(c.ctx, c.actor, f.ChatID, f.Text, conversation.SendOptions{ClientID: f.ClientID}, func(e *parley.Event, err error) {
+			if err != nil {
+				c.frameFailed(f.Type, ref, err)
+				return
+			}
+			c.send(ServerFrame{Type: frameAck, Ref: ref, Event: e})
+		})
 	case frameTyping:
 		err = svc.Typing(c.ctx, c.actor, f.ChatID, f.Typing)
 	case frameSeen:
@@ -623,11 +628,16 @@ func (c *wsConn) handle(f ClientFrame) {
 		c.send(ServerFrame{Type: framePong, Ref: f.Ref})
 	}
 	if err != nil {
-		if parley.ErrorCode(err) == parley.EINTERNAL {
-			c.srv.log.Error("websocket frame", "type", f.Type, "err", err)
-		}
-		c.send(errorFrame(f.Ref, err))
+		c.frameFailed(f.Type, f.Ref, err)
 	}
+}
+
+// frameFailed answers a client frame that failed with an error frame.
+func (c *wsConn) frameFailed(typ, ref string, err error) {
+	if parley.ErrorCode(err) == parley.EINTERNAL {
+		c.srv.log.Error("websocket frame", "type", typ, "err", err)
+	}
+	c.send(errorFrame(ref, err))
 }
 
 // send queues a frame; on failure the session ends. It reports success.

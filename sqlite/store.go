@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,8 +69,12 @@ type Store struct {
 	bg               context.Context // ends on Close, after the writer stopped
 	stopBG           context.CancelFunc
 	appends          chan *appendReq
-	closing          chan struct{} // closed by Close: no new appends
-	writerDone       chan struct{} // closed when the writer has returned
+	closing          chan struct{}     // closed by Close: no new appends
+	writerDone       chan struct{}     // closed when the writer has returned
+	completions      chan []*appendReq // committed batches, to the completer
+	enqueueMu        sync.RWMutex      // held to enqueue; stopWriter takes it to stop new ones
+	stopping         bool              // guarded by enqueueMu
+	completerDone    chan struct{}     // closed when every batch is reported
 	indexer          *textIndexer
 	checkpointerDone chan struct{}
 	checkpointWake   chan struct{} // buffered: one pending wake-up is enough

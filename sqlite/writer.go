@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"sync/atomic"
 
 	"github.com/parleychat/parley"
@@ -24,14 +25,16 @@ const (
 	reqAbandoned
 )
 
-// appendReq is one AppendEvents call waiting for its group commit.
+// appendReq is one append waiting for its group commit.
 type appendReq struct {
 	chatID string
 	events []parley.Event
 	state  atomic.Int32
 	out    []parley.Event
 	err    error
-	done   chan struct{} // closed once out and err are final
+	// complete is called once out and err are final, on the completer
+	// goroutine, in commit order.
+	complete func([]parley.Event, error)
 }
 
 // AppendEvents appends events to the chat's log and returns them with
@@ -48,16 +51,14 @@ func (s *Store) AppendEvents(ctx context.Context, chatID string, events []parley
 	if err := checkEvents(chatID, events); err != nil {
 		return nil, err
 	}
-	r := &appendReq{chatID: chatID, events: events, done: make(chan struct{})}
-	select {
-	case s.appends <- r:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-s.closing:
-		return nil, errClosed
+	done := make(chan struct{})
+	r := &appendReq{chatID: chatID, events: events}
+	r.complete = func([]parley.Event, error) { close(done) }
+	if err := s.enqueue(ctx, r); err != nil {
+		return nil, err
 	}
 	select {
-	case <-r.done:
+	case <-done:
 		return r.out, r.err
 	case <-ctx.Done():
 		if r.state.CompareAndSwap(reqWaiting, reqAbandoned) {
@@ -70,8 +71,44 @@ func (s *Store) AppendEvents(ctx context.Context, chatID string, events []parley
 	}
 	// The writer took the append before the caller gave up: its outcome
 	// is decided by the commit, so report that rather than a guess.
-	<-r.done
+	<-done
 	return r.out, r.err
+}
+
+// AppendEventsAsync queues an append like AppendEvents and returns at
+// once; done is called with the outcome after the commit. Calls of done
+// happen on one goroutine in commit order, so a caller that queues a
+// chat's appends in order learns of their commits in that order too. done
+// must not block for long: it holds up the completions that follow. ctx
+// bounds only the wait for room in the queue.
+func (s *Store) AppendEventsAsync(ctx context.Context, chatID string, events []parley.Event, done func([]parley.Event, error)) {
+	if err := checkEvents(chatID, events); err != nil {
+		done(nil, err)
+		return
+	}
+	r := &appendReq{chatID: chatID, events: events, complete: done}
+	if err := s.enqueue(ctx, r); err != nil {
+		done(nil, err)
+	}
+}
+
+// enqueue hands r to the writer. Once the store is closing it refuses, so
+// that every queued append is either committed or drained by stopWriter
+// and reported.
+func (s *Store) enqueue(ctx context.Context, r *appendReq) error {
+	s.enqueueMu.RLock()
+	defer s.enqueueMu.RUnlock()
+	if s.stopping {
+		return errClosed
+	}
+	select {
+	case s.appends <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closing:
+		return errClosed
+	}
 }
 
 // runWriter group-commits appends until the store closes.
@@ -127,9 +164,7 @@ func (s *Store) commitBatch(batch []*appendReq) {
 		})
 		if err == nil {
 			s.commits.Add(1)
-			for _, r := range batch {
-				close(r.done)
-			}
+			s.completed(batch)
 			s.indexer.notify()
 			return
 		}
@@ -148,9 +183,26 @@ func (s *Store) commitBatch(batch []*appendReq) {
 		} else {
 			s.commits.Add(1)
 		}
-		close(r.done)
 	}
+	s.completed(batch)
 	s.indexer.notify()
+}
+
+// completed hands a committed batch to the completer, which reports each
+// append's outcome in commit order while the writer starts the next batch.
+func (s *Store) completed(batch []*appendReq) {
+	s.completions <- slices.Clone(batch)
+}
+
+// runCompleter reports the outcomes of committed batches, in order, until
+// the writer has stopped and every batch is reported.
+func (s *Store) runCompleter() {
+	defer close(s.completerDone)
+	for batch := range s.completions {
+		for _, r := range batch {
+			r.complete(r.out, r.err)
+		}
+	}
 }
 
 // isDomain reports whether err is a parley.Error, which the store returns
@@ -166,7 +218,10 @@ func (s *Store) startWriter() {
 	s.appends = make(chan *appendReq, maxBatch)
 	s.closing = make(chan struct{})
 	s.writerDone = make(chan struct{})
+	s.completions = make(chan []*appendReq, 64)
+	s.completerDone = make(chan struct{})
 	go s.runWriter()
+	go s.runCompleter()
 }
 
 // stopWriter stops the writer after the batch it is committing and waits
@@ -181,13 +236,17 @@ func (s *Store) stopWriter() error {
 	default:
 	}
 	close(s.closing)
+	s.enqueueMu.Lock() // wait for enqueues under way; later ones are refused
+	s.stopping = true
+	s.enqueueMu.Unlock()
 	<-s.writerDone
+	close(s.completions)
+	<-s.completerDone
 	for {
 		select {
 		case r := <-s.appends:
 			if r.state.CompareAndSwap(reqWaiting, reqAbandoned) {
-				r.err = errClosed
-				close(r.done)
+				r.complete(nil, errClosed)
 			}
 		default:
 			return nil

@@ -47,6 +47,7 @@ type Config struct {
 	DisconnectTimeout         time.Duration
 	DisconnectWarning         time.Duration
 	PollGrace                 time.Duration
+	GCPercent                 int
 	AgentGrace                time.Duration
 	SessionTTL                time.Duration
 	OfferTimeout              time.Duration
@@ -159,6 +160,7 @@ var settings = []setting{
 	{"poll-grace", "20s", "how long after a long-poll ends its visitor still counts as connected", durationSetting(func(c *Config) *time.Duration { return &c.PollGrace })},
 	{"agent-grace", "60s", "how long an agent whose consoles all closed (without signing out) keeps its presence before it is set away and its offers go to others", durationSetting(func(c *Config) *time.Duration { return &c.AgentGrace })},
 	{"session-ttl", "12h", "how long an agent login lasts", durationSetting(func(c *Config) *time.Duration { return &c.SessionTTL })},
+	{"gc-percent", "50", "garbage collection target: the heap may grow this many percent over the live data before a collection (Go's GOGC, which overrides it when set); lower keeps less memory per idle connection at some CPU", intSetting(10, 1000, func(c *Config) *int { return &c.GCPercent })},
 	{"offer-timeout", "60s", "an offer not accepted in this time goes to the next agent; 0 lets offers wait", durationSetting(func(c *Config) *time.Duration { return &c.OfferTimeout })},
 	{"decline-cooldown", "30s", "how long a declined or unanswered chat is not offered to that agent again; 0 means while it waits", durationSetting(func(c *Config) *time.Duration { return &c.DeclineCooldown })},
 	{"missed-offer-not-ready", "false", "put an agent who lets an offer time out into not ready", boolSetting(func(c *Config) *bool { return &c.MissedOfferNotReady })},

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // group opening hours work on hosts without a zoneinfo database
 
@@ -44,6 +45,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		cfg, err := loadConfig(args, lookupEnv, stderr)
 		if err != nil {
 			return err
+		}
+		if _, set := lookupEnv("GOGC"); !set {
+			// The runtime's one setting: many small long-lived objects
+			// per connection make the default target (100) double them.
+			debug.SetGCPercent(cfg.GCPercent)
 		}
 		return serve(ctx, cfg, stdout, stderr, nil)
 	case "version":
