@@ -28,8 +28,8 @@ type hub struct {
 
 	mu          sync.Mutex
 	topics      map[string][]*Subscription // copied on write: deliver reads without copying
-	ready       chan struct{} // closed once the node's interest is in effect; nil: none
-	err         error         // why it could not be confirmed (with ready closed)
+	ready       chan struct{}              // closed once the node's interest is in effect; nil: none
+	err         error                      // why it could not be confirmed (with ready closed)
 	unsubscribe func() error
 }
 
