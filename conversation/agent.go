@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/routing"
@@ -24,7 +23,7 @@ func (s *Service) Accept(ctx context.Context, actor Actor, chatID string) (*Chat
 	if !c.Active() {
 		return nil, errChatEnded
 	}
-	decisions := s.router.Do(ctx, routing.OfferAccepted{ChatID: c.ID, AgentID: actor.Agent.ID, At: time.Now().UTC()})
+	decisions := s.router.Do(ctx, routing.OfferAccepted{ChatID: c.ID, AgentID: actor.Agent.ID, At: s.now().UTC()})
 	if !assigned(decisions, c.ID, actor.Agent.ID) {
 		return nil, parley.Errorf(parley.ECONFLICT, "this chat is not offered to you")
 	}
@@ -53,7 +52,7 @@ func assigned(decisions []routing.Decision, chatID string, agentID int64) bool {
 func (s *Service) applyAssign(ctx context.Context, d routing.Assign) []routing.Input {
 	unlock := s.lockChat(d.ChatID)
 	defer unlock()
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	c, err := s.store.Chat(ctx, d.ChatID)
 	switch {
 	case err != nil:
@@ -127,7 +126,7 @@ func (s *Service) Decline(ctx context.Context, actor Actor, chatID string) error
 	if !c.Active() {
 		return errChatEnded
 	}
-	decisions := s.router.Do(ctx, routing.OfferDeclined{ChatID: c.ID, AgentID: actor.Agent.ID, At: time.Now().UTC()})
+	decisions := s.router.Do(ctx, routing.OfferDeclined{ChatID: c.ID, AgentID: actor.Agent.ID, At: s.now().UTC()})
 	if !slices.Contains(decisions, routing.Decision(routing.Revoke{ChatID: c.ID, AgentID: actor.Agent.ID})) {
 		return parley.Errorf(parley.ECONFLICT, "this chat is not offered to you")
 	}
@@ -150,7 +149,7 @@ func (s *Service) Pick(ctx context.Context, actor Actor, chatID string) (*ChatVi
 	if !actor.Agent.InGroup(c.GroupID) {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "the chat waits in a group you are not a member of")
 	}
-	decisions := s.router.Do(ctx, routing.Pick{ChatID: c.ID, AgentID: actor.Agent.ID, At: time.Now().UTC()})
+	decisions := s.router.Do(ctx, routing.Pick{ChatID: c.ID, AgentID: actor.Agent.ID, At: s.now().UTC()})
 	if !assigned(decisions, c.ID, actor.Agent.ID) {
 		return nil, parley.Errorf(parley.ECONFLICT, "the chat is not waiting, or you are not ready or have no free slot")
 	}
@@ -285,7 +284,7 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, chatID string, to T
 		}
 		return parley.Errorf(parley.EFORBIDDEN, "this chat is not yours")
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	ap := actor.party(nil)
 	c.State, c.AgentID, c.GroupID, c.QueuedAt = parley.StateQueued, 0, g.ID, now
 	c.TransferNote = note
@@ -380,7 +379,7 @@ func (s *Service) changeAgent(ctx context.Context, id int64, change func(*parley
 		if err != nil {
 			return nil, err
 		}
-		return routing.AgentChanged{Agent: ra, At: time.Now().UTC()}, nil
+		return routing.AgentChanged{Agent: ra, At: s.now().UTC()}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -469,7 +468,7 @@ func (s *Service) applyQueued(ctx context.Context, d routing.Queued) []routing.I
 	}
 	info := parley.QueueInfo{Position: d.Position, EstimatedWait: d.EstimatedWait}
 	s.queues.record(d.ChatID, d.GroupID, info)
-	s.publish(ctx, parley.Event{ChatID: d.ChatID, Type: parley.EventQueue, At: time.Now().UTC(), From: system, Queue: &info})
+	s.publish(ctx, parley.Event{ChatID: d.ChatID, Type: parley.EventQueue, At: s.now().UTC(), From: system, Queue: &info})
 	return nil
 }
 
@@ -495,29 +494,29 @@ func (s *Service) applyOffer(ctx context.Context, d routing.Offer) []routing.Inp
 	if err != nil {
 		unlock()
 		s.log.Error("offer: load chat", "chat", d.ChatID, "err", err)
-		return []routing.Input{routing.OfferDeclined{ChatID: d.ChatID, AgentID: d.AgentID, At: time.Now().UTC()}}
+		return []routing.Input{routing.OfferDeclined{ChatID: d.ChatID, AgentID: d.AgentID, At: s.now().UTC()}}
 	}
 	if !c.Active() {
 		// The chat ended while it was being placed.
 		unlock()
-		return []routing.Input{routing.ChatEnded{ChatID: d.ChatID, At: time.Now().UTC()}}
+		return []routing.Input{routing.ChatEnded{ChatID: d.ChatID, At: s.now().UTC()}}
 	}
 	if c.State != parley.StateQueued {
 		unlock()
 		s.log.Error("offer: chat is not queued", "chat", c.ID, "state", c.State)
-		return []routing.Input{routing.OfferDeclined{ChatID: d.ChatID, AgentID: d.AgentID, At: time.Now().UTC()}}
+		return []routing.Input{routing.OfferDeclined{ChatID: d.ChatID, AgentID: d.AgentID, At: s.now().UTC()}}
 	}
 	c.OfferedTo, c.GroupID = d.AgentID, d.GroupID
 	_, err = s.store.UpdateChat(ctx, c, nil)
 	unlock()
 	if err != nil {
 		s.log.Error("offer: update chat", "chat", d.ChatID, "err", err)
-		return []routing.Input{routing.OfferDeclined{ChatID: d.ChatID, AgentID: d.AgentID, At: time.Now().UTC()}}
+		return []routing.Input{routing.OfferDeclined{ChatID: d.ChatID, AgentID: d.AgentID, At: s.now().UTC()}}
 	}
 	s.count(func(st *Stats) { st.offers++ })
 	s.queues.forget(c.ID)
 	s.publish(ctx, parley.Event{
-		ChatID: c.ID, Type: parley.EventQueue, At: time.Now().UTC(), From: system,
+		ChatID: c.ID, Type: parley.EventQueue, At: s.now().UTC(), From: system,
 		Queue: &parley.QueueInfo{Position: 0, EstimatedWait: -1},
 	})
 	view, err := s.viewUnrouted(ctx, c)

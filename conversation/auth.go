@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -131,7 +130,7 @@ func (s *Service) Login(ctx context.Context, tenantID int64, login, password str
 		return "", nil, denied
 	}
 	token := agentTokenPrefix + newToken()
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	sess := &parley.Session{TokenHash: hashToken(token), AgentID: a.ID, TenantID: a.TenantID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return "", nil, internal("create session", err)
@@ -179,7 +178,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error)
 		} else if err != nil {
 			return Actor{}, internal("find session", err)
 		}
-		if !time.Now().Before(sess.ExpiresAt) {
+		if !s.now().Before(sess.ExpiresAt) {
 			return Actor{}, denied
 		}
 		a, err := s.store.Agent(ctx, sess.AgentID)

@@ -307,7 +307,7 @@ func (s *Service) ChatCanned(ctx context.Context, actor Actor, chatID string) ([
 	if loc == nil {
 		loc = time.UTC
 	}
-	now := time.Now().In(loc)
+	now := s.now().In(loc)
 	a := actor.Agent
 	r := strings.NewReplacer(
 		"{visitor.name}", v.Name, "{visitor.email}", v.Email, "{visitor.phone}", v.Phone,

@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"context"
-	"time"
 
 	"github.com/parleychat/parley"
 )
@@ -35,7 +34,7 @@ func (s *Service) VisitorPage(ctx context.Context, actor Actor, chatID, url, tit
 		return nil, err
 	}
 	e := pageEvent(actor.party(v), pc)
-	e.ChatID, e.At = c.ID, time.Now().UTC()
+	e.ChatID, e.At = c.ID, s.now().UTC()
 	stored, err := s.store.AppendEvents(ctx, c.ID, []parley.Event{e})
 	if err != nil {
 		return nil, internal("append page event", err)

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleychat/parley"
-	"github.com/parleychat/parley/mail"
+	"github.com/parleychat/parley/transcript"
 )
 
 // Limits of the visitor feedback forms.
@@ -140,7 +140,7 @@ func (s *Service) mailOfflineMessage(ctx context.Context, g *parley.Group, m *pa
 	text := fmt.Sprintf("%s left a message for %s while it was closed.\n\nName: %s\nEmail: %s\n\n%s\n",
 		m.Name, g.Name, m.Name, m.Email, m.Message)
 	out := &parley.OutboxMail{
-		TenantID: m.TenantID, Key: fmt.Sprintf("offline:%d", m.ID), MessageID: mail.NewMessageID(from),
+		TenantID: m.TenantID, Key: fmt.Sprintf("offline:%d", m.ID), MessageID: transcript.MessageID(from),
 		From: from, To: to, Subject: oneLine(fmt.Sprintf("Offline message for %s from %s", g.Name, m.Name)), Text: text,
 	}
 	if _, err := s.store.EnqueueMail(ctx, out); err != nil {

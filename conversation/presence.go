@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"sync"
-	"time"
 
 	"github.com/parleychat/parley"
 )
@@ -17,8 +16,8 @@ import (
 // Service.tmu.
 type agentLink struct {
 	conns int
-	gen   uint64      // bumped by every change; a stale grace compares it
-	grace *time.Timer // runs while conns is 0 and the agent counts as present
+	gen   uint64 // bumped by every change; a stale grace compares it
+	grace Timer  // runs while conns is 0 and the agent counts as present
 }
 
 // AgentConnected records a live connection of an agent (a console

@@ -65,7 +65,7 @@ func (q *queuePusher) takeDirty() []int64 {
 func (s *Service) pushQueue(ctx context.Context, g int64) {
 	var snapshot []routing.Queued
 	s.router.Query(func(e *routing.Engine) { snapshot = e.Queue(g) })
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	var changed []parley.Event
 	q := s.queues
 	q.mu.Lock()

@@ -37,6 +37,8 @@ type Bus interface {
 // Config holds the limits and timeouts of chats. The zero value of a field
 // means its default, except where a field says 0 turns a feature off.
 type Config struct {
+	// Clock is the source of time; nil is the wall clock.
+	Clock Clock
 	// MaxMessageLength is the maximum message length in characters (1024).
 	MaxMessageLength int
 	// MaxAttachmentKB is the largest attachment in KB (5120); negative
@@ -199,6 +201,7 @@ func normalizeTypes(list []string) []string {
 // Service runs chats. Create it with New, call Start, and Close it when
 // done.
 type Service struct {
+	clock  Clock
 	store  parley.Store // live, as a parley.Store
 	live   *liveStore
 	bus    Bus
@@ -236,7 +239,12 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	live := newLiveStore(store)
+	clock := cfg.Clock
+	if clock == nil {
+		clock = wallClock{}
+	}
 	s := &Service{
+		clock:   clock,
 		store:   live,
 		live:    live,
 		bus:     bus,
@@ -291,7 +299,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("conversation: load agents: %w", err)
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	for _, a := range agents {
 		ra, err := s.routingAgent(ctx, a)
 		if err != nil {
@@ -336,14 +344,15 @@ func (s *Service) Start(ctx context.Context) error {
 		s.visitorSeen(c.ID)
 	}
 	s.wg.Add(1)
-	go s.clock()
+	go s.ticks()
 	return nil
 }
 
-// clock runs the service's periodic work until it closes: routing sees
+// ticks runs the service's periodic work until it closes: routing sees
 // time pass (offer timeouts, wrap-ups, cool-downs), and waiting visitors
-// are told their changed positions and estimates.
-func (s *Service) clock() {
+// are told their changed positions and estimates. The tickers only wake
+// it; the time it acts on is the service clock's.
+func (s *Service) ticks() {
 	defer s.wg.Done()
 	tick := time.NewTicker(s.cfg.RoutingTick)
 	defer tick.Stop()
@@ -360,8 +369,8 @@ func (s *Service) clock() {
 		select {
 		case <-s.ctx.Done():
 			return
-		case now := <-tick.C:
-			s.router.Do(s.ctx, routing.Tick{At: now.UTC()})
+		case <-tick.C:
+			s.router.Do(s.ctx, routing.Tick{At: s.now().UTC()})
 		case <-push.C:
 			for _, g := range s.queues.takeDirty() {
 				s.pushQueue(s.ctx, g)
@@ -378,7 +387,7 @@ func (s *Service) clock() {
 func (s *Service) enqueue(ctx context.Context, in routing.ChatQueued) {
 	s.router.Do(ctx, in)
 	if c, err := s.store.Chat(ctx, in.ChatID); err == nil && !c.Active() {
-		s.router.Do(ctx, routing.ChatEnded{ChatID: in.ChatID, At: time.Now().UTC()})
+		s.router.Do(ctx, routing.ChatEnded{ChatID: in.ChatID, At: s.now().UTC()})
 	}
 }
 

@@ -173,13 +173,13 @@ func (s *Service) KPIs(ctx context.Context, actor Actor, since time.Time, thresh
 		threshold = s.cfg.ServiceLevel
 	}
 	if since.IsZero() {
-		since = time.Now().UTC().Truncate(24 * time.Hour)
+		since = s.now().UTC().Truncate(24 * time.Hour)
 	}
 	groups, err := s.store.Groups(ctx, actor.TenantID)
 	if err != nil {
 		return nil, internal("list groups", err)
 	}
-	now := time.Now()
+	now := s.now()
 	if since.After(now) {
 		return nil, parley.Errorf(parley.EINVALID, "since is in the future")
 	}
@@ -297,7 +297,7 @@ func (s *Service) Overview(ctx context.Context, actor Actor) (*Overview, error) 
 	if err != nil {
 		return nil, internal("list chats", err)
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	ov := &Overview{At: now, Groups: []*QueueOverview{}, Agents: []*AgentOverview{}}
 	byGroup := map[int64]*QueueOverview{}
 	s.router.Query(func(e *routing.Engine) {
@@ -414,7 +414,7 @@ func (s *Service) Whisper(ctx context.Context, actor Actor, chatID, text string,
 		return nil, err
 	}
 	e := parley.Event{
-		ChatID: c.ID, Type: parley.EventMessage, At: time.Now().UTC(), Audience: parley.AudienceAgents,
+		ChatID: c.ID, Type: parley.EventMessage, At: s.now().UTC(), Audience: parley.AudienceAgents,
 		From: parley.Party{Kind: parley.PartyAgent, AgentID: actor.Agent.ID, Name: actor.Agent.DisplayName}, Text: text,
 		ClientID: opt.ClientID,
 	}
@@ -486,7 +486,7 @@ func (s *Service) join(ctx context.Context, actor Actor, chatID string, a *parle
 		unlock()
 		return nil, parley.Errorf(parley.ECONFLICT, "%s is in the chat already", a.NameForVisitors())
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	ap := parley.Party{Kind: parley.PartyAgent, AgentID: a.ID, Name: a.NameForVisitors()}
 	c.Participants = append(c.Participants, parley.Participant{Party: ap, JoinedAt: now})
 	events := []parley.Event{{Type: parley.EventJoined, From: ap}}
@@ -526,7 +526,7 @@ func (s *Service) leaveConference(ctx context.Context, actor Actor, chatID strin
 		unlock()
 		return parley.Errorf(parley.EFORBIDDEN, "you are not in this chat")
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	p.LeftAt = now
 	events := []parley.Event{{Type: parley.EventLeft, From: p.Party}}
 	stamp(c.ID, now, events)
@@ -554,7 +554,7 @@ func (s *Service) SendInternal(ctx context.Context, actor Actor, toAgentID int64
 		TenantID: actor.TenantID,
 		From:     parley.Party{Kind: parley.PartyAgent, AgentID: actor.Agent.ID, Name: actor.Agent.DisplayName},
 		To:       parley.Party{Kind: parley.PartyAgent, AgentID: to.ID, Name: to.DisplayName},
-		Text:     text, At: time.Now().UTC(),
+		Text:     text, At: s.now().UTC(),
 	}
 	if err := s.store.CreateInternalMessage(ctx, m); err != nil {
 		return nil, internal("store internal message", err)

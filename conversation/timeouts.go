@@ -15,18 +15,18 @@ import (
 type chatTimers struct {
 	idleTimeout time.Duration // 0: no idle timer (not handling)
 	idleGen     uint64        // bumped by every reset; stale callbacks compare it
-	idle        *time.Timer
+	idle        Timer
 
-	conns    int         // live visitor connections
-	poll     *time.Timer // fires PollGrace after the last long-poll
-	away     bool        // the visitor is gone and the grace runs
-	awayTold bool        // agents were told a message waits
+	conns    int   // live visitor connections
+	poll     Timer // fires PollGrace after the last long-poll
+	away     bool  // the visitor is gone and the grace runs
+	awayTold bool  // agents were told a message waits
 	graceGen uint64
-	grace    *time.Timer
+	grace    Timer
 }
 
 func (t *chatTimers) stopAll() {
-	for _, tm := range []*time.Timer{t.idle, t.poll, t.grace} {
+	for _, tm := range []Timer{t.idle, t.poll, t.grace} {
 		if tm != nil {
 			tm.Stop()
 		}
@@ -45,8 +45,8 @@ func (s *Service) timersLocked(chatID string) *chatTimers {
 
 // after runs fn after d unless the service has closed, and lets Close wait
 // for it.
-func (s *Service) after(d time.Duration, fn func()) *time.Timer {
-	return time.AfterFunc(d, func() {
+func (s *Service) after(d time.Duration, fn func()) Timer {
+	return s.clock.AfterFunc(d, func() {
 		s.tmu.Lock()
 		if s.ctx.Err() != nil {
 			s.tmu.Unlock()
@@ -252,7 +252,7 @@ func (s *Service) leaseLocked(chatID string, t *chatTimers) {
 	if t.poll != nil {
 		t.poll.Stop()
 	}
-	var lease *time.Timer
+	var lease Timer
 	lease = s.after(s.cfg.PollGrace, func() {
 		s.tmu.Lock()
 		if t.poll != lease {
@@ -358,7 +358,7 @@ func (s *Service) appendSystem(ctx context.Context, chatID string, still func() 
 		}
 		return
 	}
-	stamp(chatID, time.Now().UTC(), events)
+	stamp(chatID, s.now().UTC(), events)
 	stored, err := s.store.AppendEvents(ctx, chatID, events)
 	unlock()
 	if err != nil {

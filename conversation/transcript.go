@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley"
-	"github.com/parleychat/parley/mail"
+	"github.com/parleychat/parley/transcript"
 )
 
 // MailTranscript queues the chat's transcript for mailing to email, or to
@@ -93,8 +93,8 @@ func (s *Service) recoverCloseMails(ctx context.Context, tenantID int64, groups 
 		}
 	}
 	// Chats are found by creation time: those created in the last day.
-	q := parley.ArchiveQuery{TenantID: tenantID, From: time.Now().Add(-24 * time.Hour), Limit: parley.MaxArchiveLimit}
-	since := time.Now().Add(-closeMailWindow)
+	q := parley.ArchiveQuery{TenantID: tenantID, From: s.now().Add(-24 * time.Hour), Limit: parley.MaxArchiveLimit}
+	since := s.now().Add(-closeMailWindow)
 	for len(onClose) > 0 {
 		page, err := s.store.SearchChats(ctx, q)
 		if err != nil {
@@ -155,10 +155,10 @@ func (s *Service) queueTranscript(ctx context.Context, c *parley.Chat, to, key s
 			return nil, internal("load agent", err)
 		}
 	}
-	now := time.Now().UTC()
-	r := mail.Render(mail.Data{Group: g, Agent: agent, Customer: v, Events: events, Now: now, Received: c.CreatedAt})
+	now := s.now().UTC()
+	r := transcript.Render(transcript.Data{Group: g, Agent: agent, Customer: v, Events: events, Now: now, Received: c.CreatedAt})
 	m := &parley.OutboxMail{
-		TenantID: c.TenantID, Key: key, ChatID: c.ID, MessageID: mail.NewMessageID(from),
+		TenantID: c.TenantID, Key: key, ChatID: c.ID, MessageID: transcript.MessageID(from),
 		From: from, To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 	}
 	if _, err := s.store.EnqueueMail(ctx, m); err != nil {
@@ -197,7 +197,7 @@ func (s *Service) Transcript(ctx context.Context, actor Actor, chatID string) (s
 	if err != nil {
 		return "", internal("read events", err)
 	}
-	return mail.Text(events, true), nil
+	return transcript.Text(events, true), nil
 }
 
 // Mail returns an outbox mail of a chat the actor may read, to follow its

@@ -125,7 +125,7 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 		ids[i] = gr.ID
 	}
 	var open bool
-	s.router.Query(func(e *routing.Engine) { _, open = e.FirstOpen(ids, time.Now().UTC()) })
+	s.router.Query(func(e *routing.Engine) { _, open = e.FirstOpen(ids, s.now().UTC()) })
 	if !open {
 		return nil, closedError(g)
 	}
@@ -151,7 +151,7 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	if s.cfg.PreferredWait < 0 {
 		preferred = 0 // preferred agents are turned off
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	c := &parley.Chat{
 		ID: newID(), TenantID: req.TenantID, GroupID: g.ID, VisitorID: visitor.ID,
 		State: parley.StateQueued, Cause: parley.CauseNone, SessionID: req.SessionID,
@@ -322,7 +322,7 @@ func (s *Service) findGroup(ctx context.Context, tenantID, id int64, name string
 
 func (s *Service) groupOpen(groupID int64) bool {
 	var open bool
-	s.router.Query(func(e *routing.Engine) { open = e.GroupOpen(groupID, time.Now().UTC()) })
+	s.router.Query(func(e *routing.Engine) { open = e.GroupOpen(groupID, s.now().UTC()) })
 	return open
 }
 
@@ -350,7 +350,7 @@ func (s *Service) GroupStatus(ctx context.Context, tenantID, groupID int64, name
 	}
 	st := &GroupStatus{GroupID: g.ID, GroupName: g.Name, EstimatedWait: -1, TranscriptMail: s.canMailTranscript(g)}
 	s.router.Query(func(e *routing.Engine) {
-		st.Open = e.GroupOpen(g.ID, time.Now().UTC())
+		st.Open = e.GroupOpen(g.ID, s.now().UTC())
 		st.Waiting = e.QueueLengths()[g.ID]
 		st.EstimatedWait = e.EstimatedWait(g.ID)
 	})
@@ -499,7 +499,7 @@ func (s *Service) postAsync(ctx context.Context, actor Actor, chatID, clientID s
 		done(nil, err)
 		return
 	}
-	e.ChatID, e.At, e.From, e.ClientID = c.ID, time.Now().UTC(), actor.party(v), clientID
+	e.ChatID, e.At, e.From, e.ClientID = c.ID, s.now().UTC(), actor.party(v), clientID
 	events := []parley.Event{e}
 	if !actor.IsVisitor() {
 		if n, ok := s.awayNotice(c.ID); ok {
@@ -578,7 +578,7 @@ func (s *Service) Typing(ctx context.Context, actor Actor, chatID string, typing
 		return err
 	}
 	s.publish(ctx, parley.Event{
-		ChatID: c.ID, Type: parley.EventTyping, At: time.Now().UTC(), From: actor.party(v), Typing: typing,
+		ChatID: c.ID, Type: parley.EventTyping, At: s.now().UTC(), From: actor.party(v), Typing: typing,
 	})
 	if actor.IsVisitor() && typing {
 		s.visitorActive(c.ID)
@@ -608,7 +608,7 @@ func (s *Service) MarkSeen(ctx context.Context, actor Actor, chatID string, seq 
 	if seq <= last {
 		return nil, nil
 	}
-	stored, err := s.store.AppendEvents(ctx, c.ID, []parley.Event{{ChatID: c.ID, Type: parley.EventSeen, At: time.Now().UTC(), From: from, Seen: seq}})
+	stored, err := s.store.AppendEvents(ctx, c.ID, []parley.Event{{ChatID: c.ID, Type: parley.EventSeen, At: s.now().UTC(), From: from, Seen: seq}})
 	if err != nil {
 		return nil, internal("append event", err)
 	}
@@ -672,7 +672,7 @@ func (s *Service) terminate(ctx context.Context, chatID string, cause parley.Cau
 	if err := s.endChat(ctx, chatID, cause, check, extra...); err != nil {
 		return err
 	}
-	s.router.Do(ctx, routing.ChatEnded{ChatID: chatID, At: time.Now().UTC()})
+	s.router.Do(ctx, routing.ChatEnded{ChatID: chatID, At: s.now().UTC()})
 	return nil
 }
 
@@ -694,7 +694,7 @@ func (s *Service) endChat(ctx context.Context, chatID string, cause parley.Cause
 		unlock()
 		return errChatEnded
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	agentID, offeredTo := c.AgentID, c.OfferedTo
 	c.State, c.Cause, c.EndedAt, c.OfferedTo = parley.StateTerminated, cause, now, 0
 	var joined []int64 // agents added to the chat besides its agent

@@ -14,6 +14,7 @@ import (
 	"github.com/parleychat/parley/httpapi"
 	"github.com/parleychat/parley/internal/smtptest"
 	"github.com/parleychat/parley/mail"
+	"github.com/parleychat/parley/transcript"
 )
 
 // addSupervisor creates a supervisor "boss" and returns its token.
@@ -309,7 +310,7 @@ func TestTranscriptMailSurvivesSMTPOutage(t *testing.T) {
 			t.Fatal(err)
 		}
 		html, text := parts["text/html"], parts["text/plain"]
-		for _, p := range mail.Placeholders {
+		for _, p := range transcript.Placeholders {
 			if strings.Contains(html, p) {
 				t.Errorf("%s is not replaced in the HTML", p)
 			}

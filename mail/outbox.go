@@ -1,11 +1,12 @@
+// Package mail delivers the mail in the store's outbox (transcripts,
+// offline messages) over SMTP, so that a down SMTP server delays mail but
+// loses none and sends none twice. Package transcript renders it.
 package mail
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -220,15 +221,4 @@ func errorText(err error) string {
 		s = s[:500]
 	}
 	return s
-}
-
-// NewMessageID returns a Message-ID (without angle brackets) in the
-// domain of the sender address; it is stored with the mail so that every
-// attempt carries the same one.
-func NewMessageID(from string) string {
-	domain := "parley.invalid"
-	if _, d, ok := strings.Cut(from, "@"); ok && d != "" {
-		domain = d
-	}
-	return "transcript." + strings.ToLower(rand.Text()) + "@" + domain
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/parleychat/parley/internal/smtptest"
 	"github.com/parleychat/parley/mail"
 	"github.com/parleychat/parley/sqlite"
+	"github.com/parleychat/parley/transcript"
 )
 
 func openStore(t *testing.T) *sqlite.Store {
@@ -43,7 +44,7 @@ func freePort(t *testing.T) int {
 
 func enqueue(t *testing.T, st parley.Store, key, to, text string) *parley.OutboxMail {
 	t.Helper()
-	m := &parley.OutboxMail{TenantID: parley.DefaultTenantID, Key: key, MessageID: mail.NewMessageID("chat@example.com"),
+	m := &parley.OutboxMail{TenantID: parley.DefaultTenantID, Key: key, MessageID: transcript.MessageID("chat@example.com"),
 		From: "chat@example.com", To: to, Subject: "Your chat", Text: text, HTML: "<p>" + text + "</p>"}
 	if _, err := st.EnqueueMail(context.Background(), m); err != nil {
 		t.Fatal(err)

@@ -1,9 +1,11 @@
-// Package mail renders chat transcripts from a group's template and
-// delivers mail over SMTP through the outbox in the store, so that a down
-// SMTP server delays mail but loses none and sends none twice.
-package mail
+// Package transcript renders a chat into the mail that carries its
+// transcript, from its group's template (the Mitel placeholders), and the
+// plain text agents read. It only formats: the outbox in package mail
+// delivers what it renders.
+package transcript
 
 import (
+	"crypto/rand"
 	"html"
 	"strings"
 	"time"
@@ -289,4 +291,15 @@ func formatFor(tag string) dateFormat {
 		return f
 	}
 	return localeFormats["en-us"]
+}
+
+// MessageID returns a Message-ID (without angle brackets) in the domain
+// of the sender address; it is stored with the mail so that every
+// delivery attempt carries the same one.
+func MessageID(from string) string {
+	domain := "parley.invalid"
+	if _, d, ok := strings.Cut(from, "@"); ok && d != "" {
+		domain = d
+	}
+	return "transcript." + strings.ToLower(rand.Text()) + "@" + domain
 }

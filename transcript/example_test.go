@@ -1,17 +1,17 @@
-package mail_test
+package transcript_test
 
 import (
 	"fmt"
 	"time"
 
 	"github.com/parleychat/parley"
-	"github.com/parleychat/parley/mail"
+	"github.com/parleychat/parley/transcript"
 )
 
 // An HTML template with placeholders; visitor text is escaped into it.
 func ExampleRender() {
 	at := time.Date(2026, 3, 14, 15, 9, 0, 0, time.UTC)
-	r := mail.Render(mail.Data{
+	r := transcript.Render(transcript.Data{
 		Group: &parley.Group{Name: "Support", Transcript: parley.GroupTranscript{
 			Sender: "support@example.com", Subject: "Your chat with $Agent.ChatName$", Locale: "en-GB",
 			HTML: true, Template: "<p>Dear $Customer$,</p>$Transcript$"}},
