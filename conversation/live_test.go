@@ -16,7 +16,12 @@ import (
 // reach the store.
 type readCounter struct {
 	parley.Store
-	chats, groups, visitors, agents, tokens atomic.Int64
+	chats, groups, visitors, agents, tokens, events atomic.Int64
+}
+
+func (r *readCounter) Events(ctx context.Context, chatID string, after int64, limit int) ([]parley.Event, error) {
+	r.events.Add(1)
+	return r.Store.Events(ctx, chatID, after, limit)
 }
 
 func (r *readCounter) VisitorByToken(ctx context.Context, hash []byte) (*parley.Visitor, error) {
@@ -50,6 +55,7 @@ func (r *readCounter) reset() {
 	r.visitors.Store(0)
 	r.agents.Store(0)
 	r.tokens.Store(0)
+	r.events.Store(0)
 }
 
 func (r *readCounter) String() string {
@@ -164,6 +170,19 @@ func TestVisitorReconnectReadsNoChatState(t *testing.T) {
 		cur.Close()
 		if view.ID != id {
 			t.Fatalf("OpenChat's view is of %s; want %s", view.ID, id)
+		}
+		// A client that resumes from the chat's end reads no events.
+		before := rc.events.Load()
+		cur, _, err = f.svc.OpenChat(ctx, a, id, view.LastSeq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if evs, err := cur.TryNext(ctx); err != nil || len(evs) != 0 {
+			t.Fatalf("TryNext at the end = %v, %v; want nothing", evs, err)
+		}
+		cur.Close()
+		if n := rc.events.Load() - before; n != 0 {
+			t.Fatalf("resuming at the end read the chat's events %d times; want 0", n)
 		}
 	}
 	if n := rc.chats.Load() + rc.groups.Load() + rc.visitors.Load() + rc.tokens.Load(); n != 0 {
