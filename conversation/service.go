@@ -6,6 +6,24 @@
 // Each change is committed to the Store before it is acknowledged and then
 // published on the Bus; clients read a chat through a Cursor, which merges
 // the store's log with live notifications without gap or duplicate.
+//
+// Where things are:
+//
+//   - The chat log: send.go (a message from check to ack), live.go (the
+//     active chats in memory and the ordering of a chat's writes), hub.go
+//     (the node's one bus subscription), cursor.go (a reader's position).
+//   - The lifecycle: request.go (a visitor asks; groups, limits), agent.go
+//     (routing's decisions applied; accept, decline, transfer), end.go
+//     (leave and every end), timeouts.go (idle, disconnect and the
+//     visitor's presence), presence.go (agents' consoles).
+//   - The agent side: chat.go (actors, views, who may read what),
+//     canned.go, files.go, context.go (the visitor's page), archive.go.
+//   - The supervisor side: supervisor.go (overview, KPIs, whisper, barge-in,
+//     conference), queues.go (positions and wait estimates pushed).
+//   - After the chat: transcript.go (mail through package transcript),
+//     feedback.go (ratings, offline messages).
+//   - The service itself: service.go (Config, New, Start, Close, locks,
+//     stats), clock.go, auth.go, admin.go, public.go, id.go.
 package conversation
 
 import (
