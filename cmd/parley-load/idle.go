@@ -74,13 +74,8 @@ func (h *holder) closeAll() {
 // at both, and holds them.
 func runIdle(ctx context.Context, cfg *config, stderr io.Writer, b barrier) (*Result, error) {
 	rec := newRecorder()
-	r, err := newRig(ctx, cfg, false)
+	open, err := idleOpener(ctx, cfg, rec)
 	if err != nil {
-		return nil, err
-	}
-	// One logged-in agent who is not ready keeps the group open; the
-	// chats stay queued.
-	if err := r.addAgents(ctx, 1, 1, "not_ready"); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -101,15 +96,8 @@ func runIdle(ctx context.Context, cfg *config, stderr io.Writer, b barrier) (*Re
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				v, err := r.requestChat(ctx)
+				conn, took, err := open(ctx)
 				if err != nil {
-					rec.fail(errKind("request chat", err))
-					failed.Add(1)
-					return
-				}
-				conn, took, err := r.cl.openVisitor(ctx, v.token, nil)
-				if err != nil {
-					rec.fail(errKind("open", err))
 					failed.Add(1)
 					return
 				}
@@ -168,6 +156,49 @@ func runIdle(ctx context.Context, cfg *config, stderr io.Writer, b barrier) (*Re
 	res.Start = start
 	res.Seconds = held.Seconds()
 	return res, nil
+}
+
+// idleOpener returns what opens one idle connection: a visitor with a
+// chat of its own, or with -bare a plain WebSocket to the server's root.
+// Failures are recorded.
+func idleOpener(ctx context.Context, cfg *config, rec *recorder) (func(context.Context) (*websocket.Conn, time.Duration, error), error) {
+	if cfg.bare {
+		cl, err := newClient(cfg.url, cfg.sources)
+		if err != nil {
+			return nil, err
+		}
+		root := strings.TrimSuffix(cl.wsURL, "/api/v1/ws") + "/"
+		return func(ctx context.Context) (*websocket.Conn, time.Duration, error) {
+			t0 := time.Now()
+			conn, _, err := websocket.Dial(ctx, root, &websocket.DialOptions{HTTPClient: cl.pick()})
+			if err != nil {
+				rec.fail(errKind("open", err))
+				return nil, 0, err
+			}
+			return conn, time.Since(t0), nil
+		}, nil
+	}
+	r, err := newRig(ctx, cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	// One logged-in agent who is not ready keeps the group open; the
+	// chats stay queued.
+	if err := r.addAgents(ctx, 1, 1, "not_ready"); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (*websocket.Conn, time.Duration, error) {
+		v, err := r.requestChat(ctx)
+		if err != nil {
+			rec.fail(errKind("request chat", err))
+			return nil, 0, err
+		}
+		conn, took, err := r.cl.openVisitor(ctx, v.token, nil)
+		if err != nil {
+			rec.fail(errKind("open", err))
+		}
+		return conn, took, err
+	}, nil
 }
 
 // runChurn opens and closes visitor sessions at -rate per second.

@@ -39,7 +39,9 @@ Scenarios:
            RSS is sampled at each, giving the memory per visitor as the RSS slope.
            The visitors are then held for -hold; the server's CPU during the hold
            and every unexpected close are reported. A logged-in agent who is not
-           ready keeps the group open, so the chats stay queued.
+           ready keeps the group open, so the chats stay queued. With -bare the
+           connections are plain WebSockets to -url's root with nothing said,
+           for the same measurement of the naive baseline (parley-load baseline).
   active   Active chats. -agents agents (ready, auto-accept) take -chats chats;
            visitors (and with -agent-share also agents) send messages at -rate
            messages per second in total for -duration after -warmup. Each message
@@ -97,6 +99,7 @@ type config struct {
 	visitors    int
 	base        int
 	hold        time.Duration
+	bare        bool
 	transport   string
 	chats       int
 	agents      int
@@ -145,6 +148,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.visitors, "visitors", 1000, "idle: visitors to hold")
 	fs.IntVar(&c.base, "base", 1000, "idle: first ramp step (the lower point of the RSS slope)")
 	fs.DurationVar(&c.hold, "hold", time.Minute, "idle: how long to hold the visitors")
+	fs.BoolVar(&c.bare, "bare", false, "idle: plain WebSockets to -url's root (the baseline server) instead of visitors")
 	fs.StringVar(&c.transport, "transport", "ws", "active: ws or lp (long-poll)")
 	fs.IntVar(&c.chats, "chats", 100, "active: concurrent chats")
 	fs.IntVar(&c.agents, "agents", 10, "active: agents (capacity is shared out, at most 50 chats each)")
@@ -189,7 +193,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("startup needs -server-cmd")
 	case c.scenario == "active" && c.agents*50 < c.chats:
 		return nil, errors.New("-agents can take at most 50 chats each; raise -agents")
-	case c.scenario != "startup" && c.password == "":
+	case c.bare && c.scenario != "idle":
+		return nil, errors.New("-bare is for the idle scenario")
+	case c.scenario != "startup" && !c.bare && c.password == "":
 		return nil, errors.New("-password (or PARLEY_LOAD_PASSWORD) is required to create the run's group and agents")
 	}
 	if c.runID == "" {
