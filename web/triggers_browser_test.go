@@ -24,11 +24,13 @@ const greetingText = `[...document.querySelectorAll("#greeting > *")].map((e) =>
 // opens by itself after the rule's time on site with the rule's message
 // from its sender; a run-once rule does not fire again after a reload
 // (another rule of the page does); a rule for other pages never fires;
-// answering the greeting starts a chat that begins with the greeting.
+// answering the greeting starts a chat that begins with the greeting; a
+// rule on opening the chat greets when the visitor opens the card.
 // The greeting meets WCAG AA on desktop and phone widths, light and
 // dark; with PARLEY_SCREENSHOTS set it is photographed for the docs.
 func TestWidgetTriggers(t *testing.T) {
 	s := newStack(t)
+	s.page("/help", hostPage(`group="1"`))
 	s.page("/pricing", strings.Replace(showcasePage, "ATTRS", `group="1" title="Acme Support" header-background="#2f5d46" highlight="#2f5d46"`, 1))
 	ctx := context.Background()
 	mk := func(tr *parley.Trigger) *parley.Trigger {
@@ -43,6 +45,8 @@ func TestWidgetTriggers(t *testing.T) {
 	mk(&parley.Trigger{Name: "Checkout", URLPattern: `/checkout$`, Message: "Need help paying?"})
 	once := mk(&parley.Trigger{GroupID: 1, Name: "Pricing", URLPattern: `^https?://[^/]+/pricing(\?|$)`, TimeOnSite: 1, RunOnce: true,
 		SenderName: "Pia from Acme", Message: "Comparing plans? I can tell you which one fits your team."})
+	opened := mk(&parley.Trigger{Name: "Help opened", URLPattern: `/help$`, ChatOpened: true, SenderName: "Acme bot",
+		Message: "Hi! Tell us what you are looking for."})
 	again := mk(&parley.Trigger{Name: "Pricing, again", URLPattern: `/pricing`, TimeOnSite: 2, SenderName: "Acme bot",
 		Message: "Still deciding? Ask us anything about the plans."})
 	alice := s.agent("alice")
@@ -103,6 +107,20 @@ func TestWidgetTriggers(t *testing.T) {
 	}
 	darkMode(t, papp, false)
 	shootTo(t, phone, "widget-trigger-phone.png")
+
+	// A rule on opening the chat waits for the visitor's click.
+	help := anotherTab(b, seen)
+	act(t, help, chromedp.Navigate(s.host+"/help"))
+	wWaitJS(t, help, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
+	if n := eval[int](t, help, `document.querySelector("parley-widget").shadowRoot.querySelectorAll("iframe").length`); n != 0 {
+		t.Errorf("an on-open rule opened the card by itself")
+	}
+	eval[bool](t, help, clickLauncher)
+	happ := frameCtx(t, help, s.parley)
+	wWaitJS(t, happ, "the on-open greeting", greetingShown)
+	if got := eval[string](t, happ, greetingText); got != opened.SenderName+"\n"+opened.Message {
+		t.Errorf("on open the greeting is %q; want the on-open rule's", got)
+	}
 }
 
 // shootTo writes a screenshot of the tab's viewport into $PARLEY_SCREENSHOTS, if set.

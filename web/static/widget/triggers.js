@@ -80,11 +80,17 @@ export default async function triggers(w) {
   const onOpen = live.filter((r) => r.chat_opened);
   if (!onOpen.length) return;
   // The visitor opening the card (open with focus) fires the first
-  // on-open rule whose time on site has passed.
+  // on-open rule whose time on site has passed; so does a card already
+  // open when this module arrives (opened meanwhile, or kept open from
+  // the previous page).
+  const opened = () => {
+    const r = onOpen.find((x) => elapsed() >= (x.time_on_site || 0));
+    if (r) fire(r);
+  };
   const open = w.open;
   w.open = function (focus) {
     open.call(this, focus);
-    const r = focus && onOpen.find((x) => elapsed() >= (x.time_on_site || 0));
-    if (r) fire(r);
+    if (focus) opened();
   };
+  if (w.frame && !w.frame.hidden) opened();
 }
