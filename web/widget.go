@@ -31,12 +31,13 @@ type widget struct {
 	opt    Options
 	log    *slog.Logger
 	loader *asset
+	app    *page // rendered without CSP; ServeHTTP adds the framing policy
+	portal *page // the contact portal and the business card
+	appCSP string
+	i18n   *bundles
+
 	// triggers is the proactive triggers module (widgettriggers.go).
 	triggers *asset
-	app      *page // rendered without CSP; ServeHTTP adds the framing policy
-	portal   *page // the contact portal and the business card
-	appCSP   string
-	i18n     *bundles
 }
 
 // newWidget prepares the widget's routes from the embedded assets.
@@ -65,14 +66,15 @@ func newWidget(opt Options, set *assetSet, log *slog.Logger) (*widget, error) {
 		return nil, err
 	}
 	return &widget{
-		opt:      opt,
-		log:      log,
-		loader:   loader,
+		opt:    opt,
+		log:    log,
+		loader: loader,
+		app:    &page{body: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`},
+		portal: &page{body: pbuf.Bytes(), etag: `"` + hex.EncodeToString(psum[:8]) + `"`},
+		appCSP: appCSP(opt.AllowedOrigins),
+		i18n:   b,
+
 		triggers: triggers,
-		app:      &page{body: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`},
-		portal:   &page{body: pbuf.Bytes(), etag: `"` + hex.EncodeToString(psum[:8]) + `"`},
-		appCSP:   appCSP(opt.AllowedOrigins),
-		i18n:     b,
 	}, nil
 }
 
