@@ -1,8 +1,12 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
@@ -139,9 +143,17 @@ func (s *Server) publicTriggers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// Not writeJSON: its answers are never cached, and this one should be.
+	// Not writeJSON: its answers are never cached, and this one should be;
+	// after max-age, the ETag lets a browser revalidate without the body.
+	sum := sha256.Sum256(data)
+	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "public, max-age="+publicTriggersMaxAge)
+	h.Set("ETag", etag)
+	if slices.Contains(strings.Split(strings.ReplaceAll(r.Header.Get("If-None-Match"), " ", ""), ","), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json")
 	_, _ = w.Write(append(data, '\n'))
 }

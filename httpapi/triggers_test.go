@@ -126,6 +126,16 @@ func TestTriggersAPI(t *testing.T) {
 	if cc := res.Header.Get("Cache-Control"); cc != "public, max-age=60" {
 		t.Errorf("Cache-Control %q", cc)
 	}
+	etag := res.Header.Get("ETag")
+	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/public/triggers", nil)
+	req.Header.Set("If-None-Match", etag)
+	if res, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if etag == "" || res.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidating with ETag %q: %d; want 304", etag, res.StatusCode)
+	}
 
 	// A chat started from the greeting begins with the trigger's message
 	// from its sender, before the visitor's reply.
