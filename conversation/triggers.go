@@ -282,17 +282,22 @@ func rcTrigger(t *parley.Trigger) RCTrigger {
 
 // triggerGreeting returns the message event of the trigger a chat was
 // started from: the trigger's message from its sender, as the visitor saw
-// it. A trigger that is not the tenant's, is disabled or belongs to
-// another group gives EINVALID.
-func (s *Service) triggerGreeting(ctx context.Context, tenantID, triggerID, groupID int64) (parley.Event, error) {
+// it. A trigger that no longer applies (deleted, disabled, moved to
+// another group) or never did (another tenant's) gives no event, and the
+// chat starts without the greeting: the widget's rules may be a minute
+// old, and the visitor's reply must not fail for that.
+func (s *Service) triggerGreeting(ctx context.Context, tenantID, triggerID, groupID int64) ([]parley.Event, error) {
+	if triggerID <= 0 {
+		return nil, nil
+	}
 	t, err := s.store.Trigger(ctx, triggerID)
 	if isCode(err, parley.ENOTFOUND) || (err == nil && (t.TenantID != tenantID || !t.Enabled || (t.GroupID != 0 && t.GroupID != groupID))) {
-		return parley.Event{}, parley.Errorf(parley.EINVALID, "trigger %d does not apply to this chat", triggerID)
+		return nil, nil
 	}
 	if err != nil {
-		return parley.Event{}, internal("load trigger", err)
+		return nil, internal("load trigger", err)
 	}
 	// An agent party without an agent: the trigger speaks for the group.
 	from := parley.Party{Kind: parley.PartyAgent, Name: t.SenderName}
-	return parley.Event{Type: parley.EventMessage, From: from, Text: t.Message}, nil
+	return []parley.Event{{Type: parley.EventMessage, From: from, Text: t.Message}}, nil
 }

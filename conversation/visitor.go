@@ -138,13 +138,9 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 		}
 	}
 
-	var greeting []parley.Event
-	if req.TriggerID != 0 {
-		e, err := s.triggerGreeting(ctx, req.TenantID, req.TriggerID, g.ID)
-		if err != nil {
-			return nil, err
-		}
-		greeting = append(greeting, e)
+	greeting, err := s.triggerGreeting(ctx, req.TenantID, req.TriggerID, g.ID)
+	if err != nil {
+		return nil, err
 	}
 
 	visitor, token, returning, err := s.visitorFor(ctx, req.TenantID, req.VisitorToken, details)

@@ -157,12 +157,20 @@ func TestTriggersAPI(t *testing.T) {
 	if strings.Join(messages, "\n") != strings.Join(want, "\n") {
 		t.Errorf("messages\n%s\nwant\n%s", strings.Join(messages, "\n"), strings.Join(want, "\n"))
 	}
-	for name, id := range map[string]any{"disabled": off["id"], "missing": 99999} {
+	// A trigger that does not apply (any more) adds nothing; the chat starts.
+	for name, id := range map[string]any{"disabled": off["id"], "missing": 99999, "negative": -3} {
 		request["trigger_id"] = id
-		if got, v := c.call("POST", "/api/v1/chats", "/api/v1/chats", "", request); got != 400 {
-			t.Errorf("a chat from a %s trigger: %d %v; want 400", name, got, v)
+		started := c.must(201, "POST", "/api/v1/chats", "/api/v1/chats", "", request)
+		chatPath := "/api/v1/chats/" + started["chat"].(map[string]any)["id"].(string)
+		polled := c.must(200, "GET", "/api/v1/chats/{id}/events", chatPath+"/events?after=0&wait=0", started["visitor_token"].(string), nil)
+		for _, x := range polled["events"].([]any) {
+			if e := x.(map[string]any); e["type"] == "message" && e["from"].(map[string]any)["kind"] == "agent" {
+				t.Errorf("a chat from a %s trigger has the message %v", name, e)
+			}
 		}
 	}
+	request["trigger_id"] = "7"
+	c.must(400, "POST", "/api/v1/chats", "/api/v1/chats", "", request)
 
 	c.must(204, "DELETE", "/api/v1/admin/triggers/{id}", "/api/v1/admin/triggers/"+pricingID, adminTok, nil)
 	c.must(404, "DELETE", "/api/v1/admin/triggers/{id}", "/api/v1/admin/triggers/"+pricingID, adminTok, nil)
