@@ -136,6 +136,16 @@ type Store interface {
 	// OfflineMessages lists a tenant's offline messages, newest first, of
 	// the given groups (nil: all), at most limit (<= 0: no limit).
 	OfflineMessages(ctx context.Context, tenantID int64, groupIDs []int64, limit int) ([]*OfflineMessage, error)
+
+	// CreateTrigger stores t and sets t.ID, t.CreatedAt and t.UpdatedAt.
+	CreateTrigger(ctx context.Context, t *Trigger) error
+	// UpdateTrigger replaces every field of trigger t.ID but its tenant
+	// and creation time, and sets t.UpdatedAt.
+	UpdateTrigger(ctx context.Context, t *Trigger) error
+	DeleteTrigger(ctx context.Context, id int64) error
+	Trigger(ctx context.Context, id int64) (*Trigger, error)
+	// Triggers lists a tenant's triggers by ID.
+	Triggers(ctx context.Context, tenantID int64) ([]*Trigger, error)
 }
 
 // ChatFilter selects chats. Zero fields do not filter.

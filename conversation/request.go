@@ -42,6 +42,9 @@ type ChatRequest struct {
 	// business card): the agent is preferred as after an earlier chat,
 	// and the chat goes to another member after the preferred wait.
 	AgentID int64
+	// TriggerID is the trigger whose greeting the visitor answered: the
+	// chat begins with its message (conversation/triggers.go).
+	TriggerID int64
 }
 
 // ChatStarted is the result of RequestChat.
@@ -135,6 +138,11 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 		}
 	}
 
+	greeting, err := s.triggerGreeting(ctx, req.TenantID, req.TriggerID, g.ID)
+	if err != nil {
+		return nil, err
+	}
+
 	visitor, token, returning, err := s.visitorFor(ctx, req.TenantID, req.VisitorToken, details)
 	if err != nil {
 		return nil, err
@@ -167,6 +175,7 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	if req.Context != nil {
 		events = append(events, pageEvent(vp, req.Context))
 	}
+	events = append(events, greeting...)
 	if req.Message != "" {
 		events = append(events, parley.Event{Type: parley.EventMessage, From: vp, Text: req.Message})
 	}

@@ -139,6 +139,9 @@ type ChatRequestBody struct {
 	AgentID int64 `json:"agent_id"`
 	// Context is the visitor's page and browser, shown to agents only.
 	Context *parley.ChatContext `json:"context"`
+	// TriggerID is the proactive trigger whose greeting the visitor
+	// answered; the chat begins with the trigger's message.
+	TriggerID int64 `json:"trigger_id"`
 }
 
 // ChatStartedBody is the response to POST /api/v1/chats.
@@ -170,6 +173,7 @@ func (s *Server) requestChat(w http.ResponseWriter, r *http.Request) {
 		IdleTimeout: time.Duration(b.IdleTimeoutSeconds) * time.Second,
 		AgentID:     b.AgentID,
 		Context:     b.Context,
+		TriggerID:   b.TriggerID,
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"ArchiveFilters", testArchiveFilters},
 		{"ArchivePaging", testArchivePaging},
 		{"Canned", testCanned},
+		{"Triggers", testTriggers},
 		{"Outbox", testOutbox},
 		{"InternalMessages", testInternalMessages},
 	}

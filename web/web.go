@@ -47,6 +47,9 @@ type Options struct {
 	// GroupStatus reports a group's availability for the widget; nil
 	// leaves it out of /widget/config.
 	GroupStatus func(ctx context.Context, tenantID int64, group string) (any, error)
+	// HasTriggers reports whether a tenant has enabled proactive triggers;
+	// nil means none.
+	HasTriggers func(ctx context.Context, tenantID int64) (bool, error)
 }
 
 // pageCSP is the Content-Security-Policy of every HTML page.

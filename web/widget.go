@@ -35,13 +35,17 @@ type widget struct {
 	portal *page // the contact portal and the business card
 	appCSP string
 	i18n   *bundles
+
+	// triggers is the proactive triggers module (widgettriggers.go).
+	triggers *asset
 }
 
 // newWidget prepares the widget's routes from the embedded assets.
 func newWidget(opt Options, set *assetSet, log *slog.Logger) (*widget, error) {
-	loader, ok := set.bySource["widget/loader.js"]
-	if !ok {
-		return nil, fmt.Errorf("no widget/loader.js")
+	loader, ok := hostScript(set, "widget/loader.js")
+	triggers, ok2 := hostScript(set, "widget/triggers.js")
+	if !ok || !ok2 {
+		return nil, fmt.Errorf("no widget/loader.js or widget/triggers.js")
 	}
 	t, err := template.New("").Funcs(template.FuncMap{"asset": set.URL}).ParseFS(files, "templates/*.html")
 	if err != nil {
@@ -69,6 +73,8 @@ func newWidget(opt Options, set *assetSet, log *slog.Logger) (*widget, error) {
 		portal: &page{body: pbuf.Bytes(), etag: `"` + hex.EncodeToString(psum[:8]) + `"`},
 		appCSP: appCSP(opt.AllowedOrigins),
 		i18n:   b,
+
+		triggers: triggers,
 	}, nil
 }
 
@@ -99,6 +105,7 @@ func frameAncestors(origins []string) string {
 
 func (wd *widget) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /widget.js", wd.serveLoader)
+	mux.HandleFunc("GET /widget/triggers.js", wd.serveTriggers)
 	mux.HandleFunc("GET /widget/app", wd.serveApp)
 	mux.HandleFunc("GET /widget/config", wd.serveConfig)
 	mux.Handle("GET /contact", wd.portal)
@@ -186,6 +193,7 @@ func (wd *widget) serveConfig(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	wd.addTriggers(r.Context(), resp, cfg.int("tenant"))
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(resp)
 }

@@ -146,6 +146,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		DataDir:        cfg.Data,
 		AllowedOrigins: cfg.AllowedOrigins,
 		GroupStatus:    widgetGroupStatus(svc),
+		HasTriggers:    svc.HasTriggers,
 	}))))
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -16,7 +16,7 @@ const HIDDEN = "hidden-"; // client id prefix of messages hidden from the visito
 const $ = Object.fromEntries(
   [
     "card", "head", "chat-title", "chat-status", "leave", "minimize", "banner", "confirm-leave", "leave-yes", "leave-no",
-    "start", "name", "email", "phone", "question", "start-error", "start-button",
+    "start", "greeting", "name", "email", "phone", "question", "start-error", "start-button",
     "offline", "off-name", "off-email", "off-message", "off-error", "off-button", "off-sent", "off-done", "off-done-title", "off-again",
     "chat", "queue", "log", "typing", "composer", "file", "attach", "emoji", "emoji-grid", "text", "send", "counter",
     "post", "post-title", "ended-text", "rating", "stars", "rate-more", "rate-comment", "rate-result",
@@ -120,6 +120,7 @@ function title() {
 let logo = []; // the header's icon or configured logo, shown until an agent is there
 let store = load(KEY) || {}; // {token, name, email, phone, chat: {id, lastSeq, events}}
 let chat = null; // the open chat
+let greeting = null; // the proactive trigger shown above the form (triggers.js)
 let saveTimer = 0;
 let bannerTimer = 0;
 
@@ -158,6 +159,14 @@ function showForm() {
   }
   const preset = { name: store.name || cfg.customerName, email: store.email || cfg.customerEmail, phone: store.phone || cfg.customerPhone, question: cfg.initialMessage };
   for (const [id, v] of Object.entries(preset)) if (v && !$[id].value) $[id].value = v;
+}
+
+// greet shows a proactive trigger's greeting ({id, sender, text}) above
+// the form, or none; a chat started now begins with it (docs/widget.md).
+function greet(m) {
+  greeting = m;
+  $.greeting.hidden = !m;
+  $.greeting.replaceChildren(...(m ? [h("span", { class: "meta", text: m.sender || t("agent") }), h("p", { class: "bubble", text: m.text })] : []));
 }
 
 function fieldError(input, message) {
@@ -215,11 +224,13 @@ async function startChat(ev) {
   };
   if (cfg.idleTimeout > 0) body.idle_timeout_seconds = cfg.idleTimeout;
   if (cfg.agent > 0) body.agent_id = cfg.agent;
+  if (greeting) body.trigger_id = greeting.id;
   try {
     const res = await api("POST", "/api/v1/chats", { token: store.token, body });
     store = { token: res.visitor_token, name: v.name, email: v.email, phone: v.phone, chat: { id: res.chat.id, lastSeq: 0, events: [] }, page: body.context.url };
     persist(true);
     $.question.value = "";
+    greet(null);
     openChat(res.chat);
   } catch (err) {
     if (err.code === "closed" && cfg.offlineForm !== false) showOffline();
@@ -303,6 +314,7 @@ function openChat(view) {
   c.log.lastSeq = Math.max(c.log.lastSeq, saved.lastSeq || 0);
   if (view) applyView(view);
   else update();
+  notifyHost({ parley: "chat" });
   if (!c.ended) {
     connect(c);
     $.text.focus();
@@ -887,6 +899,10 @@ function onHostMessage(ev) {
   // The loader reports the host page's navigations (history, hash).
   if (m.parley === "page" && ev.source === window.parent && ev.origin === hostOrigin) {
     reportPage(m);
+    return;
+  }
+  if (m.parley === "trigger" && ev.source === window.parent && ev.origin === hostOrigin) {
+    if (!chat && !$.start.hidden) greet(m);
     return;
   }
   const allowed = cfg.postedMessageAllowedOrigin || hostOrigin;

@@ -62,6 +62,7 @@
         setInterval(() => fetch(url).then((r) => r.ok && r.json()).then((s) => s && this.show(s), () => {}), cfg.statePollInterval * 1000);
       }
       if (this.hasAttribute("open") || sessionStorage.getItem(KEY) === "1") this.open(this.hasAttribute("open"));
+      if (this.res.triggers) import(`${base}/widget/triggers.js`).then((m) => m.default(this));
     }
 
     draw(cfg) {
