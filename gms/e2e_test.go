@@ -124,7 +124,9 @@ func TestClientEndToEnd(t *testing.T) {
 	if del.UserData["file-id"] != ids[0] {
 		t.Fatalf("FileDeleted = %+v", del)
 	}
-	waitEvent(t, cur, func(e *parley.Event) bool { return e.Type == parley.EventNotice && e.Notice == conversation.NoticeFileDeleted })
+	waitEvent(t, cur, func(e *parley.Event) bool {
+		return e.Type == parley.EventNotice && e.Notice == conversation.NoticeFileDeleted
+	})
 	if status, again := c.upload("photo3.png", png(3)); status != 200 || again.StatusCode != 0 {
 		t.Fatalf("upload after a delete = %d %+v; the slot comes back", status, again)
 	}
@@ -140,7 +142,9 @@ func TestClientEndToEnd(t *testing.T) {
 		t.Fatalf("the agent sees the pushed URL as %+v", pushed)
 	}
 	c.op("customNotice", url.Values{"message": {"cobrowse-request"}})
-	notice := waitEvent(t, cur, func(e *parley.Event) bool { return e.Type == parley.EventNotice && e.Notice == conversation.NoticeCustom })
+	notice := waitEvent(t, cur, func(e *parley.Event) bool {
+		return e.Type == parley.EventNotice && e.Notice == conversation.NoticeCustom
+	})
 	if notice.Text != "cobrowse-request" || notice.From.Kind != parley.PartyVisitor {
 		t.Fatalf("the agent sees the custom notice as %+v", notice)
 	}
