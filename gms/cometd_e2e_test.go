@@ -165,7 +165,9 @@ func TestCometDEndToEnd(t *testing.T) {
 	s.ts.Must(http.StatusNoContent, "POST", "/api/v1/chats/"+id+"/typing", tok, map[string]bool{"typing": true}, nil)
 	c.await(typed("TypingStarted", "Agent"))
 	c.publish(map[string]any{"operation": "sendMessage", "message": "Is it shipped?"})
-	c.await(func(m message) bool { return m.Type == "Message" && m.Text == "Is it shipped?" && m.From.Type == "Client" })
+	c.await(func(m message) bool {
+		return m.Type == "Message" && m.Text == "Is it shipped?" && m.From.Type == "Client"
+	})
 	s.ts.Must(http.StatusCreated, "POST", "/api/v1/chats/"+id+"/messages", tok, map[string]string{"text": "Yes, today."}, nil)
 	c.await(func(m message) bool { return m.Text == "Yes, today." })
 
@@ -218,7 +220,9 @@ func TestCometDEndToEnd(t *testing.T) {
 	if up.StatusCode != 0 || up.UserData["file-id"] == "" {
 		t.Fatalf("fileUpload = %+v", up)
 	}
-	c.await(func(m message) bool { return m.Type == "FileUploaded" && m.UserData["file-id"] == up.UserData["file-id"] })
+	c.await(func(m message) bool {
+		return m.Type == "FileUploaded" && m.UserData["file-id"] == up.UserData["file-id"]
+	})
 
 	// The agent ends the chat.
 	s.ts.Must(http.StatusNoContent, "POST", "/api/v1/chats/"+id+"/end", tok, nil, nil)
