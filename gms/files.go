@@ -119,7 +119,7 @@ func (s *session) limitsEnvelope() Envelope {
 	env := s.envelope()
 	lim := s.limits()
 	env.UserData = lim
-	env.Messages = []Message{{From: Party{Nickname: "System", Type: PartyExternal}, Index: s.lastSeq, Type: TypeNotice,
+	env.Messages = []Message{{From: s.party(parley.Party{Kind: parley.PartySystem}), Index: s.lastSeq, Type: TypeNotice,
 		UTCTime: time.Now().UnixMilli(), Text: "file-client-cfg-get", UserData: lim}}
 	return env
 }

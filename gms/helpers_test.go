@@ -32,11 +32,16 @@ type server struct {
 
 func newServer(t testing.TB, opt gms.Options, wrap ...func(parley.Store) parley.Store) *server {
 	t.Helper()
+	return newServerConfig(t, conversation.Config{MaxAttachmentKB: 64}, opt, wrap...)
+}
+
+func newServerConfig(t testing.TB, cfg conversation.Config, opt gms.Options, wrap ...func(parley.Store) parley.Store) *server {
+	t.Helper()
 	agent1 := testserver.Agent("agent1", "Alice", 1)
 	agent1.Capacity = 50
 	s := &server{t: t}
 	o := testserver.Options{
-		Config: conversation.Config{MaxAttachmentKB: 64},
+		Config: cfg,
 		Groups: []*parley.Group{{ID: 1, Name: "customer-support"}, {ID: 2, Name: "Sales"}},
 		Agents: []*parley.Agent{agent1},
 		API:    httpapi.Options{PingInterval: time.Minute},
