@@ -324,6 +324,22 @@ func (h *Handler) connect(ctx context.Context, c *comet, immediate bool) []reply
 		c.used = time.Now()
 		c.mu.Unlock()
 	}()
+	// The client is present in its chats while its connect waits, and for
+	// the poll grace after (flex-disconnect-timeout).
+	c.mu.Lock()
+	var releases []func()
+	for s := range c.follows {
+		releases = append(releases, h.svc.VisitorPolled(ctx, s.chatID))
+		s.mu.Lock()
+		s.used = time.Now()
+		s.mu.Unlock()
+	}
+	c.mu.Unlock()
+	defer func() {
+		for _, release := range releases {
+			release()
+		}
+	}()
 	h.polling.Add(1)
 	defer h.polling.Add(-1)
 	timer := time.NewTimer(h.opt.CometTimeout)
@@ -342,9 +358,7 @@ func (h *Handler) connect(ctx context.Context, c *comet, immediate bool) []reply
 	}
 }
 
-// collect takes c's queued messages and what its chats have new. A
-// session keeps the client present (flex-disconnect-timeout) while the
-// client connects.
+// collect takes c's queued messages and what its chats have new.
 func (h *Handler) collect(ctx context.Context, c *comet) []reply {
 	c.mu.Lock()
 	out := c.queue
@@ -359,7 +373,6 @@ func (h *Handler) collect(ctx context.Context, c *comet) []reply {
 	}
 	c.mu.Unlock()
 	for _, it := range items {
-		it.s.touch(ctx)
 		it.s.mu.Lock()
 		err := it.s.drain(ctx)
 		var env Envelope
