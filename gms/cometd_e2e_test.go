@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/gms"
 )
 
@@ -233,5 +234,47 @@ func TestCometDEndToEnd(t *testing.T) {
 	c.must(map[string]any{"channel": "/meta/disconnect"})
 	if out, _ := c.post(context.Background(), map[string]any{"channel": "/meta/connect", "connectionType": "long-polling"}); len(out) != 1 || out[0].Successful == nil || *out[0].Successful {
 		t.Fatalf("connect after disconnect = %+v; want unknown client", out)
+	}
+}
+
+// TestCometDConnectCancelled: a connect whose client goes away while it
+// waits ends with its request and takes nothing: the next connect gets
+// what came meanwhile.
+func TestCometDConnectCancelled(t *testing.T) {
+	// No queue-position pushes: nothing but the agent's message comes.
+	s := newServerConfig(t, conversation.Config{MaxAttachmentKB: 64, QueuePush: 1 << 62}, gms.Options{CometTimeout: time.Minute})
+	tok := s.agent()
+	c := &cometClient{t: t, url: s.URL + "/genesys/cometd", channel: "/service/chatV2/customer-support"}
+	c.id = c.must(map[string]any{"channel": "/meta/handshake", "version": "1.0"})[0].ClientID
+	c.connect()
+	c.publish(map[string]any{"operation": "requestChat", "firstName": "Barbara", "lastName": "Liskov"})
+	id := s.acceptOffered(tok)
+	c.await(typed("ParticipantJoined", "Agent"))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.post(ctx, map[string]any{"channel": "/meta/connect", "connectionType": "long-polling"})
+		done <- err
+	}()
+	for s.gms.Polling() == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("the connect answered at once (%v); something was waiting", err)
+		default:
+		}
+		time.Sleep(5 * time.Millisecond) // the poll's interval, not a wait for the outcome
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the cancelled connect answered")
+	}
+	for s.gms.Polling() != 0 {
+		time.Sleep(5 * time.Millisecond) // the poll's interval, not a wait for the outcome
+	}
+	s.ts.Must(http.StatusCreated, "POST", "/api/v1/chats/"+id+"/messages", tok, map[string]string{"text": "still here"}, nil)
+	got := c.await(func(m message) bool { return m.Text == "still here" })
+	if got.From.Type != "Agent" {
+		t.Fatalf("message %+v", got)
 	}
 }
