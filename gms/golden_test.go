@@ -154,7 +154,7 @@ func golden(t *testing.T, name string, v any, vals map[string]string) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			ph := map[string]string{"chatId": "<chatId>", "secureKey": "<secureKey>", "userId": "<userId>", "file-id": "<fileId>"}[k]
+			ph := map[string]string{"chatId": "<chatId>", "secureKey": "<secureKey>", "userId": "<userId>", "file-id": "<fileId>", "clientId": "<clientId>"}[k]
 			switch s, _ := val.(string); {
 			case ph != "" && s != "":
 				if old, ok := vals[ph]; ok && old != s && ph != "<fileId>" {
@@ -193,5 +193,61 @@ func write(t *testing.T, path string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGoldenCometD runs the Bayeux batches of testdata/golden-cometd
+// against /genesys/cometd and compares the answers, with "<clientId>"
+// for the handshake's client ID besides the placeholders of TestGolden.
+// Connects wait at most 1 s.
+func TestGoldenCometD(t *testing.T) {
+	s := newServerConfig(t, conversation.Config{MaxAttachmentKB: 64, QueuePush: 1 << 62}, gms.Options{CometTimeout: time.Second})
+	tok := s.ts.Login("agent1")
+	s.ts.Presence(tok, "available", "not_ready")
+	vals := map[string]string{}
+	files, err := filepath.Glob("testdata/golden-cometd/*.request.json")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("golden files: %d, %v", len(files), err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".request.json")
+		var req struct {
+			Body   string `json:"body"`
+			Status int    `json:"status"`
+		}
+		if err := json.Unmarshal(read(t, f), &req); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		body := req.Body
+		for k, v := range vals {
+			body = strings.ReplaceAll(body, k, v)
+		}
+		resp, err := http.Post(s.URL+"/genesys/cometd", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != req.Status {
+			t.Fatalf("%s: status %d %s; want %d", name, resp.StatusCode, data, req.Status)
+		}
+		var got any
+		if err := json.Unmarshal(data, &got); err != nil {
+			t.Fatalf("%s: %q is not JSON", name, data)
+		}
+		got = golden(t, name, got, vals)
+		want := strings.Replace(f, ".request.json", ".response.json", 1)
+		if *update {
+			out, _ := json.MarshalIndent(got, "", "  ")
+			write(t, want, append(out, '\n'))
+		}
+		var exp any
+		if err := json.Unmarshal(read(t, want), &exp); err != nil {
+			t.Fatalf("%s: bad golden file: %v", name, err)
+		}
+		if !reflect.DeepEqual(got, exp) {
+			g, _ := json.MarshalIndent(got, "", "  ")
+			t.Fatalf("%s:\n got %s\nwant %s", name, g, read(t, want))
+		}
 	}
 }
