@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/gms"
 )
@@ -140,8 +141,9 @@ func (c *cometClient) await(match func(message) bool) message {
 // TestCometDEndToEnd is the GMS flow over CometD long-polling, with a
 // dropped connect resumed by requestNotifications.
 func TestCometDEndToEnd(t *testing.T) {
-	s := newServer(t, gms.Options{CometTimeout: 2 * time.Second})
-	tok := s.agent()
+	s := newServer(t, gms.Options{CometTimeout: 2 * time.Second, Limits: gms.FileLimits{MaxFiles: 1}})
+	tok := s.ts.Login("agent1")
+	s.ts.Presence(tok, "available", "not_ready")
 	c := &cometClient{t: t, url: s.URL + "/genesys/cometd", channel: "/service/chatV2/customer-support"}
 	hs := c.must(map[string]any{"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": []string{"long-polling"}})
 	c.id = hs[0].ClientID
@@ -157,6 +159,8 @@ func TestCometDEndToEnd(t *testing.T) {
 	if c.chatID == "" || c.key == "" {
 		t.Fatal("no chatId or secureKey pushed")
 	}
+	c.await(func(m message) bool { return m.UserData["queue-position"] == "1" })
+	s.ts.Presence(tok, "available", "ready")
 	id := s.acceptOffered(tok)
 	if id != c.chatID {
 		t.Fatalf("offered %s, client has %s", id, c.chatID)
@@ -165,6 +169,15 @@ func TestCometDEndToEnd(t *testing.T) {
 
 	s.ts.Must(http.StatusNoContent, "POST", "/api/v1/chats/"+id+"/typing", tok, map[string]bool{"typing": true}, nil)
 	c.await(typed("TypingStarted", "Agent"))
+	cur := s.agentCursor(tok, id)
+	c.publish(map[string]any{"operation": "startTyping", "message": "Is it sh"})
+	if e := waitEvent(t, cur, func(e *parley.Event) bool { return e.Type == parley.EventTyping && e.From.Kind == parley.PartyVisitor }); e.Text != "Is it sh" {
+		t.Fatalf("the agent sees typing %+v", e)
+	}
+	c.publish(map[string]any{"operation": "pushUrl", "pushUrl": "https://shop.example/track"})
+	waitEvent(t, cur, func(e *parley.Event) bool { return e.Type == parley.EventURL && e.URL == "https://shop.example/track" })
+	c.publish(map[string]any{"operation": "customNotice", "message": "cobrowse-request"})
+	waitEvent(t, cur, func(e *parley.Event) bool { return e.Type == parley.EventNotice && e.Text == "cobrowse-request" })
 	c.publish(map[string]any{"operation": "sendMessage", "message": "Is it shipped?"})
 	c.await(func(m message) bool {
 		return m.Type == "Message" && m.Text == "Is it shipped?" && m.From.Type == "Client"
@@ -224,6 +237,27 @@ func TestCometDEndToEnd(t *testing.T) {
 	c.await(func(m message) bool {
 		return m.Type == "FileUploaded" && m.UserData["file-id"] == up.UserData["file-id"]
 	})
+	ct, body = multipartBody(t, url.Values{"operation": {"fileDownload"}, "secureKey": {c.key}, "fileId": {up.UserData["file-id"]}}, "", nil)
+	resp, err = http.Post(s.URL+"/genesys/2/chat-ntf", ct, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Equal(got, png(7)) {
+		t.Fatalf("fileDownload = %d %q", resp.StatusCode, got)
+	}
+	ct, body = multipartBody(t, url.Values{"operation": {"fileUpload"}, "secureKey": {c.key}}, "second.png", png(8))
+	resp, err = http.Post(s.URL+"/genesys/2/chat-ntf", ct, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var over envelope
+	_ = json.NewDecoder(resp.Body).Decode(&over)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || over.StatusCode != 2 || over.Errors[0].Code != gms.CodeQuota {
+		t.Fatalf("a second upload with upload-max-files 1 = %d %+v", resp.StatusCode, over)
+	}
 
 	// The agent ends the chat.
 	s.ts.Must(http.StatusNoContent, "POST", "/api/v1/chats/"+id+"/end", tok, nil, nil)
