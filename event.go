@@ -78,7 +78,8 @@ type Event struct {
 	Signal json.RawMessage `json:"signal,omitempty"`
 	// Seen is set on EventSeen: the seq of the last event its party has read.
 	Seen int64 `json:"seen,omitempty"`
-	// Typing is set on EventTyping: true when typing started.
+	// Typing is set on EventTyping: true when typing started; Text may
+	// then hold a preview of what is being typed.
 	Typing bool `json:"typing,omitempty"`
 	// Queue is set on EventQueue.
 	Queue *QueueInfo `json:"queue,omitempty"`

@@ -79,7 +79,9 @@ func (s *Service) OpenFile(ctx context.Context, actor Actor, chatID, fileID stri
 		return nil, nil, parley.Errorf(parley.ENOTFOUND, "file not found")
 	}
 	f, err := os.Open(s.filePath(att))
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, parley.Errorf(parley.ENOTFOUND, "the file was deleted") // DeleteFile
+	} else if err != nil {
 		return nil, nil, internal("open attachment", err)
 	}
 	return att, f, nil

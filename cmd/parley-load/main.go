@@ -58,6 +58,13 @@ Scenarios:
            open for -life and then closes normally. Reports open-to-ready latency ("open") and the rate reached
            (opens completed divided by the time until the last one finished);
            opens due while -max-inflight are in progress are skipped and counted.
+  gms      Genesys GMS clients (cmd/parley-load/gms.go). -chats visitors chat with
+           agents, -visitors more wait in the queue; every one posts a GMS refresh
+           every -interval. Measures the server's CPU per refresh while they only
+           poll (-duration), then per message with -rate messages per second in
+           the chats (half from visitors by GMS send, half from agents), and the
+           refresh latency; derives the polling visitors one core holds. Runs in
+           the default tenant (the GMS service is the run's group by name).
   startup  Starts -server-cmd -repeat times and measures the time from start to
            the first accepted TCP connection on -url, and the server's RSS
            -settle later with no connections; then stops it with SIGINT.
@@ -113,6 +120,7 @@ type config struct {
 	serverCmd   string
 	repeat      int
 	msgSize     int
+	interval    time.Duration
 	rawArgs     []string
 	procsOfRoot int
 }
@@ -131,7 +139,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.scenario, "scenario", "", "idle, active, churn or startup")
+	fs.StringVar(&c.scenario, "scenario", "", "idle, active, churn, gms or startup")
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "server address")
 	fs.StringVar(&c.login, "login", "admin", "admin login used to create the run's group and agents")
 	fs.StringVar(&c.password, "password", os.Getenv("PARLEY_LOAD_PASSWORD"), "admin password (env PARLEY_LOAD_PASSWORD)")
@@ -157,6 +165,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.warmup, "warmup", 3*time.Second, "active: load before the measured time, not recorded")
 	fs.Float64Var(&c.agentShare, "agent-share", 0, "active: share of messages sent by agents (0..1)")
 	fs.IntVar(&c.msgSize, "msg-size", 64, "active: message text length in bytes (at least 24)")
+	fs.DurationVar(&c.interval, "interval", 3*time.Second, "gms: how often each visitor posts refresh")
 	fs.IntVar(&c.pool, "pool", 200, "churn: visitors whose sessions open and close")
 	fs.DurationVar(&c.life, "life", 200*time.Millisecond, "churn: how long each session stays open")
 	fs.IntVar(&c.maxInflight, "max-inflight", 1000, "churn: opens in progress at most; opens due beyond it are skipped and counted")
@@ -171,8 +180,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	switch {
 	case c.scenario == "":
 		return nil, errors.New("-scenario is required (idle, active, churn or startup)")
-	case c.scenario != "idle" && c.scenario != "active" && c.scenario != "churn" && c.scenario != "startup":
-		return nil, fmt.Errorf("unknown scenario %q (idle, active, churn or startup)", c.scenario)
+	case c.scenario != "idle" && c.scenario != "active" && c.scenario != "churn" && c.scenario != "gms" && c.scenario != "startup":
+		return nil, fmt.Errorf("unknown scenario %q (idle, active, churn, gms or startup)", c.scenario)
+	case c.interval < 100*time.Millisecond:
+		return nil, errors.New("-interval must be at least 100ms")
 	case c.transport != "ws" && c.transport != "lp":
 		return nil, fmt.Errorf("-transport must be ws or lp, not %q", c.transport)
 	case c.procs < 1 || c.procs > 64:

@@ -81,6 +81,8 @@ func runScenario(ctx context.Context, cfg *config, stderr io.Writer, b barrier) 
 		return runActive(ctx, cfg, stderr, b)
 	case "churn":
 		return runChurn(ctx, cfg, stderr, b)
+	case "gms":
+		return runGMS(ctx, cfg, stderr, b)
 	case "startup":
 		return runStartup(ctx, cfg, stderr)
 	}

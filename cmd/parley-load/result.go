@@ -211,6 +211,7 @@ func derive(res *Result) {
 	}
 	perOp("churn-start", "churn-end", "server_cpu_ms_per_open", res.Counts["opened"])
 	perOp("messages-start", "messages-end", "server_cpu_ms_per_message", res.Counts["received"])
+	deriveGMS(res, sample)
 	if res.Seconds > 0 {
 		switch res.Scenario {
 		case "active":

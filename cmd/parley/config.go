@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/gms"
 	"github.com/parleychat/parley/internal/throttle"
 )
 
@@ -60,6 +61,8 @@ type Config struct {
 	IgnoreCustomerDetails     bool
 	MICCAddr                  string
 	MICCMaxWait               time.Duration
+	GMSServices               map[string]gms.Target
+	GMSDisconnected400        bool
 
 	SMTPHost     string
 	SMTPPort     int
@@ -189,6 +192,12 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"gms-services", "", "Genesys GMS services and their groups: service=group or service=tenant:group, comma-separated; a service not listed goes to the default tenant's group of the same name", func(c *Config, v string) error {
+		m, err := gms.ParseServices(v)
+		c.GMSServices = m
+		return err
+	}},
+	{"gms-400-on-disconnected", "false", "answer a GMS refresh of an ended chat with HTTP 400 instead of 200 (GMS _chat_400_response_on_disconnected)", boolSetting(func(c *Config) *bool { return &c.GMSDisconnected400 })},
 	{"smtp-host", "", "SMTP server for transcript mail; empty keeps mail in the outbox unsent", func(c *Config, v string) error { c.SMTPHost = v; return nil }},
 	{"smtp-port", "587", "SMTP server port", intSetting(1, 65535, func(c *Config) *int { return &c.SMTPPort })},
 	{"smtp-username", "", "SMTP user name; empty sends without authentication", func(c *Config, v string) error { c.SMTPUsername = v; return nil }},

@@ -23,6 +23,7 @@ import (
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
+	"github.com/parleychat/parley/gms"
 	"github.com/parleychat/parley/httpapi"
 	"github.com/parleychat/parley/internal/bodytimeout"
 	"github.com/parleychat/parley/mail"
@@ -138,16 +139,18 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		},
 	})
 	chatService := micc.New(svc, micc.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: log, MaxWait: cfg.MICCMaxWait})
+	genesys := gms.New(svc, gms.Options{Services: cfg.GMSServices, AllowedOrigins: cfg.AllowedOrigins,
+		Disconnected400: cfg.GMSDisconnected400, Logger: log})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", chatService.Wrap(api.Handler(web.Handler(web.Options{
+	mux.Handle("/", genesys.Wrap(chatService.Wrap(api.Handler(web.Handler(web.Options{
 		Demo:           cfg.Demo,
 		Logger:         log,
 		DataDir:        cfg.Data,
 		AllowedOrigins: cfg.AllowedOrigins,
 		GroupStatus:    widgetGroupStatus(svc),
 		HasTriggers:    svc.HasTriggers,
-	}))))
+	})))))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -211,6 +214,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		}
 	}
 	chatService.Shutdown()
+	genesys.Shutdown()
 	wg.Go(api.Shutdown)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -244,6 +248,10 @@ func httpServer(h http.Handler, cfg *Config, log *slog.Logger) *http.Server {
 func refuseSlowBody(w http.ResponseWriter, r *http.Request, err error) {
 	if micc.Serves(r) {
 		micc.WriteFault(w, err)
+		return
+	}
+	if gms.Serves(r) {
+		gms.WriteError(w, err)
 		return
 	}
 	httpapi.WriteError(w, err)

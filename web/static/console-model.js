@@ -19,6 +19,7 @@ class ChatRecord {
     this.lastSeq = 0;
     this.unread = 0;
     this.typing = null; // name of the visitor while typing
+    this.typingText = ""; // the preview of what the visitor types, if sent
     this.typingTimer = 0;
     this.uploads = []; // {name, progress}
     this.canned = null; // responses filled in for this chat, once loaded
@@ -497,6 +498,8 @@ export class Model {
       if (ev.from && ev.from.kind === "visitor") {
         clearTimeout(c.typingTimer);
         c.typing = ev.typing ? ev.from.name || c.title : null;
+        // The text being typed, when the visitor's client sends a preview (GMS).
+        c.typingText = (ev.typing && ev.text) || "";
         // A lost "stopped" must not leave the indicator on for good.
         if (c.typing) c.typingTimer = setTimeout(() => ((c.typing = null), this.changed()), 15000);
       }

@@ -350,7 +350,7 @@ function EventRow({ chat, ev, seen }) {
     const c = ev.context || {};
     if (!ev.url) return null;
     const who = from.kind === "visitor" ? "Visitor" : from.name || "Agent";
-    return html`<li class="ev-system ev-url">${who} ${from.kind === "visitor" ? "is on" : "shared"} <${WebLink} href=${ev.url}>${c.title || ev.url}</${WebLink}> · ${clock(ev.at)}</li>`;
+    return html`<li class="ev-system ev-url">${who} ${from.kind === "visitor" && ev.context ? "is on" : "shared"} <${WebLink} href=${ev.url}>${c.title || ev.url}</${WebLink}> · ${clock(ev.at)}</li>`;
   }
   return null;
 }
@@ -585,7 +585,7 @@ function ChatColumn({ chat }) {
       </div>`}
     </header>
     <${Log} chat=${chat} />
-    <div class="typing" aria-live="polite">${chat.typing ? html`<span class="dots"><i></i><i></i><i></i></span>${chat.typing} is typing` : ""}</div>
+    <div class="typing" aria-live="polite">${chat.typing ? html`<span class="dots"><i></i><i></i><i></i></span>${chat.typing} is typing${chat.typingText ? html`: <q class="typing-preview">${chat.typingText}</q>` : ""}` : ""}</div>
     ${chat.ended || chat.gone
       ? html`<div class="col-ended">
           <span>${chat.gone ? "This chat is no longer yours." : "The chat has ended."}${model.me.status === "wrap_up" ? " You are in wrap-up." : ""}
