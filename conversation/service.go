@@ -121,6 +121,9 @@ type Config struct {
 	// OverviewPush is how often logged-in supervisors and admins are sent
 	// the live overview when it changed (2 s); negative turns it off.
 	OverviewPush time.Duration
+	// LimitForSessions refuses new chats with EUNAVAILABLE while this many
+	// are active on the node (Genesys limit-for-sessions); 0 is no limit.
+	LimitForSessions int
 }
 
 // Defaults.
@@ -226,6 +229,8 @@ type Service struct {
 
 	hashSem chan struct{} // bounds concurrent password hashing
 	queues  *queuePusher  // pushes queue positions and wait estimates
+
+	sessions *sessionGate // active chats, the session limit, health figures
 }
 
 // New returns a service over store and bus. log may be nil.
@@ -256,6 +261,7 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 		DefaultHandleTime:   max(s.cfg.DefaultHandleTime, 0),
 	}), s.apply)
 	s.queues = newQueuePusher()
+	s.sessions = newSessionGate(s.cfg.LimitForSessions, s.cfg.ServiceLevel)
 	return s
 }
 
@@ -308,6 +314,7 @@ func (s *Service) Start(ctx context.Context) error {
 	// Handled chats first so agents' loads are known before queued chats
 	// are placed; queued chats keep their place by QueuedAt.
 	for _, c := range chats {
+		s.sessions.restored(c.ID)
 		if c.State == parley.StateHandling {
 			s.router.Do(ctx, routing.ChatAssigned{ChatID: c.ID, GroupID: c.GroupID, AgentID: c.AgentID, At: c.AcceptedAt})
 			s.armIdle(c.ID, c.IdleTimeout)

@@ -135,6 +135,12 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 		}
 	}
 
+	// The session limit is checked before anything is created.
+	slot, err := s.sessions.reserve()
+	if err != nil {
+		return nil, err
+	}
+	defer slot.release()
 	visitor, token, returning, err := s.visitorFor(ctx, req.TenantID, req.VisitorToken, details)
 	if err != nil {
 		return nil, err
@@ -181,6 +187,7 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	if err != nil {
 		return nil, internal("create chat", err)
 	}
+	slot.commit(c.ID)
 	s.count(func(st *Stats) { st.chatsRequested++ })
 	s.publish(ctx, stored...)
 	s.visitorSeen(c.ID)
@@ -671,6 +678,7 @@ func (s *Service) endChat(ctx context.Context, chatID string, cause parley.Cause
 	}
 	// Under the chat's lock, so no timer is armed for the ended chat after.
 	s.dropTimers(chatID)
+	s.sessions.ended(c)
 	unlock()
 	s.forgetSeen(chatID)
 	s.publish(ctx, stored...)

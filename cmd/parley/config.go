@@ -69,6 +69,8 @@ type Config struct {
 	MailFrom     string
 	FromPriority []parley.FromField
 	ServiceLevel time.Duration
+
+	LimitForSessions int
 }
 
 // setting is one configuration key. The flag is --<name>, the environment
@@ -216,6 +218,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"service-level", "20s", "answer time within which a chat counts as answered in time, for the service level KPI", durationSetting(func(c *Config) *time.Duration { return &c.ServiceLevel })},
+	{"limit-for-sessions", "0", "most chats active at once on this node; another request gets 503 service unavailable; 0 is no limit", intSetting(0, 10_000_000, func(c *Config) *int { return &c.LimitForSessions })},
 }
 
 func boolSetting(field func(*Config) *bool) func(*Config, string) error {

@@ -96,6 +96,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		MailWake:                  mailWake,
 		FromPriority:              cfg.FromPriority,
 		ServiceLevel:              cfg.ServiceLevel,
+		LimitForSessions:          cfg.LimitForSessions,
 	}, log)
 	if err := svc.Start(ctx); err != nil {
 		return err
