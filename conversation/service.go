@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/internal/logfilter"
 	"github.com/parleychat/parley/routing"
 )
 
@@ -106,6 +107,10 @@ type Config struct {
 	QueuePush time.Duration
 	// LogText puts message text into debug logs; off by default.
 	LogText bool
+	// LogFilter says how much message text (message-log-print-size) and
+	// attached data (per-key filters) debug logs show; the zero value
+	// shows none.
+	LogFilter logfilter.Filter
 	// MailFrom is the sender address of transcripts for groups that set
 	// none; "" leaves those groups without transcripts.
 	MailFrom string
@@ -324,6 +329,9 @@ func (s *Service) Start(ctx context.Context) error {
 	for _, c := range chats {
 		if c.State != parley.StateQueued {
 			continue
+		}
+		if s.heldByBot(ctx, c) {
+			continue // waits for its bot's hand-over
 		}
 		if c.OfferedTo != 0 {
 			// The offer died with the previous process; route again.

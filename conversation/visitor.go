@@ -170,6 +170,8 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 		{Type: parley.EventJoined, From: vp},
 		{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateQueued}},
 	}
+	botJoin := s.botFirst(ctx, c, now) // a bot-first group's bot takes the chat before routing
+	events = append(events, botJoin...)
 	if req.Context != nil {
 		events = append(events, pageEvent(vp, req.Context))
 	}
@@ -191,8 +193,10 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	s.count(func(st *Stats) { st.chatsRequested++ })
 	s.publish(ctx, stored...)
 	s.visitorSeen(c.ID)
-	s.enqueue(ctx, routing.ChatQueued{ChatID: c.ID, Groups: ids, Priority: c.Priority, At: now,
-		Sticky: sticky, Preferred: preferred})
+	if botJoin == nil {
+		s.enqueue(ctx, routing.ChatQueued{ChatID: c.ID, Groups: ids, Priority: c.Priority, At: now,
+			Sticky: sticky, Preferred: preferred})
+	}
 
 	c, err = s.store.Chat(ctx, c.ID)
 	if err != nil {
@@ -485,8 +489,8 @@ func (s *Service) post(ctx context.Context, actor Actor, chatID, clientID string
 	if actor.IsVisitor() {
 		s.visitorActive(c.ID)
 	}
-	if s.cfg.LogText {
-		s.log.Debug("message", "chat", c.ID, "seq", stored[0].Seq, "text", stored[0].Text)
+	if s.cfg.LogText || s.cfg.LogFilter.PrintSize > 0 {
+		s.log.Debug("message", "chat", c.ID, "seq", stored[0].Seq, "text", s.logText(stored[0].Text))
 	}
 	return &stored[0], nil
 }
