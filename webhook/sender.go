@@ -164,8 +164,9 @@ func (s *Sender) capture(ctx context.Context) bool {
 // Payload is the JSON body of a delivery.
 type Payload struct {
 	// ID names the event, the same for every webhook it goes to:
-	// "<chat id>:<seq>", "<chat id>:<seq>:offered:<agent id>" or
-	// "offline:<id>".
+	// "<chat id>:<seq>" for an event of the chat's log, "<chat
+	// id>:offer:<n>" for an offer and "offline:<id>" for an offline
+	// message.
 	ID       string    `json:"id"`
 	Event    string    `json:"event"`
 	TenantID int64     `json:"tenant_id"`
@@ -186,7 +187,7 @@ func (s *Sender) payload(ctx context.Context, r parley.WebhookCapture) (string, 
 	switch r.Kind {
 	case "offered":
 		p.Event, p.AgentID = EventOffered, r.Ref
-		p.ID = fmt.Sprintf("%s:%d:offered:%d", r.ChatID, r.Seq, r.Ref)
+		p.ID = fmt.Sprintf("%s:offer:%d", r.ChatID, r.ID)
 		p.Data = map[string]int64{"agent_id": r.Ref}
 	case "offline":
 		m, err := s.store.OfflineMessage(ctx, r.Ref)

@@ -91,10 +91,11 @@ type Server struct {
 	Svc      *conversation.Service
 	API      *httpapi.Server
 	MICC     *micc.Handler // nil without Options.MICC
+	HTTP     *httptest.Server
+
 	// Integration and Webhooks are nil without Options.Integration.
 	Integration *integration.Handler
 	Webhooks    *webhook.Sender
-	HTTP        *httptest.Server
 }
 
 // Start starts the stack described by opt and stops it when the test
@@ -166,7 +167,11 @@ func Start(t testing.TB, opt Options) *Server {
 	}
 	h := s.API.Handler(next)
 	if opt.MICC != nil {
-		s.MICC = micc.New(s.Svc, *opt.MICC)
+		mo := *opt.MICC
+		if mo.Logger == nil {
+			mo.Logger = opt.Logger
+		}
+		s.MICC = micc.New(s.Svc, mo)
 		h = s.MICC.Wrap(h)
 	}
 	if opt.Integration != nil {
