@@ -38,6 +38,7 @@ CREATE TABLE webhooks (
     created_at TIMESTAMP NOT NULL,
     deleted_at TIMESTAMP
 );
+CREATE INDEX webhooks_tenant ON webhooks (tenant_id) WHERE deleted_at IS NULL;
 
 -- What webhooks must hear about, captured by triggers in the transaction
 -- that stored it, so a crash right after a commit loses nothing. Only
