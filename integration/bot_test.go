@@ -149,6 +149,10 @@ func TestBotHandover(t *testing.T) {
 	if strings.Contains(miccLog, intText) || !strings.Contains(miccLog, "We are open 9 to 5.") {
 		t.Fatalf("MiCC GetEvents: %s", miccLog)
 	}
+	// MiCC has no bots: the bot speaks as an agent would, by name.
+	if !strings.Contains(miccLog, `"Name":"Helper","Message":"We are open 9 to 5.","System":false`) {
+		t.Fatalf("MiCC shows the bot's answer otherwise: %s", miccLog)
+	}
 }
 
 // wsFrames reads the visitor's WebSocket until the event with seq last
