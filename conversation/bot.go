@@ -199,3 +199,17 @@ func (s *Service) BotChats(ctx context.Context, in *Integration) ([]BotChat, err
 	}
 	return out, nil
 }
+
+// EndChat ends an active chat of the integration's tenant, as a bot that
+// has served the visitor does (or a workflow that closes a session).
+func (s *Service) EndChat(ctx context.Context, in *Integration, chatID string) error {
+	if _, err := s.tenantChat(ctx, in.actor(), chatID); err != nil {
+		return err
+	}
+	return s.terminate(ctx, chatID, parley.CauseGeneral, func(c *parley.Chat) error {
+		if c.TenantID != in.TenantID {
+			return parley.Errorf(parley.ENOTFOUND, "chat not found")
+		}
+		return nil
+	})
+}

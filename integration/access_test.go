@@ -54,6 +54,7 @@ func TestAccess(t *testing.T) {
 		{"PUT", "/integration/v1/chats/" + id + "/data", map[string]any{"data": map[string]string{"k": "v"}}},
 		{"POST", "/integration/v1/chats/" + id + "/bot", map[string]string{"name": "B"}},
 		{"POST", "/integration/v1/chats/" + id + "/handover", map[string]string{}},
+		{"POST", "/integration/v1/chats/" + id + "/end", nil},
 	} {
 		if st, data := foreign.do(c.method, c.path, c.body, nil); st != http.StatusNotFound {
 			t.Fatalf("foreign %s %s = %d %s; want 404", c.method, c.path, st, data)
@@ -159,5 +160,15 @@ func TestAccess(t *testing.T) {
 	ts.Presence(alice, "available", "ready")
 	if got := ts.OfferedChat(alice); got != id {
 		t.Fatalf("offered %s; want %s", got, id)
+	}
+	// An integration ends a chat; twice is a conflict.
+	good.must(http.StatusNoContent, "POST", "/integration/v1/chats/"+id+"/end", nil, nil)
+	var v conversation.ChatView
+	good.must(http.StatusOK, "GET", "/integration/v1/chats/"+id, nil, &v)
+	if v.State != parley.StateTerminated {
+		t.Fatalf("ended chat is %v", v.State)
+	}
+	if st, _ := good.do("POST", "/integration/v1/chats/"+id+"/end", nil, nil); st != http.StatusConflict {
+		t.Fatalf("ending twice = %d; want 409", st)
 	}
 }

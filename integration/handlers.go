@@ -157,6 +157,14 @@ func (h *Handler) handover(w http.ResponseWriter, r *http.Request) (any, int, er
 	return nil, http.StatusNoContent, err
 }
 
+func (h *Handler) end(_ http.ResponseWriter, r *http.Request) (any, int, error) {
+	in, err := h.integration(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	return nil, http.StatusNoContent, h.svc.EndChat(r.Context(), in, r.PathValue("id"))
+}
+
 func (h *Handler) botChats(_ http.ResponseWriter, r *http.Request) (any, int, error) {
 	in, err := h.integration(r)
 	if err != nil {

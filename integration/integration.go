@@ -67,6 +67,7 @@ func New(svc *conversation.Service, opt Options) *Handler {
 		{"PUT /integration/v1/chats/{id}/data", (*Handler).putData},
 		{"POST /integration/v1/chats/{id}/bot", (*Handler).addBot},
 		{"POST /integration/v1/chats/{id}/handover", (*Handler).handover},
+		{"POST /integration/v1/chats/{id}/end", (*Handler).end},
 		{"GET /integration/v1/bot/chats", (*Handler).botChats},
 		{"GET /integration/v1/admin/api-keys", (*Handler).listKeys},
 		{"POST /integration/v1/admin/api-keys", (*Handler).createKey},
