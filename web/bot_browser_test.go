@@ -2,12 +2,15 @@ package web_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
+	"github.com/parleychat/parley/internal/browsertest"
 )
 
 // TestWidgetMarksBot: a bot's message carries a Bot tag in the widget;
@@ -50,5 +53,40 @@ func TestWidgetMarksBot(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Fatalf("widget rows %q; missing tags %v", got, want)
+	}
+}
+
+// TestConsoleMarksBot: the agent's console tags a bot's messages "Bot"
+// and shows a workflow message's type; the visitor's carry no tag.
+func TestConsoleMarksBot(t *testing.T) {
+	s := newConsoleServer(t)
+	_, alice := browsertest.New(t)
+	signIn(t, alice, s.URL, "agent1")
+	goReady(t, alice)
+	v := s.visitor(1, "Vera Lynn", "vera@example.com", "Where is my order?")
+	offer := fmt.Sprintf(`.offer[data-chat=%q]`, v.chat)
+	waitJS(t, alice, "the offer card", fmt.Sprintf(`!!document.querySelector('%s .accept')`, offer))
+	do(t, alice, "accept", chromedp.Click(chromedp.CSS(offer+" .accept")))
+	waitJS(t, alice, "the chat column", logHas(v.chat, "Where is my order?"))
+
+	ctx := context.Background()
+	flow := &conversation.Integration{TenantID: parley.DefaultTenantID, Name: "Order workflow"}
+	if _, err := s.svc.AddBot(ctx, flow, v.chat, "Helper"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Post(ctx, flow, v.chat, conversation.ExternalPost{AsBot: true, Text: "Order 12 ships today."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Post(ctx, flow, v.chat, conversation.ExternalPost{Text: "Tracking link sent.", MessageType: "order-status"}); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, alice, "the workflow's message", logHas(v.chat, "Tracking link sent."))
+	rows := evalJS[[]string](t, alice, fmt.Sprintf(`[...document.querySelectorAll('.column[data-chat=%q] .log li.msg')].map((li) =>
+		(li.querySelector(".tag-bot")?.textContent || "-") + "|" + (li.querySelector(".msg-type")?.textContent || "-") + "|" + li.querySelector(".bubble").textContent)`, v.chat))
+	want := []string{"-|-|Where is my order?", "Bot|-|Order 12 ships today.", "-|order-status|Tracking link sent."}
+	for _, w := range want {
+		if !slices.Contains(rows, w) {
+			t.Fatalf("console rows %q lack %q", rows, w)
+		}
 	}
 }
