@@ -337,6 +337,13 @@ func (s *Store) MarkDeliveryFailed(ctx context.Context, id int64, next time.Time
 	return orDBError(err, "mark delivery failed", "", "")
 }
 
+// PruneDeliveries deletes the delivered and given-up deliveries created
+// before before.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1`, before.UTC())
+	return orDBError(err, "prune deliveries", "", "")
+}
+
 // WebhookDeliveries lists a webhook's deliveries, newest first, at most
 // limit, with IDs below before (0: from the newest).
 func (s *Store) WebhookDeliveries(ctx context.Context, webhookID, before int64, limit int) ([]*parley.WebhookDelivery, error) {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/parleychat/parley"
 )
 
@@ -29,6 +31,11 @@ type Options struct {
 	MaxAttempts int
 	// Poll is how often the backlog is looked at without a Wake (500 ms).
 	Poll time.Duration
+	// Keep is how long delivered and given-up deliveries stay listed
+	// (7 days); older ones are deleted.
+	Keep time.Duration
+	// Registry receives the delivery metrics; nil skips them.
+	Registry prometheus.Registerer
 	// Logger receives delivery failures (never payloads); nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -42,13 +49,17 @@ type Sender struct {
 	log   *slog.Logger
 	now   func() time.Time
 	wake  chan struct{}
+
+	attempts *prometheus.CounterVec
+	pruned   time.Time // when old deliveries were last deleted
 }
 
 // lease hides a claimed delivery from other claims while it is sent
 // (longer than a request may take).
 const lease = 2 * time.Minute
 
-// New returns a sender over store.
+// New returns a sender over store. It panics when the metrics cannot be
+// registered (a second sender on one registry).
 func New(store Store, opt Options) *Sender {
 	if opt.Client == nil {
 		opt.Client = &http.Client{Timeout: 10 * time.Second,
@@ -70,12 +81,23 @@ func New(store Store, opt Options) *Sender {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opt.Keep <= 0 {
+		opt.Keep = 7 * 24 * time.Hour
+	}
 	now := opt.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Sender{store: store, opt: opt, log: opt.Logger, now: func() time.Time { return now().UTC() },
-		wake: make(chan struct{}, 1)}
+	s := &Sender{store: store, opt: opt, log: opt.Logger, now: func() time.Time { return now().UTC() },
+		wake: make(chan struct{}, 1),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_webhook_attempts_total",
+			Help: "Webhook delivery attempts by result: delivered, retry (failed, tried again later) or failed (given up).",
+		}, []string{"result"})}
+	if opt.Registry != nil {
+		opt.Registry.MustRegister(s.attempts)
+	}
+	return s
 }
 
 // Wake makes Run look at the backlog and the deliveries now.
@@ -96,6 +118,7 @@ func (s *Sender) Run(ctx context.Context) {
 	t := time.NewTicker(s.opt.Poll)
 	defer t.Stop()
 	for {
+		s.prune(ctx)
 		busy := s.capture(ctx)
 		if s.deliver(ctx) {
 			busy = true
@@ -109,6 +132,18 @@ func (s *Sender) Run(ctx context.Context) {
 		case <-s.wake:
 		case <-t.C:
 		}
+	}
+}
+
+// prune deletes finished deliveries older than Keep, once an hour.
+func (s *Sender) prune(ctx context.Context) {
+	now := s.now()
+	if now.Sub(s.pruned) < time.Hour {
+		return
+	}
+	s.pruned = now
+	if err := s.store.PruneDeliveries(ctx, now.Add(-s.opt.Keep)); err != nil && ctx.Err() == nil {
+		s.log.Error("webhook prune", "err", err)
 	}
 }
 
@@ -282,12 +317,18 @@ func (s *Sender) send(ctx context.Context, w *parley.Webhook, d *parley.WebhookD
 	}
 	now := s.now()
 	if err == nil {
+		s.attempts.WithLabelValues("delivered").Inc()
 		if err := s.store.MarkDelivered(ctx, d.ID, status, now); err != nil {
 			s.log.Error("webhook mark delivered", "delivery", d.ID, "err", err)
 		}
 		return
 	}
 	final := d.Attempts >= s.opt.MaxAttempts
+	if final {
+		s.attempts.WithLabelValues("failed").Inc()
+	} else {
+		s.attempts.WithLabelValues("retry").Inc()
+	}
 	wait := s.opt.Retry << min(d.Attempts-1, 30)
 	if wait <= 0 || wait > s.opt.MaxRetry {
 		wait = s.opt.MaxRetry

@@ -92,6 +92,7 @@ type Store interface {
 	CaptureDeliveries(ctx context.Context, done []int64, deliveries []*parley.WebhookDelivery) error
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*parley.WebhookDelivery, error)
 	ReleaseDeliveries(ctx context.Context) error
+	PruneDeliveries(ctx context.Context, before time.Time) error
 	MarkDelivered(ctx context.Context, id int64, status int, at time.Time) error
 	MarkDeliveryFailed(ctx context.Context, id int64, next time.Time, status int, reason string, final bool) error
 	WebhookDeliveries(ctx context.Context, webhookID, before int64, limit int) ([]*parley.WebhookDelivery, error)

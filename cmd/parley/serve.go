@@ -149,7 +149,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	chatService := micc.New(svc, micc.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: log, MaxWait: cfg.MICCMaxWait})
 	// Webhooks are captured in the store's transactions and sent from
 	// here until shutdown; what is left is sent after the next start.
-	hooks := webhook.New(store, webhook.Options{Retry: cfg.WebhookRetry, MaxRetry: cfg.WebhookRetryMax, Logger: log})
+	hooks := webhook.New(store, webhook.Options{Retry: cfg.WebhookRetry, MaxRetry: cfg.WebhookRetryMax,
+		Logger: log, Registry: reg})
 	hctx, stopHooks := context.WithCancel(context.Background())
 	hooksDone := make(chan struct{})
 	go func() { defer close(hooksDone); hooks.Run(hctx) }()
