@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -20,7 +22,7 @@ func TestWidgetMarksBot(t *testing.T) {
 	s.page("/", hostPage(`group="1"`))
 	alice := s.agent("alice")
 	tab := newTab(t)
-	act(t, tab, chromedp.Navigate(s.host+"/"))
+	act(t, tab, chromedp.EmulateViewport(900, 700), chromedp.Navigate(s.host+"/"))
 	wWaitJS(t, tab, "the launcher", `!!document.querySelector("parley-widget")?.shadowRoot?.querySelector("button")`)
 	eval[bool](t, tab, clickLauncher)
 	app := frameCtx(t, tab, s.parley)
@@ -53,6 +55,15 @@ func TestWidgetMarksBot(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Fatalf("widget rows %q; missing tags %v", got, want)
+	}
+	if dir := os.Getenv("PARLEY_SCREENSHOTS"); dir != "" {
+		png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "widget-bot.png"), png, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
