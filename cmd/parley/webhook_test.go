@@ -25,8 +25,9 @@ import (
 // delivery once by its Parley-Delivery ID. While down it answers 503.
 type receiver struct {
 	t      *testing.T
-	secret atomic.Value // string
-	down   atomic.Bool
+	secret  atomic.Value // string
+	down    atomic.Bool
+	refused atomic.Int64 // requests answered 503 while down
 
 	mu       sync.Mutex
 	byID     map[string][]byte  // delivery ID → body, first copy
@@ -50,6 +51,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if r.down.Load() {
+		r.refused.Add(1)
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return
 	}
@@ -139,7 +141,11 @@ func TestWebhooksSurviveKill(t *testing.T) {
 		p.must(201, "POST", "/api/v1/chats/"+b.Chat.ID+"/messages", agent, map[string]string{"text": fmt.Sprint("down ", i)}, nil)
 	}
 
-	// Up again, and killed while both sides of chat A write.
+	// Up again once Parley has found it down, and killed while both
+	// sides of chat A write.
+	for rec.refused.Load() == 0 {
+		time.Sleep(time.Millisecond) // waiting for an attempt, which the sender makes within its poll
+	}
 	rec.down.Store(false)
 	var sent atomic.Int64
 	var wg sync.WaitGroup
