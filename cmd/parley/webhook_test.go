@@ -24,7 +24,7 @@ import (
 // verifies every signature, acknowledges with 200, and keeps each
 // delivery once by its Parley-Delivery ID. While down it answers 503.
 type receiver struct {
-	t      *testing.T
+	t       *testing.T
 	secret  atomic.Value // string
 	down    atomic.Bool
 	refused atomic.Int64 // requests answered 503 while down
@@ -186,12 +186,18 @@ func TestWebhooksSurviveKill(t *testing.T) {
 	// offer per chat, the offline message.
 	want := map[string]string{"offline:" + strconv.FormatInt(off.ID, 10): webhook.EventOfflineMessage}
 	for _, chat := range []string{a.Chat.ID, b.Chat.ID} {
-		var page httpapi.EventsBody
-		p.must(200, "GET", "/api/v1/chats/"+chat+"/events?after=0", admin, nil, &page)
-		for _, e := range page.Events {
-			if name := expectedEvent(e); name != "" {
-				want[chat+":"+strconv.FormatInt(e.Seq, 10)] = name
+		for after := int64(0); ; { // a page holds at most 500 events
+			var page httpapi.EventsBody
+			p.must(200, "GET", "/api/v1/chats/"+chat+"/events?after="+strconv.FormatInt(after, 10), admin, nil, &page)
+			if len(page.Events) == 0 {
+				break
 			}
+			for _, e := range page.Events {
+				if name := expectedEvent(e); name != "" {
+					want[chat+":"+strconv.FormatInt(e.Seq, 10)] = name
+				}
+			}
+			after = page.LastSeq
 		}
 	}
 	deadline := time.Now().Add(60 * time.Second)
@@ -246,7 +252,15 @@ func TestWebhooksSurviveKill(t *testing.T) {
 	t.Logf("%d events delivered once each; %d copies sent again after the kill were recognized by ID", len(rec.events), repeats)
 
 	var ds []parley.WebhookDelivery
-	p.must(200, "GET", "/integration/v1/admin/webhooks/"+strconv.FormatInt(sub.ID, 10)+"/deliveries?limit=500", admin, nil, &ds)
+	for before := int64(0); ; { // newest first, 500 at most a page
+		var page []parley.WebhookDelivery
+		p.must(200, "GET", "/integration/v1/admin/webhooks/"+strconv.FormatInt(sub.ID, 10)+"/deliveries?limit=500&before="+strconv.FormatInt(before, 10), admin, nil, &page)
+		if len(page) == 0 {
+			break
+		}
+		ds = append(ds, page...)
+		before = page[len(page)-1].ID
+	}
 	retried := 0
 	for _, d := range ds {
 		if d.Status != parley.DeliveryDelivered {
