@@ -83,6 +83,9 @@ type Event struct {
 	Typing bool `json:"typing,omitempty"`
 	// Queue is set on EventQueue.
 	Queue *QueueInfo `json:"queue,omitempty"`
+	// MessageType is the free-form type a workflow or bot gives its
+	// message or notice (Genesys MessageType), passed through unchanged.
+	MessageType string `json:"message_type,omitempty"`
 }
 
 // VisibleTo reports whether a visitor (visitor true) or agent may see e.

@@ -89,6 +89,7 @@ func (s *Service) endChat(ctx context.Context, chatID string, cause parley.Cause
 	}
 	// Under the chat's lock, so no timer is armed for the ended chat after.
 	s.dropTimers(chatID)
+	s.sessions.ended(c)
 	unlock()
 	s.forgetSeen(chatID)
 	s.publish(ctx, stored...)

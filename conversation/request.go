@@ -143,6 +143,12 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 		return nil, err
 	}
 
+	// The session limit is checked before anything is created.
+	slot, err := s.sessions.reserve()
+	if err != nil {
+		return nil, err
+	}
+	defer slot.release()
 	visitor, token, returning, err := s.visitorFor(ctx, req.TenantID, req.VisitorToken, details)
 	if err != nil {
 		return nil, err
@@ -172,6 +178,8 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 		{Type: parley.EventJoined, From: vp},
 		{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateQueued}},
 	}
+	botJoin := s.botFirst(ctx, c, now) // a bot-first group's bot takes the chat before routing
+	events = append(events, botJoin...)
 	if req.Context != nil {
 		events = append(events, pageEvent(vp, req.Context))
 	}
@@ -190,11 +198,14 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	if err != nil {
 		return nil, internal("create chat", err)
 	}
+	slot.commit(c.ID)
 	s.count(func(st *Stats) { st.chatsRequested++ })
 	s.publish(ctx, stored...)
 	s.visitorSeen(c.ID)
-	s.enqueue(ctx, routing.ChatQueued{ChatID: c.ID, Groups: ids, Priority: c.Priority, At: now,
-		Sticky: sticky, Preferred: preferred})
+	if botJoin == nil {
+		s.enqueue(ctx, routing.ChatQueued{ChatID: c.ID, Groups: ids, Priority: c.Priority, At: now,
+			Sticky: sticky, Preferred: preferred})
+	}
 
 	c, err = s.store.Chat(ctx, c.ID)
 	if err != nil {

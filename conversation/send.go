@@ -135,8 +135,8 @@ func (s *Service) postAsync(ctx context.Context, actor Actor, chatID, clientID s
 			return
 		}
 		s.count(func(st *Stats) { st.messages[actor.Kind]++ })
-		if s.cfg.LogText {
-			s.log.Debug("message", "chat", c.ID, "seq", stored[0].Seq, "text", stored[0].Text)
+		if s.cfg.LogText || s.cfg.LogFilter.PrintSize > 0 {
+			s.log.Debug("message", "chat", c.ID, "seq", stored[0].Seq, "text", s.logText(stored[0].Text))
 		}
 		done(&stored[0], nil)
 	})

@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/internal/logfilter"
 	"github.com/parleychat/parley/routing"
 )
 
@@ -126,6 +127,10 @@ type Config struct {
 	QueuePush time.Duration
 	// LogText puts message text into debug logs; off by default.
 	LogText bool
+	// LogFilter says how much message text (message-log-print-size) and
+	// attached data (per-key filters) debug logs show; the zero value
+	// shows none.
+	LogFilter logfilter.Filter
 	// MailFrom is the sender address of transcripts for groups that set
 	// none; "" leaves those groups without transcripts.
 	MailFrom string
@@ -141,6 +146,9 @@ type Config struct {
 	// OverviewPush is how often logged-in supervisors and admins are sent
 	// the live overview when it changed (2 s); negative turns it off.
 	OverviewPush time.Duration
+	// LimitForSessions refuses new chats with EUNAVAILABLE while this many
+	// are active on the node (Genesys limit-for-sessions); 0 is no limit.
+	LimitForSessions int
 }
 
 // Defaults.
@@ -248,6 +256,8 @@ type Service struct {
 
 	hashSem chan struct{} // bounds concurrent password hashing
 	queues  *queuePusher  // pushes queue positions and wait estimates
+
+	sessions *sessionGate // active chats, the session limit, health figures
 }
 
 // New returns a service over store and bus. log may be nil.
@@ -285,6 +295,7 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 		DefaultHandleTime:   max(s.cfg.DefaultHandleTime, 0),
 	}), s.apply)
 	s.queues = newQueuePusher()
+	s.sessions = newSessionGate(s.cfg.LimitForSessions, s.cfg.ServiceLevel)
 	return s
 }
 
@@ -337,6 +348,7 @@ func (s *Service) Start(ctx context.Context) error {
 	// Handled chats first so agents' loads are known before queued chats
 	// are placed; queued chats keep their place by QueuedAt.
 	for _, c := range chats {
+		s.sessions.restored(c.ID)
 		if c.State == parley.StateHandling {
 			s.router.Do(ctx, routing.ChatAssigned{ChatID: c.ID, GroupID: c.GroupID, AgentID: c.AgentID, At: c.AcceptedAt})
 			s.armIdle(c.ID, c.IdleTimeout)
@@ -346,6 +358,9 @@ func (s *Service) Start(ctx context.Context) error {
 	for _, c := range chats {
 		if c.State != parley.StateQueued {
 			continue
+		}
+		if s.heldByBot(ctx, c) {
+			continue // waits for its bot's hand-over
 		}
 		if c.OfferedTo != 0 {
 			// The offer died with the previous process; route again.

@@ -217,6 +217,7 @@ func New(svc *conversation.Service, opt Options) *Server {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": parley.Version})
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /kpi", s.healthKPI)
 	return s
 }
 
@@ -247,7 +248,7 @@ func matchPattern(pattern, path string) bool {
 }
 
 // Handler returns the API with CORS and cross-origin protection applied.
-// Requests outside /api/, /healthz and /readyz go to next (the web UI);
+// Requests outside /api/, /healthz, /readyz and /kpi go to next (the web UI);
 // next may be nil.
 func (s *Server) Handler(next http.Handler) http.Handler {
 	// Cookie-authenticated writes come only from Parley's own pages; the
@@ -267,7 +268,7 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case strings.HasPrefix(r.URL.Path, "/api/"), r.URL.Path == "/healthz", r.URL.Path == "/readyz":
+		case strings.HasPrefix(r.URL.Path, "/api/"), r.URL.Path == "/healthz", r.URL.Path == "/readyz", r.URL.Path == "/kpi":
 			if r.URL.Path == "/api/v1/ws" {
 				// WebSocket upgrades check origins themselves.
 				s.mux.ServeHTTP(w, r)

@@ -16,7 +16,9 @@ func (h *Handler) translate(ctx context.Context, c chatRef, events []parley.Even
 	out := []ChatEvent{}
 	for i := range events {
 		e := &events[i]
-		fromAgent := e.From.Kind == parley.PartyAgent
+		// A bot speaks and joins as an agent does (Genesys runs bots as
+		// agent parties); a workflow's posts are system messages.
+		fromAgent := e.From.Kind == parley.PartyAgent || e.From.Kind == parley.PartyBot
 		switch e.Type {
 		case parley.EventMessage, parley.EventNotice, parley.EventURL:
 			if e.From.Kind == parley.PartyVisitor {

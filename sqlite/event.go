@@ -21,6 +21,7 @@ type eventData struct {
 	File    *parley.Attachment  `json:"file,omitempty"`
 	Signal  json.RawMessage     `json:"signal,omitempty"`
 	Seen    int64               `json:"seen,omitempty"`
+	MType   string              `json:"message_type,omitempty"`
 }
 
 // stateData stores a StateChange by number rather than through its text
@@ -54,7 +55,7 @@ func checkEvents(chatID string, events []parley.Event) error {
 // of its fields) and normalizes e's Signal and File to what a later read
 // returns: compact JSON and a UTC time.
 func encodeData(e *parley.Event) (any, error) {
-	d := eventData{Args: e.Args, URL: e.URL, Context: e.Context, Seen: e.Seen}
+	d := eventData{Args: e.Args, URL: e.URL, Context: e.Context, Seen: e.Seen, MType: e.MessageType}
 	if e.State != nil {
 		d.State = &stateData{State: int(e.State.State), Cause: int(e.State.Cause), Queue: e.State.Queue}
 	}
@@ -70,7 +71,7 @@ func encodeData(e *parley.Event) (any, error) {
 		}
 		e.Signal, d.Signal = buf.Bytes(), buf.Bytes()
 	}
-	if len(d.Args) == 0 && d.URL == "" && d.Context == nil && d.State == nil && d.File == nil && d.Signal == nil && d.Seen == 0 {
+	if len(d.Args) == 0 && d.URL == "" && d.Context == nil && d.State == nil && d.File == nil && d.Signal == nil && d.Seen == 0 && d.MType == "" {
 		return nil, nil
 	}
 	var buf bytes.Buffer
@@ -101,6 +102,7 @@ func scanEvent(sc scanner) (parley.Event, error) {
 			return e, fmt.Errorf("decode data of event %s/%d: %w", e.ChatID, e.Seq, err)
 		}
 		e.Args, e.URL, e.Context, e.File, e.Signal, e.Seen = d.Args, d.URL, d.Context, d.File, d.Signal, d.Seen
+		e.MessageType = d.MType
 		if d.State != nil {
 			e.State = &parley.StateChange{
 				State: parley.State(d.State.State),

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/gms"
+	"github.com/parleychat/parley/internal/logfilter"
 	"github.com/parleychat/parley/internal/throttle"
 )
 
@@ -73,6 +74,14 @@ type Config struct {
 	MailFrom     string
 	FromPriority []parley.FromField
 	ServiceLevel time.Duration
+
+	LimitForSessions int
+
+	IntegrationAddr     string
+	WebhookRetry        time.Duration
+	WebhookRetryMax     time.Duration
+	MessageLogPrintSize int
+	LogFilterData       string
 }
 
 // setting is one configuration key. The flag is --<name>, the environment
@@ -227,6 +236,18 @@ var settings = []setting{
 		return nil
 	}},
 	{"service-level", "20s", "answer time within which a chat counts as answered in time, for the service level KPI", durationSetting(func(c *Config) *time.Duration { return &c.ServiceLevel })},
+	{"integration-addr", "", "address of a listener of its own for the integration API (/integration/v1/); empty serves it only on --addr", func(c *Config, v string) error { c.IntegrationAddr = v; return nil }},
+	{"webhook-retry", "10s", "wait after a failed webhook delivery before the next attempt; it doubles with each attempt up to --webhook-retry-max", durationSetting(func(c *Config) *time.Duration { return &c.WebhookRetry })},
+	{"webhook-retry-max", "1h", "longest wait between two attempts of a webhook delivery", durationSetting(func(c *Config) *time.Duration { return &c.WebhookRetryMax })},
+	{"message-log-print-size", "0", "characters of each chat message written into debug logs (0 to 7000); 0 writes none", intSetting(0, logfilter.MaxPrintSize, func(c *Config) *int { return &c.MessageLogPrintSize })},
+	{"log-filter-data", "", "what debug logs show of attached data, per key: key=filter;… with copy, hide, hide-first,N, hide-last,N, unhide-first,N or unhide-last,N (key * for all others); keys not listed are hidden", func(c *Config, v string) error {
+		if _, err := logfilter.Parse(0, v); err != nil {
+			return err
+		}
+		c.LogFilterData = v
+		return nil
+	}},
+	{"limit-for-sessions", "0", "most chats active at once on this node; another request gets 503 service unavailable; 0 is no limit", intSetting(0, 10_000_000, func(c *Config) *int { return &c.LimitForSessions })},
 }
 
 func boolSetting(field func(*Config) *bool) func(*Config, string) error {

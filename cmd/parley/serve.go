@@ -25,12 +25,15 @@ import (
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/gms"
 	"github.com/parleychat/parley/httpapi"
+	"github.com/parleychat/parley/integration"
 	"github.com/parleychat/parley/internal/bodytimeout"
+	"github.com/parleychat/parley/internal/logfilter"
 	"github.com/parleychat/parley/mail"
 	"github.com/parleychat/parley/micc"
 	"github.com/parleychat/parley/natsbus"
 	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
+	"github.com/parleychat/parley/webhook"
 )
 
 // serve runs the server until ctx ends, then shuts down gracefully. When
@@ -66,6 +69,10 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 			return err
 		}
 	}
+	logFilter, err := logfilter.Parse(cfg.MessageLogPrintSize, cfg.LogFilterData)
+	if err != nil {
+		return err
+	}
 	var mailWake func()
 	if outbox != nil {
 		mailWake = outbox.Wake
@@ -97,6 +104,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		MailWake:                  mailWake,
 		FromPriority:              cfg.FromPriority,
 		ServiceLevel:              cfg.ServiceLevel,
+		LimitForSessions:          cfg.LimitForSessions,
+		LogFilter:                 logFilter,
 	}, log)
 	if err := svc.Start(ctx); err != nil {
 		return err
@@ -141,16 +150,25 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	chatService := micc.New(svc, micc.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: log, MaxWait: cfg.MICCMaxWait})
 	genesys := gms.New(svc, gms.Options{Services: cfg.GMSServices, AllowedOrigins: cfg.AllowedOrigins,
 		Disconnected400: cfg.GMSDisconnected400, Logger: log})
+	// Webhooks are captured in the store's transactions and sent from
+	// here until shutdown; what is left is sent after the next start.
+	hooks := webhook.New(store, webhook.Options{Retry: cfg.WebhookRetry, MaxRetry: cfg.WebhookRetryMax,
+		Logger: log, Registry: reg})
+	hctx, stopHooks := context.WithCancel(context.Background())
+	hooksDone := make(chan struct{})
+	go func() { defer close(hooksDone); hooks.Run(hctx) }()
+	defer func() { stopHooks(); <-hooksDone }()
+	integrationAPI := integration.New(svc, integration.Options{Webhooks: hooks, Logger: log})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", genesys.Wrap(chatService.Wrap(api.Handler(web.Handler(web.Options{
+	mux.Handle("/", integrationAPI.Wrap(genesys.Wrap(chatService.Wrap(api.Handler(web.Handler(web.Options{
 		Demo:           cfg.Demo,
 		Logger:         log,
 		DataDir:        cfg.Data,
 		AllowedOrigins: cfg.AllowedOrigins,
 		GroupStatus:    widgetGroupStatus(svc),
 		HasTriggers:    svc.HasTriggers,
-	})))))
+	}))))))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -164,7 +182,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		defer stopPprof()
 	}
 	srv := httpServer(mux, cfg, log)
-	serveErr := make(chan error, 2)
+	serveErr := make(chan error, 3)
 	// The MiCC Chat service on a port of its own, as MiCC serves it.
 	var miccSrv *http.Server
 	if cfg.MICCAddr != "" {
@@ -177,6 +195,21 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		go func() { serveErr <- miccSrv.Serve(mln) }()
 		log.Info("MiCC Chat service listening", "addr", mln.Addr().String())
 		fmt.Fprintf(stdout, "MiCC Chat service on http://%s/ChatService/\n", displayAddr(mln.Addr().String()))
+	}
+	// The integration API on a port of its own (Genesys' ESP port).
+	var integrationSrv *http.Server
+	if cfg.IntegrationAddr != "" {
+		iln, err := net.Listen("tcp", cfg.IntegrationAddr)
+		if err != nil {
+			_ = ln.Close()
+			if miccSrv != nil {
+				_ = miccSrv.Close()
+			}
+			return fmt.Errorf("integration-addr: %w", err)
+		}
+		integrationSrv = httpServer(integrationAPI.Wrap(http.NotFoundHandler()), cfg, log)
+		go func() { serveErr <- integrationSrv.Serve(iln) }()
+		log.Info("integration API listening", "addr", iln.Addr().String())
 	}
 	go func() { serveErr <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
@@ -192,6 +225,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		if miccSrv != nil {
 			_ = miccSrv.Close()
 		}
+		if integrationSrv != nil {
+			_ = integrationSrv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -204,7 +240,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	// the grace; long-polls are answered now with what they have, and
 	// WebSockets go away after the frame they are handling.
 	var wg sync.WaitGroup
-	for name, s := range map[string]*http.Server{"main": srv, "micc": miccSrv} {
+	for name, s := range map[string]*http.Server{"main": srv, "micc": miccSrv, "integration": integrationSrv} {
 		if s != nil {
 			wg.Go(func() {
 				if err := s.Shutdown(sctx); err != nil {
@@ -215,6 +251,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	}
 	chatService.Shutdown()
 	genesys.Shutdown()
+	integrationAPI.Shutdown()
 	wg.Go(api.Shutdown)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -225,6 +262,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		_ = srv.Close()
 		if miccSrv != nil {
 			_ = miccSrv.Close()
+		}
+		if integrationSrv != nil {
+			_ = integrationSrv.Close()
 		}
 	}
 	return nil

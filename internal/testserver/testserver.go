@@ -18,6 +18,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -29,11 +30,13 @@ import (
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/httpapi"
+	"github.com/parleychat/parley/integration"
 	"github.com/parleychat/parley/mail"
 	"github.com/parleychat/parley/micc"
 	"github.com/parleychat/parley/natsbus"
 	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
+	"github.com/parleychat/parley/webhook"
 )
 
 // Password is the password seeded agents get when Options.Password is
@@ -69,6 +72,11 @@ type Options struct {
 	// WrapStore, when set, gives the service wrap(store) instead of the
 	// store, e.g. to hold or fail a write.
 	WrapStore func(parley.Store) parley.Store
+	// Integration, when set, serves the integration API in front of the
+	// others and runs the webhook sender with these options.
+	Integration *webhook.Options
+	// Logger, when set, logs the service, the APIs and the webhook sender.
+	Logger *slog.Logger
 }
 
 // Server is a running stack. Its fields are for tests that reach past
@@ -84,6 +92,10 @@ type Server struct {
 	API      *httpapi.Server
 	MICC     *micc.Handler // nil without Options.MICC
 	HTTP     *httptest.Server
+
+	// Integration and Webhooks are nil without Options.Integration.
+	Integration *integration.Handler
+	Webhooks    *webhook.Sender
 }
 
 // Start starts the stack described by opt and stops it when the test
@@ -118,7 +130,7 @@ func Start(t testing.TB, opt Options) *Server {
 	if opt.WrapStore != nil {
 		store = opt.WrapStore(s.Store)
 	}
-	s.Svc = conversation.New(store, s.Bus, cfg, nil)
+	s.Svc = conversation.New(store, s.Bus, cfg, opt.Logger)
 	if err := s.Svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +157,9 @@ func Start(t testing.TB, opt Options) *Server {
 		}
 	}
 
+	if opt.API.Logger == nil {
+		opt.API.Logger = opt.Logger
+	}
 	s.API = httpapi.New(s.Svc, opt.API)
 	var next http.Handler
 	if opt.Web != nil {
@@ -152,8 +167,25 @@ func Start(t testing.TB, opt Options) *Server {
 	}
 	h := s.API.Handler(next)
 	if opt.MICC != nil {
-		s.MICC = micc.New(s.Svc, *opt.MICC)
+		mo := *opt.MICC
+		if mo.Logger == nil {
+			mo.Logger = opt.Logger
+		}
+		s.MICC = micc.New(s.Svc, mo)
 		h = s.MICC.Wrap(h)
+	}
+	if opt.Integration != nil {
+		wo := *opt.Integration
+		if wo.Logger == nil {
+			wo.Logger = opt.Logger
+		}
+		s.Webhooks = webhook.New(s.Store, wo)
+		hctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); s.Webhooks.Run(hctx) }()
+		t.Cleanup(func() { stop(); <-done })
+		s.Integration = integration.New(s.Svc, integration.Options{Webhooks: s.Webhooks, Logger: opt.Logger})
+		h = s.Integration.Wrap(h)
 	}
 	if opt.Wrap != nil {
 		h = opt.Wrap(h)
@@ -166,6 +198,9 @@ func Start(t testing.TB, opt Options) *Server {
 	t.Cleanup(s.API.Shutdown)
 	if s.MICC != nil {
 		t.Cleanup(s.MICC.Shutdown)
+	}
+	if s.Integration != nil {
+		t.Cleanup(s.Integration.Shutdown)
 	}
 	return s
 }

@@ -320,12 +320,16 @@ export class ChatLog {
   }
 
   bubble(e, mine, withMeta) {
-    const li = h("li", { class: `msg ${mine ? "mine" : "theirs"}` });
+    const bot = e.from.kind === "bot";
+    const li = h("li", { class: `msg ${mine ? "mine" : "theirs"}${bot ? " bot" : ""}` });
     if (withMeta) {
       const parts = [];
       if (!mine) parts.push(this.nameOf(e.from));
       parts.push(clock(e.at));
-      li.append(h("div", { class: "meta", text: parts.join(" · ") }));
+      const meta = h("div", { class: "meta", text: parts.join(" · ") });
+      // A bot says it is one (its name alone could pass for a person's).
+      if (bot) meta.prepend(h("span", { class: "tag-bot", text: this.w("bot", "Bot") }), " ");
+      li.append(meta);
     }
     const b = h("div", { class: "bubble", title: e.at ? new Date(e.at).toLocaleString() : null });
     if (e.type === "file" && e.file) b.append(this.fileBox(e.file));

@@ -324,9 +324,10 @@ function EventRow({ chat, ev, seen }) {
       </li>`;
     }
     const side = from.kind === "visitor" ? "in" : "out";
-    const cls = `msg msg-${side}${own ? " msg-own" : ""}`;
+    const bot = from.kind === "bot";
+    const cls = `msg msg-${side}${own ? " msg-own" : ""}${bot ? " msg-bot" : ""}`;
     return html`<li class=${cls} data-seq=${ev.seq}>
-      <div class="msg-meta">${who} · ${clock(ev.at)}</div>
+      <div class="msg-meta">${bot && html`<span class="tag-bot">Bot</span> `}${who} · ${clock(ev.at)}${ev.message_type && html` · <span class="msg-type">${ev.message_type}</span>`}</div>
       ${body}
       ${seen && html`<div class="msg-status">Seen</div>`}
     </li>`;
