@@ -207,6 +207,9 @@ func loadAssets(fsys fs.FS) (*assetSet, error) {
 				return rerr
 			}
 		}
+		if path.Ext(name) == ".js" {
+			body = stripLineComments(body)
+		}
 		sum := sha256.Sum256(body)
 		h := hex.EncodeToString(sum[:])[:hashLen]
 		a := &asset{source: name, name: hashedName(name, h), ctype: contentType(name), body: body, hash: h}
@@ -231,6 +234,21 @@ func loadAssets(fsys fs.FS) (*assetSet, error) {
 		}
 	}
 	return set, nil
+}
+
+// stripLineComments drops the whole-line // comments of a script: every
+// page and host page loads them, and the widget's size budget counts them.
+// Only lines whose first non-blank characters are // go; no script holds
+// a multi-line template string with such a line (TestScriptsKeepCode).
+func stripLineComments(body []byte) []byte {
+	var out bytes.Buffer
+	out.Grow(len(body))
+	for _, line := range bytes.SplitAfter(body, []byte("\n")) {
+		if !bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("//")) {
+			out.Write(line)
+		}
+	}
+	return out.Bytes()
 }
 
 // rewritable reports whether references inside the file are rewritten.

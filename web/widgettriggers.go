@@ -1,10 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 )
 
@@ -38,26 +35,9 @@ func (wd *widget) addTriggers(ctx context.Context, resp map[string]any, tenant i
 }
 
 // hostScript returns the asset source of the set as served to host pages
-// at a stable URL: without its whole-line comments, which host pages load
-// on every visit and which the widget's size budget counts. Only lines
-// whose first non-blank characters are // go; the scripts served this way
-// hold no multi-line strings with such lines (TestHostScriptsKeepCode).
+// at a stable URL (its whole-line comments are gone, as from every script:
+// stripLineComments).
 func hostScript(set *assetSet, source string) (*asset, bool) {
 	a, ok := set.bySource[source]
-	if !ok {
-		return nil, false
-	}
-	var out bytes.Buffer
-	for _, line := range bytes.SplitAfter(a.body, []byte("\n")) {
-		if !bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("//")) {
-			out.Write(line)
-		}
-	}
-	body := out.Bytes()
-	sum := sha256.Sum256(body)
-	s := &asset{source: a.source, name: a.name, ctype: a.ctype, body: body, hash: hex.EncodeToString(sum[:])[:hashLen]}
-	if gz, err := compress(body); err == nil {
-		s.gz = gz
-	}
-	return s, true
+	return a, ok
 }

@@ -41,9 +41,9 @@ function Bars({ values, w = 120, h = 32, label }) {
   const n = Math.max(values.length, 1);
   const max = Math.max(1, ...values);
   const bw = w / n;
+  // An empty period is a faint stub, so the time axis stays readable.
   return html`<svg class="bars" viewBox=${`0 0 ${w} ${h}`} width=${w} height=${h} role="img" aria-label=${label} preserveAspectRatio="none">
     ${values.map((v, i) => {
-      // An empty period is a faint stub, so the time axis stays readable.
       const bh = v > 0 ? Math.max(2, (v / max) * (h - 1)) : 2;
       return html`<rect class=${v > 0 ? "bar" : "bar bar-empty"} x=${(i * bw + bw * 0.15).toFixed(2)} y=${(h - bh).toFixed(2)} width=${(bw * 0.7).toFixed(2)} height=${bh.toFixed(2)} rx="1" />`;
     })}
