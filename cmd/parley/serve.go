@@ -27,6 +27,7 @@ import (
 	"github.com/parleychat/parley/internal/bodytimeout"
 	"github.com/parleychat/parley/mail"
 	"github.com/parleychat/parley/micc"
+	"github.com/parleychat/parley/rocketchat"
 	"github.com/parleychat/parley/natsbus"
 	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
@@ -140,13 +141,14 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	chatService := micc.New(svc, micc.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: log, MaxWait: cfg.MICCMaxWait})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", chatService.Wrap(api.Handler(web.Handler(web.Options{
+	rc := rocketchat.New(svc, rocketchat.Options{Prefix: cfg.RocketChatPrefix, AllowedOrigins: cfg.AllowedOrigins, Logger: log})
+	mux.Handle("/", rc.Wrap(chatService.Wrap(api.Handler(web.Handler(web.Options{
 		Demo:           cfg.Demo,
 		Logger:         log,
 		DataDir:        cfg.Data,
 		AllowedOrigins: cfg.AllowedOrigins,
 		GroupStatus:    widgetGroupStatus(svc),
-	}))))
+	})))))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -210,6 +212,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		}
 	}
 	chatService.Shutdown()
+	rc.Shutdown()
 	wg.Go(api.Shutdown)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
