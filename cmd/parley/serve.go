@@ -27,8 +27,8 @@ import (
 	"github.com/parleychat/parley/internal/bodytimeout"
 	"github.com/parleychat/parley/mail"
 	"github.com/parleychat/parley/micc"
-	"github.com/parleychat/parley/rocketchat"
 	"github.com/parleychat/parley/natsbus"
+	"github.com/parleychat/parley/rocketchat"
 	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
 )
