@@ -62,6 +62,10 @@ type Options struct {
 	PingInterval time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// WidgetDir, when set, is the build/ folder of the published
+	// @rocket.chat/livechat package, served at /livechat as Rocket.Chat
+	// serves it, so the widget's loader can point at Parley.
+	WidgetDir string
 }
 
 // APIPrefix is where the REST API lives; the native API keeps the rest
@@ -149,6 +153,8 @@ func (h *Handler) route(p string) (string, bool) {
 		return p, true
 	case strings.HasPrefix(p, filePrefix):
 		return p, true
+	case h.opt.WidgetDir != "" && (p == widgetPath || strings.HasPrefix(p, widgetPath+"/")):
+		return p, true
 	}
 	return "", false
 }
@@ -174,6 +180,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasPrefix(p, "/websocket") {
 		h.websocket(w, r)
+		return
+	}
+	if p == widgetPath || strings.HasPrefix(p, widgetPath+"/") {
+		h.serveWidget(w, r, p)
 		return
 	}
 	w.Header().Add("Vary", "Origin")
