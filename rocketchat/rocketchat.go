@@ -247,11 +247,11 @@ func asRC(err error, fallback string) *rcError {
 }
 
 // restStatus is the HTTP status of a failure: Rocket.Chat answers 400
-// for the errors of a request, Parley keeps its statuses for load limits,
-// throttling, credentials and its own faults.
+// for the errors of a request (a bad token too), Parley keeps its statuses
+// for load limits, throttling, oversize bodies and its own faults.
 func restStatus(code string) int {
 	switch code {
-	case parley.EUNAVAILABLE, parley.ETOOMANY, parley.EINTERNAL, parley.EUNAUTHORIZED, parley.ETOOLARGE:
+	case parley.EUNAVAILABLE, parley.ETOOMANY, parley.EINTERNAL, parley.ETOOLARGE:
 		return httperr.Status(code)
 	}
 	return http.StatusBadRequest

@@ -1,7 +1,9 @@
 package rocketchat
 
 import (
+	"encoding/json"
 	"net/http"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -30,7 +32,34 @@ func (h *Handler) serveWidget(w http.ResponseWriter, r *http.Request, p string) 
 		return
 	}
 	if name == "/index.html" {
-		w.Header().Set("Cache-Control", "no-cache")
+		h.serveWidgetPage(w, r)
+		return
 	}
 	http.ServeFile(w, r, filepath.Join(h.opt.WidgetDir, filepath.FromSlash(name)))
+}
+
+// serveWidgetPage serves the widget's page with the server's address set
+// as window.SERVER_URL, which the widget reads to find its API, as
+// Rocket.Chat's server does when it serves the page.
+func (h *Handler) serveWidgetPage(w http.ResponseWriter, r *http.Request) {
+	page, err := os.ReadFile(filepath.Join(h.opt.WidgetDir, "index.html"))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	server, _ := json.Marshal(scheme + "://" + r.Host + h.opt.Prefix)
+	tag := "<script>window.SERVER_URL=" + strings.ReplaceAll(string(server), "<", `\u003c`) + ";</script>"
+	html := string(page)
+	if i := strings.Index(html, "<script"); i >= 0 {
+		html = html[:i] + tag + html[i:]
+	} else {
+		html = tag + html
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write([]byte(html))
 }
