@@ -75,10 +75,57 @@ func TestBrowserRocketChatWidget(t *testing.T) {
 		chromedp.SendKeys(`input[name="email"]`, "wendy@example.com"),
 		chromedp.SetValue(`select[name="department"]`, "1"),
 	)
-	time.Sleep(time.Second)
 	shot(t, tab, "rocketchat-widget-2.png")
-	html, _ := chromedp.Run(frame, chromedp.OuterHTML("main"))
+	do("start chat", chromedp.Click(`button[type="submit"]`))
+	do("composer", chromedp.WaitVisible(`div[contenteditable]`))
+	do("send", chromedp.SendKeys(`div[contenteditable]`, "Hello from the widget\r"))
+	waitText(t, b, frame, "Hello from the widget")
+
+	// The message lands in the agent's console (the native API).
+	chatID := s.OfferedChat(agentTok)
+	_, body := s.Do("GET", "/api/v1/chats/"+chatID+"/events?after=0", agentTok, nil)
+	if !strings.Contains(string(body), "Hello from the widget") {
+		t.Fatalf("the agent's log lacks the widget's message: %s", body)
+	}
+	s.Must(http.StatusOK, "POST", "/api/v1/chats/"+chatID+"/accept", agentTok, nil, nil)
+	waitText(t, b, frame, "Alice")
+	s.Must(http.StatusNoContent, "POST", "/api/v1/chats/"+chatID+"/typing", agentTok, map[string]bool{"typing": true}, nil)
+	waitSel(t, b, frame, `[class*="typing"]`)
+	shot(t, tab, "rocketchat-widget-typing.png")
+	s.Must(http.StatusCreated, "POST", "/api/v1/chats/"+chatID+"/messages", agentTok, map[string]string{"text": "Hi Wendy, Alice here."}, nil)
+	waitText(t, b, frame, "Hi Wendy, Alice here.")
+	shot(t, tab, "rocketchat-widget-reply.png")
+	html, _ := chromedp.Run(frame, chromedp.OuterHTML("#app"))
 	t.Logf("%s", html)
+}
+
+// waitText waits until the frame's text shows want.
+func waitText(t *testing.T, b *browsertest.Browser, frame context.Context, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		got, err := chromedp.Run(frame, chromedp.Evaluate[string](`document.body.innerText`))
+		if err == nil && strings.Contains(got, want) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	got, _ := chromedp.Run(frame, chromedp.Evaluate[string](`document.body.innerText`))
+	t.Fatalf("the widget does not show %q; it shows:\n%s\n%s", want, got, b.Console())
+}
+
+// waitSel waits until an element matching sel is in the frame.
+func waitSel(t *testing.T, b *browsertest.Browser, frame context.Context, sel string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		n, err := chromedp.Run(frame, chromedp.Evaluate[int](`document.querySelectorAll(`+jsonString(sel)+`).length`))
+		if err == nil && n > 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the widget has no %s\n%s", sel, b.Console())
 }
 
 // widgetFrame attaches to the widget's iframe.
