@@ -204,7 +204,7 @@ func TestRESTWidgetFlow(t *testing.T) {
 	if code := s.rest("POST", "/api/v1/livechat/offline.message", map[string]any{"name": "Olga", "email": "olga@example.com", "message": "Again"}, &fail); code != 429 {
 		t.Fatalf("second offline message = %d %v", code, fail)
 	}
-	_, body = s.Do("GET", "/api/v1/offline-messages?group=2", agentTok, nil)
+	_, body = s.Do("GET", "/api/v1/offline-messages?group_id=2", agentTok, nil)
 	_ = body
 
 	// Unknown endpoints and the native API beside.

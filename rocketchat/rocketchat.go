@@ -153,7 +153,7 @@ func (h *Handler) route(p string) (string, bool) {
 		return p, true
 	case strings.HasPrefix(p, filePrefix):
 		return p, true
-	case h.opt.WidgetDir != "" && (p == widgetPath || strings.HasPrefix(p, widgetPath+"/")):
+	case h.opt.WidgetDir != "" && (p == widgetPath || strings.HasPrefix(p, widgetPath+"/") || strings.HasPrefix(p, avatarPrefix)):
 		return p, true
 	}
 	return "", false
@@ -184,6 +184,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if p == widgetPath || strings.HasPrefix(p, widgetPath+"/") {
 		h.serveWidget(w, r, p)
+		return
+	}
+	if strings.HasPrefix(p, avatarPrefix) {
+		serveAvatar(w, r, p[len(avatarPrefix):])
 		return
 	}
 	w.Header().Add("Vary", "Origin")
