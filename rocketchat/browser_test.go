@@ -3,10 +3,10 @@ package rocketchat_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
