@@ -56,6 +56,13 @@ Scenarios:
            open for -life and then closes normally. Reports open-to-ready latency ("open") and the rate reached
            (opens completed divided by the time until the last one finished);
            opens due while -max-inflight are in progress are skipped and counted.
+  rc-idle  idle with Rocket.Chat DDP visitors (/websocket): connect, registerGuest,
+           sendMessageLivechat (the chat request), subscribe stream-room-messages,
+           then hold, answering the server's DDP pings (see rocketchat.go).
+  rc-active
+           -chats DDP visitors, auto-accepted by -agents agents, send
+           sendMessageLivechat at -rate; "ack" is send → result, "echo" send →
+           the message on the visitor's own stream-room-messages.
   startup  Starts -server-cmd -repeat times and measures the time from start to
            the first accepted TCP connection on -url, and the server's RSS
            -settle later with no connections; then stops it with SIGINT.
@@ -128,7 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.scenario, "scenario", "", "idle, active, churn or startup")
+	fs.StringVar(&c.scenario, "scenario", "", "idle, active, churn, startup, rc-idle or rc-active")
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "server address")
 	fs.StringVar(&c.login, "login", "admin", "admin login used to create the run's group and agents")
 	fs.StringVar(&c.password, "password", os.Getenv("PARLEY_LOAD_PASSWORD"), "admin password (env PARLEY_LOAD_PASSWORD)")
@@ -167,8 +174,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	switch {
 	case c.scenario == "":
 		return nil, errors.New("-scenario is required (idle, active, churn or startup)")
-	case c.scenario != "idle" && c.scenario != "active" && c.scenario != "churn" && c.scenario != "startup":
-		return nil, fmt.Errorf("unknown scenario %q (idle, active, churn or startup)", c.scenario)
+	case c.scenario != "idle" && c.scenario != "active" && c.scenario != "churn" && c.scenario != "startup" && c.scenario != "rc-idle" && c.scenario != "rc-active":
+		return nil, fmt.Errorf("unknown scenario %q (idle, active, churn, startup, rc-idle or rc-active)", c.scenario)
 	case c.transport != "ws" && c.transport != "lp":
 		return nil, fmt.Errorf("-transport must be ws or lp, not %q", c.transport)
 	case c.procs < 1 || c.procs > 64:
