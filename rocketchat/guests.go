@@ -139,7 +139,7 @@ func (gs *guests) upsert(tok string) (*guest, bool, error) {
 	if len(gs.m) >= maxGuests || now.Sub(gs.swept) > time.Hour {
 		gs.sweep(now)
 	}
-	if len(gs.m) >= maxGuests {
+	if len(gs.m) >= maxGuests && !gs.evictIdle() {
 		return nil, false, parley.Errorf(parley.EUNAVAILABLE, "too many guests are registered; try again later")
 	}
 	gs.seq++
@@ -160,6 +160,27 @@ func (gs *guests) sweep(now time.Time) {
 			delete(gs.m, tok)
 		}
 	}
+}
+
+// evictIdle forgets the guest seen longest ago among those that never
+// started a chat, so a flood of registrations cannot lock out visitors
+// with chats; gs.mu is held. It reports whether one was forgotten.
+func (gs *guests) evictIdle() bool {
+	var oldest string
+	var at time.Time
+	for tok, g := range gs.m {
+		g.mu.Lock()
+		idle, seen := g.ptoken == "", g.seen
+		g.mu.Unlock()
+		if idle && (oldest == "" || seen.Before(at)) {
+			oldest, at = tok, seen
+		}
+	}
+	if oldest == "" {
+		return false
+	}
+	delete(gs.m, oldest)
+	return true
 }
 
 // remove forgets a guest.

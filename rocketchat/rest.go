@@ -2,7 +2,6 @@ package rocketchat
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -676,5 +675,3 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, p string) {
 	hd.Set("Content-Disposition", disposition+"; filename*=UTF-8''"+url.PathEscape(att.Name))
 	http.ServeContent(w, r, "", att.CreatedAt, f)
 }
-
-var _ = context.Background
