@@ -317,6 +317,7 @@ func (h *Handler) history(ctx context.Context, actor conversation.Actor, g snaps
 	}
 	defer cur.Close()
 	var all []Message
+	at := map[string]int{} // message _id → index in all
 	for {
 		events, err := cur.TryNext(ctx)
 		if err != nil {
@@ -330,19 +331,76 @@ func (h *Handler) history(ctx context.Context, actor conversation.Actor, g snaps
 			if e.Seq == 0 {
 				continue
 			}
+			// Corrections apply to what is shown, whenever they came.
+			if e.Type == parley.EventEdited || e.Type == parley.EventDeleted {
+				if k, ok := at[correctedID(e)]; ok {
+					if e.Type == parley.EventDeleted {
+						all[k].ID = "" // dropped below
+					} else {
+						applyEdit(&all[k], e, ejson)
+					}
+				}
+				continue
+			}
 			if end > 0 && e.At.UnixMilli() >= end {
 				continue
 			}
 			if m := messageOf(e, rid, g, ejson, base); m != nil {
+				at[m.ID] = len(all)
 				all = append(all, *m)
 			}
 		}
 	}
 	out := make([]Message, 0, len(all))
 	for i := len(all) - 1; i >= 0 && (limit <= 0 || len(out) < limit); i-- {
-		out = append(out, all[i])
+		if all[i].ID != "" {
+			out = append(out, all[i])
+		}
 	}
 	return out, nil
+}
+
+// correctedID is the _id of the message an edit or withdrawal names.
+func correctedID(e *parley.Event) string {
+	if len(e.Args) > 1 && e.Args[1] != "" {
+		return e.Args[1]
+	}
+	if len(e.Args) > 0 {
+		return e.ChatID + "-" + e.Args[0]
+	}
+	return ""
+}
+
+// applyEdit shows an edit on its message.
+func applyEdit(m *Message, e *parley.Event, ejson bool) {
+	m.Msg = e.Text
+	m.EditedAt = &Date{e.At, ejson}
+	u := m.U
+	m.EditedBy = &u
+	m.UpdatedAt = Date{e.At, ejson}
+}
+
+// findMessage returns the stored message of the chat whose _id is id.
+func (h *Handler) findMessage(ctx context.Context, actor conversation.Actor, chatID, id string) (*parley.Event, error) {
+	cur, err := h.svc.OpenCursor(ctx, actor, chatID, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer cur.Close()
+	for {
+		events, err := cur.TryNext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(events) == 0 {
+			return nil, rcErr(parley.ENOTFOUND, "invalid-message", "Invalid message")
+		}
+		for i := range events {
+			if e := &events[i]; e.Seq > 0 && e.Type == parley.EventMessage && messageID(e) == id {
+				return e, nil
+			}
+		}
+	}
 }
 
 // messageOf renders a stored event as a message, or nil when it has no

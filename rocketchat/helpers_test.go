@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -221,7 +222,7 @@ func (d *ddpClient) event(collection, eventName string, match func(args []any) b
 	return f["fields"].(map[string]any)["args"].([]any)
 }
 
-func itoa(n int) string { return strings.TrimSpace(strings.Replace(jsonString(n), `"`, "", -1)) }
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func jsonString(v any) string {
 	data, _ := json.Marshal(v)

@@ -266,9 +266,8 @@ func (h *Handler) getMessage(_ http.ResponseWriter, r *http.Request, args []stri
 	return nil, rcErr(parley.ENOTFOUND, "invalid-message", "Invalid message")
 }
 
-// editMessage answers PUT and DELETE of a message: Parley's log is
-// append-only and keeps what was said, so a visitor cannot change or
-// withdraw a message.
+// editMessage is PUT (new text) and DELETE of a visitor's own message:
+// Parley appends an edit or a withdrawal (the log keeps the original).
 func (h *Handler) editMessage(w http.ResponseWriter, r *http.Request, args []string) (any, error) {
 	var b struct {
 		Token string `json:"token"`
@@ -278,10 +277,31 @@ func (h *Handler) editMessage(w http.ResponseWriter, r *http.Request, args []str
 	if err := decode(w, r, &b); err != nil {
 		return nil, err
 	}
-	if _, _, _, err := h.room(r.Context(), b.Token, b.RID); err != nil {
+	g, actor, v, err := h.room(r.Context(), b.Token, b.RID)
+	if err != nil {
 		return nil, err
 	}
-	return nil, rcErr(parley.EFORBIDDEN, "error-action-not-allowed", "Messages cannot be edited or deleted")
+	orig, err := h.findMessage(r.Context(), actor, v.ID, arg(args, 0))
+	if err != nil {
+		return nil, err
+	}
+	if orig.From.Kind != parley.PartyVisitor {
+		return nil, rcErr(parley.EFORBIDDEN, "error-action-not-allowed", "Only your own messages can be changed")
+	}
+	if r.Method == http.MethodDelete {
+		e, err := h.svc.DeleteMessage(r.Context(), actor, v.ID, orig.Seq)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"message": map[string]any{"_id": messageID(orig), "ts": Date{e.At, false}}}, nil
+	}
+	e, err := h.svc.EditMessage(r.Context(), actor, v.ID, orig.Seq, b.Msg)
+	if err != nil {
+		return nil, err
+	}
+	m := messageOf(orig, b.RID, g.snap(), false, h.opt.Prefix)
+	applyEdit(m, e, false)
+	return map[string]any{"message": m}, nil
 }
 
 func (h *Handler) getHistory(_ http.ResponseWriter, r *http.Request, args []string) (any, error) {

@@ -96,12 +96,23 @@ func TestRESTWidgetFlow(t *testing.T) {
 	if code := s.rest("POST", "/api/v1/livechat/message", map[string]any{"token": tok, "rid": rid, "msg": 5}, &fail); code != 400 {
 		t.Fatalf("msg of the wrong type = %d %v", code, fail)
 	}
-	if code := s.rest("PUT", "/api/v1/livechat/message/w-1", map[string]any{"token": tok, "rid": rid, "msg": "edit"}, &fail); code != 400 || fail.Error != "error-action-not-allowed" {
-		t.Fatalf("edit = %d %v", code, fail)
+	// The visitor corrects its message; another token cannot.
+	if code := s.rest("PUT", "/api/v1/livechat/message/w-1", map[string]any{"token": "other-token-1", "rid": rid, "msg": "hijack"}, &fail); code != 400 || fail.Error != "invalid-room" {
+		t.Fatalf("edit with another token = %d %v", code, fail)
+	}
+	if code := s.rest("PUT", "/api/v1/livechat/message/w-1", map[string]any{"token": tok, "rid": rid, "msg": "first, corrected"}, &msg); code != 200 || msg.Message["msg"] != "first, corrected" || msg.Message["editedAt"] == nil {
+		t.Fatalf("edit = %d %v", code, msg)
 	}
 	s.rest("GET", "/api/v1/livechat/message/w-1?token="+tok+"&rid="+rid, nil, &msg)
-	if msg.Message["msg"] != "first" {
-		t.Fatalf("GET message = %v", msg)
+	if msg.Message["msg"] != "first, corrected" {
+		t.Fatalf("GET message after the edit = %v", msg)
+	}
+	s.rest("POST", "/api/v1/livechat/message", map[string]any{"token": tok, "rid": rid, "msg": "oops", "_id": "w-2"}, nil)
+	if code := s.rest("DELETE", "/api/v1/livechat/message/w-2", map[string]any{"token": tok, "rid": rid}, &msg); code != 200 || msg.Message["_id"] != "w-2" {
+		t.Fatalf("delete = %d %v", code, msg)
+	}
+	if code := s.rest("GET", "/api/v1/livechat/message/w-2?token="+tok+"&rid="+rid, nil, &fail); code != 400 || fail.Error != "invalid-message" {
+		t.Fatalf("GET a withdrawn message = %d %v", code, fail)
 	}
 
 	chatID := s.OfferedChat(agentTok)
@@ -114,6 +125,11 @@ func TestRESTWidgetFlow(t *testing.T) {
 	s.rest("GET", "/api/v1/livechat/messages.history/"+rid+"?token="+tok+"&limit=20", nil, &hist)
 	if len(hist.Messages) < 2 || hist.Messages[0]["msg"] != "Hello Rita" {
 		t.Fatalf("history = %v", hist.Messages)
+	}
+	for _, m := range hist.Messages {
+		if m["_id"] == "w-2" || m["msg"] == "first" {
+			t.Fatalf("history shows a withdrawn or superseded text: %v", m)
+		}
 	}
 	var agent struct {
 		Agent map[string]any `json:"agent"`

@@ -45,6 +45,8 @@ type Message struct {
 	File        *MessageFile  `json:"file,omitempty"`
 	Files       []MessageFile `json:"files,omitempty"`
 	Attachments []Attachment  `json:"attachments,omitempty"`
+	EditedAt    *Date         `json:"editedAt,omitempty"`
+	EditedBy    *User         `json:"editedBy,omitempty"`
 	// NewRoom and ShowConnecting answer sendMessageLivechat only.
 	NewRoom        *bool `json:"newRoom,omitempty"`
 	ShowConnecting *bool `json:"showConnecting,omitempty"`
