@@ -162,7 +162,7 @@ func (h *Handler) room(ctx context.Context, tok, rid string) (*guest, conversati
 	if err != nil {
 		return nil, conversation.Actor{}, nil, err
 	}
-	actor, ok := h.actorOf(ctx, g)
+	actor, ok := h.actorOf(g)
 	if !ok || rid == "" || len(rid) > 100 {
 		return nil, conversation.Actor{}, nil, rcErr(parley.ENOTFOUND, "invalid-room", "Invalid room")
 	}

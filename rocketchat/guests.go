@@ -1,7 +1,6 @@
 package rocketchat
 
 import (
-	"context"
 	"crypto/rand"
 	"strconv"
 	"strings"
@@ -202,9 +201,9 @@ func randomID(n int) string {
 	return string(b)
 }
 
-// actorOf authenticates a guest's Parley token; it fails when the guest
-// has no chat yet.
-func (h *Handler) actorOf(ctx context.Context, g *guest) (conversation.Actor, bool) {
+// actorOf returns the guest's Parley visitor, and false while the guest
+// has had no chat yet.
+func (h *Handler) actorOf(g *guest) (conversation.Actor, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.actor, g.ptoken != ""

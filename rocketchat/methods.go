@@ -231,7 +231,7 @@ func (h *Handler) sendLegacy(ctx context.Context, s *session, tok, rid, id, text
 	if err != nil {
 		return nil, err
 	}
-	actor, _ := h.actorOf(ctx, g)
+	actor, _ := h.actorOf(g)
 	e, err := h.svc.Send(ctx, actor, v.ID, text, conversation.SendOptions{ClientID: id})
 	if err != nil {
 		return nil, err
