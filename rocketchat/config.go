@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,54 @@ func (h *Handler) triggers(ctx context.Context) ([]Trigger, error) {
 		t = []Trigger{}
 	}
 	return t, err
+}
+
+// widgetLook is what the widget configuration says about the widget.
+type widgetLook struct {
+	Theme
+	Lang                  string
+	OfflineForm           bool
+	Transcript            bool
+	NameField, EmailField bool
+}
+
+// look reads the widget configuration over the Theme option.
+func (h *Handler) look(ctx context.Context) widgetLook {
+	l := widgetLook{Theme: h.theme(), OfflineForm: true, Transcript: true, NameField: true, EmailField: true}
+	if h.opt.WidgetConfig == nil {
+		return l
+	}
+	m, err := h.opt.WidgetConfig(ctx, h.opt.TenantID)
+	if err != nil {
+		h.log.Error("rocketchat: read the widget configuration", "err", err)
+		return l
+	}
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	if v := str("title"); v != "" {
+		l.Title = v
+	}
+	if v := str("headerBackground"); v != "" {
+		l.Color = v
+	}
+	if v := str("offlineColor"); v != "" {
+		l.OfflineColor = v
+	}
+	if v := str("position"); v != "" {
+		l.Position = "right"
+		if strings.HasSuffix(v, "left") {
+			l.Position = "left"
+		}
+	}
+	l.Lang = str("lang")
+	if v, ok := m["offlineForm"].(bool); ok {
+		l.OfflineForm = v
+	}
+	if v, ok := m["transcript"].(bool); ok {
+		l.Transcript = v
+	}
+	l.NameField = str("prechatName") != "off"
+	l.EmailField = str("prechatEmail") != "off"
+	return l
 }
 
 func (h *Handler) theme() Theme {
@@ -84,19 +133,20 @@ func (h *Handler) config(ctx context.Context, tok, dep string, ejson bool) (map[
 		transcript = transcript || st.TranscriptMail
 	}
 	cfg := h.svc.Config()
-	t := h.theme()
+	l := h.look(ctx)
+	t := l.Theme
 	out := map[string]any{
 		"enabled": true,
 		"online":  online,
 		"settings": map[string]any{
-			"registrationForm":                 true,
+			"registrationForm":                 l.NameField || l.EmailField,
 			"allowSwitchingDepartments":        true,
-			"nameFieldRegistrationForm":        true,
-			"emailFieldRegistrationForm":       true,
-			"displayOfflineForm":               true,
+			"nameFieldRegistrationForm":        l.NameField,
+			"emailFieldRegistrationForm":       l.EmailField,
+			"displayOfflineForm":               l.OfflineForm,
 			"fileUpload":                       cfg.MaxAttachmentKB > 0,
-			"transcript":                       transcript,
-			"language":                         "",
+			"transcript":                       transcript && l.Transcript,
+			"language":                         l.Lang,
 			"showConnecting":                   false,
 			"agentHiddenInfo":                  false,
 			"clearLocalStorageWhenChatEnded":   false,
@@ -157,14 +207,14 @@ func (h *Handler) initialData(ctx context.Context, tok, dep string) (map[string]
 	msgs := c["messages"].(map[string]any)
 	out := map[string]any{
 		"enabled": true, "online": c["online"], "title": theme["title"], "color": theme["color"],
-		"registrationForm": true, "language": "", "videoCall": false, "fileUpload": settings["fileUpload"],
+		"registrationForm": settings["registrationForm"], "language": settings["language"], "videoCall": false, "fileUpload": settings["fileUpload"],
 		"transcript": settings["transcript"], "transcriptMessage": msgs["transcriptMessage"],
 		"showConnecting": false, "allowSwitchingDepartments": true,
 		"offlineTitle": theme["offlineTitle"], "offlineColor": theme["offlineColor"],
 		"offlineMessage": msgs["offlineMessage"], "offlineSuccessMessage": msgs["offlineSuccessMessage"],
-		"offlineUnavailableMessage": msgs["offlineUnavailableMessage"], "displayOfflineForm": true,
+		"offlineUnavailableMessage": msgs["offlineUnavailableMessage"], "displayOfflineForm": settings["displayOfflineForm"],
 		"conversationFinishedMessage": msgs["conversationFinishedMessage"], "conversationFinishedText": "",
-		"nameFieldRegistrationForm": true, "emailFieldRegistrationForm": true, "registrationFormMessage": "",
+		"nameFieldRegistrationForm": settings["nameFieldRegistrationForm"], "emailFieldRegistrationForm": settings["emailFieldRegistrationForm"], "registrationFormMessage": "",
 		"triggers": c["triggers"], "departments": c["departments"], "room": nil, "visitor": nil, "agentData": nil,
 	}
 	if g, ok := c["guest"].(Visitor); ok {

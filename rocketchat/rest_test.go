@@ -2,12 +2,15 @@ package rocketchat_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/parleychat/parley/rocketchat"
 )
 
 // The widget's REST calls in its order: config, visitor, room, message,
@@ -243,4 +246,29 @@ func between(s, a, b string) string {
 		return ""
 	}
 	return s[:j]
+}
+
+// The widget configuration's server layer styles the Rocket.Chat widget:
+// title, colours, side, and which forms it shows.
+func TestConfigFollowsWidgetConfiguration(t *testing.T) {
+	s := start(t, func(o *rocketchat.Options) {
+		o.WidgetConfig = func(context.Context, int64) (map[string]any, error) {
+			return map[string]any{"title": "Acme help", "headerBackground": "#123456", "position": "bottom-left",
+				"offlineForm": false, "prechatEmail": "off", "lang": "de"}, nil
+		}
+	})
+	var cfg struct {
+		Config struct {
+			Theme    map[string]any `json:"theme"`
+			Settings map[string]any `json:"settings"`
+		} `json:"config"`
+	}
+	s.rest("GET", "/api/v1/livechat/config", nil, &cfg)
+	th, st := cfg.Config.Theme, cfg.Config.Settings
+	if th["title"] != "Acme help" || th["color"] != "#123456" || th["position"] != "left" {
+		t.Fatalf("theme = %v", th)
+	}
+	if st["displayOfflineForm"] != false || st["emailFieldRegistrationForm"] != false || st["nameFieldRegistrationForm"] != true || st["language"] != "de" {
+		t.Fatalf("settings = %v", st)
+	}
 }

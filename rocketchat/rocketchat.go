@@ -49,8 +49,14 @@ type Options struct {
 	// AllowedOrigins lists the web origins whose pages may call the API
 	// (CORS) and open the WebSocket; "*" allows any.
 	AllowedOrigins []string
-	// Theme is the widget's look; empty fields take Parley's defaults.
+	// Theme is the widget's look where the widget configuration does not
+	// set it; empty fields take Parley's defaults.
 	Theme Theme
+	// WidgetConfig, when set, returns the server layer of Parley's widget
+	// configuration (the keys of docs/widget.md): title, headerBackground,
+	// offlineColor, position, lang, offlineForm, transcript, prechatName
+	// and prechatEmail shape the Rocket.Chat widget too.
+	WidgetConfig func(ctx context.Context, tenantID int64) (map[string]any, error)
 	// Triggers returns the trigger rules of the configuration; nil means
 	// none.
 	Triggers func(ctx context.Context, tenantID int64) ([]Trigger, error)

@@ -141,7 +141,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	chatService := micc.New(svc, micc.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: log, MaxWait: cfg.MICCMaxWait})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	rc := rocketchat.New(svc, rocketchat.Options{Prefix: cfg.RocketChatPrefix, WidgetDir: cfg.RocketChatWidgetDir, AllowedOrigins: cfg.AllowedOrigins, Logger: log})
+	rc := rocketchat.New(svc, rocketchat.Options{Prefix: cfg.RocketChatPrefix, WidgetDir: cfg.RocketChatWidgetDir, AllowedOrigins: cfg.AllowedOrigins, Logger: log,
+		WidgetConfig: rocketChatWidgetConfig(cfg.Data)})
 	mux.Handle("/", rc.Wrap(chatService.Wrap(api.Handler(web.Handler(web.Options{
 		Demo:           cfg.Demo,
 		Logger:         log,
