@@ -1,15 +1,17 @@
 package httpapi
 
-import "time"
+import (
+	"time"
+
+	"github.com/parleychat/parley/internal/wsnb"
+)
 
 // TickKeepAlive turns the keep-alive wheel once round at time now, and
 // sets how long a ping waits for its pong.
 func (s *Server) TickKeepAlive(now time.Time, pongWait time.Duration) {
-	s.keepalive.mu.Lock()
-	s.keepalive.pongWait = pongWait
-	s.keepalive.mu.Unlock()
-	for range wheelSlots {
-		s.keepalive.tick(now)
+	s.keepalive.SetPongWait(pongWait)
+	for range wsnb.WheelSlots {
+		s.keepalive.Tick(now)
 	}
 }
 
@@ -26,7 +28,7 @@ func (s *Server) AwaitingPong() int {
 	defer s.connsMu.Unlock()
 	n := 0
 	for c := range s.conns {
-		if sent := c.pingSent.Load(); sent != 0 && c.heard.Load() < sent {
+		if c.AwaitingPong() {
 			n++
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/parleychat/parley/internal/httperr"
 	"github.com/parleychat/parley/internal/origin"
 	"github.com/parleychat/parley/internal/throttle"
+	"github.com/parleychat/parley/internal/wsnb"
 )
 
 // Options configure a Server.
@@ -88,8 +89,8 @@ type Server struct {
 	sessions sync.WaitGroup
 
 	now       func() time.Time // Options.Now or time.Now
-	keepalive *keepAlive
-	ws        *wsEngine
+	keepalive *wsnb.KeepAlive
+	ws        *wsnb.Engine
 }
 
 // route is one endpoint of the API; the table drives both the mux and the
@@ -196,8 +197,8 @@ func New(svc *conversation.Service, opt Options) *Server {
 	}
 	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}, now: now,
 		accounts: throttle.New(lim, now), addrs: throttle.New(perAddr, now)}
-	s.keepalive = newKeepAlive(opt.PingInterval, s.now, s.log.Debug)
-	s.ws = newWSEngine(s)
+	s.keepalive = wsnb.NewKeepAlive(opt.PingInterval, s.now, s.log.Debug)
+	s.ws = wsnb.NewEngine("parley-ws", maxFrame)
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.metrics = newMetrics(opt.Registry, s)
 	for _, rt := range routes {
@@ -314,8 +315,8 @@ func (s *Server) Shutdown() {
 	}
 	wg.Wait()
 	s.sessions.Wait()
-	s.keepalive.close()
-	s.ws.stop()
+	s.keepalive.Close()
+	s.ws.Stop()
 }
 
 // cors answers preflights and tags responses for allowed origins.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
+	"github.com/parleychat/parley/internal/wsnb"
 )
 
 // This file is the WebSocket protocol of a session (hello, resume,
@@ -38,7 +39,7 @@ const defaultHelloTimeout = 10 * time.Second
 
 // wsConn is one WebSocket session of a visitor or agent.
 type wsConn struct {
-	peerState
+	wsnb.PeerState
 	srv    *Server
 	conn   wsTransport
 	actor  conversation.Actor
@@ -80,7 +81,7 @@ func (s *Server) newSession(r *http.Request) *wsConn {
 		// not act with an agent's cookie.
 		c.cookie = token(r)
 	}
-	c.hear(s.now())
+	c.Hear(s.now())
 	return c
 }
 
@@ -93,7 +94,7 @@ func (c *wsConn) opened() {
 		hello := c.hello
 		c.mu.Unlock()
 		if !hello {
-			c.conn.close(closeBadHello, "no hello within "+timeout.String())
+			c.conn.Close(closeBadHello, "no hello within "+timeout.String())
 		}
 	})
 }
@@ -123,7 +124,7 @@ func (c *wsConn) closed() {
 	}
 	c.srv.metrics.wsClosed()
 	if hello {
-		c.srv.keepalive.remove(c)
+		c.srv.keepalive.Remove(c)
 		c.srv.unregister(c)
 		if release != nil {
 			release()
@@ -133,7 +134,7 @@ func (c *wsConn) closed() {
 
 // onFrame handles one text frame from the client.
 func (c *wsConn) onFrame(data []byte) {
-	c.hear(c.srv.now())
+	c.Hear(c.srv.now())
 	c.mu.Lock()
 	hello, ended := c.hello, c.ended
 	c.mu.Unlock()
@@ -171,11 +172,11 @@ func (c *wsConn) onHello(data []byte) {
 			s.log.Error("websocket hello", "err", err)
 			code = closeInternal // the client should retry
 		}
-		c.conn.close(code, parley.ErrorMessage(err))
+		c.conn.Close(code, parley.ErrorMessage(err))
 		return
 	}
 	if !s.register(c) {
-		c.conn.close(closeGoingAway, "server is shutting down")
+		c.conn.Close(closeGoingAway, "server is shutting down")
 		return
 	}
 	// An agent's presence follows its consoles.
@@ -196,7 +197,7 @@ func (c *wsConn) onHello(data []byte) {
 		release()
 		return
 	}
-	s.keepalive.add(c)
+	s.keepalive.Add(c)
 	// An agent's feed is open before "ready": a client that acts on ready
 	// (a visitor's request, an accept) must not miss the notice it causes.
 	var feed *conversation.Subscription
@@ -204,7 +205,7 @@ func (c *wsConn) onHello(data []byte) {
 		f, err := s.svc.OpenAgentFeed(c.ctx, c.actor)
 		if err != nil {
 			c.send(errorFrame("", err))
-			c.conn.close(closeInternal, "could not start the session")
+			c.conn.Close(closeInternal, "could not start the session")
 			return
 		}
 		feed = f
@@ -212,7 +213,7 @@ func (c *wsConn) onHello(data []byte) {
 	c.send(ServerFrame{Type: frameReady, Actor: &ActorInfo{Kind: c.actor.Kind, VisitorID: c.actor.VisitorID, Agent: c.actor.Agent}})
 	if err := c.start(hello.Chats, feed); err != nil {
 		c.send(errorFrame("", err))
-		c.conn.close(closeInternal, "could not start the session")
+		c.conn.Close(closeInternal, "could not start the session")
 	}
 }
 
@@ -647,8 +648,8 @@ func (c *wsConn) send(f ServerFrame) bool {
 		c.srv.log.Error("encode frame", "err", err)
 		return false
 	}
-	if err := c.conn.writeText(data); err != nil {
-		c.conn.abort()
+	if err := c.conn.WriteText(data); err != nil {
+		c.conn.Abort()
 		return false
 	}
 	return true
@@ -659,7 +660,7 @@ func (c *wsConn) goingAway() {
 	c.busy.Lock()
 	c.leaving = true
 	c.busy.Unlock()
-	c.conn.close(closeGoingAway, "server restarting")
+	c.conn.Close(closeGoingAway, "server restarting")
 }
 
 // sameOrigin reports whether a request comes from a page of the server's

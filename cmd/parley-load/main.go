@@ -65,6 +65,13 @@ Scenarios:
            the chats (half from visitors by GMS send, half from agents), and the
            refresh latency; derives the polling visitors one core holds. Runs in
            the default tenant (the GMS service is the run's group by name).
+  rc-idle  idle with Rocket.Chat DDP visitors (/websocket): connect, registerGuest,
+           sendMessageLivechat (the chat request), subscribe stream-room-messages,
+           then hold, answering the server's DDP pings (see rocketchat.go).
+  rc-active
+           -chats DDP visitors, auto-accepted by -agents agents, send
+           sendMessageLivechat at -rate; "ack" is send → result, "echo" send →
+           the message on the visitor's own stream-room-messages.
   startup  Starts -server-cmd -repeat times and measures the time from start to
            the first accepted TCP connection on -url, and the server's RSS
            -settle later with no connections; then stops it with SIGINT.
@@ -139,7 +146,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.scenario, "scenario", "", "idle, active, churn, gms or startup")
+	fs.StringVar(&c.scenario, "scenario", "", "idle, active, churn, gms, startup, rc-idle or rc-active")
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "server address")
 	fs.StringVar(&c.login, "login", "admin", "admin login used to create the run's group and agents")
 	fs.StringVar(&c.password, "password", os.Getenv("PARLEY_LOAD_PASSWORD"), "admin password (env PARLEY_LOAD_PASSWORD)")
@@ -180,8 +187,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	switch {
 	case c.scenario == "":
 		return nil, errors.New("-scenario is required (idle, active, churn or startup)")
-	case c.scenario != "idle" && c.scenario != "active" && c.scenario != "churn" && c.scenario != "gms" && c.scenario != "startup":
-		return nil, fmt.Errorf("unknown scenario %q (idle, active, churn, gms or startup)", c.scenario)
+	case c.scenario != "idle" && c.scenario != "active" && c.scenario != "churn" && c.scenario != "gms" && c.scenario != "startup" && c.scenario != "rc-idle" && c.scenario != "rc-active":
+		return nil, fmt.Errorf("unknown scenario %q (idle, active, churn, gms, startup, rc-idle or rc-active)", c.scenario)
 	case c.interval < 100*time.Millisecond:
 		return nil, errors.New("-interval must be at least 100ms")
 	case c.transport != "ws" && c.transport != "lp":

@@ -85,6 +85,10 @@ func runScenario(ctx context.Context, cfg *config, stderr io.Writer, b barrier) 
 		return runGMS(ctx, cfg, stderr, b)
 	case "startup":
 		return runStartup(ctx, cfg, stderr)
+	case "rc-idle":
+		return runRCIdle(ctx, cfg, stderr, b)
+	case "rc-active":
+		return runRCActive(ctx, cfg, stderr, b)
 	}
 	return nil, fmt.Errorf("unknown scenario %q", cfg.scenario)
 }

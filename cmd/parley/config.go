@@ -64,6 +64,8 @@ type Config struct {
 	MICCMaxWait               time.Duration
 	GMSServices               map[string]gms.Target
 	GMSDisconnected400        bool
+	RocketChatPrefix          string
+	RocketChatWidgetDir       string
 
 	SMTPHost     string
 	SMTPPort     int
@@ -191,6 +193,8 @@ var settings = []setting{
 		return nil
 	}},
 	{"ignore-customer-details", "false", "drop visitors' name, email and phone from chat requests (IgnoreCustomerDetails)", boolSetting(func(c *Config) *bool { return &c.IgnoreCustomerDetails })},
+	{"rocketchat-prefix", "", "a path prefix under which the Rocket.Chat Livechat dialect is served as well (e.g. /rocketchat); it is always at /websocket and /api/v1/livechat/", func(c *Config, v string) error { c.RocketChatPrefix = v; return nil }},
+	{"rocketchat-widget-dir", "", "the build/ folder of the published @rocket.chat/livechat package, served at /livechat so the Rocket.Chat widget loads from Parley", func(c *Config, v string) error { c.RocketChatWidgetDir = v; return nil }},
 	{"micc-addr", "", "address of a listener of its own for the Mitel MiCC Chat service (MiCC uses :12616); empty serves it only under /chatservice/ on --addr", func(c *Config, v string) error { c.MICCAddr = v; return nil }},
 	{"micc-max-wait", "60s", "longest a MiCC GetEvents call waits, whatever its Timeout (1s to 60s)", func(c *Config, v string) error {
 		if err := durationSetting(func(c *Config) *time.Duration { return &c.MICCMaxWait })(c, v); err != nil {

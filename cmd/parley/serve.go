@@ -31,6 +31,7 @@ import (
 	"github.com/parleychat/parley/mail"
 	"github.com/parleychat/parley/micc"
 	"github.com/parleychat/parley/natsbus"
+	"github.com/parleychat/parley/rocketchat"
 	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
 	"github.com/parleychat/parley/webhook"
@@ -161,14 +162,16 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	integrationAPI := integration.New(svc, integration.Options{Webhooks: hooks, Logger: log})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", integrationAPI.Wrap(genesys.Wrap(chatService.Wrap(api.Handler(web.Handler(web.Options{
+	rc := rocketchat.New(svc, rocketchat.Options{Prefix: cfg.RocketChatPrefix, WidgetDir: cfg.RocketChatWidgetDir, AllowedOrigins: cfg.AllowedOrigins, Logger: log,
+		WidgetConfig: rocketChatWidgetConfig(cfg.Data), Triggers: rocketChatTriggers(svc)})
+	mux.Handle("/", rc.Wrap(integrationAPI.Wrap(genesys.Wrap(chatService.Wrap(api.Handler(web.Handler(web.Options{
 		Demo:           cfg.Demo,
 		Logger:         log,
 		DataDir:        cfg.Data,
 		AllowedOrigins: cfg.AllowedOrigins,
 		GroupStatus:    widgetGroupStatus(svc),
 		HasTriggers:    svc.HasTriggers,
-	}))))))
+	})))))))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -252,6 +255,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	chatService.Shutdown()
 	genesys.Shutdown()
 	integrationAPI.Shutdown()
+	rc.Shutdown()
 	wg.Go(api.Shutdown)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
