@@ -77,6 +77,28 @@ func (c *cachingConn) serve() {
 	}
 }
 
+// inlineKey marks a context whose calls run SQLite on the caller's own
+// goroutine instead: the group-commit writer's. It is one long-lived
+// goroutine, so its grown stack is paid once, while a hop to the
+// connection's goroutine and back for every statement, row and commit of
+// a batch would make each wait for the scheduler twice.
+type inlineKey struct{}
+
+// inline returns ctx marked for calls on the caller's goroutine.
+func inline(ctx context.Context) context.Context { return context.WithValue(ctx, inlineKey{}, true) }
+
+func isInline(ctx context.Context) bool { v, _ := ctx.Value(inlineKey{}).(bool); return v }
+
+// run runs f on the caller's goroutine when inline is set, else on the
+// connection's.
+func (c *cachingConn) run(inline bool, f func()) {
+	if inline {
+		f()
+		return
+	}
+	c.do(f)
+}
+
 // do runs f on the connection's goroutine and waits for it; a panic in f
 // goes on in the caller.
 func (c *cachingConn) do(f func()) {
@@ -118,27 +140,28 @@ func (c *cachingConn) stmt(ctx context.Context, query string) (*cachedStmt, erro
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (rows driver.Rows, err error) {
-	c.do(func() {
+	in := isInline(ctx)
+	c.run(in, func() {
 		var cs *cachedStmt
 		if cs, err = c.stmt(ctx, query); err != nil {
 			return
 		}
 		if cs == nil {
 			if rows, err = c.stmtConn.QueryContext(ctx, query, args); err == nil {
-				rows = &connRows{Rows: rows, c: c}
+				rows = &connRows{Rows: rows, c: c, inline: in}
 			}
 			return
 		}
 		if rows, err = cs.stmt.(driver.StmtQueryContext).QueryContext(ctx, args); err == nil {
 			cs.busy = true
-			rows = &connRows{Rows: rows, c: c, cs: cs}
+			rows = &connRows{Rows: rows, c: c, cs: cs, inline: in}
 		}
 	})
 	return rows, err
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (res driver.Result, err error) {
-	c.do(func() {
+	c.run(isInline(ctx), func() {
 		var cs *cachedStmt
 		if cs, err = c.stmt(ctx, query); err != nil {
 			return
@@ -158,11 +181,12 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (st driv
 }
 
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (tx driver.Tx, err error) {
-	c.do(func() { tx, err = c.stmtConn.BeginTx(ctx, opts) })
+	in := isInline(ctx)
+	c.run(in, func() { tx, err = c.stmtConn.BeginTx(ctx, opts) })
 	if err != nil {
 		return nil, err
 	}
-	return &connTx{tx: tx, c: c}, nil
+	return &connTx{tx: tx, c: c, inline: in}, nil
 }
 
 func (c *cachingConn) Ping(ctx context.Context) (err error) {
@@ -190,17 +214,18 @@ func (c *cachingConn) Close() (err error) {
 
 // connTx ends a transaction on the connection's goroutine.
 type connTx struct {
-	tx driver.Tx
-	c  *cachingConn
+	tx     driver.Tx
+	c      *cachingConn
+	inline bool // begun with an inline context: see inlineKey
 }
 
 func (t *connTx) Commit() (err error) {
-	t.c.do(func() { err = t.tx.Commit() })
+	t.c.run(t.inline, func() { err = t.tx.Commit() })
 	return err
 }
 
 func (t *connTx) Rollback() (err error) {
-	t.c.do(func() { err = t.tx.Rollback() })
+	t.c.run(t.inline, func() { err = t.tx.Rollback() })
 	return err
 }
 
@@ -208,22 +233,23 @@ func (t *connTx) Rollback() (err error) {
 // cached statement for the next query when closed.
 type connRows struct {
 	driver.Rows
-	c  *cachingConn
-	cs *cachedStmt // nil when uncached
+	c      *cachingConn
+	cs     *cachedStmt // nil when uncached
+	inline bool        // queried with an inline context: see inlineKey
 }
 
 func (r *connRows) Columns() (cols []string) {
-	r.c.do(func() { cols = r.Rows.Columns() })
+	r.c.run(r.inline, func() { cols = r.Rows.Columns() })
 	return cols
 }
 
 func (r *connRows) Next(dest []driver.Value) (err error) {
-	r.c.do(func() { err = r.Rows.Next(dest) })
+	r.c.run(r.inline, func() { err = r.Rows.Next(dest) })
 	return err
 }
 
 func (r *connRows) Close() (err error) {
-	r.c.do(func() {
+	r.c.run(r.inline, func() {
 		err = r.Rows.Close()
 		if r.cs != nil {
 			r.cs.busy = false

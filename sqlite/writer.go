@@ -150,7 +150,10 @@ func (s *Store) runWriter() {
 // committed; any other failure rolls the whole transaction back, and then
 // each append is tried alone so that only the one at fault fails.
 func (s *Store) commitBatch(batch []*appendReq) {
-	ctx := s.bg
+	// SQLite runs on this goroutine (inline), and nothing interrupts a
+	// batch (no Done channel, so no watcher goroutine per statement):
+	// stopWriter waits for the batch to end.
+	ctx := inline(context.WithoutCancel(s.bg))
 	if len(batch) > 1 {
 		err := s.write(ctx, "append events", func(tx *sql.Tx) error {
 			for _, r := range batch {

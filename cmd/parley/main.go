@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // group opening hours work on hosts without a zoneinfo database
@@ -45,6 +46,13 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		cfg, err := loadConfig(args, lookupEnv, stderr)
 		if err != nil {
 			return err
+		}
+		if _, set := lookupEnv("GOMAXPROCS"); !set && runtime.GOMAXPROCS(0) < 2 {
+			// With one P, a goroutine in a blocking system call (the
+			// WebSocket poller's epoll_wait, SQLite's writes) holds it
+			// until the runtime takes it back, and every runnable
+			// goroutine waits: on one core, deliveries took seconds.
+			runtime.GOMAXPROCS(2)
 		}
 		if _, set := lookupEnv("GOGC"); !set {
 			// The runtime's one setting: many small long-lived objects
