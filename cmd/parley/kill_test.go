@@ -38,7 +38,7 @@ func TestKillDuringHeavyTraffic(t *testing.T) {
 	var senders []sender
 	for _, login := range []string{"agent1", "agent2"} {
 		tok := p.login(login)
-		p.must(200, "PUT", "/api/v1/me/presence", tok, map[string]string{"presence": "available"}, nil)
+		p.must(200, "PUT", "/api/v1/me/presence", tok, map[string]string{"presence": "available", "status": "ready"}, nil)
 		for i := range parley.DefaultCapacity {
 			c := request(fmt.Sprintf("%s chat %d", login, i))
 			p.must(200, "POST", "/api/v1/chats/"+c.Chat.ID+"/accept", tok, nil, nil)
