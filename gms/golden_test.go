@@ -153,6 +153,12 @@ func send(t *testing.T, base string, req goldenRequest, vals map[string]string) 
 func golden(t *testing.T, name string, v any, vals map[string]string) any {
 	switch x := v.(type) {
 	case map[string]any:
+		// A limits notice carries the session's position, which trails the
+		// store by the bus's delivery of the events just stored (a read
+		// receipt's): its index is the moment's, not the operation's.
+		if x["text"] == "file-client-cfg-get" && x["index"] != nil {
+			x["index"] = "<index>"
+		}
 		for k, val := range x {
 			ph := map[string]string{"chatId": "<chatId>", "secureKey": "<secureKey>", "userId": "<userId>", "file-id": "<fileId>", "clientId": "<clientId>"}[k]
 			switch s, _ := val.(string); {
