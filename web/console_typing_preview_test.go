@@ -33,6 +33,11 @@ func TestConsoleTypingPreview(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, alice, "the preview", fmt.Sprintf(`document.querySelector('%s .typing .typing-preview')?.textContent === "Where is my par"`, col))
+	shot(t, alice, "console-typing-preview.png")
+	do(t, alice, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	waitJS(t, alice, "the preview on a phone", fmt.Sprintf(`document.querySelector('%s .typing .typing-preview')?.textContent === "Where is my par"`, col))
+	waitJS(t, alice, "the preview scrolled into view", fmt.Sprintf(`(document.querySelector('%s .typing').scrollIntoView({block: "end"}), true)`, col))
+	shot(t, alice, "console-typing-preview-phone.png")
 	if err := s.svc.TypingText(ctx, actor, v.chat, false, ""); err != nil {
 		t.Fatal(err)
 	}
