@@ -135,6 +135,9 @@ func TestBrowserRocketChatWidget(t *testing.T) {
 	waitFor(t, "the agent's picture to load in the widget", func() bool {
 		w, err := chromedp.Run(frame, chromedp.Evaluate[int](`document.querySelector('img[src*="dot.png"]').naturalWidth`))
 		return err == nil && w == 24
+	}, func() string {
+		h, _ := chromedp.Run(frame, chromedp.Evaluate[string](`(() => { const i = document.querySelector('img[src*="dot.png"]'); return i.outerHTML + ' complete=' + i.complete + ' nw=' + i.naturalWidth })()`))
+		return h + "\n" + b.Console()
 	})
 	shot(t, tab, "rocketchat-widget-chat.png")
 
@@ -222,7 +225,8 @@ func waitSel(t *testing.T, b *browsertest.Browser, frame context.Context, sel st
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("the widget has no %s\n%s", sel, b.Console())
+	got, _ := chromedp.Run(frame, chromedp.Evaluate[string](`document.body.innerText`))
+	t.Fatalf("the widget has no %s; it shows:\n%s\n%s", sel, got, b.Console())
 }
 
 // widgetFrame attaches to the widget's iframe.

@@ -310,7 +310,7 @@ func (h *Handler) agentOf(ctx context.Context, v *conversation.ChatView) (*Agent
 
 // history returns the chat's messages as the visitor sees them, newest
 // first, at most limit (≤ 0: all), older than end when end is set.
-func (h *Handler) history(ctx context.Context, actor conversation.Actor, g snapshot, rid, chatID string, limit int, end int64, ejson bool, base string) ([]Message, error) {
+func (h *Handler) history(ctx context.Context, actor conversation.Actor, g snapshot, rid, chatID string, limit int, end int64, ejson bool) ([]Message, error) {
 	cur, err := h.svc.OpenCursor(ctx, actor, chatID, 0)
 	if err != nil {
 		return nil, err
@@ -345,7 +345,7 @@ func (h *Handler) history(ctx context.Context, actor conversation.Actor, g snaps
 			if end > 0 && e.At.UnixMilli() >= end {
 				continue
 			}
-			if m := messageOf(e, rid, g, ejson, base); m != nil {
+			if m := messageOf(e, rid, g, ejson); m != nil {
 				at[m.ID] = len(all)
 				all = append(all, *m)
 			}
@@ -404,8 +404,9 @@ func (h *Handler) findMessage(ctx context.Context, actor conversation.Actor, cha
 }
 
 // messageOf renders a stored event as a message, or nil when it has no
-// Rocket.Chat form. base is the URL prefix of file links.
-func messageOf(e *parley.Event, rid string, g snapshot, ejson bool, base string) *Message {
+// Rocket.Chat form. A file's link is relative to the server's URL (with
+// any prefix), as the widget prepends its host to it.
+func messageOf(e *parley.Event, rid string, g snapshot, ejson bool) *Message {
 	m := &Message{ID: messageID(e), RID: rid, TS: Date{e.At, ejson}, UpdatedAt: Date{e.At, ejson}}
 	switch e.From.Kind {
 	case parley.PartyVisitor:
@@ -427,7 +428,7 @@ func messageOf(e *parley.Event, rid string, g snapshot, ejson bool, base string)
 			return nil
 		}
 		f := e.File
-		link := base + filePrefix + url.PathEscape(e.ChatID) + "/" + url.PathEscape(f.ID) + "/" + url.PathEscape(f.Name)
+		link := filePrefix + url.PathEscape(e.ChatID) + "/" + url.PathEscape(f.ID) + "/" + url.PathEscape(f.Name)
 		if g.Token != "" {
 			link += "?rc_token=" + url.QueryEscape(g.Token)
 		}

@@ -202,11 +202,14 @@ func TestDDPDeadPeerIsDropped(t *testing.T) {
 	waitFor(t, "the session to end", func() bool { return s.rc.Sessions() == 0 })
 }
 
-func waitFor(t testing.TB, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool, explain ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
+			for _, e := range explain {
+				t.Log(e())
+			}
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -30,6 +30,12 @@ type stack struct {
 func start(t testing.TB, opts ...func(*rocketchat.Options)) *stack {
 	t.Helper()
 	var rc *rocketchat.Handler
+	reqs := &requestLog{start: time.Now()}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log("requests the server saw:\n" + reqs.String())
+		}
+	})
 	agent := testserver.Agent("agent1", "Alice", 1)
 	agent.Capacity = 50
 	ts := testserver.Start(t, testserver.Options{
@@ -38,7 +44,10 @@ func start(t testing.TB, opts ...func(*rocketchat.Options)) *stack {
 		Agents: []*parley.Agent{agent},
 		API:    httpapi.Options{PingInterval: time.Minute},
 		Wrap: func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { rc.Wrap(next).ServeHTTP(w, r) })
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				reqs.add(r)
+				rc.Wrap(next).ServeHTTP(w, r)
+			})
 		},
 	})
 	opt := rocketchat.Options{Prefix: "/rocketchat", PingInterval: time.Minute}
@@ -48,6 +57,25 @@ func start(t testing.TB, opts ...func(*rocketchat.Options)) *stack {
 	rc = rocketchat.New(ts.Svc, opt)
 	t.Cleanup(rc.Shutdown)
 	return &stack{Server: ts, rc: rc}
+}
+
+// requestLog keeps the requests a stack saw, to explain a failure.
+type requestLog struct {
+	start time.Time
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *requestLog) add(r *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, time.Since(l.start).Round(time.Millisecond).String()+" "+r.Method+" "+r.URL.Path)
+}
+
+func (l *requestLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
 }
 
 // online signs agent1 in as available and returns its token.

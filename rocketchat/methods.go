@@ -150,7 +150,7 @@ func (s *session) call(method string, params []json.RawMessage) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		msgs, err := h.history(ctx, actor, g.snap(), in.RID, v.ID, limit, end, true, "")
+		msgs, err := h.history(ctx, actor, g.snap(), in.RID, v.ID, limit, end, true)
 		if err != nil {
 			return nil, err
 		}
@@ -241,7 +241,7 @@ func (h *Handler) sendLegacy(ctx context.Context, s *session, tok, rid, id, text
 	if rid != "" {
 		roomID = rid
 	}
-	m := messageOf(e, roomID, snap, true, "")
+	m := messageOf(e, roomID, snap, true)
 	no := false
 	m.NewRoom, m.ShowConnecting = &created, &no
 	return m, nil

@@ -245,7 +245,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, _ []string
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"message": messageOf(e, b.RID, g.snap(), false, h.opt.Prefix)}, nil
+	return map[string]any{"message": messageOf(e, b.RID, g.snap(), false)}, nil
 }
 
 func (h *Handler) getMessage(_ http.ResponseWriter, r *http.Request, args []string) (any, error) {
@@ -254,7 +254,7 @@ func (h *Handler) getMessage(_ http.ResponseWriter, r *http.Request, args []stri
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := h.history(r.Context(), actor, g.snap(), q.Get("rid"), v.ID, 0, 0, false, h.opt.Prefix)
+	msgs, err := h.history(r.Context(), actor, g.snap(), q.Get("rid"), v.ID, 0, 0, false)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +299,7 @@ func (h *Handler) editMessage(w http.ResponseWriter, r *http.Request, args []str
 	if err != nil {
 		return nil, err
 	}
-	m := messageOf(orig, b.RID, g.snap(), false, h.opt.Prefix)
+	m := messageOf(orig, b.RID, g.snap(), false)
 	applyEdit(m, e, false)
 	return map[string]any{"message": m}, nil
 }
@@ -327,7 +327,7 @@ func (h *Handler) getHistory(_ http.ResponseWriter, r *http.Request, args []stri
 		}
 		end = t.UnixMilli()
 	}
-	msgs, err := h.history(r.Context(), actor, g.snap(), rid, v.ID, limit, end, false, h.opt.Prefix)
+	msgs, err := h.history(r.Context(), actor, g.snap(), rid, v.ID, limit, end, false)
 	if err != nil {
 		return nil, err
 	}
@@ -653,7 +653,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, args []string) 
 			}
 			return nil, err
 		}
-		return map[string]any{"message": messageOf(e, rid, g.snap(), false, h.opt.Prefix)}, nil
+		return map[string]any{"message": messageOf(e, rid, g.snap(), false)}, nil
 	}
 }
 

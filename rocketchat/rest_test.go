@@ -182,6 +182,15 @@ func TestRESTWidgetFlow(t *testing.T) {
 	if resp.StatusCode != 200 || string(got) != "a note from the visitor" {
 		t.Fatalf("download %s = %d %q", link, resp.StatusCode, got)
 	}
+	// The widget prepends its server URL, prefix included, to a link:
+	// every answer gives the same link, relative to that URL.
+	if resp, err := http.Get(s.URL + "/rocketchat" + link); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("download under the prefix %s = %v %v", link, resp, err)
+	}
+	var again map[string]any
+	if code := s.rest("GET", "/rocketchat/api/v1/livechat/messages.history/"+rid+"?token="+tok, nil, &again); code != 200 || !strings.Contains(fmt.Sprint(again), strings.Split(link, "?")[0]) {
+		t.Fatalf("history under the prefix = %d, lacks %s: %v", code, link, again)
+	}
 	if resp, _ := http.Get(s.URL + strings.Split(link, "?")[0] + "?rc_token=other-token-1"); resp.StatusCode != 404 {
 		t.Fatalf("download with another token = %d", resp.StatusCode)
 	}

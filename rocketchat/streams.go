@@ -225,12 +225,12 @@ func (x *sub) render(e *parley.Event) [][]any {
 		if e.Type == parley.EventEdited {
 			// The message again under its _id, with the new text: the
 			// widget replaces it.
-			m := messageOf(&parley.Event{ChatID: e.ChatID, Type: parley.EventMessage, From: e.From, At: e.At, Text: e.Text}, x.rid, x.guest, true, "")
+			m := messageOf(&parley.Event{ChatID: e.ChatID, Type: parley.EventMessage, From: e.From, At: e.At, Text: e.Text}, x.rid, x.guest, true)
 			m.ID = correctedID(e)
 			applyEdit(m, e, true)
 			return [][]any{{m}}
 		}
-		if m := messageOf(e, x.rid, x.guest, true, ""); m != nil {
+		if m := messageOf(e, x.rid, x.guest, true); m != nil {
 			return [][]any{{m}}
 		}
 	case kindDelete:
