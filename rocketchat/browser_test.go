@@ -12,9 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/parleychat/parley/internal/browsertest"
@@ -99,9 +101,16 @@ func TestBrowserRocketChatWidget(t *testing.T) {
 	do("composer", chromedp.WaitVisible(`div[contenteditable]`))
 	do("send", chromedp.SendKeys(`div[contenteditable]`, "Hello from the widget\r"))
 	waitText(t, b, frame, "Hello from the widget")
+	// The widget reloads the room's history half a second after the room
+	// opens and replaces its message list with the answer, dropping what
+	// the stream delivered meanwhile (its own behaviour against any
+	// server); the agent answers once that reload is answered.
+	chatID := s.OfferedChat(agentTok)
+	waitFor(t, "the widget's history reload", func() bool {
+		return s.reqs.answered("GET", "/rocketchat/api/v1/livechat/messages.history/"+chatID)
+	})
 
 	// The message lands in the agent's console (the native API).
-	chatID := s.OfferedChat(agentTok)
 	_, body := s.Do("GET", "/api/v1/chats/"+chatID+"/events?after=0", agentTok, nil)
 	if !strings.Contains(string(body), "Hello from the widget") {
 		t.Fatalf("the agent's log lacks the widget's message: %s", body)
@@ -244,6 +253,7 @@ func widgetFrame(t *testing.T, tab context.Context, parley string) context.Conte
 				if err := chromedp.Do(ctx); err != nil {
 					t.Fatal(err)
 				}
+				logFrames(t, ctx)
 				return ctx
 			}
 		}
@@ -251,6 +261,49 @@ func widgetFrame(t *testing.T, tab context.Context, parley string) context.Conte
 	}
 	t.Fatal("the widget's iframe did not appear")
 	return nil
+}
+
+// logFrames records the WebSocket frames the widget's frame sends and
+// receives, and logs them if the test fails.
+func logFrames(t *testing.T, frame context.Context) {
+	var mu sync.Mutex
+	var lines []string
+	start := time.Now()
+	add := func(dir, payload string) {
+		if len(payload) > 300 {
+			payload = payload[:300] + "…"
+		}
+		mu.Lock()
+		lines = append(lines, time.Since(start).Round(time.Millisecond).String()+" "+dir+" "+payload)
+		mu.Unlock()
+	}
+	err := chromedp.Listen(frame, func(ev any) {
+		switch ev := ev.(type) {
+		case *network.EventWebSocketCreated:
+			add("open", ev.URL)
+		case *network.EventWebSocketClosed:
+			add("closed", "")
+		case *network.EventWebSocketFrameSent:
+			add(">", string(ev.Response.PayloadData))
+		case *network.EventWebSocketFrameReceived:
+			add("<", string(ev.Response.PayloadData))
+		case *network.EventWebSocketFrameError:
+			add("error", ev.ErrorMessage)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(frame, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Log("the widget's WebSocket frames since it was found:\n" + strings.Join(lines, "\n"))
+		}
+	})
 }
 
 // shot saves a screenshot of the page in docs/img.

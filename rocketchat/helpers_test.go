@@ -24,7 +24,8 @@ import (
 // with no members.
 type stack struct {
 	*testserver.Server
-	rc *rocketchat.Handler
+	rc   *rocketchat.Handler
+	reqs *requestLog
 }
 
 func start(t testing.TB, opts ...func(*rocketchat.Options)) *stack {
@@ -45,8 +46,9 @@ func start(t testing.TB, opts ...func(*rocketchat.Options)) *stack {
 		API:    httpapi.Options{PingInterval: time.Minute},
 		Wrap: func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				reqs.add(r)
+				reqs.add(r, "")
 				rc.Wrap(next).ServeHTTP(w, r)
+				reqs.add(r, " answered")
 			})
 		},
 	})
@@ -56,7 +58,7 @@ func start(t testing.TB, opts ...func(*rocketchat.Options)) *stack {
 	}
 	rc = rocketchat.New(ts.Svc, opt)
 	t.Cleanup(rc.Shutdown)
-	return &stack{Server: ts, rc: rc}
+	return &stack{Server: ts, rc: rc, reqs: reqs}
 }
 
 // requestLog keeps the requests a stack saw, to explain a failure.
@@ -66,10 +68,22 @@ type requestLog struct {
 	lines []string
 }
 
-func (l *requestLog) add(r *http.Request) {
+func (l *requestLog) add(r *http.Request, what string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lines = append(l.lines, time.Since(l.start).Round(time.Millisecond).String()+" "+r.Method+" "+r.URL.Path)
+	l.lines = append(l.lines, time.Since(l.start).Round(time.Millisecond).String()+" "+r.Method+" "+r.URL.Path+what)
+}
+
+// answered reports whether a request for path was answered.
+func (l *requestLog) answered(method, path string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.lines {
+		if strings.HasSuffix(line, " "+method+" "+path+" answered") {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *requestLog) String() string {

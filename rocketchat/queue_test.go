@@ -1,6 +1,7 @@
 package rocketchat_test
 
 import (
+	"net/http"
 	"testing"
 )
 
@@ -40,5 +41,39 @@ func TestQueueDataOnPositionChange(t *testing.T) {
 	}
 	if _, ok := data["estimatedWaitTimeSeconds"].(float64); !ok {
 		t.Fatalf("queueData has no wait estimate: %v", data)
+	}
+}
+
+// A stream-livechat-room subscribed after the agent joined starts with
+// the agent's data: the widget renews its subscriptions while it reloads a
+// room, and the join may fall between its old and new ones.
+func TestLivechatStreamStartsWithTheAgent(t *testing.T) {
+	s := start(t)
+	agentTok := s.online()
+	vt := "late-subscriber-1"
+	s.rest("POST", "/api/v1/livechat/visitor", map[string]any{"visitor": map[string]any{"token": vt, "department": "1"}}, nil)
+	var room struct {
+		Room map[string]any `json:"room"`
+	}
+	if code := s.rest("GET", "/api/v1/livechat/room?token="+vt, nil, &room); code != 200 {
+		t.Fatalf("room = %d", code)
+	}
+	rid := room.Room["_id"].(string)
+	d := dial(t, s.URL+"/websocket", true)
+	d.connect()
+	// Before the agent: ready, and no agentData.
+	if _, f := d.sub("stream-livechat-room", rid, extra(vt)); f["msg"] != "ready" {
+		t.Fatalf("sub = %v", f)
+	}
+	chatID := s.OfferedChat(agentTok)
+	s.Must(http.StatusOK, "POST", "/api/v1/chats/"+chatID+"/accept", agentTok, nil, nil)
+	d.event("stream-livechat-room", rid, func(a []any) bool { return a[0].(map[string]any)["type"] == "agentData" })
+	// A second subscription, after the join, gets the agent at once.
+	if _, f := d.sub("stream-livechat-room", rid, extra(vt)); f["msg"] != "ready" {
+		t.Fatalf("second sub = %v", f)
+	}
+	args := d.event("stream-livechat-room", rid, func(a []any) bool { return a[0].(map[string]any)["type"] == "agentData" })
+	if data := args[0].(map[string]any)["data"].(map[string]any); data["name"] != "Alice" {
+		t.Fatalf("agentData = %v", data)
 	}
 }

@@ -123,6 +123,9 @@ func (s *session) onSub(f Frame, data []byte) {
 		return
 	}
 	s.send(outFrame{Msg: "ready", Subs: []string{id}})
+	if x.kind == kindLivechat {
+		x.replayAgent()
+	}
 	x.cur.Notify(func() { x.pump.kick(x.run) })
 }
 
@@ -240,11 +243,7 @@ func (x *sub) render(e *parley.Event) [][]any {
 	case kindLivechat:
 		switch {
 		case e.Type == parley.EventJoined && e.From.Kind == parley.PartyAgent:
-			a := &Agent{ID: agentID(e.From.AgentID), Username: agentUsername(e.From.AgentID), Name: e.From.Name, Status: "online"}
-			if pa, err := x.s.h.svc.PublicAgentByID(context.Background(), x.guest.Actor.TenantID, e.From.AgentID); err == nil {
-				a.Name, a.Avatar = pa.Name, pa.PhotoURL
-			}
-			return [][]any{{map[string]any{"type": "agentData", "data": a}}}
+			return [][]any{{x.agentData(e.From)}}
 		case e.Type == parley.EventQueue && e.Queue != nil:
 			return [][]any{{queueData(e.Queue)}}
 		case e.Type == parley.EventState && e.State != nil && e.State.Queue != nil:
@@ -270,6 +269,30 @@ func (x *sub) render(e *parley.Event) [][]any {
 		return [][]any{{name, act}}
 	}
 	return nil
+}
+
+// agentData is the livechat stream's news of the agent who serves the
+// room.
+func (x *sub) agentData(p parley.Party) map[string]any {
+	a := &Agent{ID: agentID(p.AgentID), Username: agentUsername(p.AgentID), Name: p.Name, Status: "online"}
+	if pa, err := x.s.h.svc.PublicAgentByID(context.Background(), x.guest.Actor.TenantID, p.AgentID); err == nil {
+		a.Name, a.Avatar = pa.Name, pa.PhotoURL
+	}
+	return map[string]any{"type": "agentData", "data": a}
+}
+
+// replayAgent sends the agent serving the room when a livechat stream
+// starts. The widget renews its subscriptions while it reloads a room, and
+// an agent who joined after its last look but before the new cursor
+// opened would otherwise stay unknown to it. The cursor is open, so a
+// later change follows as an event.
+func (x *sub) replayAgent() {
+	_, _, v, err := x.s.h.room(x.s.ctx, x.guest.Token, x.rid)
+	if err != nil || v.State == parley.StateTerminated || v.Agent == nil || v.Agent.Kind != parley.PartyAgent {
+		return
+	}
+	x.s.send(outFrame{Msg: "changed", Collection: x.name, ID: &streamID,
+		Fields: map[string]any{"eventName": x.event, "args": []any{x.agentData(*v.Agent)}}})
 }
 
 // queueData is a queued chat's place as the widget shows it.
