@@ -12,7 +12,7 @@ import (
 )
 
 // newTestChats opens a store at path with opts and n chats chat-0 … .
-func newTestChats(t *testing.T, path string, opts Options, n int) *Store {
+func newTestChats(t testing.TB, path string, opts Options, n int) *Store {
 	t.Helper()
 	ctx := t.Context()
 	s, err := Open(ctx, path, opts)
