@@ -30,9 +30,8 @@ func (s *Store) CreateTenant(ctx context.Context, t *parley.Tenant) error {
 }
 
 // insertID runs query, an INSERT … RETURNING id into table, and returns
-// the id. When the caller chose the id (a query with more arguments than
-// a generated one needs), the table's sequence is moved past it in the
-// same transaction.
+// the id. The table's sequence is moved past an id the caller chose, in
+// the same transaction; a generated one is where the sequence is already.
 func (s *Store) insertID(ctx context.Context, table, query string, args ...any) (int64, error) {
 	var id int64
 	err := s.write(ctx, "insert into "+table, func(tx *sql.Tx) error {
