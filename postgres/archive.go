@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -46,8 +47,8 @@ func parseArchiveCursor(s string) (time.Time, string, error) {
 // SearchChats returns a page of the tenant's chats matching q, newest
 // first. Customer and text match as substrings, in any case; the agent
 // filter matches every agent who took part in the chat. A text of three
-// or more characters is looked up in the trigram index when the planner
-// expects few matches, and found by scanning the newest chats otherwise.
+// or more characters in few chats is looked up in the trigram index; a
+// common or shorter one is found by scanning the newest chats.
 func (s *Store) SearchChats(ctx context.Context, q parley.ArchiveQuery) (*parley.ArchivePage, error) {
 	args := []any{q.TenantID}
 	where := []string{"c.tenant_id = $1"}
@@ -77,9 +78,9 @@ func (s *Store) SearchChats(ctx context.Context, q parley.ArchiveQuery) (*parley
 			(lower(v.name) LIKE lower(`+p+`) ESCAPE '\' OR lower(v.email) LIKE lower(`+p+`) ESCAPE '\'
 			OR lower(v.phone) LIKE lower(`+p+`) ESCAPE '\' OR lower(v.customer_id) LIKE lower(`+p+`) ESCAPE '\'))`)
 	}
+	var textPattern string // the text condition's argument, when the scan needs it
 	if q.Text != "" {
-		where = append(where, `EXISTS (SELECT 1 FROM events e WHERE e.chat_id = c.id
-			AND e.type = 'message' AND lower(e.text) LIKE lower(`+arg(likePattern(q.Text))+`) ESCAPE '\')`)
+		textPattern = likePattern(q.Text)
 	}
 	if q.Before != "" {
 		at, id, err := parseArchiveCursor(q.Before)
@@ -94,13 +95,26 @@ func (s *Store) SearchChats(ctx context.Context, q parley.ArchiveQuery) (*parley
 		limit = parley.DefaultArchiveLimit
 	}
 	page := &parley.ArchivePage{Chats: []*parley.Chat{}}
-	// QueryExecModeExec plans the search for its arguments each time: a
-	// cached generic plan cannot know whether the text is rare (use the
-	// trigram index) or common (scan the newest chats).
-	query := `SELECT ` + prefixed("c.", chatColumns) + ` FROM chats c WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY c.created_at DESC, c.id DESC LIMIT ` + arg(limit+1)
-	args = append([]any{pgx.QueryExecModeExec}, args...)
 	err := s.read(ctx, "search chats", func(tx *sql.Tx) error {
+		if textPattern != "" {
+			ids, ok, err := textCandidates(ctx, tx, q.Text, textPattern)
+			switch {
+			case err != nil:
+				return err
+			case ok && len(ids) == 0:
+				return nil
+			case ok:
+				where = append(where, "c.id = ANY("+arg(ids)+")")
+			default:
+				// A scalar subquery, which the planner does not turn into
+				// a join: it is run per chat, newest first, until the page
+				// is full, which is soon for a common text.
+				where = append(where, `(SELECT true FROM events e WHERE e.chat_id = c.id AND e.type = 'message'
+					AND lower(e.text) LIKE lower(`+arg(textPattern)+`) ESCAPE '\' LIMIT 1)`)
+			}
+		}
+		query := `SELECT ` + prefixed("c.", chatColumns) + ` FROM chats c WHERE ` + strings.Join(where, " AND ") +
+			` ORDER BY c.created_at DESC, c.id DESC LIMIT ` + arg(limit+1)
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("postgres: search chats: %w", err)
@@ -126,6 +140,52 @@ func (s *Store) SearchChats(ctx context.Context, q parley.ArchiveQuery) (*parley
 		return nil, err
 	}
 	return page, nil
+}
+
+// Bounds of a text search's look-up in the trigram index: a text in more
+// chats than maxTextCandidates, or in more messages than maxTextRows, is
+// common, and scanning the newest chats fills a page sooner than
+// collecting every match.
+const (
+	maxTextCandidates = 500
+	maxTextRows       = 2000
+)
+
+// textCandidates returns the chats with a message containing text
+// (pattern is its LIKE form), from the trigram index, when that narrows
+// the search: ok is false for text shorter than a trigram, which the index
+// cannot look up, and for common text.
+func textCandidates(ctx context.Context, tx *sql.Tx, text, pattern string) (ids []string, ok bool, err error) {
+	if utf8.RuneCountInString(text) < 3 {
+		return nil, false, nil
+	}
+	// QueryExecModeExec plans the look-up for this pattern: a cached
+	// generic plan knows nothing of it and may choose to scan.
+	rows, err := tx.QueryContext(ctx, `SELECT chat_id FROM events
+		WHERE type = 'message' AND lower(text) LIKE lower($1) ESCAPE '\' LIMIT $2`,
+		pgx.QueryExecModeExec, pattern, maxTextRows+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("postgres: search text index: %w", err)
+	}
+	defer rows.Close()
+	n, seen := 0, map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, false, fmt.Errorf("postgres: search text index: %w", err)
+		}
+		if n++; !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("postgres: search text index: %w", err)
+	}
+	if n > maxTextRows || len(ids) > maxTextCandidates {
+		return nil, false, nil
+	}
+	return ids, true, nil
 }
 
 // prefixed qualifies each column of a comma-separated list with p.
