@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,4 +83,30 @@ func TestServePostgres(t *testing.T) {
 		t.Errorf("chat on the second server: %v %v, want terminated by the agent", v.State, v.Cause)
 	}
 	p.stop()
+}
+
+// TestMigrateSQLite: `parley migrate` without --store migrates the SQLite
+// file in the data directory, and with a file path that file.
+func TestMigrateSQLite(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(t.TempDir(), "sub", "other.db")
+	for _, tt := range []struct {
+		args []string
+		file string
+	}{
+		{[]string{"migrate", "--data", dir}, filepath.Join(dir, "parley.db")},
+		{[]string{"migrate", "--store", other}, other},
+	} {
+		var out strings.Builder
+		noEnv := func(string) (string, bool) { return "", false }
+		if err := run(t.Context(), tt.args, noEnv, &out, io.Discard); err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		if !strings.Contains(out.String(), "SQLite store "+tt.file+" is up to date") {
+			t.Errorf("%v printed %q", tt.args, out.String())
+		}
+		if _, err := os.Stat(tt.file); err != nil {
+			t.Errorf("%v: %v", tt.args, err)
+		}
+	}
 }
