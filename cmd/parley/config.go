@@ -30,6 +30,7 @@ type Config struct {
 	LogPersonalData bool
 	AllowedOrigins  []string
 	NATSURL         string
+	Store           string
 	SQLiteSync      string
 	SecureCookies   bool
 	ShutdownTimeout time.Duration
@@ -136,6 +137,13 @@ var settings = []setting{
 		return nil
 	}},
 	{"nats-url", "", "external NATS server or cluster; empty runs NATS inside the process", func(c *Config, v string) error { c.NATSURL = v; return nil }},
+	{"store", "", "where Parley keeps its data: empty for SQLite in the data directory, a SQLite file path, or a postgres:// URL for a cluster's PostgreSQL (set search_path in it to use a schema)", func(c *Config, v string) error {
+		if strings.Contains(v, "://") && !isPostgres(v) {
+			return errors.New("must be a postgres:// URL or a SQLite file path")
+		}
+		c.Store = v
+		return nil
+	}},
 	{"sqlite-synchronous", "normal", "SQLite synchronous mode: normal (survives process crashes) or full (also power loss)", func(c *Config, v string) error {
 		if v != "normal" && v != "full" {
 			return errors.New("must be normal or full")

@@ -82,6 +82,7 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"--config", file}, nil, "PARLEY_NO_SUCH_KEY"},
 		{[]string{"--no-such-flag"}, nil, "no-such-flag"},
 		{[]string{"stray"}, nil, "stray"},
+		{nil, map[string]string{"PARLEY_STORE": "mysql://db/parley"}, "store"},
 	}
 	for _, tt := range tests {
 		_, err := loadConfig(tt.args, env(tt.env), io.Discard)

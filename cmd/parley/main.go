@@ -1,6 +1,7 @@
 // Command parley is the Parley contact-center chat server.
 //
 //	parley serve [flags]   run the server (the default command)
+//	parley migrate [flags] apply the store's pending migrations and exit
 //	parley version         print the version
 //
 // Run `parley serve -h` for the settings; every flag can also be given as a
@@ -60,12 +61,18 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 			debug.SetGCPercent(cfg.GCPercent)
 		}
 		return serve(ctx, cfg, stdout, stderr, nil)
+	case "migrate":
+		cfg, err := loadConfig(args, lookupEnv, stderr)
+		if err != nil {
+			return err
+		}
+		return migrate(ctx, cfg, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "parley", parley.Version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "Usage: parley [serve|version] [flags]\n\nRun 'parley serve -h' for the server's settings.")
+		fmt.Fprintln(stdout, "Usage: parley [serve|migrate|version] [flags]\n\nRun 'parley serve -h' for the server's settings; migrate takes the same ones (--store).")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try serve or version)", cmd)
+	return fmt.Errorf("unknown command %q (try serve, migrate or version)", cmd)
 }

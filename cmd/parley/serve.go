@@ -32,7 +32,6 @@ import (
 	"github.com/parleychat/parley/micc"
 	"github.com/parleychat/parley/natsbus"
 	"github.com/parleychat/parley/rocketchat"
-	"github.com/parleychat/parley/sqlite"
 	"github.com/parleychat/parley/web"
 	"github.com/parleychat/parley/webhook"
 )
@@ -44,7 +43,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "parley.db"), sqlite.Options{Synchronous: cfg.SQLiteSync, Logger: log})
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
