@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/parleychat/parley"
 )
@@ -237,4 +238,16 @@ func (s *Service) directoryLogin(ctx context.Context, a *parley.Agent, password 
 	}
 	s.log.Warn("directory sign-in failed", "agent", a.ID, "err", err)
 	return parley.Errorf(parley.EUNAVAILABLE, "the company directory cannot be reached; try again later")
+}
+
+// DirectoryStatus is a configured directory and its latest sync.
+type DirectoryStatus struct {
+	Configured      bool             `json:"configured"`
+	URL             string           `json:"url,omitempty"`
+	TenantID        int64            `json:"tenant_id,omitempty"`
+	IntervalSeconds int              `json:"interval_seconds,omitempty"`
+	At              time.Time        `json:"at,omitzero"`
+	Report          *DirectoryReport `json:"report,omitempty"`
+	// Error is why the latest sync failed; empty after a success.
+	Error string `json:"error,omitempty"`
 }
