@@ -361,7 +361,7 @@ func parseDuration(v string) (days int, d time.Duration, err error) {
 		return 0, 0, bad
 	}
 	v = v[1:]
-	inTime := false
+	inTime, parts := false, 0
 	num := ""
 	for _, c := range v {
 		switch {
@@ -377,6 +377,7 @@ func parseDuration(v string) (days int, d time.Duration, err error) {
 			return 0, 0, bad
 		}
 		num = ""
+		parts++
 		switch {
 		case c == 'W' && !inTime:
 			days += 7 * n
@@ -392,7 +393,7 @@ func parseDuration(v string) (days int, d time.Duration, err error) {
 			return 0, 0, bad
 		}
 	}
-	if num != "" {
+	if num != "" || parts == 0 {
 		return 0, 0, bad
 	}
 	return days, d, nil
