@@ -30,8 +30,8 @@ func (r Role) Valid() bool {
 	return r == RoleAgent || r == RoleSupervisor || r == RoleAdmin
 }
 
-// Presence is an agent's availability as the agent (or later a telephony or
-// calendar source) sets it.
+// Presence is an agent's availability: the agent's own choice, unless a
+// presence source (telephony, calendar) overrides an available agent.
 type Presence string
 
 // Presences. Offline means logged out: the agent counts for nothing in
@@ -41,6 +41,12 @@ const (
 	PresenceAway      Presence = "away"
 	PresenceBusy      Presence = "busy"
 	PresenceOffline   Presence = "offline"
+)
+
+// Presence reasons: why a presence source set an available agent away.
+const (
+	ReasonCall    = "call"    // the phone system reports the agent on a call
+	ReasonMeeting = "meeting" // the agent's calendar has a busy entry now
 )
 
 // Valid reports whether p is a known presence.
@@ -81,17 +87,38 @@ type Agent struct {
 	FirstName string `json:"first_name,omitempty"`
 	LastName  string `json:"last_name,omitempty"`
 	Email     string `json:"email,omitempty"`
+	// Phone is the agent's phone number or extension, by which a phone
+	// system names the agent to the telephony presence source.
+	Phone string `json:"phone,omitempty"`
 	// PhotoURL is an https address of the agent's photo, shown to
 	// visitors in the widget's header and on the contact portal; empty
 	// shows the initials.
 	PhotoURL string `json:"photo_url,omitempty"`
 	Role     Role   `json:"role"`
 	// Capacity is the maximum number of concurrent chats.
-	Capacity     int          `json:"capacity"`
-	Groups       []Membership `json:"groups"`
-	Presence     Presence     `json:"presence"`
-	Status       Status       `json:"status"`
-	StatusReason string       `json:"status_reason,omitempty"`
+	Capacity int          `json:"capacity"`
+	Groups   []Membership `json:"groups"`
+	Presence Presence     `json:"presence"`
+	// PresenceReason says which presence source set the agent away
+	// (ReasonCall, ReasonMeeting); empty when the presence is the
+	// agent's own choice. While it is set, the agent's own choice is
+	// available.
+	PresenceReason string `json:"presence_reason,omitempty"`
+	// OnCall and InMeeting are the presence sources' last reports.
+	OnCall    bool `json:"on_call,omitempty"`
+	InMeeting bool `json:"in_meeting,omitempty"`
+	// CalendarURL is the agent's iCalendar feed (http or https), read for
+	// busy entries; empty means no calendar source.
+	CalendarURL  string `json:"calendar_url,omitempty"`
+	Status       Status `json:"status"`
+	StatusReason string `json:"status_reason,omitempty"`
+	// DirectoryDN is the distinguished name of the agent's directory
+	// (LDAP) entry; the agent then signs in with the directory password
+	// and the directory sync manages it. Empty means a local account.
+	DirectoryDN string `json:"directory_dn,omitempty"`
+	// Disabled agents cannot sign in and are offered nothing (a directory
+	// user who left the agent groups).
+	Disabled bool `json:"disabled,omitempty"`
 	// PasswordHash is the PHC-encoded argon2id hash; never serialized.
 	PasswordHash string    `json:"-"`
 	CreatedAt    time.Time `json:"created_at"`
@@ -126,6 +153,8 @@ func (a *Agent) InGroup(id int64) bool {
 	return false
 }
 
+var phonePattern = regexp.MustCompile(`^[0-9 +()/.-]*$`)
+
 var loginPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$`)
 
 // Validate reports whether a can be stored.
@@ -143,6 +172,14 @@ func (a *Agent) Validate() error {
 		return Errorf(EINVALID, "role must be agent, supervisor or admin")
 	case a.Capacity < 1 || a.Capacity > MaxCapacity:
 		return Errorf(EINVALID, "capacity must be between 1 and %d", MaxCapacity)
+	case len(a.Phone) > 50 || !phonePattern.MatchString(a.Phone):
+		return Errorf(EINVALID, "phone must be at most 50 digits, spaces or + - ( ) / .")
+	case !validCalendarURL(a.CalendarURL):
+		return Errorf(EINVALID, "calendar_url must be an http or https address of at most 2000 characters")
+	case a.PresenceReason != "" && a.PresenceReason != ReasonCall && a.PresenceReason != ReasonMeeting:
+		return Errorf(EINVALID, "presence reason must be call or meeting")
+	case len(a.DirectoryDN) > 1000:
+		return Errorf(EINVALID, "the directory DN is longer than 1000 characters")
 	case !validPhotoURL(a.PhotoURL):
 		return Errorf(EINVALID, "photo_url must be an https address of at most 2000 characters")
 	case !a.Presence.Valid():
@@ -194,4 +231,14 @@ func validPhotoURL(u string) bool {
 	}
 	p, err := url.Parse(u)
 	return err == nil && len(u) <= 2000 && p.Scheme == "https" && p.Host != "" && p.User == nil
+}
+
+// validCalendarURL reports whether u is empty or an http(s) URL with a
+// host and no credentials in it.
+func validCalendarURL(u string) bool {
+	if u == "" {
+		return true
+	}
+	p, err := url.Parse(u)
+	return err == nil && len(u) <= 2000 && (p.Scheme == "https" || p.Scheme == "http") && p.Host != "" && p.User == nil
 }

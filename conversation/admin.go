@@ -159,7 +159,17 @@ func (s *Service) Agents(ctx context.Context, actor Actor) ([]*parley.Agent, err
 	if actor.Agent == nil {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only agents list agents")
 	}
-	return s.store.Agents(ctx, actor.TenantID)
+	agents, err := s.store.Agents(ctx, actor.TenantID)
+	if err != nil || actor.hasRole(parley.RoleAdmin) {
+		return agents, err
+	}
+	// A calendar feed's address is often its only credential.
+	for _, a := range agents {
+		if a.ID != actor.Agent.ID {
+			a.CalendarURL = ""
+		}
+	}
+	return agents, nil
 }
 
 // NewAgent is an agent to create, with its initial password.
@@ -178,6 +188,9 @@ func (s *Service) CreateAgent(ctx context.Context, actor Actor, in NewAgent) (*p
 	}
 	a := in.Agent
 	a.ID, a.TenantID, a.CreatedAt = 0, tenant, time.Time{}
+	// Only the directory sync links agents to the directory, and only the
+	// presence sources report.
+	a.DirectoryDN, a.OnCall, a.InMeeting, a.PresenceReason = "", false, false, ""
 	if a.Role == "" {
 		a.Role = parley.RoleAgent
 	}
@@ -229,6 +242,8 @@ type AgentUpdate struct {
 	LastName    *string              `json:"last_name"`
 	Email       *string              `json:"email"`
 	PhotoURL    *string              `json:"photo_url"`
+	Phone       *string              `json:"phone"`
+	CalendarURL *string              `json:"calendar_url"`
 	Role        *parley.Role         `json:"role"`
 	Capacity    *int                 `json:"capacity"`
 	Groups      *[]parley.Membership `json:"groups"`
@@ -258,10 +273,21 @@ func (s *Service) UpdateAgent(ctx context.Context, actor Actor, id int64, u Agen
 		set(&a.LastName, u.LastName)
 		set(&a.Email, u.Email)
 		set(&a.PhotoURL, u.PhotoURL)
+		set(&a.Phone, u.Phone)
+		if u.CalendarURL != nil && *u.CalendarURL != a.CalendarURL {
+			// A new or removed feed is read afresh; until then the agent
+			// is not held in a meeting.
+			own := ownPresence(a)
+			a.CalendarURL, a.InMeeting = *u.CalendarURL, false
+			combinePresence(a, own)
+		}
 		set(&a.Role, u.Role)
 		set(&a.Capacity, u.Capacity)
 		set(&a.Groups, u.Groups)
 		if hash != "" {
+			if a.DirectoryDN != "" {
+				return parley.Errorf(parley.EINVALID, "%s signs in with the company directory's password; set it there", a.Login)
+			}
 			a.PasswordHash = hash
 		}
 		return nil

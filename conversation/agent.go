@@ -337,7 +337,9 @@ func (s *Service) SetPresence(ctx context.Context, actor Actor, ch PresenceChang
 	}
 	return s.changeAgent(ctx, actor.Agent.ID, func(a *parley.Agent) error {
 		if ch.Presence != "" {
-			a.Presence = ch.Presence
+			// The agent's choice; a presence source may still hold an
+			// available agent away (sources.go).
+			combinePresence(a, ch.Presence)
 		}
 		if ch.Status != "" {
 			a.Status = ch.Status
@@ -394,6 +396,9 @@ func (s *Service) routingAgent(ctx context.Context, a *parley.Agent) (routing.Ag
 	ra := routing.Agent{
 		ID: a.ID, Presence: a.Presence, Status: a.Status, Capacity: a.Capacity,
 		Groups: make(map[int64]int, len(a.Groups)),
+	}
+	if a.Disabled {
+		ra.Presence = parley.PresenceOffline
 	}
 	for _, m := range a.Groups {
 		c := m.Capacity

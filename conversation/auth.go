@@ -118,16 +118,24 @@ func (s *Service) Login(ctx context.Context, tenantID int64, login, password str
 	if err != nil && !isCode(err, parley.ENOTFOUND) {
 		return "", nil, internal("find agent", err)
 	}
-	hash := dummyHash
-	if a != nil {
-		hash = a.PasswordHash
-	}
-	ok, err := s.verifyPassword(ctx, hash, password)
-	if err != nil {
-		return "", nil, internal("verify password", err)
-	}
-	if a == nil || !ok {
-		return "", nil, denied
+	if a != nil && a.DirectoryDN != "" {
+		// A directory agent's password is the directory's: it is checked
+		// by binding as the agent and never stored.
+		if err := s.directoryLogin(ctx, a, password); err != nil {
+			return "", nil, err
+		}
+	} else {
+		hash := dummyHash
+		if a != nil {
+			hash = a.PasswordHash
+		}
+		ok, err := s.verifyPassword(ctx, hash, password)
+		if err != nil {
+			return "", nil, internal("verify password", err)
+		}
+		if a == nil || !ok || a.Disabled {
+			return "", nil, denied
+		}
 	}
 	token := agentTokenPrefix + newToken()
 	now := s.now().UTC()
@@ -182,7 +190,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Actor, error)
 			return Actor{}, denied
 		}
 		a, err := s.store.Agent(ctx, sess.AgentID)
-		if isCode(err, parley.ENOTFOUND) {
+		if isCode(err, parley.ENOTFOUND) || (err == nil && a.Disabled) {
 			return Actor{}, denied
 		} else if err != nil {
 			return Actor{}, internal("load agent", err)
@@ -202,6 +210,9 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, keep, current
 	a, err := s.store.Agent(ctx, actor.Agent.ID)
 	if err != nil {
 		return internal("load agent", err)
+	}
+	if a.DirectoryDN != "" {
+		return parley.Errorf(parley.EFORBIDDEN, "your password is the company directory's; change it there")
 	}
 	ok, err := s.verifyPassword(ctx, a.PasswordHash, current)
 	if err != nil {

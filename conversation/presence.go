@@ -96,10 +96,13 @@ func (s *Service) agentUnreachable(agentID int64, gen uint64) bool {
 // that reconnects meanwhile either wins or finds the agent away.
 func (s *Service) agentGone(agentID int64, gen uint64) {
 	_, err := s.changeAgent(s.ctx, agentID, func(a *parley.Agent) error {
-		if !s.agentUnreachable(agentID, gen) || a.Presence == parley.PresenceOffline || a.Presence == parley.PresenceAway {
+		// An agent a presence source holds away is set away for good: it
+		// must not come back when the meeting or call ends.
+		if !s.agentUnreachable(agentID, gen) || a.Presence == parley.PresenceOffline ||
+			(a.Presence == parley.PresenceAway && a.PresenceReason == "") {
 			return errStale
 		}
-		a.Presence = parley.PresenceAway
+		combinePresence(a, parley.PresenceAway)
 		return nil
 	})
 	switch {

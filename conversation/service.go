@@ -149,6 +149,10 @@ type Config struct {
 	// LimitForSessions refuses new chats with EUNAVAILABLE while this many
 	// are active on the node (Genesys limit-for-sessions); 0 is no limit.
 	LimitForSessions int
+	// DirectoryBind checks a directory agent's password by binding to the
+	// directory as dn (package directory); it returns an EUNAUTHORIZED
+	// error for wrong credentials. Nil refuses directory agents' logins.
+	DirectoryBind func(ctx context.Context, dn, password string) error
 }
 
 // Defaults.

@@ -259,13 +259,16 @@ type QueueOverview struct {
 
 // AgentOverview is an agent's live state.
 type AgentOverview struct {
-	ID           int64           `json:"id"`
-	Login        string          `json:"login"`
-	DisplayName  string          `json:"display_name"`
-	Role         parley.Role     `json:"role"`
-	Presence     parley.Presence `json:"presence"`
-	Status       parley.Status   `json:"status"`
-	StatusReason string          `json:"status_reason,omitempty"`
+	ID          int64           `json:"id"`
+	Login       string          `json:"login"`
+	DisplayName string          `json:"display_name"`
+	Role        parley.Role     `json:"role"`
+	Presence    parley.Presence `json:"presence"`
+	// PresenceReason is the presence source holding the agent away
+	// (call, meeting).
+	PresenceReason string        `json:"presence_reason,omitempty"`
+	Status         parley.Status `json:"status"`
+	StatusReason   string        `json:"status_reason,omitempty"`
 	// Load is the chats offered to or handled by the agent.
 	Load     int      `json:"load"`
 	Capacity int      `json:"capacity"`
@@ -309,7 +312,7 @@ func (s *Service) Overview(ctx context.Context, actor Actor) (*Overview, error) 
 		}
 		for _, a := range agents {
 			ao := &AgentOverview{ID: a.ID, Login: a.Login, DisplayName: a.DisplayName, Role: a.Role,
-				Presence: a.Presence, Status: a.Status, StatusReason: a.StatusReason,
+				Presence: a.Presence, PresenceReason: a.PresenceReason, Status: a.Status, StatusReason: a.StatusReason,
 				Load: e.Load(a.ID), Capacity: a.Capacity, Groups: []int64{}, Chats: []string{}}
 			for _, m := range a.Groups {
 				ao.Groups = append(ao.Groups, m.GroupID)

@@ -58,6 +58,9 @@ type Options struct {
 	// Now is the clock of the login throttle and the keep-alive; nil
 	// means time.Now.
 	Now func() time.Time
+	// Directory, when set, is the company directory admins sync with
+	// POST /api/v1/admin/directory/sync.
+	Directory Directory
 }
 
 // DefaultLoginLimits: five failures in a row lock an account for a
@@ -141,6 +144,8 @@ var routes = []route{
 	{"PATCH", "/api/v1/admin/groups/{id}", (*Server).updateGroup},
 	{"POST", "/api/v1/admin/agents", (*Server).createAgent},
 	{"PATCH", "/api/v1/admin/agents/{id}", (*Server).updateAgent},
+	{"GET", "/api/v1/admin/directory", (*Server).directoryStatus},
+	{"POST", "/api/v1/admin/directory/sync", (*Server).syncDirectory},
 	{"GET", "/api/v1/admin/triggers", (*Server).listTriggers},
 	{"POST", "/api/v1/admin/triggers", (*Server).createTrigger},
 	{"GET", "/api/v1/admin/triggers/{id}", (*Server).getTrigger},

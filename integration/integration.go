@@ -69,6 +69,7 @@ func New(svc *conversation.Service, opt Options) *Handler {
 		{"POST /integration/v1/chats/{id}/handover", (*Handler).handover},
 		{"POST /integration/v1/chats/{id}/end", (*Handler).end},
 		{"GET /integration/v1/bot/chats", (*Handler).botChats},
+		{"POST /integration/v1/telephony/calls", (*Handler).callState},
 		{"GET /integration/v1/admin/api-keys", (*Handler).listKeys},
 		{"POST /integration/v1/admin/api-keys", (*Handler).createKey},
 		{"DELETE /integration/v1/admin/api-keys/{id}", (*Handler).revokeKey},

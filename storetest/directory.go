@@ -269,6 +269,13 @@ func fullAgent(tenantID int64, login string, groups ...parley.Membership) *parle
 		Status:       parley.StatusWrapUp,
 		StatusReason: "lunch",
 		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+		// Presence sources and the directory link.
+		Phone:          "+49 89 1234-201",
+		PresenceReason: parley.ReasonMeeting,
+		InMeeting:      true,
+		CalendarURL:    "https://calendar.example.com/alice.ics",
+		DirectoryDN:    "uid=alice,ou=people,dc=example,dc=org",
+		Disabled:       true,
 	}
 }
 
@@ -360,6 +367,10 @@ func testUpdateAgent(t *testing.T, s parley.Store) {
 		Presence:     parley.PresenceAvailable,
 		Status:       parley.StatusReady,
 		PasswordHash: "new-hash",
+		// Every source and directory field is replaced, cleared ones too.
+		Phone:          "202",
+		PresenceReason: parley.ReasonCall,
+		OnCall:         true,
 	}
 	must(t, s.UpdateAgent(ctx, upd), "update agent")
 	want := normAgent(upd)

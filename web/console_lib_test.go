@@ -11,7 +11,8 @@ import (
 )
 
 // TestConsoleLib runs the console's helpers (console-lib.js) in Chromium:
-// durations, canned-response matching and folders, and sparkline paths.
+// durations, canned-response matching and folders, sparkline paths, and
+// status labels with a presence source's reason.
 func TestConsoleLib(t *testing.T) {
 	ts := httptest.NewServer(web.Handler(web.Options{}))
 	defer ts.Close()
@@ -35,6 +36,12 @@ func TestConsoleLib(t *testing.T) {
 			initials: [m.initials("Vera Lynn"), m.initials("marco"), m.initials("  Ana  de  Souza ")],
 			spark: m.sparkPath([0, 5, 10], 100, 20).line,
 			empty: m.sparkPath([], 100, 20).line,
+			labels: [
+				m.statusLabel({presence: "away", presence_reason: "meeting", status: "ready"}),
+				m.statusLabel({presence: "away", presence_reason: "call", status: "ready"}),
+				m.statusLabel({presence: "away", status: "ready"}),
+				m.statusLabel({presence: "available", status: "ready"}),
+			],
 		};
 	})()`, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -51,6 +58,7 @@ func TestConsoleLib(t *testing.T) {
 		"initials":  []any{"VL", "M", "AS"},
 		"spark":     "M2.0,18.0L50.0,10.0L98.0,2.0",
 		"empty":     "",
+		"labels":    []any{"Away · meeting", "Away · on a call", "Away", "Ready"},
 	}
 	for k, w := range want {
 		if !reflect.DeepEqual(got[k], w) {

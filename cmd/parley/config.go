@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/directory"
 	"github.com/parleychat/parley/gms"
 	"github.com/parleychat/parley/internal/logfilter"
 	"github.com/parleychat/parley/internal/throttle"
@@ -79,6 +80,25 @@ type Config struct {
 	ServiceLevel time.Duration
 
 	LimitForSessions int
+
+	DirectoryURL        string
+	DirectoryAllowPlain bool
+	DirectoryCAFile     string
+	DirectoryBindDN     string
+	DirectoryBindPW     string
+	DirectoryBaseDN     string
+	DirectoryFilter     string
+	DirectoryLoginAttr  string
+	DirectoryNameAttr   string
+	DirectoryMailAttr   string
+	DirectoryPhoneAttr  string
+	DirectoryPhotoAttr  string
+	DirectoryGroups     []directory.Mapping
+	DirectoryPortal     *directory.Mapping
+	DirectoryTenant     int64
+	DirectoryInterval   time.Duration
+	CalendarInterval    time.Duration
+	CalendarRefresh     time.Duration
 
 	IntegrationAddr     string
 	WebhookRetry        time.Duration
@@ -259,6 +279,54 @@ var settings = []setting{
 		c.LogFilterData = v
 		return nil
 	}},
+	{"directory-url", "", "company directory (LDAP, Active Directory) to sync agents and groups from: ldaps://host or ldap://host (upgraded with StartTLS); empty turns the directory off", func(c *Config, v string) error {
+		if v != "" && !strings.HasPrefix(v, "ldaps://") && !strings.HasPrefix(v, "ldap://") {
+			return errors.New("must be ldaps://host or ldap://host")
+		}
+		c.DirectoryURL = v
+		return nil
+	}},
+	{"directory-allow-plain", "false", "use an ldap:// directory without StartTLS: passwords cross the network in the clear (loopback and tests only)", boolSetting(func(c *Config) *bool { return &c.DirectoryAllowPlain })},
+	{"directory-ca-file", "", "PEM file of the certificates that sign the directory's TLS certificate; empty uses the system's", func(c *Config, v string) error { c.DirectoryCAFile = v; return nil }},
+	{"directory-bind-dn", "", "DN of the service account the directory sync reads with; empty reads anonymously", func(c *Config, v string) error { c.DirectoryBindDN = v; return nil }},
+	{"directory-bind-password", "", "password of the directory service account (prefer the environment or the config file to a flag)", func(c *Config, v string) error { c.DirectoryBindPW = v; return nil }},
+	{"directory-base-dn", "", "where directory users and groups named by CN are searched, e.g. dc=example,dc=com", func(c *Config, v string) error { c.DirectoryBaseDN = v; return nil }},
+	{"directory-user-filter", "(objectClass=person)", "LDAP filter of the entries that are users; a member it leaves out (a disabled account) counts as removed", func(c *Config, v string) error { c.DirectoryFilter = v; return nil }},
+	{"directory-login-attribute", "uid", "user attribute that is the Parley login (Active Directory: sAMAccountName)", func(c *Config, v string) error { c.DirectoryLoginAttr = v; return nil }},
+	{"directory-name-attribute", "displayName", "user attribute of the display name (cn when empty)", func(c *Config, v string) error { c.DirectoryNameAttr = v; return nil }},
+	{"directory-mail-attribute", "mail", "user attribute of the email address", func(c *Config, v string) error { c.DirectoryMailAttr = v; return nil }},
+	{"directory-phone-attribute", "telephoneNumber", "user attribute of the phone number or extension (names the agent to the telephony presence source)", func(c *Config, v string) error { c.DirectoryPhoneAttr = v; return nil }},
+	{"directory-photo-attribute", "", "user attribute holding an https address of the agent's photo (e.g. labeledURI); empty syncs no photo", func(c *Config, v string) error { c.DirectoryPhotoAttr = v; return nil }},
+	{"directory-groups", "", "directory groups whose members take chats, and the Parley group each becomes: group=>Parley name;… (group is a CN or a DN; without => the CN is the name)", func(c *Config, v string) error {
+		m, err := directory.ParseMappings(v)
+		c.DirectoryGroups = m
+		return err
+	}},
+	{"directory-portal-group", "", "the directory's portal group (estos' contactportal) and its Parley group: group=>Parley name", func(c *Config, v string) error {
+		m, err := directory.ParseMappings(v)
+		switch {
+		case err != nil:
+			return err
+		case len(m) > 1:
+			return errors.New("names more than one group")
+		case len(m) == 1:
+			c.DirectoryPortal = &m[0]
+		default:
+			c.DirectoryPortal = nil
+		}
+		return nil
+	}},
+	{"directory-tenant", "-1", "tenant whose agents and groups the directory owns (-1 is the default tenant)", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n == 0 {
+			return errors.New("must be a tenant id")
+		}
+		c.DirectoryTenant = n
+		return nil
+	}},
+	{"directory-sync-interval", "15m", "time between scheduled directory syncs (admins can also sync at once)", durationSetting(func(c *Config) *time.Duration { return &c.DirectoryInterval })},
+	{"calendar-interval", "1m", "how often agents' calendar entries are checked: the delay with which a meeting's start and end take effect", durationSetting(func(c *Config) *time.Duration { return &c.CalendarInterval })},
+	{"calendar-refresh", "5m", "how often an agent's calendar feed is fetched again", durationSetting(func(c *Config) *time.Duration { return &c.CalendarRefresh })},
 	{"limit-for-sessions", "0", "most chats active at once on this node; another request gets 503 service unavailable; 0 is no limit", intSetting(0, 10_000_000, func(c *Config) *int { return &c.LimitForSessions })},
 }
 
@@ -388,6 +456,12 @@ func (c *Config) validate() error {
 	}
 	if c.LoginLimits.Lockout < time.Second || c.LoginLimits.MaxLockout < c.LoginLimits.Lockout {
 		return errors.New("login-lockout must be at least 1s and login-lockout-max at least login-lockout")
+	}
+	if c.DirectoryURL != "" && (c.DirectoryBaseDN == "" || (len(c.DirectoryGroups) == 0 && c.DirectoryPortal == nil)) {
+		return errors.New("directory-url needs directory-base-dn and directory-groups")
+	}
+	if c.DirectoryInterval < time.Minute || c.CalendarInterval < 10*time.Second || c.CalendarRefresh < c.CalendarInterval {
+		return errors.New("directory-sync-interval must be at least 1m, calendar-interval at least 10s, calendar-refresh at least calendar-interval")
 	}
 	for name, d := range map[string]time.Duration{"customer-timeout": c.CustomerTimeout, "idle-timeout": c.IdleTimeout, "disconnect-timeout": c.DisconnectTimeout, "poll-grace": c.PollGrace, "agent-grace": c.AgentGrace, "session-ttl": c.SessionTTL} {
 		if d < time.Second {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +23,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/calendar"
 	"github.com/parleychat/parley/conversation"
+	"github.com/parleychat/parley/directory"
 	"github.com/parleychat/parley/gms"
 	"github.com/parleychat/parley/httpapi"
 	"github.com/parleychat/parley/integration"
@@ -77,6 +80,14 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	if outbox != nil {
 		mailWake = outbox.Wake
 	}
+	// The directory checks its agents' passwords for the service, which
+	// it also syncs: made after the service, used by it only once the
+	// listener is up.
+	var dir *directory.Directory
+	var directoryBind func(ctx context.Context, dn, password string) error
+	if cfg.DirectoryURL != "" {
+		directoryBind = func(ctx context.Context, dn, password string) error { return dir.Bind(ctx, dn, password) }
+	}
 	svc := conversation.New(store, bus, conversation.Config{
 		MaxMessageLength:          cfg.MaxMessageLength,
 		MaxAttachmentKB:           maxKB,
@@ -106,6 +117,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		ServiceLevel:              cfg.ServiceLevel,
 		LimitForSessions:          cfg.LimitForSessions,
 		LogFilter:                 logFilter,
+		DirectoryBind:             directoryBind,
 	}, log)
 	if err := svc.Start(ctx); err != nil {
 		return err
@@ -121,6 +133,22 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	} else {
 		log.Info("no smtp-host: transcript mail stays in the outbox until one is set")
 	}
+
+	if cfg.DirectoryURL != "" {
+		if dir, err = newDirectory(cfg, svc, log); err != nil {
+			return err
+		}
+		dctx, stopDir := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); dir.Run(dctx) }()
+		defer func() { stopDir(); <-done }()
+	}
+	// The calendar presence source reads agents' feeds until shutdown.
+	cal := calendar.New(svc, calendar.Options{Interval: cfg.CalendarInterval, Refresh: cfg.CalendarRefresh, Logger: log})
+	cctx, stopCal := context.WithCancel(context.Background())
+	calDone := make(chan struct{})
+	go func() { defer close(calDone); cal.Run(cctx) }()
+	defer func() { stopCal(); <-calDone }()
 
 	if cfg.Demo {
 		if err := seedDemo(ctx, store, svc, stdout); err != nil {
@@ -146,6 +174,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		Ready: func(ctx context.Context) error {
 			return errors.Join(store.Ping(ctx), bus.Ping(ctx))
 		},
+		Directory: apiDirectory(dir),
 	})
 	chatService := micc.New(svc, micc.Options{AllowedOrigins: cfg.AllowedOrigins, Logger: log, MaxWait: cfg.MICCMaxWait})
 	genesys := gms.New(svc, gms.Options{Services: cfg.GMSServices, AllowedOrigins: cfg.AllowedOrigins,
@@ -344,7 +373,7 @@ func nonNil(s []string) []string {
 // secretKeys are never logged; personalKeys only with log-personal-data.
 var (
 	secretKeys   = regexp.MustCompile(`(?i)password|token|secret|authorization|cookie|api_key`)
-	personalKeys = regexp.MustCompile(`(?i)^(email|phone|ip|remote_addr|visitor_name|customer_id|private_data|login)$`)
+	personalKeys = regexp.MustCompile(`(?i)^(email|phone|ip|remote_addr|visitor_name|customer_id|private_data|login|dn)$`)
 )
 
 // newLogger returns the server's logger, which hides credentials always
@@ -376,4 +405,40 @@ func widgetGroupStatus(svc *conversation.Service) func(ctx context.Context, tena
 		}
 		return svc.GroupStatus(ctx, tenantID, id, "")
 	}
+}
+
+// newDirectory configures the company directory from cfg.
+func newDirectory(cfg *Config, svc *conversation.Service, log *slog.Logger) (*directory.Directory, error) {
+	dc := directory.Config{
+		URL: cfg.DirectoryURL, AllowPlain: cfg.DirectoryAllowPlain,
+		BindDN: cfg.DirectoryBindDN, BindPassword: cfg.DirectoryBindPW, BaseDN: cfg.DirectoryBaseDN,
+		UserFilter: cfg.DirectoryFilter, LoginAttr: cfg.DirectoryLoginAttr, NameAttr: cfg.DirectoryNameAttr,
+		MailAttr: cfg.DirectoryMailAttr, PhoneAttr: cfg.DirectoryPhoneAttr, PhotoAttr: cfg.DirectoryPhotoAttr,
+		Groups: cfg.DirectoryGroups, Portal: cfg.DirectoryPortal, TenantID: cfg.DirectoryTenant,
+		Interval: cfg.DirectoryInterval,
+	}
+	if cfg.DirectoryCAFile != "" {
+		roots, err := directory.LoadCA(cfg.DirectoryCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("directory-ca-file: %w", err)
+		}
+		dc.TLS = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
+	d, err := directory.New(dc, svc, nil, log)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DirectoryAllowPlain && strings.HasPrefix(cfg.DirectoryURL, "ldap://") {
+		log.Warn("directory without TLS: agents' passwords cross the network in the clear", "url", cfg.DirectoryURL)
+	}
+	return d, nil
+}
+
+// apiDirectory is the directory for the admin API; nil when none is
+// configured (an untyped nil, which the API reads as "not configured").
+func apiDirectory(d *directory.Directory) httpapi.Directory {
+	if d == nil {
+		return nil
+	}
+	return d
 }

@@ -251,15 +251,28 @@ func TestWebhooksSurviveKill(t *testing.T) {
 	}
 	t.Logf("%d events delivered once each; %d copies sent again after the kill were recognized by ID", len(rec.events), repeats)
 
-	var ds []parley.WebhookDelivery
-	for before := int64(0); ; { // newest first, 500 at most a page
-		var page []parley.WebhookDelivery
-		p.must(200, "GET", "/integration/v1/admin/webhooks/"+strconv.FormatInt(sub.ID, 10)+"/deliveries?limit=500&before="+strconv.FormatInt(before, 10), admin, nil, &page)
-		if len(page) == 0 {
-			break
+	// A delivery is marked after its receiver answered, so the last marks
+	// may follow the receipts the wait above saw.
+	list := func() (ds []parley.WebhookDelivery, pending int) {
+		for before := int64(0); ; { // newest first, 500 at most a page
+			var page []parley.WebhookDelivery
+			p.must(200, "GET", "/integration/v1/admin/webhooks/"+strconv.FormatInt(sub.ID, 10)+"/deliveries?limit=500&before="+strconv.FormatInt(before, 10), admin, nil, &page)
+			if len(page) == 0 {
+				return ds, pending
+			}
+			for _, d := range page {
+				if d.Status == parley.DeliveryPending {
+					pending++
+				}
+			}
+			ds = append(ds, page...)
+			before = page[len(page)-1].ID
 		}
-		ds = append(ds, page...)
-		before = page[len(page)-1].ID
+	}
+	ds, pending := list()
+	for deadline := time.Now().Add(10 * time.Second); pending > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond) // the sender's progress, bounded by the deadline
+		ds, pending = list()
 	}
 	retried := 0
 	for _, d := range ds {

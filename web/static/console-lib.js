@@ -155,10 +155,13 @@ export function StatusDot({ agent }) {
   return html`<span class=${"sdot sdot-" + cls} aria-hidden="true"></span>`;
 }
 
+/** What a presence source holding an agent away is called. */
+const presenceReasons = { meeting: "meeting", call: "on a call" };
+
 export function statusLabel(a) {
   if (!a) return "";
   if (a.presence === "offline") return "Offline";
-  if (a.presence === "away") return "Away";
+  if (a.presence === "away") return a.presence_reason ? `Away · ${presenceReasons[a.presence_reason] || a.presence_reason}` : "Away";
   if (a.presence === "busy") return "Busy";
   if (a.status === "ready") return "Ready";
   if (a.status === "wrap_up") return "Wrap-up";

@@ -351,7 +351,17 @@ export class Model {
         this.event(f.event);
         break;
       case "agent":
-        if (this.me && f.agent.id === this.me.id) this.me = f.agent;
+        if (this.me && f.agent.id === this.me.id) {
+          if (f.agent.disabled) {
+            // Disabled (it left the directory's agent groups): the server
+            // has ended its sessions, so the console signs out too.
+            this.stop();
+            this.forget();
+            this.changed();
+            return;
+          }
+          this.me = f.agent;
+        }
         break;
       case "internal":
         this.internal(f.message);
