@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/parleychat/parley"
@@ -141,28 +140,16 @@ func (s *Store) appendEventsTx(ctx context.Context, tx *sql.Tx, chatID string, e
 	copy(out, events)
 	first := make(map[string]int) // ClientID → index in out of its first new event
 	dupOf := make(map[int]int)    // index in out → index of the new event it repeats
-	var fresh []int               // indexes in out of the events to store
+	var fresh []int               // indexes in out of the events that may be new
 	for i := range out {
-		id := out[i].ClientID
-		if id == "" {
-			fresh = append(fresh, i)
-			continue
-		}
-		if j, ok := first[id]; ok {
-			dupOf[i] = j
-			continue
-		}
-		stored, err := scanEvent(tx.QueryRowContext(ctx,
-			`SELECT `+eventColumns+` FROM events WHERE chat_id = $1 AND client_id = $2`, chatID, id))
-		switch {
-		case err == nil:
-			out[i] = stored
-		case errors.Is(err, sql.ErrNoRows):
+		if id := out[i].ClientID; id != "" {
+			if j, ok := first[id]; ok {
+				dupOf[i] = j
+				continue
+			}
 			first[id] = i
-			fresh = append(fresh, i)
-		default:
-			return nil, 0, false, fmt.Errorf("postgres: select event by client id: %w", err)
 		}
+		fresh = append(fresh, i)
 	}
 
 	data := make([]any, len(fresh))
@@ -173,32 +160,45 @@ func (s *Store) appendEventsTx(ctx context.Context, tx *sql.Tx, chatID string, e
 			return nil, 0, false, err
 		}
 	}
-	if len(fresh) == 0 {
-		return out, last, false, nil
-	}
 
-	_, err = tx.ExecContext(ctx, `UPDATE chats SET last_seq = $2 WHERE id = $1`, chatID, last+int64(len(fresh)))
-	if err != nil {
-		return nil, 0, true, fmt.Errorf("postgres: take event seqs: %w", err)
-	}
-	seq := last
-	last += int64(len(fresh))
+	// A client id is looked up only when its insert finds it taken: a
+	// retry is rare, so the common append is one INSERT per event and one
+	// UPDATE of the chat's last seq.
+	base := last
 	for k, i := range fresh {
-		seq++
 		e := &out[i]
-		e.ChatID, e.Seq, e.At = chatID, seq, s.stamp(e.At)
-		_, err = tx.ExecContext(ctx, `INSERT INTO events (`+eventColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		e.ChatID, e.Seq, e.At = chatID, last+1, s.stamp(e.At)
+		res, err := tx.ExecContext(ctx, `INSERT INTO events (`+eventColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			ON CONFLICT (chat_id, client_id) WHERE client_id IS NOT NULL DO NOTHING`,
 			e.ChatID, e.Seq, e.Type, e.At, e.From.Kind, e.From.AgentID, e.From.Name, e.Audience,
 			nullString(e.ClientID), e.Text, e.Notice, data[k])
 		if err != nil {
 			return nil, 0, true, dbError(err, "insert event", "an event with this client id already exists", "")
 		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, 0, true, fmt.Errorf("postgres: insert event: %w", err)
+		} else if n == 1 {
+			last++
+			continue
+		}
+		// A retry of an event the chat has: answer with the stored one.
+		stored, err := scanEvent(tx.QueryRowContext(ctx,
+			`SELECT `+eventColumns+` FROM events WHERE chat_id = $1 AND client_id = $2`, chatID, e.ClientID))
+		if err != nil {
+			return nil, 0, true, fmt.Errorf("postgres: select event by client id: %w", err)
+		}
+		out[i] = stored
+	}
+	if last > base {
+		if _, err := tx.ExecContext(ctx, `UPDATE chats SET last_seq = $2 WHERE id = $1`, chatID, last); err != nil {
+			return nil, 0, true, fmt.Errorf("postgres: take event seqs: %w", err)
+		}
 	}
 	for i, j := range dupOf {
 		out[i] = out[j]
 	}
-	return out, last, true, nil
+	return out, last, len(fresh) > 0, nil
 }
 
 // Events returns up to limit events of the chat with Seq > after, in order;
