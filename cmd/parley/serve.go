@@ -78,6 +78,12 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	if outbox != nil {
 		mailWake = outbox.Wake
 	}
+	var live callLive
+	ice, stopTURN, err := startCalls(cfg, &live, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopTURN()
 	svc := conversation.New(store, bus, conversation.Config{
 		MaxMessageLength:          cfg.MaxMessageLength,
 		MaxAttachmentKB:           maxKB,
@@ -107,7 +113,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		ServiceLevel:              cfg.ServiceLevel,
 		LimitForSessions:          cfg.LimitForSessions,
 		LogFilter:                 logFilter,
+		ICE:                       ice,
 	}, log)
+	live.set(svc.CallLive)
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
