@@ -263,16 +263,12 @@ func (s CallSignal) CallSummary() string {
 	return ""
 }
 
-// FormatCallDuration renders a duration as "4 min 12 s", "1 h 2 min 3 s"
-// or "12 s".
+// FormatCallDuration renders a duration as "4 min 12 s" (an hour is "60
+// min 0 s") or "12 s", as the widget and the console do.
 func FormatCallDuration(d time.Duration) string {
 	sec := int64(d / time.Second)
-	h, m, s := sec/3600, sec/60%60, sec%60
-	switch {
-	case h > 0:
-		return fmt.Sprintf("%d h %d min %d s", h, m, s)
-	case m > 0:
-		return fmt.Sprintf("%d min %d s", m, s)
+	if sec >= 60 {
+		return fmt.Sprintf("%d min %d s", sec/60, sec%60)
 	}
-	return fmt.Sprintf("%d s", s)
+	return fmt.Sprintf("%d s", sec)
 }
