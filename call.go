@@ -81,6 +81,8 @@ type ICECandidate struct {
 	Candidate     string  `json:"candidate"`
 	SDPMid        *string `json:"sdpMid,omitempty"`
 	SDPMLineIndex *uint16 `json:"sdpMLineIndex,omitempty"`
+	// UsernameFragment is the ICE ufrag the candidate belongs to.
+	UsernameFragment *string `json:"usernameFragment,omitempty"`
 }
 
 // Stored reports whether an action is one of the call's lifecycle, kept
@@ -213,6 +215,9 @@ func (c *ICECandidate) check() error {
 	}
 	if c.SDPMid != nil && (len(*c.SDPMid) > maxMid || !printableASCII(*c.SDPMid)) {
 		return Errorf(EINVALID, "sdpMid must be at most %d printable characters", maxMid)
+	}
+	if c.UsernameFragment != nil && (len(*c.UsernameFragment) > 256 || !printableASCII(*c.UsernameFragment)) {
+		return Errorf(EINVALID, "usernameFragment must be at most 256 printable characters")
 	}
 	if c.SDPMLineIndex != nil && *c.SDPMLineIndex > 255 {
 		return Errorf(EINVALID, "sdpMLineIndex must be at most 255")

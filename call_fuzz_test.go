@@ -16,7 +16,7 @@ func FuzzDecodeCallSignal(f *testing.F) {
 		`{"action":"accept","call":"c1"}`,
 		`{"action":"hangup","call":"c1"}`,
 		`{"action":"offer","call":"c1","sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"}`,
-		`{"action":"candidate","call":"c1","candidate":{"candidate":"candidate:1 1 udp 2122260223 10.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0}}`,
+		`{"action":"candidate","call":"c1","candidate":{"candidate":"candidate:1 1 udp 2122260223 10.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"aB3d"}}`,
 		`{"action":"candidate","call":"c1","candidate":{"candidate":""}}`,
 		`{"action":"media","call":"c1","audio":false,"video":true}`,
 		`{"action":"offer","call":"c1","sdp":"v=0\n\u0000"}`,

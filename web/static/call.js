@@ -120,6 +120,17 @@ export class Calls {
   }
 
   async rtc(s) {
+    if (s.action === "media") {
+      if (typeof s.video === "boolean") this.remoteCamOff = !s.video;
+      if (typeof s.audio === "boolean") this.remoteMuted = !s.audio;
+      this.draw();
+      return;
+    }
+    if (!this.ready) {
+      if (s.action === "candidate" && s.candidate) this.pending.push(s.candidate);
+      return;
+    }
+    await this.ready;
     const pc = this.pc;
     if (s.action === "offer" && pc) {
       await pc.setRemoteDescription({ type: "offer", sdp: s.sdp });
@@ -133,10 +144,6 @@ export class Calls {
     } else if (s.action === "candidate" && s.candidate) {
       if (pc && pc.remoteDescription) await pc.addIceCandidate(s.candidate.candidate ? s.candidate : null);
       else this.pending.push(s.candidate);
-    } else if (s.action === "media") {
-      if (typeof s.video === "boolean") this.remoteCamOff = !s.video;
-      if (typeof s.audio === "boolean") this.remoteMuted = !s.audio;
-      this.draw();
     }
   }
 
@@ -152,8 +159,9 @@ export class Calls {
     this.draw();
     try {
       await this.media(c.media);
-      await this.env.send({ action: "accept", call: c.id });
+      // Ready for the offer before the caller learns of the answer.
       await this.connect();
+      await this.env.send({ action: "accept", call: c.id });
     } catch (err) {
       this.fail(err, c.media);
     }
@@ -174,13 +182,17 @@ export class Calls {
     this.draw();
   }
 
-  async connect() {
-    if (this.pc) return;
+  connect() {
+    return (this.ready ||= this.open());
+  }
+
+  async open() {
     const c = this.call;
     const ice = await this.env.ice(c.id);
     const pc = new RTCPeerConnection({ iceServers: ice.ice_servers || [], iceTransportPolicy: this.env.policy || "all" });
     this.pc = pc;
-    for (const tr of this.local.getTracks()) pc.addTrack(tr, this.local);
+    this.senders = {};
+    for (const tr of this.local.getTracks()) this.senders[tr.kind] = pc.addTrack(tr, this.local);
     pc.onicecandidate = (ev) => {
       const cand = ev.candidate ? ev.candidate.toJSON() : { candidate: "" };
       this.env.send({ action: "candidate", call: c.id, candidate: cand }).catch(() => {});
@@ -218,8 +230,13 @@ export class Calls {
     this.tell({ video: !this.camOff });
   }
 
+  // tracks turns the local track of a kind on or off: a muted microphone
+  // sends nothing at all (not even silence).
   tracks(kind, on) {
-    if (this.local) for (const tr of this.local.getTracks()) if (tr.kind === kind) tr.enabled = on;
+    const tr = this.local && this.local.getTracks().find((x) => x.kind === kind);
+    if (tr) tr.enabled = on;
+    const s = this.senders && this.senders[kind];
+    if (s && tr) s.replaceTrack(on ? tr : null).catch(() => {});
     this.draw();
   }
 
@@ -232,7 +249,7 @@ export class Calls {
     if (this.pc) this.pc.close();
     if (this.local) for (const tr of this.local.getTracks()) tr.stop();
     clearInterval(this.tick);
-    this.call = this.pc = this.local = this.remote = null;
+    this.call = this.pc = this.local = this.remote = this.ready = this.senders = null;
     this.pending = [];
     this.muted = this.camOff = this.remoteMuted = this.remoteCamOff = false;
     this.draw();
@@ -243,6 +260,13 @@ export class Calls {
     if (!c) return "idle";
     if (c.ringing) return "ringing";
     return c.accepted ? "live" : "calling";
+  }
+
+  // mount puts the view into env.mount (an element, or a function giving
+  // one: the console re-renders its columns).
+  mount() {
+    const m = this.env.mount;
+    if (this.view && !this.view.isConnected) (typeof m === "function" ? m() : m).append(this.view);
   }
 
   // draw renders the call view (or removes it) in env.mount.
@@ -262,11 +286,12 @@ export class Calls {
     const c = this.call;
     if (!this.view) {
       this.view = h("section", { class: "call-view", role: "dialog", "aria-label": this.t("callTitle", "Call") });
-      this.env.mount.append(this.view);
+      this.mount();
       this.remoteEl = h("video", { class: "call-remote", autoplay: "", playsinline: "" });
       this.localEl = h("video", { class: "call-local", autoplay: "", playsinline: "" });
       this.localEl.muted = true;
     }
+    this.mount();
     const v = this.view;
     v.dataset.state = st;
     v.dataset.media = c.media;
@@ -295,7 +320,10 @@ export class Calls {
     v.replaceChildren(stage, h("div", { class: "call-bar" }, h("p", { class: "call-status", text: status }), time), h("div", { class: "call-controls" }, ...controls));
     clearInterval(this.tick);
     if (c.accepted) {
-      const show = () => (time.textContent = timer(Date.now() - c.accepted));
+      const show = () => {
+        time.textContent = timer(Date.now() - c.accepted);
+        this.mount();
+      };
       show();
       this.tick = setInterval(show, 1000);
     }
