@@ -17,7 +17,7 @@ const (
 	EventNotice  EventType = "notice"  // a system notice (Notice, Text)
 	EventURL     EventType = "url"     // a pushed page address (URL)
 	EventFile    EventType = "file"    // an attachment (File)
-	EventSignal  EventType = "signal"  // audio/video call signaling (Signal)
+	EventSignal  EventType = "signal"  // a call's invite, accept, decline or hang-up (Signal: a CallSignal)
 	EventSeen    EventType = "seen"    // a party has read the chat up to Seen (a read receipt)
 )
 
@@ -25,11 +25,12 @@ const (
 const (
 	EventTyping EventType = "typing" // a party started or stopped typing (Typing)
 	EventQueue  EventType = "queue"  // the chat's queue position changed (Queue)
+	EventRTC    EventType = "rtc"    // a call's SDP, ICE candidate or media state, for the other party (Signal, To)
 )
 
 // Ephemeral reports whether events of type t are published without being
 // stored.
-func (t EventType) Ephemeral() bool { return t == EventTyping || t == EventQueue }
+func (t EventType) Ephemeral() bool { return t == EventTyping || t == EventQueue || t == EventRTC }
 
 // Audience says who may see an event.
 type Audience string
@@ -74,8 +75,12 @@ type Event struct {
 	// Context is set on an EventURL of the visitor's widget (agents only):
 	// the page and, on the chat's first, the browser.
 	Context *ChatContext `json:"context,omitempty"`
-	// Signal is an opaque call-signaling payload relayed between browsers.
+	// Signal is set on EventSignal and EventRTC: a CallSignal (CallOf
+	// decodes it). Stores keep it as opaque JSON.
 	Signal json.RawMessage `json:"signal,omitempty"`
+	// To is set on ephemeral events meant for one party only (EventRTC):
+	// no one else is sent them.
+	To *Party `json:"to,omitempty"`
 	// Seen is set on EventSeen: the seq of the last event its party has read.
 	Seen int64 `json:"seen,omitempty"`
 	// Typing is set on EventTyping: true when typing started; Text may
@@ -91,6 +96,19 @@ type Event struct {
 // VisibleTo reports whether a visitor (visitor true) or agent may see e.
 func (e *Event) VisibleTo(visitor bool) bool {
 	return !visitor || e.Audience == AudienceAll
+}
+
+// For reports whether an event addressed to one party (To) is for the
+// visitor (visitor true) or the agent agentID; events without To are for
+// everyone who may see them.
+func (e *Event) For(visitor bool, agentID int64) bool {
+	if e.To == nil {
+		return true
+	}
+	if visitor {
+		return e.To.Kind == PartyVisitor
+	}
+	return e.To.Kind == PartyAgent && e.To.AgentID == agentID
 }
 
 // StateChange is the payload of EventState.

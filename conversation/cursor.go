@@ -195,7 +195,7 @@ func (c *Cursor) takeLive() []parley.Event {
 		}
 		switch {
 		case e.Seq == 0:
-			if e.VisibleTo(c.visitor) && !c.own(&e) {
+			if e.VisibleTo(c.visitor) && e.For(c.visitor, c.agentID) && !c.own(&e) {
 				out = append(out, e)
 			}
 		case c.sync || e.Seq <= c.last:

@@ -80,6 +80,9 @@ func (s *Service) endChat(ctx context.Context, chatID string, cause parley.Cause
 			}
 		}
 	}
+	if e, ok := s.endCall(chatID, now); ok {
+		extra = append(extra, e)
+	}
 	events := append(extra, parley.Event{Type: parley.EventState, From: system, State: &parley.StateChange{State: parley.StateTerminated, Cause: cause}})
 	stamp(c.ID, now, events)
 	stored, err := s.store.UpdateChat(ctx, c, events)

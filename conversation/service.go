@@ -146,6 +146,8 @@ type Config struct {
 	// OverviewPush is how often logged-in supervisors and admins are sent
 	// the live overview when it changed (2 s); negative turns it off.
 	OverviewPush time.Duration
+	// ICE is what the browsers of a call are given to connect.
+	ICE ICEConfig
 	// LimitForSessions refuses new chats with EUNAVAILABLE while this many
 	// are active on the node (Genesys limit-for-sessions); 0 is no limit.
 	LimitForSessions int
@@ -254,6 +256,8 @@ type Service struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	calls callTable // each chat's open call
 
 	seenMu sync.Mutex
 	seen   map[seenKey]int64 // the last read receipt of each party of an active chat

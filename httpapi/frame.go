@@ -22,6 +22,7 @@ const (
 	frameSend        = "send"
 	frameTyping      = "typing"
 	frameSeen        = "seen"
+	frameSignal      = "signal"
 	framePing        = "ping"
 )
 
@@ -43,6 +44,8 @@ type ClientFrame struct {
 	Typing   bool             `json:"typing,omitempty"`
 	// Seq is the last event read, in a seen frame.
 	Seq int64 `json:"seq,omitempty"`
+	// Signal is a call signal (parley.CallSignal), in a signal frame.
+	Signal json.RawMessage `json:"signal,omitempty"`
 }
 
 // decodeFrame parses and checks a client frame. Anything malformed gives
@@ -88,6 +91,10 @@ func decodeFrame(data []byte) (ClientFrame, error) {
 		err = needChat()
 	case frameSend:
 		err = needChat()
+	case frameSignal:
+		if err = needChat(); err == nil && len(f.Signal) == 0 {
+			err = parley.Errorf(parley.EINVALID, "signal needs signal, the call signal")
+		}
 	case frameSeen:
 		if err = needChat(); err == nil && f.Seq < 1 {
 			err = parley.Errorf(parley.EINVALID, "seen needs seq, the last event read")

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -257,6 +258,40 @@ func (s *Server) typing(w http.ResponseWriter, r *http.Request) {
 		err := s.svc.Typing(r.Context(), a, r.PathValue("id"), b.Typing)
 		if err == nil {
 			w.WriteHeader(http.StatusNoContent)
+		}
+		return err
+	})
+}
+
+// callSignal is POST /api/v1/chats/{id}/signal: a call's invite, accept,
+// decline or hang-up (201 with the stored event), or an offer, answer,
+// candidate or media state relayed to the call's other party (204).
+func (s *Server) callSignal(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		var raw json.RawMessage
+		if err := decode(w, r, &raw); err != nil {
+			return err
+		}
+		e, err := s.svc.Signal(r.Context(), a, r.PathValue("id"), raw)
+		switch {
+		case err != nil:
+		case e != nil:
+			writeJSON(w, http.StatusCreated, e)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+		return err
+	})
+}
+
+// callICE is GET /api/v1/chats/{id}/calls/{call}/ice: the ICE servers of
+// a call, with TURN credentials for the caller.
+func (s *Server) callICE(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		ice, err := s.svc.CallICE(r.Context(), a, r.PathValue("id"), r.PathValue("call"))
+		if err == nil {
+			w.Header().Set("Cache-Control", "no-store")
+			writeJSON(w, http.StatusOK, ice)
 		}
 		return err
 	})

@@ -114,6 +114,8 @@ var routes = []route{
 	{"POST", "/api/v1/chats/{id}/messages", (*Server).sendMessage},
 	{"POST", "/api/v1/chats/{id}/typing", (*Server).typing},
 	{"POST", "/api/v1/chats/{id}/seen", (*Server).markSeen},
+	{"POST", "/api/v1/chats/{id}/signal", (*Server).callSignal},
+	{"GET", "/api/v1/chats/{id}/calls/{call}/ice", (*Server).callICE},
 	{"POST", "/api/v1/chats/{id}/files", (*Server).uploadFile},
 	{"GET", "/api/v1/chats/{id}/files/{file}", (*Server).downloadFile},
 	{"POST", "/api/v1/chats/{id}/leave", (*Server).leave},

@@ -625,6 +625,13 @@ func (c *wsConn) handle(f ClientFrame) {
 		err = svc.Typing(c.ctx, c.actor, f.ChatID, f.Typing)
 	case frameSeen:
 		_, err = svc.MarkSeen(c.ctx, c.actor, f.ChatID, f.Seq)
+	case frameSignal:
+		// A stored call action is acknowledged with its event; a relayed
+		// signal is not answered unless it fails, like typing.
+		var e *parley.Event
+		if e, err = svc.Signal(c.ctx, c.actor, f.ChatID, f.Signal); err == nil && e != nil {
+			c.send(ServerFrame{Type: frameAck, Ref: f.Ref, Event: e})
+		}
 	case framePing:
 		c.send(ServerFrame{Type: framePong, Ref: f.Ref})
 	}

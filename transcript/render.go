@@ -199,6 +199,12 @@ func (d Data) lines(f dateFormat, loc *time.Location, forAgents bool) []line {
 			if e.Notice == parley.NoticeTransferred && e.Text != "" {
 				text = e.Text
 			}
+		case parley.EventSignal:
+			// Only a call's end is written down: its kind, outcome and
+			// length. The media itself never passes through the server.
+			if sig, ok := e.CallOf(); ok {
+				text = sig.CallSummary()
+			}
 		}
 		if text != "" {
 			out = append(out, line{at: e.At.In(loc).Format(f.time), who: who, text: text})

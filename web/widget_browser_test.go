@@ -215,7 +215,19 @@ func (a *agentSession) waitFrame(what string, ok func(httpapi.ServerFrame) bool)
 		a.mu.Unlock()
 		time.Sleep(25 * time.Millisecond)
 	}
-	a.s.t.Fatalf("the agent did not receive %s", what)
+	a.mu.Lock()
+	var got []string
+	for _, f := range a.frames {
+		g := f.Type
+		if f.Event != nil {
+			g += fmt.Sprintf(" %s/%d %s %q", f.Event.ChatID, f.Event.Seq, f.Event.Type, f.Event.Text)
+		} else if f.ChatID != "" {
+			g += " " + f.ChatID
+		}
+		got = append(got, g)
+	}
+	a.mu.Unlock()
+	a.s.t.Fatalf("the agent did not receive %s; it received:\n%s", what, strings.Join(got, "\n"))
 	return httpapi.ServerFrame{}
 }
 

@@ -291,6 +291,14 @@ func TestWidgetSizeBudget(t *testing.T) {
 	if open > 30*1024 {
 		t.Errorf("the first open loads %d bytes gzip; the budget is 30 KB", open)
 	}
+	// The call code is fetched when a call starts or rings, not before.
+	for _, lazy := range []string{"call.js", "call.css"} {
+		u := mustURL(t, lazy)
+		if seen[u] {
+			t.Errorf("the first open loads %s; it must load only when a call starts", lazy)
+		}
+		t.Logf("loaded with the first call: %s, %d bytes gzip", lazy, sizeOf(u))
+	}
 }
 
 // TestWidgetDocsListEveryKey keeps docs/widget.md's key table in step

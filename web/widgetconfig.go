@@ -99,6 +99,8 @@ func widgetKeys() []widgetKey {
 		{"offlineForm", "", kindBool, layersAll, true},
 		{"rating", "", kindBool, layersAll, true},
 		{"transcript", "", kindBool, layersAll, true},
+		{"audioCalls", "", kindBool, layersAll, false},
+		{"videoCalls", "", kindBool, layersAll, false},
 	}
 }
 

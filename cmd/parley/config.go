@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -99,6 +100,22 @@ type Config struct {
 	DirectoryInterval   time.Duration
 	CalendarInterval    time.Duration
 	CalendarRefresh     time.Duration
+	// Calls: the ICE servers browsers get, and the built-in TURN server.
+	ICEServers       []string
+	ICEUsername      string
+	ICECredential    string
+	TURNURLs         []string
+	TURNSecret       string
+	ICECredentialTTL time.Duration
+	TURN             bool
+	TURNUDP          string
+	TURNTCP          string
+	TURNPublicIP     string
+	TURNRealm        string
+	TURNMinPort      int
+	TURNMaxPort      int
+	TURNAllocations  int
+	TURNBandwidth    int
 
 	IntegrationAddr     string
 	WebhookRetry        time.Duration
@@ -327,6 +344,41 @@ var settings = []setting{
 	{"directory-sync-interval", "15m", "time between scheduled directory syncs (admins can also sync at once)", durationSetting(func(c *Config) *time.Duration { return &c.DirectoryInterval })},
 	{"calendar-interval", "1m", "how often agents' calendar entries are checked: the delay with which a meeting's start and end take effect", durationSetting(func(c *Config) *time.Duration { return &c.CalendarInterval })},
 	{"calendar-refresh", "5m", "how often an agent's calendar feed is fetched again", durationSetting(func(c *Config) *time.Duration { return &c.CalendarRefresh })},
+	{"ice-servers", "", "comma-separated STUN or TURN URLs every call is given as they are (stun:stun.example.org:3478; a provider's turn: URLs with --ice-username and --ice-credential)", func(c *Config, v string) error {
+		c.ICEServers = splitList(v)
+		return checkICEURLs(c.ICEServers)
+	}},
+	{"ice-username", "", "user name for the turn: URLs of --ice-servers (a provider's fixed credentials)", func(c *Config, v string) error { c.ICEUsername = v; return nil }},
+	{"ice-credential", "", "password for the turn: URLs of --ice-servers (prefer the environment or the config file to a flag)", func(c *Config, v string) error { c.ICECredential = v; return nil }},
+	{"turn-urls", "", "comma-separated URLs of an external TURN server that takes TURN REST API credentials (coturn use-auth-secret), issued per call with --turn-secret", func(c *Config, v string) error {
+		c.TURNURLs = splitList(v)
+		return checkICEURLs(c.TURNURLs)
+	}},
+	{"turn-secret", "", "secret shared with the TURN server for per-call credentials; with --turn and no secret a random one is made at each start", func(c *Config, v string) error { c.TURNSecret = v; return nil }},
+	{"ice-credential-ttl", "2h", "how long per-call TURN credentials last (the built-in TURN server also refuses them once the call is over)", durationSetting(func(c *Config) *time.Duration { return &c.ICECredentialTTL })},
+	{"turn", "false", "run the built-in STUN/TURN server for calls (needs --turn-public-ip)", boolSetting(func(c *Config) *bool { return &c.TURN })},
+	{"turn-udp", ":3478", "UDP address of the built-in TURN server; empty turns UDP off", func(c *Config, v string) error { c.TURNUDP = v; return nil }},
+	{"turn-tcp", ":3478", "TCP address of the built-in TURN server (use :443 on a spare address for strict networks); empty turns TCP off", func(c *Config, v string) error { c.TURNTCP = v; return nil }},
+	{"turn-public-ip", "", "the address browsers reach the built-in TURN server and its relays at: the server's public IP, or its NAT's", func(c *Config, v string) error {
+		if v != "" && net.ParseIP(v) == nil {
+			return fmt.Errorf("%q is not an IP address", v)
+		}
+		c.TURNPublicIP = v
+		return nil
+	}},
+	{"turn-realm", "parley", "realm of the built-in TURN server", func(c *Config, v string) error { c.TURNRealm = v; return nil }},
+	{"turn-relay-ports", "49152-65535", "UDP port range of the built-in TURN server's relays (open it in the firewall)", func(c *Config, v string) error {
+		lo, hi, ok := strings.Cut(v, "-")
+		a, err1 := strconv.Atoi(strings.TrimSpace(lo))
+		b, err2 := strconv.Atoi(strings.TrimSpace(hi))
+		if !ok || err1 != nil || err2 != nil || a < 1024 || b > 65535 || a > b {
+			return errors.New("must be a range like 49152-65535 within 1024-65535")
+		}
+		c.TURNMinPort, c.TURNMaxPort = a, b
+		return nil
+	}},
+	{"turn-user-allocations", "4", "most relays one party of a call may hold at once on the built-in TURN server", intSetting(1, 100, func(c *Config) *int { return &c.TURNAllocations })},
+	{"turn-max-bandwidth", "0", "most kbit/s all relays of the built-in TURN server carry together; 0 is no limit (a video call takes about 2000 each way)", intSetting(0, 100_000_000, func(c *Config) *int { return &c.TURNBandwidth })},
 	{"limit-for-sessions", "0", "most chats active at once on this node; another request gets 503 service unavailable; 0 is no limit", intSetting(0, 10_000_000, func(c *Config) *int { return &c.LimitForSessions })},
 }
 
@@ -447,7 +499,26 @@ func knownKey(k string) bool {
 	return false
 }
 
+func checkICEURLs(urls []string) error {
+	for _, u := range urls {
+		scheme, _, _ := strings.Cut(u, ":")
+		if scheme != "stun" && scheme != "stuns" && scheme != "turn" && scheme != "turns" {
+			return fmt.Errorf("%q is not a stun:, stuns:, turn: or turns: URL", u)
+		}
+	}
+	return nil
+}
+
 func (c *Config) validate() error {
+	if c.TURN && c.TURNPublicIP == "" {
+		return errors.New("--turn needs --turn-public-ip, the address browsers reach it at")
+	}
+	if c.TURN && c.TURNUDP == "" && c.TURNTCP == "" {
+		return errors.New("--turn needs --turn-udp or --turn-tcp")
+	}
+	if len(c.TURNURLs) > 0 && c.TURNSecret == "" {
+		return errors.New("--turn-urls needs --turn-secret, the secret shared with that TURN server")
+	}
 	if c.IdleWarning >= c.IdleTimeout && c.IdleWarning != 0 {
 		return errors.New("idle-warning must be shorter than idle-timeout")
 	}

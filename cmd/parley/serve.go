@@ -88,6 +88,12 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	if cfg.DirectoryURL != "" {
 		directoryBind = func(ctx context.Context, dn, password string) error { return dir.Bind(ctx, dn, password) }
 	}
+	var live callLive
+	ice, stopTURN, err := startCalls(cfg, &live, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopTURN()
 	svc := conversation.New(store, bus, conversation.Config{
 		MaxMessageLength:          cfg.MaxMessageLength,
 		MaxAttachmentKB:           maxKB,
@@ -118,7 +124,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		LimitForSessions:          cfg.LimitForSessions,
 		LogFilter:                 logFilter,
 		DirectoryBind:             directoryBind,
+		ICE:                       ice,
 	}, log)
+	live.set(svc.CallLive)
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}

@@ -50,8 +50,8 @@ type Browser struct {
 }
 
 // New starts Chromium for t and returns its first tab's context. The
-// browser stops when the test ends.
-func New(t testing.TB) (*Browser, context.Context) {
+// browser stops when the test ends. extra adds Chromium options (FakeMedia).
+func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) (*Browser, context.Context) {
 	t.Helper()
 	path := ExecPath()
 	if path == "" {
@@ -78,6 +78,7 @@ func New(t testing.TB) (*Browser, context.Context) {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
 	}
+	opts = append(opts, extra...)
 	base, cancelBase := context.WithTimeout(context.Background(), Timeout)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(base, opts...)
 	b := &Browser{t: t, alloc: alloc, logs: &logBook{}}
@@ -92,6 +93,14 @@ func New(t testing.TB) (*Browser, context.Context) {
 		}
 	})
 	return b, tab
+}
+
+// FakeMedia gives pages a fake camera and microphone (a test pattern and
+// a tone) and grants them without asking, for tests of calls.
+var FakeMedia = []chromedp.ExecAllocatorOption{
+	chromedp.Flag("use-fake-device-for-media-stream", true),
+	chromedp.Flag("use-fake-ui-for-media-stream", true),
+	chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 }
 
 // Tab opens a new tab (a new target in the same browser) and returns its

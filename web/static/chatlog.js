@@ -39,6 +39,15 @@ export function causeText(cause) {
   }
 }
 
+/** Words the end of a call: "Video call, 4 min 12 s"; w(key, fallback, ...args) looks up strings. */
+export function callText(s, w) {
+  const v = s.media === "video" ? "Video" : "Audio";
+  const d = s.duration || 0;
+  const len = d >= 60 ? w("callMinutes", "{0} min {1} s", Math.floor(d / 60), d % 60) : w("callSeconds", "{0} s", d);
+  const en = { completed: `${v} call, {0}`, declined: `${v} call, declined`, canceled: `${v} call, canceled`, missed: `Missed ${v.toLowerCase()} call` }[s.outcome];
+  return en ? w(`call_${s.outcome}_${s.media}`, en, len) : "";
+}
+
 /**
  * Sends typing notifications for a text box: true on the first key and
  * again every 4 s while typing goes on, false after 3 s without a key or
@@ -258,6 +267,9 @@ export class ChatLog {
         break;
       case "seen":
         this.seen(e);
+        break;
+      case "signal":
+        if (e.signal) this.sysLine(callText(e.signal, (...a) => this.w(...a)), "call");
         break;
     }
   }

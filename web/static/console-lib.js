@@ -122,6 +122,8 @@ export function sparkPath(values, w, h, pad = 2) {
 
 export function Icon({ name, size = 16 }) {
   const paths = {
+    phone: "M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2",
+    video: "M3 7h12v10H3zM15 10l6-3v10l-6-3",
     chat: "M4 6.5A2.5 2.5 0 0 1 6.5 4h11A2.5 2.5 0 0 1 20 6.5v8a2.5 2.5 0 0 1-2.5 2.5H11l-4.5 3.5V17A2.5 2.5 0 0 1 4 14.5z",
     chart: "M4 20V10M10 20V4M16 20v-7M22 20H2",
     archive: "M3 5h18v4H3zM5 9v10h14V9M10 13h4",

@@ -115,6 +115,40 @@ export class Model {
     return api(method, path, { token: this.token, body });
   }
 
+  // ---- calls: call.js loads when a call starts or rings; each chat has its own ----
+
+  calls(c) {
+    const path = `/api/v1/chats/${encodeURIComponent(c.id)}/`;
+    return (c.calls ||= import("./call.js").then(
+      ({ Calls }) =>
+        new Calls({
+          mine: (f) => f.kind === "agent" && this.me && f.agent_id === this.me.id,
+          send: (body) => this.call("POST", path + "signal", body),
+          ice: (id) => this.call("GET", `${path}calls/${encodeURIComponent(id)}/ice`),
+          t: (k, f, ...a) => f.replace("{0}", a[0]),
+          mount: () => document.querySelector(`section.column[data-chat="${c.id}"]`) || document.body,
+          peer: () => c.title,
+          notify: (m) => this.toast(m, "error"),
+          onChange: (st) => {
+            c.callState = st;
+            this.changed();
+          },
+        }),
+    ));
+  }
+
+  /** Starts an audio or video call with the chat's visitor. */
+  startCall(id, media) {
+    const c = this.chats.get(id);
+    if (c) this.calls(c).then((k) => k.start(media));
+  }
+
+  callEvent(c, ev) {
+    if (c.calls || (ev.type === "signal" && ev.signal && ev.signal.action === "invite" && ev.from.kind === "visitor")) {
+      this.calls(c).then((k) => k.event(ev));
+    }
+  }
+
   toast(text, kind = "info") {
     const t = { id: clientID(), text, kind };
     this.toasts = [...this.toasts, t];
@@ -504,6 +538,7 @@ export class Model {
   event(ev) {
     const c = this.chats.get(ev.chat_id);
     if (!c) return;
+    if (ev.type === "rtc") return this.callEvent(c, ev);
     if (ev.type === "typing") {
       if (ev.from && ev.from.kind === "visitor") {
         clearTimeout(c.typingTimer);
@@ -533,6 +568,7 @@ export class Model {
       c.view = { ...c.view, state: ev.state.state, cause: ev.state.cause || c.view.cause };
       if (ev.state.state === "terminated") c.gone = false; // ended, not gone elsewhere
     }
+    if (ev.type === "signal") this.callEvent(c, ev);
     if (ev.type === "seen" && ev.from && ev.from.kind === "visitor") c.visitorSeen = Math.max(c.visitorSeen, ev.seen);
     const mine = ev.from && ev.from.kind === "agent" && this.me && ev.from.agent_id === this.me.id;
     if ((ev.type === "message" || ev.type === "file") && !mine && (this.focus !== c.id || document.hidden)) {

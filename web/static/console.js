@@ -33,6 +33,7 @@ import {
   useTick,
 } from "./console-lib.js";
 import { Supervisor, Archive, Responses, Transcript } from "./console-views.js";
+import { callText } from "./chatlog.js";
 
 const model = new Model();
 // Exposed for integrations and tests, like the "parley:offer" event.
@@ -347,6 +348,10 @@ function EventRow({ chat, ev, seen }) {
   if (ev.type === "state" && ev.state.state === "terminated") {
     return html`<li class="ev-system ev-end">Chat ended${ev.state.cause ? " · " + ev.state.cause.replace(/_/g, " ") : ""}</li>`;
   }
+  if (ev.type === "signal") {
+    const text = ev.signal && callText(ev.signal, (k, en, ...a) => en.replace(/\{(\d+)\}/g, (m, i) => a[i] ?? m));
+    return text ? html`<li class="ev-system ev-call">${text} · ${clock(ev.at)}</li>` : null;
+  }
   if (ev.type === "url") {
     const c = ev.context || {};
     if (!ev.url) return null;
@@ -563,6 +568,12 @@ function ChatColumn({ chat }) {
         ${handler &&
         !chat.gone &&
         html`<button class="icon-btn mail" title="Email transcript" aria-label="Email transcript" onClick=${() => setPop(pop === "mail" ? null : "mail")}><${Icon} name="mail" /></button>`}
+        ${handler &&
+        !chat.ended &&
+        !chat.gone &&
+        (!chat.callState || chat.callState === "idle") &&
+        html`<button class="icon-btn call-audio" title="Audio call" aria-label="Audio call" onClick=${() => model.startCall(chat.id, "audio")}><${Icon} name="phone" /></button>
+          <button class="icon-btn call-video" title="Video call" aria-label="Video call" onClick=${() => model.startCall(chat.id, "video")}><${Icon} name="video" /></button>`}
         ${handler &&
         !chat.ended &&
         !chat.gone &&

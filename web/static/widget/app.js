@@ -21,7 +21,7 @@ const $ = Object.fromEntries(
     "chat", "queue", "log", "typing", "composer", "file", "attach", "emoji", "emoji-grid", "text", "send", "counter",
     "post", "post-title", "ended-text", "rating", "stars", "rate-more", "rate-comment", "rate-result",
     "transcript", "transcript-open", "transcript-more", "transcript-email", "transcript-result", "restart", "unavailable",
-    "avatar", "guest-avatar",
+    "avatar", "guest-avatar", "call-audio", "call-video",
   ].map((id) => [id, byId(id)]),
 );
 
@@ -397,11 +397,34 @@ function applyView(v) {
   else update();
 }
 
+// ---- calls: call.js loads only when a call starts or rings ----
+
+function calls(c) {
+  const path = `/api/v1/chats/${encodeURIComponent(c.id)}/`;
+  return (c.calls ||= import("../call.js").then(
+    ({ Calls }) =>
+      new Calls({
+        mine: (f) => f.kind === "visitor",
+        send: (body) => api("POST", path + "signal", { token: store.token, body }),
+        ice: (id) => api("GET", `${path}calls/${encodeURIComponent(id)}/ice`, { token: store.token }),
+        t: (k, f, ...a) => (strings[k] ? t(k, ...a) : f.replace("{0}", a[0])),
+        mount: $.card,
+        peer: () => (c.agent && !cfg.hideAgentName ? c.agent.name : t("agent")),
+        notify: (m) => c.log.note(m, "warn"),
+      }),
+  ));
+}
+
+function callEvent(c, e) {
+  if (c.calls || (e.type === "signal" && e.signal.action === "invite" && e.from.kind === "agent")) calls(c).then((k) => k.event(e));
+}
+
 function handleEvent(e) {
   const c = chat;
   if (!c || e.chat_id !== c.id) return;
   if (!e.seq) {
-    if (e.type === "typing") c.log.typing(cfg.hideAgentName && e.from.kind === "agent" ? { ...e, from: { ...e.from, name: t("agent") } } : e);
+    if (e.type === "rtc") callEvent(c, e);
+    else if (e.type === "typing") c.log.typing(cfg.hideAgentName && e.from.kind === "agent" ? { ...e, from: { ...e.from, name: t("agent") } } : e);
     else if (e.type === "queue" && c.state === "queued") {
       c.queue = e.queue;
       update();
@@ -409,6 +432,7 @@ function handleEvent(e) {
     return;
   }
   if (!addEvent(c, e)) return;
+  if (e.type === "signal") callEvent(c, e);
   markSeen(c);
   const saved = store.chat;
   saved.lastSeq = e.seq;
@@ -457,6 +481,8 @@ function update() {
   const c = chat;
   if (!c) return;
   $.queue.hidden = c.state !== "queued";
+  $["call-audio"].hidden = !cfg.audioCalls || c.state !== "handling";
+  $["call-video"].hidden = !cfg.videoCalls || c.state !== "handling";
   $["chat-title"].textContent = title();
   if (c.state === "queued") {
     $["chat-status"].textContent = t("waiting");
@@ -970,6 +996,7 @@ $["off-again"].addEventListener("click", () => {
 });
 $.file.addEventListener("change", attach);
 $.leave.addEventListener("click", askLeave);
+for (const m of ["audio", "video"]) $[`call-${m}`].addEventListener("click", () => chat && calls(chat).then((k) => k.start(m)));
 $["leave-no"].addEventListener("click", cancelLeave);
 $["leave-yes"].addEventListener("click", leave);
 $["confirm-leave"].addEventListener("keydown", (e) => e.key === "Escape" && cancelLeave());

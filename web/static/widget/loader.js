@@ -104,6 +104,8 @@
         const f = (this.frame = document.createElement("iframe"));
         f.className = `f ${this.pos}`;
         f.title = cfg.title || this.res.strings.title;
+        // Calls need the camera and microphone, which a page must delegate to its frames.
+        if (cfg.audioCalls || cfg.videoCalls) f.allow = "camera;microphone;autoplay";
         f.src = `${base}/widget/app#${encodeURIComponent(JSON.stringify(ctx))}`;
         this.dx = this.dy = 0;
         window.addEventListener("message", (ev) => this.onMessage(ev));

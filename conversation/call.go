@@ -1,0 +1,297 @@
+package conversation
+
+// Calls: audio and video between the visitor and one agent of a chat,
+// signalled through the chat. The lifecycle (invite, accept, decline,
+// hang-up) is stored in the chat's log and published like any event; the
+// WebRTC negotiation and media state are relayed to the call's other
+// party only, never stored, like typing.
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/parleychat/parley"
+)
+
+// call is the state of a chat's open call, as its log tells it.
+type call struct {
+	id       string
+	media    string
+	caller   parley.Party
+	callee   parley.Party // set once answered (an agent's call: the visitor at once)
+	invited  time.Time
+	accepted time.Time // zero while ringing
+}
+
+// party reports whether p is one of the call's two parties.
+func (c *call) party(p parley.Party) bool {
+	return samePerson(c.caller, p) || (c.callee.Kind != "" && samePerson(c.callee, p))
+}
+
+// other returns the call's party that is not p.
+func (c *call) other(p parley.Party) parley.Party {
+	if samePerson(c.caller, p) {
+		return c.callee
+	}
+	return c.caller
+}
+
+func samePerson(a, b parley.Party) bool { return a.Kind == b.Kind && a.AgentID == b.AgentID }
+
+// callTable caches each chat's open call on this node, like liveStore
+// caches active chats: filled from the log, changed with every stored
+// call event, dropped when the chat ends.
+type callTable struct {
+	mu    sync.Mutex
+	calls map[string]*call // chat ID → open call; nil entry: known to have none
+}
+
+func (t *callTable) get(chatID string) (*call, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, ok := t.calls[chatID]
+	if c != nil {
+		cp := *c
+		c = &cp
+	}
+	return c, ok
+}
+
+func (t *callTable) put(chatID string, c *call) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.calls == nil {
+		t.calls = map[string]*call{}
+	}
+	t.calls[chatID] = c
+}
+
+func (t *callTable) forget(chatID string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.calls, chatID)
+}
+
+// openCall returns the chat's open call, or nil, reading the log when this
+// node has not seen the chat's calls yet.
+func (s *Service) openCall(ctx context.Context, chatID string) (*call, error) {
+	if c, ok := s.calls.get(chatID); ok {
+		return c, nil
+	}
+	c, err := s.scanCall(ctx, chatID)
+	if err != nil {
+		return nil, err
+	}
+	s.calls.put(chatID, c)
+	return c, nil
+}
+
+// scanCall reads the chat's log for its open call.
+func (s *Service) scanCall(ctx context.Context, chatID string) (*call, error) {
+	var open *call
+	for after := int64(0); ; {
+		events, err := s.store.Events(ctx, chatID, after, cursorPage)
+		if err != nil {
+			return nil, internal("read events", err)
+		}
+		for i := range events {
+			open = nextCall(open, &events[i])
+			after = events[i].Seq
+		}
+		if len(events) < cursorPage {
+			return open, nil
+		}
+	}
+}
+
+// nextCall applies one stored event to the open call.
+func nextCall(open *call, e *parley.Event) *call {
+	sig, ok := e.CallOf()
+	if !ok || e.Type != parley.EventSignal {
+		return open
+	}
+	switch sig.Action {
+	case parley.CallInvite:
+		c := &call{id: sig.Call, media: sig.Media, caller: e.From, invited: e.At}
+		if e.From.Kind == parley.PartyAgent {
+			c.callee = parley.Party{Kind: parley.PartyVisitor}
+		}
+		return c
+	case parley.CallAccept:
+		if open != nil && open.id == sig.Call {
+			open.callee, open.accepted = e.From, e.At
+		}
+	case parley.CallDecline, parley.CallHangup, parley.CallEnd:
+		if open != nil && open.id == sig.Call {
+			return nil
+		}
+	}
+	return open
+}
+
+// Signal handles a call signal a participant of the chat sent (its JSON,
+// as parley.DecodeCallSignal reads it). Lifecycle actions are stored and
+// returned; offers, answers, candidates and media state are relayed to
+// the call's other party and return nil.
+func (s *Service) Signal(ctx context.Context, actor Actor, chatID string, raw []byte) (*parley.Event, error) {
+	sig, err := parley.DecodeCallSignal(raw)
+	if err != nil {
+		return nil, err
+	}
+	if sig.Stored() {
+		return s.callAction(ctx, actor, chatID, sig)
+	}
+	return nil, s.relay(ctx, actor, chatID, sig)
+}
+
+// callAction stores an invite, accept, decline or hang-up.
+func (s *Service) callAction(ctx context.Context, actor Actor, chatID string, sig parley.CallSignal) (*parley.Event, error) {
+	unlock := s.lockChat(chatID)
+	defer unlock()
+	c, v, err := s.writableChat(ctx, actor, chatID)
+	if err != nil {
+		return nil, err
+	}
+	if c.State != parley.StateHandling {
+		return nil, parley.Errorf(parley.ECONFLICT, "a call needs an agent in the chat")
+	}
+	if err := s.live.drain(ctx, chatID); err != nil { // the log must be complete to be read
+		return nil, internal("drain", err)
+	}
+	open, err := s.openCall(ctx, chatID)
+	if err != nil {
+		return nil, err
+	}
+	from := actor.party(v)
+	now := s.now().UTC()
+	out := parley.CallSignal{Call: sig.Call, Action: sig.Action}
+	switch sig.Action {
+	case parley.CallInvite:
+		if open != nil {
+			return nil, parley.Errorf(parley.ECONFLICT, "a call is already open in this chat")
+		}
+		out.Call, out.Media = newID(), sig.Media
+	default:
+		if open == nil || open.id != sig.Call {
+			return nil, parley.Errorf(parley.ENOTFOUND, "call %s is not open in this chat", sig.Call)
+		}
+		out.Media = open.media
+		answering := open.accepted.IsZero() && !samePerson(open.caller, from) &&
+			(open.callee.Kind == "" || samePerson(open.callee, from))
+		switch {
+		case sig.Action == parley.CallAccept || sig.Action == parley.CallDecline:
+			if !answering || (from.Kind == open.caller.Kind) {
+				return nil, parley.Errorf(parley.EFORBIDDEN, "only the called side answers a call")
+			}
+			if sig.Action == parley.CallDecline {
+				out.Outcome = parley.OutcomeDeclined
+			}
+		case !open.party(from) && !answering:
+			return nil, parley.Errorf(parley.EFORBIDDEN, "only the call's parties hang it up")
+		case open.accepted.IsZero() && samePerson(open.caller, from):
+			out.Outcome = parley.OutcomeCanceled
+		case open.accepted.IsZero():
+			out.Action, out.Outcome = parley.CallDecline, parley.OutcomeDeclined
+		default:
+			out.Outcome = parley.OutcomeCompleted
+			out.Duration = int64(now.Sub(open.accepted) / time.Second)
+		}
+	}
+	payload, err := json.Marshal(out)
+	if err != nil {
+		return nil, internal("encode signal", err)
+	}
+	stored, err := s.store.AppendEvents(ctx, chatID, []parley.Event{{ChatID: chatID, Type: parley.EventSignal, At: now, From: from, Signal: payload}})
+	if err != nil {
+		s.calls.forget(chatID)
+		return nil, internal("append event", err)
+	}
+	s.calls.put(chatID, nextCall(open, &stored[0]))
+	s.publish(ctx, stored...)
+	if actor.IsVisitor() {
+		s.visitorActive(chatID)
+	}
+	return &stored[0], nil
+}
+
+// relay sends an offer, answer, candidate or media state to the call's
+// other party.
+func (s *Service) relay(ctx context.Context, actor Actor, chatID string, sig parley.CallSignal) error {
+	c, v, err := s.writableChat(ctx, actor, chatID)
+	if err != nil {
+		return err
+	}
+	open, err := s.openCall(ctx, chatID)
+	if err == nil && (open == nil || open.id != sig.Call) {
+		// Another node may have stored the call: read the log again.
+		open, err = s.scanCall(ctx, chatID)
+		if err == nil {
+			s.calls.put(chatID, open)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	from := actor.party(v)
+	switch {
+	case open == nil || open.id != sig.Call:
+		return parley.Errorf(parley.ENOTFOUND, "call %s is not open in this chat", sig.Call)
+	case open.accepted.IsZero():
+		return parley.Errorf(parley.ECONFLICT, "the call has not been answered yet")
+	case !open.party(from):
+		return parley.Errorf(parley.EFORBIDDEN, "only the call's parties signal in it")
+	}
+	payload, err := json.Marshal(sig)
+	if err != nil {
+		return internal("encode signal", err)
+	}
+	to := open.other(from)
+	s.publish(ctx, parley.Event{ChatID: c.ID, Type: parley.EventRTC, At: s.now().UTC(), From: from, To: &to, Signal: payload})
+	return nil
+}
+
+// endCall returns the event that closes the chat's open call when the
+// chat ends around it, or false when no call is open. Callers hold the
+// chat's lock. Only this node's table is asked, so that ending a chat
+// without calls reads nothing more: a call left open across a restart
+// stays without its closing event (transcripts then show nothing of it).
+func (s *Service) endCall(chatID string, now time.Time) (parley.Event, bool) {
+	open, _ := s.calls.get(chatID)
+	s.calls.forget(chatID)
+	if open == nil {
+		return parley.Event{}, false
+	}
+	out := parley.CallSignal{Call: open.id, Action: parley.CallEnd, Media: open.media, Outcome: parley.OutcomeMissed}
+	if !open.accepted.IsZero() {
+		out.Outcome, out.Duration = parley.OutcomeCompleted, int64(now.Sub(open.accepted)/time.Second)
+	}
+	payload, err := json.Marshal(out)
+	if err != nil {
+		return parley.Event{}, false
+	}
+	return parley.Event{Type: parley.EventSignal, From: system, Signal: payload}, true
+}
+
+// CallLive reports whether a call is open in a chat: TURN credentials
+// issued for it are honoured only then. The TURN server asks before it
+// has checked the credential's password, so a made-up name costs at most
+// one read of a chat's log, after which this node's table answers.
+func (s *Service) CallLive(ctx context.Context, chatID, callID string) bool {
+	if !validID(chatID) {
+		return false
+	}
+	open, err := s.openCall(ctx, chatID)
+	return err == nil && open != nil && open.id == callID
+}
+
+// callUser names a party of a call in its TURN credentials.
+func callUser(chatID, callID string, p parley.Party) string {
+	who := "v"
+	if p.Kind == parley.PartyAgent {
+		who = "a" + strconv.FormatInt(p.AgentID, 10)
+	}
+	return chatID + ":" + callID + ":" + who
+}
