@@ -187,6 +187,8 @@ func Start(t testing.TB, opt Options) *Server {
 		s.Integration = integration.New(s.Svc, integration.Options{Webhooks: s.Webhooks, Logger: opt.Logger})
 		h = s.Integration.Wrap(h)
 	}
+	// As cmd/parley's listeners do: the client address into the context.
+	h = opt.API.TrustedProxies.Handler(h, conversation.WithClientAddr)
 	if opt.Wrap != nil {
 		h = opt.Wrap(h)
 	}
