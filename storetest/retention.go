@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,6 +144,50 @@ func testPurge(t *testing.T, s parley.Store) {
 	}
 }
 
+// webhookStore is the webhook part of the SQLite and PostgreSQL stores
+// (webhook.Store), which storetest cannot import.
+type webhookStore interface {
+	CreateWebhook(ctx context.Context, w *parley.Webhook) error
+	CaptureDeliveries(ctx context.Context, done []int64, deliveries []*parley.WebhookDelivery) error
+	WebhookDeliveries(ctx context.Context, webhookID, before int64, limit int) ([]*parley.WebhookDelivery, error)
+}
+
+// deliver gives the chats (or "offline:<id>" keys) one webhook delivery
+// each, when the store keeps webhooks; it returns the webhook's ID.
+func deliver(t *testing.T, s parley.Store, tenant int64, keys ...string) int64 {
+	t.Helper()
+	ws, ok := s.(webhookStore)
+	if !ok {
+		return 0
+	}
+	w := &parley.Webhook{TenantID: tenant, URL: "https://example.com/h", Secret: "s", Events: []string{}}
+	must(t, ws.CreateWebhook(t.Context(), w), "create webhook")
+	var ds []*parley.WebhookDelivery
+	for _, k := range keys {
+		d := &parley.WebhookDelivery{WebhookID: w.ID, TenantID: tenant, OrderKey: k, Event: "message",
+			Payload: `{"text":"` + k + `"}`, NextAttempt: at(0), CreatedAt: at(0)}
+		if !strings.HasPrefix(k, "offline:") {
+			d.ChatID = k
+		}
+		ds = append(ds, d)
+	}
+	must(t, ws.CaptureDeliveries(t.Context(), nil, ds), "capture deliveries")
+	return w.ID
+}
+
+// deliveryKeys lists the order keys of a webhook's deliveries.
+func deliveryKeys(t *testing.T, s parley.Store, webhookID int64) []string {
+	t.Helper()
+	ds, err := s.(webhookStore).WebhookDeliveries(t.Context(), webhookID, 0, 100)
+	must(t, err, "webhook deliveries")
+	var keys []string
+	for _, d := range ds {
+		keys = append(keys, d.OrderKey)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
 func testEraseVisitor(t *testing.T, s parley.Store) {
 	ctx := t.Context()
 	f := newFixture(t, s, "acme")
@@ -161,12 +208,20 @@ func testEraseVisitor(t *testing.T, s parley.Store) {
 	must(t, s.CreateOfflineMessage(ctx, &parley.OfflineMessage{TenantID: f.tenant, GroupID: f.group.ID, Name: "Vera",
 		Email: "vera@example.com", Message: "hi"}), "other offline message")
 
+	offline, err := s.OfflineMessages(ctx, f.tenant, nil, 0)
+	must(t, err, "offline messages")
+	keys := []string{"erin-1", "erin-2", "vera-1"}
+	for _, m := range offline {
+		keys = append(keys, "offline:"+strconv.FormatInt(m.ID, 10))
+	}
+	hook := deliver(t, s, f.tenant, keys...)
+
 	// A chat that has not ended stops the erasure, which then deletes
 	// nothing.
 	live := f.chat("erin-live", end)
 	live.VisitorID = again.ID
 	f.create(t, live, message("zanzibar live", 0))
-	_, err := s.EraseVisitor(ctx, parley.ErasureRequest{TenantID: f.tenant, Email: "erin@example.com"})
+	_, err = s.EraseVisitor(ctx, parley.ErasureRequest{TenantID: f.tenant, Email: "erin@example.com"})
 	wantCode(t, err, parley.ECONFLICT, "erasure with an active chat")
 	if _, err := s.Chat(ctx, "erin-1"); err != nil {
 		t.Fatalf("a refused erasure deleted a chat: %v", err)
@@ -182,8 +237,22 @@ func testEraseVisitor(t *testing.T, s parley.Store) {
 		t.Errorf("erased chats %v", d.ChatIDs)
 	}
 	d.ChatIDs = nil
-	equal(t, "erasure counts", *d, parley.Deletion{Visitors: 2, Chats: 3, Events: 5, Attachments: 2, Ratings: 2,
-		OfflineMessages: 1, Mails: 2})
+	want := parley.Deletion{Visitors: 2, Chats: 3, Events: 5, Attachments: 2, Ratings: 2, OfflineMessages: 1, Mails: 2}
+	if hook != 0 {
+		want.WebhookDeliveries = 3 // two chats' and the offline message's
+		var vera []string
+		for _, m := range offline {
+			if m.Name == "Vera" {
+				vera = append(vera, "offline:"+strconv.FormatInt(m.ID, 10))
+			}
+		}
+		keep := append([]string{"vera-1"}, vera...)
+		slices.Sort(keep)
+		if got := deliveryKeys(t, s, hook); !slices.Equal(got, keep) {
+			t.Errorf("webhook deliveries left %v; want %v", got, keep)
+		}
+	}
+	equal(t, "erasure counts", *d, want)
 	for _, v := range []string{erin.ID, again.ID} {
 		_, err := s.Visitor(ctx, v)
 		wantCode(t, err, parley.ENOTFOUND, "erased visitor")
