@@ -3,6 +3,7 @@ package parley
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each transport maps them once (HTTP status, WebSocket close
@@ -61,4 +62,27 @@ func ErrorMessage(err error) string {
 	default:
 		return "Internal error."
 	}
+}
+
+// RetryError is an error that says when the client may try again: a limit
+// (ETOOMANY) or the load (EUNAVAILABLE) refused it for now. Transports
+// send the delay where they can (HTTP Retry-After).
+type RetryError struct {
+	Err   *Error
+	After time.Duration
+}
+
+// Error implements the error interface.
+func (e *RetryError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the domain error, so its code and message apply.
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// RetryAfter returns the delay err carries, 0 when it carries none.
+func RetryAfter(err error) time.Duration {
+	var r *RetryError
+	if errors.As(err, &r) {
+		return r.After
+	}
+	return 0
 }

@@ -146,6 +146,35 @@ type Store interface {
 	Trigger(ctx context.Context, id int64) (*Trigger, error)
 	// Triggers lists a tenant's triggers by ID.
 	Triggers(ctx context.Context, tenantID int64) ([]*Trigger, error)
+
+	// RetentionPolicy returns the tenant's policy; a tenant without one
+	// gets Days 0 (keep everything).
+	RetentionPolicy(ctx context.Context, tenantID int64) (*RetentionPolicy, error)
+	// SetRetentionPolicy stores p as its tenant's policy and sets
+	// p.UpdatedAt when zero.
+	SetRetentionPolicy(ctx context.Context, p *RetentionPolicy) error
+	// RetentionPolicies lists the policies with a period (Days > 0), by
+	// tenant ID.
+	RetentionPolicies(ctx context.Context) ([]*RetentionPolicy, error)
+	// Purge deletes, in one transaction, up to limit of the tenant's chats
+	// that ended before before, with everything that belongs to them
+	// (events and their text index entries, participants, attachment
+	// records, ratings, attached data, mails and webhook deliveries and
+	// backlog of the chats), then the tenant's offline messages, mails and
+	// webhook deliveries made before before, and its visitors made before
+	// before that have no chat left. Chats that have not ended are kept.
+	// The Deletion lists the deleted chats, whose files the caller removes.
+	Purge(ctx context.Context, tenantID int64, before time.Time, limit int) (*Deletion, error)
+	// EraseVisitor deletes, in one transaction, the tenant's visitors that
+	// r names with all their chats (as Purge does), and the offline
+	// messages and mails of their email addresses (and of r.Email). It
+	// returns ECONFLICT and deletes nothing while one of the chats has not
+	// ended.
+	EraseVisitor(ctx context.Context, r ErasureRequest) (*Deletion, error)
+	// Scrub makes deleted data unreadable from the store's files: the
+	// SQLite store merges its text index and empties its write-ahead log
+	// into a database that overwrites deleted content with zeros.
+	Scrub(ctx context.Context) error
 }
 
 // ChatFilter selects chats. Zero fields do not filter.

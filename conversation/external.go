@@ -75,6 +75,9 @@ func (s *Service) AuthenticateKey(ctx context.Context, key string) (*Integration
 	case !k.RevokedAt.IsZero():
 		return nil, denied
 	}
+	if err := s.apiCallAllowed(k.ID); err != nil {
+		return nil, err
+	}
 	return &Integration{TenantID: k.TenantID, KeyID: k.ID, Name: k.Name}, nil
 }
 

@@ -111,6 +111,9 @@ func (s *Service) LeaveOfflineMessage(ctx context.Context, req OfflineRequest) (
 	case utf8.RuneCountInString(m.Message) > s.cfg.MaxMessageLength:
 		return nil, parley.Errorf(parley.EINVALID, "message is longer than %d characters", s.cfg.MaxMessageLength)
 	}
+	if err := s.offlineAllowed(ctx); err != nil {
+		return nil, err
+	}
 	g, err := s.findGroup(ctx, req.TenantID, req.GroupID, req.GroupName)
 	if err != nil {
 		return nil, err

@@ -80,6 +80,9 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	if req.TenantID == 0 {
 		req.TenantID = parley.DefaultTenantID
 	}
+	if err := s.chatRequestAllowed(ctx); err != nil {
+		return nil, err
+	}
 	groups, err := s.requestedGroups(ctx, req)
 	if err != nil {
 		return nil, err

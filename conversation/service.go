@@ -155,6 +155,11 @@ type Config struct {
 	// directory as dn (package directory); it returns an EUNAUTHORIZED
 	// error for wrong credentials. Nil refuses directory agents' logins.
 	DirectoryBind func(ctx context.Context, dn, password string) error
+	// Limits are the abuse limits; the zero value limits nothing.
+	Limits AbuseLimits
+	// Audit records admins' retention settings and erasures and the
+	// retention job's runs; nil records nothing.
+	Audit Auditor
 }
 
 // Defaults.
@@ -266,6 +271,7 @@ type Service struct {
 	queues  *queuePusher  // pushes queue positions and wait estimates
 
 	sessions *sessionGate // active chats, the session limit, health figures
+	abuse    abuseMeters  // Config.Limits
 }
 
 // New returns a service over store and bus. log may be nil.
@@ -304,6 +310,7 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 	}), s.apply)
 	s.queues = newQueuePusher()
 	s.sessions = newSessionGate(s.cfg.LimitForSessions, s.cfg.ServiceLevel)
+	s.abuse = newAbuseMeters(s.cfg.Limits, clock.Now)
 	return s
 }
 

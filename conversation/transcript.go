@@ -29,7 +29,10 @@ func (s *Service) MailTranscript(ctx context.Context, actor Actor, chatID, email
 	}
 	// A visitor's requests are bounded so that a chat cannot be used to
 	// send mail to any number of addresses: asking again for the same
-	// address returns the queued mail.
+	// address returns the queued mail. The abuse limits bound how often.
+	if err := s.transcriptAllowed(ctx, actor.VisitorID); err != nil {
+		return nil, err
+	}
 	if email == "" {
 		v, err := s.store.Visitor(ctx, c.VisitorID)
 		if err != nil {

@@ -297,7 +297,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.log.Error("gms request failed", "path", r.URL.Path, "err", err)
 	}
 	env, status := h.envelopeOf(err)
-	if status == http.StatusServiceUnavailable {
+	switch after := parley.RetryAfter(err); {
+	case after > 0:
+		w.Header().Set("Retry-After", httperr.RetryAfterSeconds(after))
+	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
 	}
 	writeJSON(w, status, env)

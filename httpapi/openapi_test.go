@@ -649,6 +649,17 @@ func TestOpenAPIResponses(t *testing.T) {
 	adminTok, _ := admin["token"].(string)
 	c.must(200, "GET", "/api/v1/admin/tenants", "/api/v1/admin/tenants", adminTok, nil)
 	c.must(403, "GET", "/api/v1/admin/tenants", "/api/v1/admin/tenants", agentTok, nil)
+	c.must(200, "PUT", "/api/v1/admin/retention", "/api/v1/admin/retention", adminTok, map[string]any{"retention_days": 30})
+	if p := c.must(200, "GET", "/api/v1/admin/retention", "/api/v1/admin/retention", adminTok, nil); p["retention_days"] != float64(30) {
+		t.Errorf("retention policy = %v; want 30 days", p)
+	}
+	c.must(400, "PUT", "/api/v1/admin/retention", "/api/v1/admin/retention", adminTok, map[string]any{"retention_days": -1})
+	c.must(403, "PUT", "/api/v1/admin/retention", "/api/v1/admin/retention", agentTok, map[string]any{"retention_days": 1})
+	c.must(400, "POST", "/api/v1/admin/erasure", "/api/v1/admin/erasure", adminTok, map[string]any{"email": "a@example.com", "phone": "1"})
+	c.must(403, "POST", "/api/v1/admin/erasure", "/api/v1/admin/erasure", agentTok, map[string]any{"email": "a@example.com"})
+	if rec := c.must(200, "POST", "/api/v1/admin/erasure", "/api/v1/admin/erasure", adminTok, map[string]any{"email": "nobody@example.com"}); rec["key"] != "email" {
+		t.Errorf("erasure receipt = %v", rec)
+	}
 	sales := c.must(201, "POST", "/api/v1/admin/groups", "/api/v1/admin/groups", adminTok, map[string]any{"name": "Sales", "limits": map[string]any{"max_message_length": 500}})
 	salesID := strconv.FormatFloat(sales["id"].(float64), 'f', -1, 64)
 	c.must(200, "PATCH", "/api/v1/admin/groups/{id}", "/api/v1/admin/groups/"+salesID, adminTok, map[string]any{"queue_message": "One moment."})

@@ -288,8 +288,13 @@ func (h *Handler) offlineMessage(ctx context.Context, client string, in offlineI
 	return err
 }
 
-// clientAddr is the client's address for rate limits.
+// clientAddr is the client's address for rate limits: the one the server
+// put in the context (behind trusted proxies, from X-Forwarded-For), else
+// the TCP peer.
 func clientAddr(r *http.Request) string {
+	if a := conversation.ClientAddr(r.Context()); a.IsValid() {
+		return a.String()
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

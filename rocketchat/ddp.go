@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/internal/origin"
 	"github.com/parleychat/parley/internal/wsnb"
 )
@@ -131,7 +132,9 @@ func (h *Handler) websocket(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, why, status)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// The session outlives the upgrade request; it keeps only its client
+	// address, for the abuse limits.
+	ctx, cancel := context.WithCancel(conversation.WithClientAddr(context.Background(), conversation.ClientAddr(r.Context())))
 	s := &session{h: h, id: randomID(17), ctx: ctx, cancel: cancel, subs: map[string]*sub{}}
 	s.Hear(h.now())
 	err := h.ws.Accept(w, key, func(c *wsnb.Conn) wsnb.Handler {

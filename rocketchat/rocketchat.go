@@ -286,7 +286,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.log.Error("rocketchat request failed", "path", r.URL.Path, "err", err)
 	}
 	re := asRC(err, "invalid-room")
-	if re.code == parley.ETOOMANY || re.code == parley.EUNAVAILABLE {
+	switch after := parley.RetryAfter(err); {
+	case after > 0:
+		w.Header().Set("Retry-After", httperr.RetryAfterSeconds(after))
+	case re.code == parley.ETOOMANY || re.code == parley.EUNAVAILABLE:
 		w.Header().Set("Retry-After", "5")
 	}
 	msg := re.reason

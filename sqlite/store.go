@@ -123,8 +123,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.oldWritePath {
 		autoCheckpoint = "1000"
 	}
+	// secure_delete(1): deleted content and freed pages are overwritten
+	// with zeros, so an erased visitor's data does not stay in the file
+	// (retention.go).
 	s.db = sql.OpenDB(newConnector(path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(" + autoCheckpoint + ")" +
+		"&_pragma=secure_delete(1)" +
 		"&_txlock=immediate&_time_format=sqlite"))
 	s.db.SetMaxOpenConns(1)
 	s.db.SetMaxIdleConns(1)

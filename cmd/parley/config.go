@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/directory"
 	"github.com/parleychat/parley/gms"
 	"github.com/parleychat/parley/internal/logfilter"
@@ -81,6 +82,8 @@ type Config struct {
 	ServiceLevel time.Duration
 
 	LimitForSessions int
+	Limits           conversation.AbuseLimits
+	RetentionEvery   time.Duration
 
 	DirectoryURL        string
 	DirectoryAllowPlain bool
@@ -380,6 +383,24 @@ var settings = []setting{
 	{"turn-user-allocations", "4", "most relays one party of a call may hold at once on the built-in TURN server", intSetting(1, 100, func(c *Config) *int { return &c.TURNAllocations })},
 	{"turn-max-bandwidth", "0", "most kbit/s all relays of the built-in TURN server carry together; 0 is no limit (a video call takes about 2000 each way)", intSetting(0, 100_000_000, func(c *Config) *int { return &c.TURNBandwidth })},
 	{"limit-for-sessions", "0", "most chats active at once on this node; another request gets 503 service unavailable; 0 is no limit", intSetting(0, 10_000_000, func(c *Config) *int { return &c.LimitForSessions })},
+	{"limit-chat-requests", "60/1h", "chat requests one visitor address may make: N/period, N at once and one more each period/N; over it 429 with Retry-After; 0 is no limit", rateSetting(func(c *Config) *throttle.Rate { return &c.Limits.ChatRequestsPerAddr })},
+	{"limit-transcripts", "10/1h", "transcript mails one visitor may ask for (N/period; 0 is no limit)", rateSetting(func(c *Config) *throttle.Rate { return &c.Limits.TranscriptsPerVisitor })},
+	{"limit-transcripts-per-address", "30/1h", "transcript mails visitors from one address may ask for (N/period; 0 is no limit)", rateSetting(func(c *Config) *throttle.Rate { return &c.Limits.TranscriptsPerAddr })},
+	{"limit-offline-messages", "10/1h", "offline messages one visitor address may leave (N/period; 0 is no limit)", rateSetting(func(c *Config) *throttle.Rate { return &c.Limits.OfflinePerAddr })},
+	{"limit-api-calls", "6000/1m", "integration API calls one API key may make (N/period; 0 is no limit)", rateSetting(func(c *Config) *throttle.Rate { return &c.Limits.APICallsPerKey })},
+	{"retention-interval", "1h", "how often the tenants' retention periods are applied (set per tenant with PUT /api/v1/admin/retention)", durationSetting(func(c *Config) *time.Duration { return &c.RetentionEvery })},
+}
+
+// rateSetting accepts a limit as N/period ("10/1h"), or 0 for none.
+func rateSetting(field func(*Config) *throttle.Rate) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		r, err := throttle.ParseRate(v)
+		if err != nil {
+			return err
+		}
+		*field(c) = r
+		return nil
+	}
 }
 
 func boolSetting(field func(*Config) *bool) func(*Config, string) error {
@@ -533,6 +554,9 @@ func (c *Config) validate() error {
 	}
 	if c.DirectoryInterval < time.Minute || c.CalendarInterval < 10*time.Second || c.CalendarRefresh < c.CalendarInterval {
 		return errors.New("directory-sync-interval must be at least 1m, calendar-interval at least 10s, calendar-refresh at least calendar-interval")
+	}
+	if c.RetentionEvery < time.Minute {
+		return errors.New("retention-interval must be at least 1m")
 	}
 	for name, d := range map[string]time.Duration{"customer-timeout": c.CustomerTimeout, "idle-timeout": c.IdleTimeout, "disconnect-timeout": c.DisconnectTimeout, "poll-grace": c.PollGrace, "agent-grace": c.AgentGrace, "session-ttl": c.SessionTTL} {
 		if d < time.Second {

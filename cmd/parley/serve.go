@@ -125,8 +125,10 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		LogFilter:                 logFilter,
 		DirectoryBind:             directoryBind,
 		ICE:                       ice,
+		Limits:                    cfg.Limits,
 	}, log)
 	live.set(svc.CallLive)
+	registerLimitMetrics(reg, svc)
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
@@ -151,6 +153,12 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		go func() { defer close(done); dir.Run(dctx) }()
 		defer func() { stopDir(); <-done }()
 	}
+	// The retention job deletes what the tenants' retention periods have
+	// expired, at start and then every retention-interval.
+	rctx, stopRetention := context.WithCancel(context.Background())
+	retentionDone := make(chan struct{})
+	go func() { defer close(retentionDone); svc.RunRetention(rctx, cfg.RetentionEvery) }()
+	defer func() { stopRetention(); <-retentionDone }()
 	// The calendar presence source reads agents' feeds until shutdown.
 	cal := calendar.New(svc, calendar.Options{Interval: cfg.CalendarInterval, Refresh: cfg.CalendarRefresh, Logger: log})
 	cctx, stopCal := context.WithCancel(context.Background())
@@ -314,6 +322,10 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 // listener has: header and body deadlines, idle keep-alive timeout,
 // header size.
 func httpServer(h http.Handler, cfg *Config, log *slog.Logger) *http.Server {
+	// Every dialect reads the client address (behind trusted proxies,
+	// from X-Forwarded-For) from the request context: the abuse limits
+	// count it and the audit log records it.
+	h = cfg.TrustedProxies.Handler(h, conversation.WithClientAddr)
 	return &http.Server{
 		Handler:           bodytimeout.Wrap(h, cfg.BodyTimeout, refuseSlowBody),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -449,4 +461,21 @@ func apiDirectory(d *directory.Directory) httpapi.Directory {
 		return nil
 	}
 	return d
+}
+
+// registerLimitMetrics counts the abuse limits' decisions in /metrics:
+// parley_abuse_limit_allowed_total and parley_abuse_limit_refused_total,
+// by limit.
+func registerLimitMetrics(reg prometheus.Registerer, svc *conversation.Service) {
+	for name := range svc.LimitCounts() {
+		labels := prometheus.Labels{"limit": name}
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_abuse_limit_allowed_total",
+				Help: "Actions an abuse limit counted and let through.", ConstLabels: labels},
+				func() float64 { return float64(svc.LimitCounts()[name].Allowed) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_abuse_limit_refused_total",
+				Help: "Actions an abuse limit refused with 429.", ConstLabels: labels},
+				func() float64 { return float64(svc.LimitCounts()[name].Refused) }),
+		)
+	}
 }

@@ -6,7 +6,6 @@ package httperr
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -39,16 +38,13 @@ func Status(code string) int {
 
 // RetryError is an error that tells the client when to try again; the
 // writer sends its delay as Retry-After.
-type RetryError struct {
-	Err   *parley.Error
-	After time.Duration
+type RetryError = parley.RetryError
+
+// RetryAfterSeconds is the Retry-After value of a delay: whole seconds,
+// rounded up, at least 1.
+func RetryAfterSeconds(d time.Duration) string {
+	return strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10)
 }
-
-// Error implements the error interface.
-func (e *RetryError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the domain error, so its code and message apply.
-func (e *RetryError) Unwrap() error { return e.Err }
 
 // Dialect is one wire format's JSON responses.
 type Dialect struct {
@@ -81,10 +77,8 @@ func (d Dialect) JSON(w http.ResponseWriter, status int, v any) {
 // Retry-After when err carries a delay.
 func (d Dialect) Error(w http.ResponseWriter, err error) {
 	code := parley.ErrorCode(err)
-	var retry *RetryError
-	if errors.As(err, &retry) {
-		secs := int64((retry.After + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	if after := parley.RetryAfter(err); after > 0 {
+		w.Header().Set("Retry-After", RetryAfterSeconds(after))
 	}
 	d.JSON(w, Status(code), d.Shape(code, parley.ErrorMessage(err)))
 }

@@ -77,6 +77,9 @@ type Options struct {
 	Integration *webhook.Options
 	// Logger, when set, logs the service, the APIs and the webhook sender.
 	Logger *slog.Logger
+	// StoreNow, when set, is the store's clock for the times callers
+	// leave zero (as Config.Clock is the service's).
+	StoreNow func() time.Time
 }
 
 // Server is a running stack. Its fields are for tests that reach past
@@ -108,7 +111,7 @@ func Start(t testing.TB, opt Options) *Server {
 		s.Password = Password
 	}
 	var err error
-	if s.Store, err = sqlite.Open(ctx, filepath.Join(s.Dir, "p.db"), sqlite.Options{}); err != nil {
+	if s.Store, err = sqlite.Open(ctx, filepath.Join(s.Dir, "p.db"), sqlite.Options{Now: opt.StoreNow}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Store.Close() })
@@ -187,6 +190,8 @@ func Start(t testing.TB, opt Options) *Server {
 		s.Integration = integration.New(s.Svc, integration.Options{Webhooks: s.Webhooks, Logger: opt.Logger})
 		h = s.Integration.Wrap(h)
 	}
+	// As cmd/parley's listeners do: the client address into the context.
+	h = opt.API.TrustedProxies.Handler(h, conversation.WithClientAddr)
 	if opt.Wrap != nil {
 		h = opt.Wrap(h)
 	}

@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -77,4 +78,16 @@ func AddrKey(a netip.Addr) string {
 		return p.String()
 	}
 	return a.String()
+}
+
+// Handler returns h with the client address of each request put into the
+// request's context by with (conversation.WithClientAddr), so that every
+// dialect behind it counts the same address.
+func (p Proxies) Handler(h http.Handler, with func(context.Context, netip.Addr) context.Context) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := p.ClientAddr(r); a.IsValid() {
+			r = r.WithContext(with(r.Context(), a))
+		}
+		h.ServeHTTP(w, r)
+	})
 }
