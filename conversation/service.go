@@ -510,7 +510,7 @@ func (s *Service) count(fn func(st *Stats)) {
 // QueueLengths returns the number of chats waiting, by group.
 func (s *Service) QueueLengths() map[int64]int {
 	var out map[int64]int
-	s.router.Query(func(e *routing.Engine) { out = e.QueueLengths() })
+	s.router.Query(func(e routing.View) { out = e.QueueLengths() })
 	return out
 }
 
