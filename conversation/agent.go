@@ -419,6 +419,7 @@ func (s *Service) routingAgent(ctx context.Context, a *parley.Agent) (routing.Ag
 // apply carries out one routing decision. It runs with the dispatcher
 // locked and never calls it.
 func (s *Service) apply(ctx context.Context, d routing.Decision) []routing.Input {
+	ctx = s.fenced(ctx)
 	switch d := d.(type) {
 	case routing.Offer:
 		return s.applyOffer(ctx, d)
