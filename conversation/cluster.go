@@ -98,10 +98,10 @@ type cluster struct {
 // nodeReport is a node's connections: console connections per agent,
 // visitor connections per chat.
 type nodeReport struct {
-	Node   string           `json:"node"`
-	Bye    bool             `json:"bye,omitempty"`
-	Agents map[int64]int    `json:"agents,omitempty"`
-	Chats  map[string]int   `json:"chats,omitempty"`
+	Node   string         `json:"node"`
+	Bye    bool           `json:"bye,omitempty"`
+	Agents map[int64]int  `json:"agents,omitempty"`
+	Chats  map[string]int `json:"chats,omitempty"`
 	seen   time.Time
 }
 

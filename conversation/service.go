@@ -244,7 +244,7 @@ type Service struct {
 	hub    *hub
 
 	cluster *cluster // nil on a node on its own
-	stats  Stats
+	stats   Stats
 
 	locks [256]sync.Mutex // per-chat serialization, striped by ID
 	seed  maphash.Seed
