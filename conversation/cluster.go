@@ -166,7 +166,9 @@ func (c *cluster) Update(ctx context.Context, prepare func() (routing.Input, err
 }
 
 // Query reads the engine on the leader, else a snapshot the leader sent
-// (kept for a quarter of a second, so a burst of reads costs one request).
+// (kept for a tenth of a second, so a burst of reads costs one request,
+// and dropped when this node forwards an input, so it reads its own
+// changes).
 func (c *cluster) Query(fn func(v routing.View)) {
 	if d := c.dispatcher(); d != nil {
 		d.Query(fn)
@@ -178,7 +180,7 @@ func (c *cluster) Query(fn func(v routing.View)) {
 func (c *cluster) snapshot() *routing.Snapshot {
 	now := time.Now()
 	c.mu.Lock()
-	if c.snap != nil && now.Sub(c.snapAt) < 250*time.Millisecond {
+	if c.snap != nil && now.Sub(c.snapAt) < 100*time.Millisecond {
 		snap := c.snap
 		c.mu.Unlock()
 		return snap
@@ -243,6 +245,9 @@ func (c *cluster) forward(ctx context.Context, in routing.Input) []routing.Decis
 		var reply routeReply
 		err := c.request(ctx, *req, &reply)
 		if err == nil {
+			c.mu.Lock()
+			c.snap = nil
+			c.mu.Unlock()
 			ds := decodeDecisions(reply.Decisions)
 			// The leader wrote these chats; its cache notices may come
 			// after its reply, and the caller reads them next.
