@@ -119,6 +119,8 @@ func TestClusterChatAcrossNodes(t *testing.T) {
 		return (ra == "leader" && rb == "follower") || (ra == "follower" && rb == "leader")
 	})
 	t.Logf("roles: A %s, B %s", a.role(), b.role())
+	a.must(200, "GET", "/readyz", "", nil, nil)
+	b.must(200, "GET", "/readyz", "", nil, nil)
 
 	agent := b.login("agent1")
 	var me parley.Agent
