@@ -176,7 +176,7 @@ func (s *Service) GroupQueue(ctx context.Context, actor Actor, groupID int64) ([
 		return nil, parley.Errorf(parley.EFORBIDDEN, "you are not a member of this group")
 	}
 	var waiting []routing.Queued
-	s.router.Query(func(e *routing.Engine) { waiting = e.Queue(g.ID) })
+	s.router.Query(func(e routing.View) { waiting = e.Queue(g.ID) })
 	out := make([]*ChatView, 0, len(waiting))
 	for _, w := range waiting {
 		c, err := s.store.Chat(ctx, w.ChatID)
@@ -263,7 +263,7 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, chatID string, to T
 			return parley.Errorf(parley.ENOTFOUND, "agent not found")
 		}
 		var can bool
-		s.router.Query(func(e *routing.Engine) { can = e.AgentCanTake(target.ID, g.ID) })
+		s.router.Query(func(e routing.View) { can = e.AgentCanTake(target.ID, g.ID) })
 		if !can {
 			return parley.Errorf(parley.ECONFLICT, "%s cannot take a chat now", target.NameForVisitors())
 		}
@@ -419,6 +419,7 @@ func (s *Service) routingAgent(ctx context.Context, a *parley.Agent) (routing.Ag
 // apply carries out one routing decision. It runs with the dispatcher
 // locked and never calls it.
 func (s *Service) apply(ctx context.Context, d routing.Decision) []routing.Input {
+	ctx = s.fenced(ctx)
 	switch d := d.(type) {
 	case routing.Offer:
 		return s.applyOffer(ctx, d)

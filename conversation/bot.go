@@ -129,7 +129,7 @@ func (s *Service) Handover(ctx context.Context, in *Integration, chatID string, 
 		return err
 	}
 	var routed bool
-	s.router.Query(func(e *routing.Engine) { _, routed = e.Position(chatID) })
+	s.router.Query(func(e routing.View) { _, routed = e.Position(chatID) })
 	group := c.GroupID
 	if h.GroupID != 0 {
 		g, err := s.findGroup(ctx, in.TenantID, h.GroupID, "")

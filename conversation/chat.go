@@ -141,7 +141,7 @@ func (s *Service) view(ctx context.Context, c *parley.Chat, forAgents bool) (*Ch
 // being offered, EstimatedWait -1 without an estimate.
 func (s *Service) queueInfo(chatID string) parley.QueueInfo {
 	q := parley.QueueInfo{EstimatedWait: -1}
-	s.router.Query(func(e *routing.Engine) {
+	s.router.Query(func(e routing.View) {
 		if p, ok := e.Position(chatID); ok {
 			q.Position, q.EstimatedWait = p.Position, p.EstimatedWait
 		}

@@ -23,7 +23,7 @@ func (s *Service) GroupStatuses(ctx context.Context, tenantID int64) ([]*GroupSt
 	}
 	out := make([]*GroupStatus, 0, len(groups))
 	now := time.Now().UTC()
-	s.router.Query(func(e *routing.Engine) {
+	s.router.Query(func(e routing.View) {
 		waiting := e.QueueLengths()
 		for _, g := range groups {
 			st := &GroupStatus{GroupID: g.ID, GroupName: g.Name, EstimatedWait: e.EstimatedWait(g.ID),

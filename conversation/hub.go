@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,13 @@ type hub struct {
 	ready       chan struct{}              // closed once the node's interest is in effect; nil: none
 	err         error                      // why it could not be confirmed (with ready closed)
 	unsubscribe func() error
+
+	// Set in a cluster, before the first subscription: control receives
+	// the cluster's notices, chatNote every chat event whether or not a
+	// listener waits for it, onLost a loss of notifications.
+	control  func(subject string, data []byte)
+	chatNote func(subject string, n *note)
+	onLost   func()
 }
 
 func newHub(bus Bus, log *slog.Logger) *hub {
@@ -125,7 +133,14 @@ func (n *note) event() (parley.Event, error) {
 }
 
 func (h *hub) deliver(subject string, data []byte) {
+	if h.control != nil && strings.HasPrefix(subject, subjectControl) {
+		h.control(subject, data)
+		return
+	}
 	n := &note{data: data}
+	if h.chatNote != nil && strings.HasPrefix(subject, "parley.chat.") {
+		h.chatNote(subject, n)
+	}
 	h.mu.Lock()
 	subs := h.topics[subject]
 	h.mu.Unlock()
@@ -141,6 +156,9 @@ func (h *hub) deliver(subject string, data []byte) {
 // each reads the store.
 func (h *hub) lost() {
 	h.log.Warn("bus notifications lost; listeners read the store")
+	if h.onLost != nil {
+		h.onLost()
+	}
 	h.mu.Lock()
 	var subs []*Subscription
 	for _, t := range h.topics {

@@ -25,11 +25,13 @@ import (
 //     Visitors (found by ID or token) are kept while one of their chats
 //     is; groups until a write changes them.
 //
-// All writes of chats, groups and visitors go through the service (and so
-// through here): this holds while a node owns its store (SQLite). A
-// cluster on a shared store must drop entries on other nodes' writes too
-// (a bus notice per changed chat or group) before it uses this cache.
-// Callers get copies.
+// All writes of chats, groups and visitors of this node go through the
+// service (and so through here). In a cluster other nodes write the same
+// store: each write here is announced (changed, a cache notice on the
+// bus) and other nodes' notices drop the entries they name (dropChat,
+// dropGroup, dropVisitorEntry); other nodes' appends raise a cached
+// chat's LastSeq from their bus events (cluster.noteChat), and a bus loss
+// drops everything (dropAll). Callers get copies.
 type liveStore struct {
 	parley.Store
 
@@ -48,6 +50,9 @@ type liveStore struct {
 	// pending counts each chat's queued appends that have not completed;
 	// drained is closed when a chat's count drops to zero.
 	pending map[string]*pendingAppends
+
+	// changed, when set (a cluster), announces a write to other nodes.
+	changed func(cacheNotice)
 }
 
 // pendingAppends is a chat's queued, not yet completed appends.
@@ -128,6 +133,7 @@ func (l *liveStore) UpdateChat(ctx context.Context, c *parley.Chat, events []par
 	l.mu.Lock()
 	l.dropChatLocked(c.ID)
 	l.mu.Unlock()
+	l.announce(cacheNotice{Chat: c.ID})
 	return stored, err
 }
 
@@ -272,10 +278,8 @@ func (l *liveStore) Group(ctx context.Context, id int64) (*parley.Group, error) 
 // UpdateGroup writes the group and drops its entry.
 func (l *liveStore) UpdateGroup(ctx context.Context, g *parley.Group) error {
 	err := l.Store.UpdateGroup(ctx, g)
-	l.mu.Lock()
-	delete(l.groups, g.ID)
-	l.epoch++
-	l.mu.Unlock()
+	l.dropGroup(g.ID)
+	l.announce(cacheNotice{Group: g.ID})
 	return err
 }
 
@@ -327,11 +331,54 @@ func (l *liveStore) VisitorByToken(ctx context.Context, tokenHash []byte) (*parl
 // UpdateVisitor writes the visitor's details and drops its entry.
 func (l *liveStore) UpdateVisitor(ctx context.Context, v *parley.Visitor) error {
 	err := l.Store.UpdateVisitor(ctx, v)
+	l.dropVisitorEntry(v.ID)
+	l.announce(cacheNotice{Visitor: v.ID})
+	return err
+}
+
+func (l *liveStore) announce(n cacheNotice) {
+	if l.changed != nil {
+		l.changed(n)
+	}
+}
+
+// dropChat forgets a chat another node wrote.
+func (l *liveStore) dropChat(id string) {
 	l.mu.Lock()
-	l.dropVisitorLocked(v.ID)
+	l.dropChatLocked(id)
+	l.mu.Unlock()
+}
+
+// dropGroup forgets a group (written here or by another node).
+func (l *liveStore) dropGroup(id int64) {
+	l.mu.Lock()
+	delete(l.groups, id)
 	l.epoch++
 	l.mu.Unlock()
-	return err
+}
+
+// dropVisitorEntry forgets a visitor's details (written here or by
+// another node).
+func (l *liveStore) dropVisitorEntry(id string) {
+	l.mu.Lock()
+	l.dropVisitorLocked(id)
+	l.epoch++
+	l.mu.Unlock()
+}
+
+// dropAll forgets everything: notices of other nodes' writes may have
+// been lost.
+func (l *liveStore) dropAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id := range l.chats {
+		l.dropChatLocked(id)
+	}
+	for _, f := range l.fills {
+		f.stale = true
+	}
+	clear(l.groups)
+	l.epoch++
 }
 
 func cloneChat(c *parley.Chat) *parley.Chat {

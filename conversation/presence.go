@@ -10,7 +10,10 @@ import (
 // its long-poll fallback. When the last one is gone for longer than
 // Config.AgentGrace, the agent is set away, so routing withdraws its
 // offers and stops counting it as ready. A reconnect within the grace
-// (a page reload, a network hiccup) changes nothing. Counts are per node.
+// (a page reload, a network hiccup) changes nothing. Counts are per node;
+// in a cluster the grace ends in nothing while another node reports a
+// connection of the agent, and the leader starts it for the agents of a
+// node that died (cluster.nodeGone).
 
 // agentLink is one agent's live connections on this node. Guarded by
 // Service.tmu.
@@ -32,16 +35,25 @@ func (s *Service) AgentConnected(agentID int64) (release func()) {
 	l.conns++
 	l.stopGraceLocked()
 	s.tmu.Unlock()
+	s.connectionsChanged()
 	var once sync.Once
 	return func() { once.Do(func() { s.agentDisconnected(agentID, l) }) }
 }
 
 func (s *Service) agentDisconnected(agentID int64, l *agentLink) {
 	s.tmu.Lock()
-	defer s.tmu.Unlock()
 	l.conns--
 	if l.conns == 0 && !s.draining {
 		s.startGraceLocked(agentID, l)
+	}
+	s.tmu.Unlock()
+	s.connectionsChanged()
+}
+
+// connectionsChanged makes a cluster node report its connections soon.
+func (s *Service) connectionsChanged() {
+	if s.cluster != nil {
+		s.cluster.connectionsChanged()
 	}
 }
 
@@ -86,9 +98,10 @@ func (s *Service) startGraceLocked(agentID int64, l *agentLink) {
 // and the grace that started with generation gen still stands.
 func (s *Service) agentUnreachable(agentID int64, gen uint64) bool {
 	s.tmu.Lock()
-	defer s.tmu.Unlock()
 	l := s.agentLinks[agentID]
-	return l != nil && l.conns == 0 && l.gen == gen
+	here := l != nil && l.conns == 0 && l.gen == gen
+	s.tmu.Unlock()
+	return here && (s.cluster == nil || s.cluster.agentConns(agentID) == 0)
 }
 
 // agentGone sets an agent whose last connection ended a grace ago away.

@@ -64,7 +64,7 @@ func (q *queuePusher) takeDirty() []int64 {
 // position or estimate changed.
 func (s *Service) pushQueue(ctx context.Context, g int64) {
 	var snapshot []routing.Queued
-	s.router.Query(func(e *routing.Engine) { snapshot = e.Queue(g) })
+	s.router.Query(func(e routing.View) { snapshot = e.Queue(g) })
 	now := s.now().UTC()
 	var changed []parley.Event
 	q := s.queues

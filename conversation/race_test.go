@@ -150,7 +150,7 @@ func TestAcceptRacingRevoke(t *testing.T) {
 	c, _ = f.store.Chat(ctx, chatID)
 	var takerLoad, otherLoad int
 	var pos routing.Queued
-	f.svc.router.Query(func(e *routing.Engine) {
+	f.svc.router.Query(func(e routing.View) {
 		takerLoad, otherLoad = e.Load(taker.Agent.ID), e.Load(other.Agent.ID)
 		pos, _ = e.Position(chatID)
 	})
@@ -428,7 +428,7 @@ func TestPresenceChangesInOneOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	var can bool
-	svc.router.Query(func(e *routing.Engine) { can = e.AgentCanTake(a.ID, 1) })
+	svc.router.Query(func(e routing.View) { can = e.AgentCanTake(a.ID, 1) })
 	if (stored.Presence == parley.PresenceAvailable) != can {
 		t.Fatalf("store: agent %s; routing: can take chats %v", stored.Presence, can)
 	}

@@ -131,7 +131,7 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 		ids[i] = gr.ID
 	}
 	var open bool
-	s.router.Query(func(e *routing.Engine) { _, open = e.FirstOpen(ids, s.now().UTC()) })
+	s.router.Query(func(e routing.View) { _, open = e.FirstOpen(ids, s.now().UTC()) })
 	if !open {
 		return nil, closedError(g)
 	}
@@ -345,7 +345,7 @@ func (s *Service) findGroup(ctx context.Context, tenantID, id int64, name string
 
 func (s *Service) groupOpen(groupID int64) bool {
 	var open bool
-	s.router.Query(func(e *routing.Engine) { open = e.GroupOpen(groupID, s.now().UTC()) })
+	s.router.Query(func(e routing.View) { open = e.GroupOpen(groupID, s.now().UTC()) })
 	return open
 }
 
@@ -372,7 +372,7 @@ func (s *Service) GroupStatus(ctx context.Context, tenantID, groupID int64, name
 		return nil, err
 	}
 	st := &GroupStatus{GroupID: g.ID, GroupName: g.Name, EstimatedWait: -1, TranscriptMail: s.canMailTranscript(g)}
-	s.router.Query(func(e *routing.Engine) {
+	s.router.Query(func(e routing.View) {
 		st.Open = e.GroupOpen(g.ID, s.now().UTC())
 		st.Waiting = e.QueueLengths()[g.ID]
 		st.EstimatedWait = e.EstimatedWait(g.ID)

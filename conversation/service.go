@@ -160,6 +160,9 @@ type Config struct {
 	// Audit records admins' retention settings and erasures and the
 	// retention job's runs; nil records nothing.
 	Audit Auditor
+	// Cluster, when set, makes the service one node of several sharing
+	// the store and the bus (cluster.go); nil is a node on its own.
+	Cluster *ClusterConfig
 }
 
 // Defaults.
@@ -244,9 +247,11 @@ type Service struct {
 	bus    Bus
 	log    *slog.Logger
 	cfg    Config
-	router *routing.Dispatcher
+	router router // the dispatcher, or the cluster on several nodes
 	hub    *hub
-	stats  Stats
+
+	cluster *cluster // nil on a node on its own
+	stats   Stats
 
 	locks [256]sync.Mutex // per-chat serialization, striped by ID
 	seed  maphash.Seed
@@ -300,7 +305,25 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 		hashSem: make(chan struct{}, 2),
 	}
 	s.hub = newHub(bus, log)
-	s.router = routing.NewDispatcher(routing.NewEngine(routing.Options{
+	if cfg.Cluster != nil {
+		s.cluster = newCluster(s, *cfg.Cluster)
+		s.router = s.cluster
+		s.hub.control = s.cluster.control
+		s.hub.chatNote = s.cluster.noteChat
+		s.hub.onLost = live.dropAll
+		live.changed = s.cluster.publishCache
+	} else {
+		s.router = s.newDispatcher()
+	}
+	s.queues = newQueuePusher()
+	s.sessions = newSessionGate(s.cfg.LimitForSessions, s.cfg.ServiceLevel)
+	s.abuse = newAbuseMeters(s.cfg.Limits, clock.Now)
+	return s
+}
+
+// newDispatcher returns a routing engine with an empty state.
+func (s *Service) newDispatcher() *routing.Dispatcher {
+	return routing.NewDispatcher(routing.NewEngine(routing.Options{
 		OfferTimeout:        max(s.cfg.OfferTimeout, 0),
 		DeclineCooldown:     max(s.cfg.DeclineCooldown, 0),
 		MissedOfferNotReady: s.cfg.MissedOfferNotReady,
@@ -308,10 +331,6 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 		RampUp:              max(s.cfg.RampUp, 0),
 		DefaultHandleTime:   max(s.cfg.DefaultHandleTime, 0),
 	}), s.apply)
-	s.queues = newQueuePusher()
-	s.sessions = newSessionGate(s.cfg.LimitForSessions, s.cfg.ServiceLevel)
-	s.abuse = newAbuseMeters(s.cfg.Limits, clock.Now)
-	return s
 }
 
 // Config returns the effective configuration, defaults filled in.
@@ -319,8 +338,38 @@ func (s *Service) Config() Config { return s.cfg }
 
 // Start rebuilds the routing state and the timers from the store: agents
 // and their presence, chats being handled, chats waiting in queues. Offers
-// that were pending when the server stopped are made again.
+// that were pending when the server stopped are made again. In a cluster
+// only the routing leader does so, when it takes the lease.
 func (s *Service) Start(ctx context.Context) error {
+	tenants, err := s.store.Tenants(ctx)
+	if err != nil {
+		return fmt.Errorf("conversation: load tenants: %w", err)
+	}
+	for _, t := range tenants {
+		groups, err := s.store.Groups(ctx, t.ID)
+		if err != nil {
+			return fmt.Errorf("conversation: load groups: %w", err)
+		}
+		if err := s.recoverCloseMails(ctx, t.ID, groups); err != nil {
+			return err
+		}
+	}
+	if s.cluster != nil {
+		if err := s.cluster.start(ctx); err != nil {
+			return err
+		}
+	} else if err := s.restoreRouting(ctx); err != nil {
+		return err
+	}
+	s.wg.Add(1)
+	go s.ticks()
+	return nil
+}
+
+// restoreRouting feeds the engine what the store holds: groups, agents
+// and their presence, handled chats, then queued chats by QueuedAt.
+// Offers made before are withdrawn and the chats placed again.
+func (s *Service) restoreRouting(ctx context.Context) error {
 	tenants, err := s.store.Tenants(ctx)
 	if err != nil {
 		return fmt.Errorf("conversation: load tenants: %w", err)
@@ -334,9 +383,6 @@ func (s *Service) Start(ctx context.Context) error {
 			if err := s.groupChanged(ctx, g); err != nil {
 				return err
 			}
-		}
-		if err := s.recoverCloseMails(ctx, t.ID, groups); err != nil {
-			return err
 		}
 	}
 	agents, err := s.store.Agents(ctx, 0)
@@ -378,22 +424,34 @@ func (s *Service) Start(ctx context.Context) error {
 			continue // waits for its bot's hand-over
 		}
 		if c.OfferedTo != 0 {
-			// The offer died with the previous process; route again.
+			// The offer died with the previous process (or leader);
+			// withdraw it and route again.
+			offered := c.OfferedTo
 			c.OfferedTo = 0
-			if _, err := s.store.UpdateChat(ctx, c, nil); err != nil {
+			if _, err := s.store.UpdateChat(s.fenced(ctx), c, nil); err != nil {
 				return fmt.Errorf("conversation: clear offer: %w", err)
 			}
+			s.notifyAgent(ctx, offered, AgentNotice{Type: NoticeRevoke, ChatID: c.ID})
 		}
 		s.router.Do(ctx, routing.ChatQueued{ChatID: c.ID, Groups: []int64{c.GroupID}, Priority: c.Priority, At: c.QueuedAt})
 	}
 	for _, c := range chats {
 		// Nobody is connected yet; visitors who do not come back within
-		// the grace are treated as gone.
+		// the grace are treated as gone. (In a cluster, those connected
+		// to other nodes are reported by them meanwhile.)
 		s.visitorSeen(c.ID)
 	}
-	s.wg.Add(1)
-	go s.ticks()
 	return nil
+}
+
+// fenced marks ctx's writes as routing decisions of this node's leader
+// epoch, so that the store refuses them once another node leads. A node
+// on its own always leads.
+func (s *Service) fenced(ctx context.Context) context.Context {
+	if s.cluster == nil {
+		return ctx
+	}
+	return s.cluster.fence(ctx)
 }
 
 // ticks runs the service's periodic work until it closes: routing sees
@@ -418,7 +476,9 @@ func (s *Service) ticks() {
 		case <-s.ctx.Done():
 			return
 		case <-tick.C:
-			s.router.Do(s.ctx, routing.Tick{At: s.now().UTC()})
+			if s.cluster == nil || s.cluster.dispatcher() != nil {
+				s.router.Do(s.ctx, routing.Tick{At: s.now().UTC()})
+			}
 		case <-push.C:
 			for _, g := range s.queues.takeDirty() {
 				s.pushQueue(s.ctx, g)
@@ -450,6 +510,9 @@ func (s *Service) Drain() {
 // Close stops the timers and waits for running callbacks. It does not
 // close the store or the bus.
 func (s *Service) Close() error {
+	if s.cluster != nil {
+		s.cluster.close()
+	}
 	s.cancel()
 	s.tmu.Lock()
 	for _, t := range s.timers {
@@ -521,7 +584,7 @@ func (s *Service) count(fn func(st *Stats)) {
 // QueueLengths returns the number of chats waiting, by group.
 func (s *Service) QueueLengths() map[int64]int {
 	var out map[int64]int
-	s.router.Query(func(e *routing.Engine) { out = e.QueueLengths() })
+	s.router.Query(func(e routing.View) { out = e.QueueLengths() })
 	return out
 }
 

@@ -303,7 +303,7 @@ func (s *Service) Overview(ctx context.Context, actor Actor) (*Overview, error) 
 	now := s.now().UTC()
 	ov := &Overview{At: now, Groups: []*QueueOverview{}, Agents: []*AgentOverview{}}
 	byGroup := map[int64]*QueueOverview{}
-	s.router.Query(func(e *routing.Engine) {
+	s.router.Query(func(e routing.View) {
 		for _, g := range groups {
 			q := &QueueOverview{GroupID: g.ID, GroupName: g.Name, Open: e.GroupOpen(g.ID, now),
 				EstimatedWait: e.EstimatedWait(g.ID)}

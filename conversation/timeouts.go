@@ -186,6 +186,11 @@ func (s *Service) VisitorPolled(ctx context.Context, chatID string) (release fun
 func (s *Service) visitorConnect(ctx context.Context, chatID string, lease bool) func() {
 	s.tmu.Lock()
 	t := s.timers[chatID]
+	if t == nil && s.cluster != nil {
+		// The chat was requested on another node: its visitor's
+		// presence is timed where the visitor is connected.
+		t = s.timersLocked(chatID)
+	}
 	if t == nil {
 		// Not an active chat on this node: nothing to time.
 		s.tmu.Unlock()
@@ -207,6 +212,7 @@ func (s *Service) visitorConnect(ctx context.Context, chatID string, lease bool)
 		}
 	}
 	s.tmu.Unlock()
+	s.connectionsChanged()
 	if back {
 		text := "The visitor is back."
 		if told {
@@ -229,6 +235,7 @@ func (s *Service) visitorConnect(ctx context.Context, chatID string, lease bool)
 			}
 			gone := t.conns == 0 && t.poll == nil
 			s.tmu.Unlock()
+			s.connectionsChanged()
 			if gone {
 				s.visitorGone(chatID)
 			}
@@ -271,6 +278,9 @@ func (s *Service) leaseLocked(chatID string, t *chatTimers) {
 
 // visitorGone starts the disconnect grace and tells the agents.
 func (s *Service) visitorGone(chatID string) {
+	if s.cluster != nil && s.cluster.chatConns(chatID) > 0 {
+		return // connected to another node, which times its presence
+	}
 	s.tmu.Lock()
 	t := s.timers[chatID]
 	if t == nil || t.away || t.conns > 0 || t.poll != nil || s.draining {

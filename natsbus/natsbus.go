@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +29,10 @@ type Options struct {
 	URL string
 	// Name identifies this node's connection in NATS monitoring.
 	Name string
+	// Prefix, when set, is put before every subject (Prefix + "." +
+	// subject) and taken off what is received, so that several Parley
+	// clusters (or tests) can share one NATS cluster.
+	Prefix string
 	// Logger receives connection state changes; nil discards them.
 	Logger *slog.Logger
 }
@@ -37,6 +42,7 @@ type Bus struct {
 	server *server.Server // nil with an external URL
 	conn   *nats.Conn
 	log    *slog.Logger
+	prefix string // with its trailing dot; "" without a prefix
 
 	mu   sync.Mutex
 	lost map[*nats.Subscription]func() // loss handlers of the subscriptions
@@ -54,6 +60,9 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	b := &Bus{log: log, lost: map[*nats.Subscription]func(){}}
+	if opts.Prefix != "" {
+		b.prefix = opts.Prefix + "."
+	}
 	name := opts.Name
 	if name == "" {
 		name = "parley"
@@ -127,7 +136,7 @@ func (b *Bus) Publish(ctx context.Context, subject string, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := b.conn.Publish(subject, data); err != nil {
+	if err := b.conn.Publish(b.prefix+subject, data); err != nil {
 		return fmt.Errorf("natsbus: publish %s: %w", subject, err)
 	}
 	return nil
@@ -139,11 +148,11 @@ func (b *Bus) Publish(ctx context.Context, subject string, data []byte) error {
 // messages were dropped: the subscriber fell behind, or the connection
 // was lost and came back.
 func (b *Bus) Subscribe(pattern string, fn func(subject string, data []byte), lost func()) (unsubscribe func() error, err error) {
-	sub, err := b.conn.Subscribe(pattern, func(m *nats.Msg) {
+	sub, err := b.conn.Subscribe(b.prefix+pattern, func(m *nats.Msg) {
 		b.handling.RLock()
 		defer b.handling.RUnlock()
 		if !b.closing {
-			fn(m.Subject, m.Data)
+			fn(strings.TrimPrefix(m.Subject, b.prefix), m.Data)
 		}
 	})
 	if err != nil {
@@ -167,6 +176,48 @@ func (b *Bus) Subscribe(pattern string, fn func(subject string, data []byte), lo
 		return sub.Unsubscribe()
 	}, nil
 }
+
+// Request sends data on subject and returns the first reply. With
+// nobody serving the subject it fails at once (nats.ErrNoResponders).
+func (b *Bus) Request(ctx context.Context, subject string, data []byte) ([]byte, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	m, err := b.conn.RequestWithContext(ctx, b.prefix+subject, data)
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: request %s: %w", subject, err)
+	}
+	return m.Data, nil
+}
+
+// Handle answers the requests sent on subject with what fn returns, one
+// at a time, until the returned function is called.
+func (b *Bus) Handle(subject string, fn func(data []byte) []byte) (unsubscribe func() error, err error) {
+	sub, err := b.conn.Subscribe(b.prefix+subject, func(m *nats.Msg) {
+		b.handling.RLock()
+		defer b.handling.RUnlock()
+		if b.closing || m.Reply == "" {
+			return
+		}
+		if err := m.Respond(fn(m.Data)); err != nil {
+			b.log.Warn("nats respond", "subject", subject, "err", err)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: handle %s: %w", subject, err)
+	}
+	// The caller is told the interest is in effect only once NATS has it.
+	if err := b.Flush(context.Background()); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, err
+	}
+	return sub.Unsubscribe, nil
+}
+
+// Connected reports whether the bus is connected now.
+func (b *Bus) Connected() bool { return b.conn.IsConnected() }
 
 // lostAll tells every subscriber that messages were dropped.
 func (b *Bus) lostAll() {

@@ -63,8 +63,8 @@ func (d *Dispatcher) Update(ctx context.Context, prepare func() (Input, error)) 
 }
 
 // Query runs fn with the engine locked, for reads such as a chat's queue
-// position. fn must not keep the engine.
-func (d *Dispatcher) Query(fn func(e *Engine)) {
+// position. fn must not keep the view.
+func (d *Dispatcher) Query(fn func(v View)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	fn(d.engine)

@@ -33,6 +33,7 @@ type Config struct {
 	LogPersonalData bool
 	AllowedOrigins  []string
 	NATSURL         string
+	BusPrefix       string
 	Store           string
 	SQLiteSync      string
 	SecureCookies   bool
@@ -176,7 +177,22 @@ var settings = []setting{
 		}
 		return nil
 	}},
-	{"nats-url", "", "external NATS server or cluster; empty runs NATS inside the process", func(c *Config, v string) error { c.NATSURL = v; return nil }},
+	{"bus", "", "the message bus: empty runs NATS inside the process; a comma-separated list of an external NATS cluster's URLs (nats://a:4222,nats://b:4222). With a postgres:// store the node joins a cluster", parseBus},
+	{"nats-url", "", "older name of --bus", func(c *Config, v string) error {
+		if v == "" {
+			return nil // --bus decides
+		}
+		return parseBus(c, v)
+	}},
+	{"bus-prefix", "", "put before every NATS subject, so that several Parley clusters can share one NATS cluster (letters, digits, - and _)", func(c *Config, v string) error {
+		for _, r := range v {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return errors.New("may hold only letters, digits, - and _")
+			}
+		}
+		c.BusPrefix = v
+		return nil
+	}},
 	{"store", "", "where Parley keeps its data: empty for SQLite in the data directory, a SQLite file path, or a postgres:// URL for a cluster's PostgreSQL (set search_path in it to use a schema)", func(c *Config, v string) error {
 		if strings.Contains(v, "://") && !isPostgres(v) {
 			return errors.New("must be a postgres:// URL or a SQLite file path")
@@ -442,6 +458,18 @@ func durationSetting(field func(*Config) *time.Duration) func(*Config, string) e
 		*field(c) = d
 		return nil
 	}
+}
+
+// parseBus checks a --bus list: NATS URLs, or nothing for the embedded bus.
+func parseBus(c *Config, v string) error {
+	for _, u := range splitList(v) {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "nats" && p.Scheme != "tls") || p.Host == "" {
+			return fmt.Errorf("%q is not a NATS URL like nats://127.0.0.1:4222", u)
+		}
+	}
+	c.NATSURL = strings.Join(splitList(v), ",")
+	return nil
 }
 
 func splitList(v string) []string {

@@ -34,6 +34,7 @@ import (
 	"github.com/parleychat/parley/mail"
 	"github.com/parleychat/parley/micc"
 	"github.com/parleychat/parley/natsbus"
+	"github.com/parleychat/parley/postgres"
 	"github.com/parleychat/parley/rocketchat"
 	"github.com/parleychat/parley/web"
 	"github.com/parleychat/parley/webhook"
@@ -51,11 +52,19 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		return err
 	}
 	defer store.Close()
-	bus, err := natsbus.Open(ctx, natsbus.Options{URL: cfg.NATSURL, Logger: log})
+	node := nodeName()
+	bus, err := natsbus.Open(ctx, natsbus.Options{URL: cfg.NATSURL, Name: node, Prefix: cfg.BusPrefix, Logger: log})
 	if err != nil {
 		return err
 	}
 	defer bus.Close()
+	// A PostgreSQL store and an external bus make a cluster: nodes elect
+	// one routing leader. Otherwise this node is alone and always decides.
+	var cluster *conversation.ClusterConfig
+	if pg, ok := store.(*postgres.Store); ok && cfg.NATSURL != "" {
+		cluster = &conversation.ClusterConfig{Node: node, Lease: pg, Bus: bus}
+		log.Info("cluster node", "node", node)
+	}
 
 	maxKB := cfg.MaxAttachmentKB
 	if maxKB == 0 {
@@ -126,6 +135,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		DirectoryBind:             directoryBind,
 		ICE:                       ice,
 		Limits:                    cfg.Limits,
+		Cluster:                   cluster,
 	}, log)
 	live.set(svc.CallLive)
 	registerLimitMetrics(reg, svc)
@@ -188,7 +198,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		LoginLimits:    cfg.LoginLimits,
 		TrustedProxies: cfg.TrustedProxies,
 		Ready: func(ctx context.Context) error {
-			return errors.Join(store.Ping(ctx), bus.Ping(ctx))
+			return errors.Join(store.Ping(ctx), bus.Ping(ctx), svc.ClusterStatus().Err)
 		},
 		Directory: apiDirectory(dir),
 	})
@@ -204,6 +214,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	go func() { defer close(hooksDone); hooks.Run(hctx) }()
 	defer func() { stopHooks(); <-hooksDone }()
 	integrationAPI := integration.New(svc, integration.Options{Webhooks: hooks, Logger: log})
+	registerClusterMetrics(reg, svc)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	rc := rocketchat.New(svc, rocketchat.Options{Prefix: cfg.RocketChatPrefix, WidgetDir: cfg.RocketChatWidgetDir, AllowedOrigins: cfg.AllowedOrigins, Logger: log,
