@@ -1,7 +1,6 @@
 package parley
 
 import (
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -93,8 +92,10 @@ type Agent struct {
 	Status       Status       `json:"status"`
 	StatusReason string       `json:"status_reason,omitempty"`
 	// PasswordHash is the PHC-encoded argon2id hash; never serialized.
-	PasswordHash string    `json:"-"`
-	CreatedAt    time.Time `json:"created_at"`
+	PasswordHash string `json:"-"`
+	// Disabled agents cannot sign in and get no chats.
+	Disabled  bool      `json:"disabled,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Membership places an agent in a group, optionally with its own capacity.
@@ -132,19 +133,17 @@ var loginPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$`)
 func (a *Agent) Validate() error {
 	switch {
 	case !loginPattern.MatchString(a.Login):
-		return Errorf(EINVALID, "login must be 1 to 100 letters, digits or . _ @ - and start with a letter or digit")
-	case len(a.DisplayName) > 200 || len(a.ChatName) > 200 || len(a.FirstName) > 200 || len(a.LastName) > 200:
-		return Errorf(EINVALID, "names are limited to 200 characters")
+		return FieldErrorf("login", "login must be 1 to 100 letters, digits or . _ @ - and start with a letter or digit")
 	case len(a.Email) > 320:
-		return Errorf(EINVALID, "email is longer than 320 characters")
+		return FieldErrorf("email", "email is longer than 320 characters")
 	case a.Email != "" && !strings.Contains(a.Email, "@"):
-		return Errorf(EINVALID, "email is not an address")
+		return FieldErrorf("email", "email is not an address")
 	case !a.Role.Valid():
-		return Errorf(EINVALID, "role must be agent, supervisor or admin")
+		return FieldErrorf("role", "role must be agent, supervisor or admin")
 	case a.Capacity < 1 || a.Capacity > MaxCapacity:
-		return Errorf(EINVALID, "capacity must be between 1 and %d", MaxCapacity)
+		return FieldErrorf("capacity", "capacity must be between 1 and %d", MaxCapacity)
 	case !validPhotoURL(a.PhotoURL):
-		return Errorf(EINVALID, "photo_url must be an https address of at most 2000 characters")
+		return FieldErrorf("photo_url", "photo_url must be an https address of at most 2000 characters, or an uploaded photo")
 	case !a.Presence.Valid():
 		return Errorf(EINVALID, "presence must be available, away, busy or offline")
 	case !a.Status.Valid():
@@ -156,8 +155,11 @@ func (a *Agent) Validate() error {
 		{"display_name", a.DisplayName}, {"chat_name", a.ChatName}, {"first_name", a.FirstName},
 		{"last_name", a.LastName}, {"email", a.Email}, {"status_reason", a.StatusReason},
 	} {
+		if len(f.value) > 200 && f.name != "email" && f.name != "status_reason" {
+			return FieldErrorf(f.name, "names are limited to 200 characters")
+		}
 		if !utf8.ValidString(f.value) {
-			return Errorf(EINVALID, "%s is not valid UTF-8", f.name)
+			return FieldErrorf(f.name, "%s is not valid UTF-8", f.name)
 		}
 		if err := CheckChars(f.name, f.value, false); err != nil {
 			return err
@@ -166,11 +168,11 @@ func (a *Agent) Validate() error {
 	seen := make(map[int64]bool, len(a.Groups))
 	for _, m := range a.Groups {
 		if seen[m.GroupID] {
-			return Errorf(EINVALID, "group %d is listed twice", m.GroupID)
+			return FieldErrorf("groups", "group %d is listed twice", m.GroupID)
 		}
 		seen[m.GroupID] = true
 		if m.Capacity < 0 || m.Capacity > MaxCapacity {
-			return Errorf(EINVALID, "group capacity must be between 0 and %d", MaxCapacity)
+			return FieldErrorf("groups", "group capacity must be between 0 and %d", MaxCapacity)
 		}
 	}
 	return nil
@@ -184,14 +186,4 @@ type Session struct {
 	TenantID  int64
 	CreatedAt time.Time
 	ExpiresAt time.Time
-}
-
-// validPhotoURL reports whether u is empty or an https URL with a host:
-// the widget's pages load images only from https or their own origin.
-func validPhotoURL(u string) bool {
-	if u == "" {
-		return true
-	}
-	p, err := url.Parse(u)
-	return err == nil && len(u) <= 2000 && p.Scheme == "https" && p.Host != "" && p.User == nil
 }

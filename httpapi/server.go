@@ -348,6 +348,8 @@ type ErrorBody struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		// Field names the request field at fault, when one is.
+		Field string `json:"field,omitempty"`
 	} `json:"error"`
 }
 
@@ -356,6 +358,11 @@ var native = httperr.Dialect{
 	ContentType: "application/json",
 	Shape:       func(code, message string) any { return errorBody(code, message) },
 	Newline:     true,
+	FieldShape: func(code, message, field string) any {
+		b := errorBody(code, message)
+		b.Error.Field = field
+		return b
+	},
 }
 
 func writeError(w http.ResponseWriter, err error) { native.Error(w, err) }

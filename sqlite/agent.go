@@ -11,13 +11,13 @@ import (
 )
 
 const agentColumns = `id, tenant_id, login, display_name, chat_name, first_name, last_name, email,
-	role, capacity, presence, status, status_reason, password_hash, created_at, photo_url`
+	role, capacity, presence, status, status_reason, password_hash, created_at, photo_url, disabled`
 
 func scanAgent(sc scanner) (*parley.Agent, error) {
 	var a parley.Agent
 	err := sc.Scan(&a.ID, &a.TenantID, &a.Login, &a.DisplayName, &a.ChatName, &a.FirstName,
 		&a.LastName, &a.Email, &a.Role, &a.Capacity, &a.Presence, &a.Status, &a.StatusReason,
-		&a.PasswordHash, &a.CreatedAt, &a.PhotoURL)
+		&a.PasswordHash, &a.CreatedAt, &a.PhotoURL, &a.Disabled)
 	if err != nil {
 		return nil, err
 	}
@@ -36,13 +36,13 @@ const (
 func (s *Store) CreateAgent(ctx context.Context, a *parley.Agent) error {
 	created := s.stamp(a.CreatedAt)
 	args := []any{a.TenantID, a.Login, a.DisplayName, a.ChatName, a.FirstName, a.LastName, a.Email,
-		a.Role, a.Capacity, a.Presence, a.Status, a.StatusReason, a.PasswordHash, created, a.PhotoURL}
+		a.Role, a.Capacity, a.Presence, a.Status, a.StatusReason, a.PasswordHash, created, a.PhotoURL, a.Disabled}
 	const cols = `tenant_id, login, display_name, chat_name, first_name, last_name, email,
-		role, capacity, presence, status, status_reason, password_hash, created_at, photo_url`
-	const vals = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15`
+		role, capacity, presence, status, status_reason, password_hash, created_at, photo_url, disabled`
+	const vals = `$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16`
 	query := `INSERT INTO agents (` + cols + `) VALUES (` + vals + `) RETURNING id`
 	if a.ID != 0 {
-		query = `INSERT INTO agents (` + cols + `, id) VALUES (` + vals + `, $16) RETURNING id`
+		query = `INSERT INTO agents (` + cols + `, id) VALUES (` + vals + `, $17) RETURNING id`
 		args = append(args, a.ID)
 	}
 	var id int64
@@ -82,10 +82,10 @@ func (s *Store) UpdateAgent(ctx context.Context, a *parley.Agent) error {
 	err := s.write(ctx, "update agent", func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE agents SET login = $2, display_name = $3,
 			chat_name = $4, first_name = $5, last_name = $6, email = $7, role = $8, capacity = $9,
-			presence = $10, status = $11, status_reason = $12, password_hash = $13, photo_url = $14
-			WHERE id = $1 RETURNING tenant_id, created_at`,
+			presence = $10, status = $11, status_reason = $12, password_hash = $13, photo_url = $14,
+			disabled = $15 WHERE id = $1 RETURNING tenant_id, created_at`,
 			a.ID, a.Login, a.DisplayName, a.ChatName, a.FirstName, a.LastName, a.Email, a.Role,
-			a.Capacity, a.Presence, a.Status, a.StatusReason, a.PasswordHash, a.PhotoURL).Scan(&tenantID, &created)
+			a.Capacity, a.Presence, a.Status, a.StatusReason, a.PasswordHash, a.PhotoURL, a.Disabled).Scan(&tenantID, &created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return parley.Errorf(parley.ENOTFOUND, "agent not found")
 		}

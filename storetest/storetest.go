@@ -91,6 +91,9 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"Triggers", testTriggers},
 		{"Outbox", testOutbox},
 		{"InternalMessages", testInternalMessages},
+		{"TenantWidget", testTenantWidget},
+		{"AgentAdmin", testAgentAdmin},
+		{"Audit", testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,6 +58,9 @@ type Dialect struct {
 	Shape func(code, message string) any
 	// Newline ends each body with a line feed.
 	Newline bool
+	// FieldShape, when set, shapes the errors that name a request field
+	// (parley.FieldErrorf), so forms can show them next to the field.
+	FieldShape func(code, message, field string) any
 }
 
 // JSON writes v with status. Responses are never cached: they hold chat
@@ -85,6 +88,10 @@ func (d Dialect) Error(w http.ResponseWriter, err error) {
 	if errors.As(err, &retry) {
 		secs := int64((retry.After + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	}
+	if f := parley.ErrorField(err); f != "" && d.FieldShape != nil {
+		d.JSON(w, Status(code), d.FieldShape(code, parley.ErrorMessage(err), f))
+		return
 	}
 	d.JSON(w, Status(code), d.Shape(code, parley.ErrorMessage(err)))
 }
