@@ -219,9 +219,10 @@ func (s *Service) InviteAgent(ctx context.Context, actor Actor, id int64, purpos
 }
 
 // AcceptInvite sets the password of a one-time link's agent and signs
-// the agent in. The link is spent even when it has expired; a password
-// the rules refuse spends nothing.
-func (s *Service) AcceptInvite(ctx context.Context, token, password string) (string, *parley.Agent, error) {
+// the agent in; addr is the client's address, for the audit log. The link
+// is spent even when it has expired; a password the rules refuse spends
+// nothing.
+func (s *Service) AcceptInvite(ctx context.Context, token, password, addr string) (string, *parley.Agent, error) {
 	if len(token) > 100 {
 		return "", nil, parley.Errorf(parley.ENOTFOUND, "the link is unknown, used or expired")
 	}
@@ -252,7 +253,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string) (str
 	if err != nil {
 		return "", nil, err
 	}
-	self := Actor{Kind: parley.PartyAgent, TenantID: a.TenantID, Agent: a}
+	self := Actor{Kind: parley.PartyAgent, TenantID: a.TenantID, Agent: a, Addr: addr}
 	return tok, a, s.audit(ctx, self, a.TenantID, "agent.password_set", "agent", a.ID, a.Login, "with a one-time link ("+string(inv.Purpose)+")")
 }
 
