@@ -141,4 +141,3 @@ func diffJSON(prefix string, a, b map[string]any, depth int, out *[]string) {
 		*out = append(*out, prefix+k)
 	}
 }
-
