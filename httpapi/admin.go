@@ -61,6 +61,21 @@ func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// ownTenant answers the tenant the admin works on.
+func (s *Server) ownTenant(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		tenant, err := queryInt(r, "tenant_id", 0)
+		if err != nil {
+			return err
+		}
+		t, err := s.svc.AdminTenant(r.Context(), a, tenant)
+		if err == nil {
+			writeJSON(w, http.StatusOK, t)
+		}
+		return err
+	})
+}
+
 func (s *Server) getWidget(w http.ResponseWriter, r *http.Request) {
 	s.withActor(w, r, func(a conversation.Actor) error {
 		tenant, err := queryInt(r, "tenant_id", 0)

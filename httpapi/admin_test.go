@@ -89,6 +89,10 @@ func TestAdminTenantIsolation(t *testing.T) {
 	// …and nowhere else.
 	gid := strconv.FormatInt(group.ID, 10)
 	c.must(403, "GET", "/api/v1/admin/tenants", "/api/v1/admin/tenants", ada, nil)
+	if own := c.must(200, "GET", "/api/v1/admin/tenant", "/api/v1/admin/tenant", ada, nil); own["name"] != "Acme" {
+		t.Errorf("Acme's admin works on %v", own)
+	}
+	c.must(404, "GET", "/api/v1/admin/tenant", "/api/v1/admin/tenant?tenant_id=-1", ada, nil)
 	c.must(403, "PATCH", "/api/v1/admin/tenants/{id}", "/api/v1/admin/tenants/-1", ada, map[string]any{"name": "Mine"})
 	c.must(404, "GET", "/api/v1/admin/groups/{id}", "/api/v1/admin/groups/"+gid, ada, nil)
 	c.must(404, "PATCH", "/api/v1/admin/groups/{id}", "/api/v1/admin/groups/"+gid, ada, map[string]any{"name": "Mine"})

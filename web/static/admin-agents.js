@@ -27,7 +27,10 @@ function presenceText(a) {
 
 export function Agents({ arg, me }) {
   const [groups] = useLoad(() => call("GET", q("/api/v1/admin/groups")), []);
-  if (arg) return html`<${AgentEditor} id=${arg} groups=${groups.data || []} me=${me} />`;
+  return arg ? html`<${AgentEditor} key=${arg} id=${arg} groups=${groups.data || []} me=${me} />` : html`<${AgentList} groups=${groups} />`;
+}
+
+function AgentList({ groups }) {
   const [st] = useLoad(() => call("GET", q("/api/v1/admin/agents")), []);
   const [filter, setFilter] = useState("");
   const gname = (id) => ((groups.data || []).find((g) => g.id === id) || {}).name || `#${id}`;

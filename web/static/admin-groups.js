@@ -14,7 +14,10 @@ const strategies = [
 ];
 
 export function Groups({ arg }) {
-  if (arg) return html`<${GroupEditor} id=${arg} />`;
+  return arg ? html`<${GroupEditor} key=${arg} id=${arg} />` : html`<${GroupList} />`;
+}
+
+function GroupList() {
   const [st] = useLoad(() => call("GET", q("/api/v1/admin/groups")), []);
   const list = st.data || [];
   return html`<${Page} title="Groups" lead="Service groups receive chats. Each has its own routing, hours and messages."

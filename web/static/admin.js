@@ -124,7 +124,10 @@ function Shell({ me, onOut }) {
   const [menu, setMenu] = useState(false);
   session.tenant = superadmin && tenant !== -1 ? tenant : 0;
   useEffect(() => {
-    if (!superadmin) return;
+    if (!superadmin) {
+      call("GET", "/api/v1/admin/tenant").then((t) => setTenants([t]), () => {});
+      return;
+    }
     call("GET", "/api/v1/admin/tenants").then((ts) => {
       session.tenants = ts;
       setTenants(ts);
