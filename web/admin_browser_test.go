@@ -66,9 +66,10 @@ func adminShot(t *testing.T, ctx context.Context, name string) {
 		suffix string
 		w, h   int64
 	}{{"", 1280, 860}, {"-phone", 390, 844}} {
-		act(t, ctx, chromedp.EmulateViewport(v.w, v.h))
+		// Toasts of earlier steps would cover the page.
+		act(t, ctx, chromedp.EmulateViewport(v.w, v.h), chromedp.Evaluate[chromedp.Void](`document.querySelector(".toasts")?.style.setProperty("visibility", "hidden")`))
 		time.Sleep(300 * time.Millisecond) // layout and fonts settle; a picture, not an assertion
-		img, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +80,7 @@ func adminShot(t *testing.T, ctx context.Context, name string) {
 			t.Fatal(err)
 		}
 	}
-	act(t, ctx, chromedp.EmulateViewport(1280, 860))
+	act(t, ctx, chromedp.EmulateViewport(1280, 860), chromedp.Evaluate[chromedp.Void](`document.querySelector(".toasts")?.style.removeProperty("visibility")`))
 }
 
 // photoFile writes a small PNG portrait for the upload.
@@ -241,8 +242,8 @@ func TestAdminConsoleFlow(t *testing.T) {
 	act(t, admin, chromedp.Click("#nav-widget"), chromedp.WaitVisible("#widget-form"))
 	wWaitJS(t, admin, "the preview", `!!document.querySelector("#widget-preview")`)
 	act(t, admin, setValue("#f-header_background", "#0f766e"), setValue("#f-highlight", "#b45309"), setValue("#f-title", "Acme help"))
-	wWaitJS(t, admin, "the unsaved colours in the preview", `(() => { const d = document.querySelector("#widget-preview")?.contentDocument;
-  return !!d && d.documentElement.style.getPropertyValue("--head-bg") === "#0f766e" && d.querySelector("#chat-title")?.textContent === "Acme help"; })()`)
+	wWaitJS(t, admin, "the unsaved colours in the preview", `(() => { try { const d = document.querySelector("#widget-preview")?.contentDocument;
+  return d?.documentElement?.style.getPropertyValue("--head-bg") === "#0f766e" && d.querySelector("#chat-title")?.textContent === "Acme help"; } catch { return false; } })()`)
 	act(t, admin, setValue("#f-header_text", "white"), chromedp.Click("#widget-save"))
 	wWaitJS(t, admin, "the colour rule", `document.querySelector("#f-header_text-err")?.textContent === "A hex colour such as #4f46e5."`)
 	act(t, admin, setValue("#f-header_text", "#ffffff"), chromedp.Click("#widget-save"))
