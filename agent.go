@@ -116,8 +116,8 @@ type Agent struct {
 	// (LDAP) entry; the agent then signs in with the directory password
 	// and the directory sync manages it. Empty means a local account.
 	DirectoryDN string `json:"directory_dn,omitempty"`
-	// Disabled agents cannot sign in and are offered nothing (a directory
-	// user who left the agent groups).
+	// Disabled agents cannot sign in and are offered nothing: disabled by
+	// an admin, or a directory user who left the agent groups.
 	Disabled bool `json:"disabled,omitempty"`
 	// PasswordHash is the PHC-encoded argon2id hash; never serialized.
 	PasswordHash string    `json:"-"`
@@ -161,27 +161,25 @@ var loginPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$`)
 func (a *Agent) Validate() error {
 	switch {
 	case !loginPattern.MatchString(a.Login):
-		return Errorf(EINVALID, "login must be 1 to 100 letters, digits or . _ @ - and start with a letter or digit")
-	case len(a.DisplayName) > 200 || len(a.ChatName) > 200 || len(a.FirstName) > 200 || len(a.LastName) > 200:
-		return Errorf(EINVALID, "names are limited to 200 characters")
+		return FieldErrorf("login", "login must be 1 to 100 letters, digits or . _ @ - and start with a letter or digit")
 	case len(a.Email) > 320:
-		return Errorf(EINVALID, "email is longer than 320 characters")
+		return FieldErrorf("email", "email is longer than 320 characters")
 	case a.Email != "" && !strings.Contains(a.Email, "@"):
-		return Errorf(EINVALID, "email is not an address")
+		return FieldErrorf("email", "email is not an address")
 	case !a.Role.Valid():
-		return Errorf(EINVALID, "role must be agent, supervisor or admin")
+		return FieldErrorf("role", "role must be agent, supervisor or admin")
 	case a.Capacity < 1 || a.Capacity > MaxCapacity:
-		return Errorf(EINVALID, "capacity must be between 1 and %d", MaxCapacity)
+		return FieldErrorf("capacity", "capacity must be between 1 and %d", MaxCapacity)
 	case len(a.Phone) > 50 || !phonePattern.MatchString(a.Phone):
-		return Errorf(EINVALID, "phone must be at most 50 digits, spaces or + - ( ) / .")
+		return FieldErrorf("phone", "phone must be at most 50 digits, spaces or + - ( ) / .")
 	case !validCalendarURL(a.CalendarURL):
-		return Errorf(EINVALID, "calendar_url must be an http or https address of at most 2000 characters")
+		return FieldErrorf("calendar_url", "calendar_url must be an http or https address of at most 2000 characters")
 	case a.PresenceReason != "" && a.PresenceReason != ReasonCall && a.PresenceReason != ReasonMeeting:
-		return Errorf(EINVALID, "presence reason must be call or meeting")
+		return FieldErrorf("presence_reason", "presence reason must be call or meeting")
 	case len(a.DirectoryDN) > 1000:
-		return Errorf(EINVALID, "the directory DN is longer than 1000 characters")
+		return FieldErrorf("directory_dn", "the directory DN is longer than 1000 characters")
 	case !validPhotoURL(a.PhotoURL):
-		return Errorf(EINVALID, "photo_url must be an https address of at most 2000 characters")
+		return FieldErrorf("photo_url", "photo_url must be an https address of at most 2000 characters, or an uploaded photo")
 	case !a.Presence.Valid():
 		return Errorf(EINVALID, "presence must be available, away, busy or offline")
 	case !a.Status.Valid():
@@ -193,8 +191,11 @@ func (a *Agent) Validate() error {
 		{"display_name", a.DisplayName}, {"chat_name", a.ChatName}, {"first_name", a.FirstName},
 		{"last_name", a.LastName}, {"email", a.Email}, {"status_reason", a.StatusReason},
 	} {
+		if len(f.value) > 200 && f.name != "email" && f.name != "status_reason" {
+			return FieldErrorf(f.name, "names are limited to 200 characters")
+		}
 		if !utf8.ValidString(f.value) {
-			return Errorf(EINVALID, "%s is not valid UTF-8", f.name)
+			return FieldErrorf(f.name, "%s is not valid UTF-8", f.name)
 		}
 		if err := CheckChars(f.name, f.value, false); err != nil {
 			return err
@@ -203,11 +204,11 @@ func (a *Agent) Validate() error {
 	seen := make(map[int64]bool, len(a.Groups))
 	for _, m := range a.Groups {
 		if seen[m.GroupID] {
-			return Errorf(EINVALID, "group %d is listed twice", m.GroupID)
+			return FieldErrorf("groups", "group %d is listed twice", m.GroupID)
 		}
 		seen[m.GroupID] = true
 		if m.Capacity < 0 || m.Capacity > MaxCapacity {
-			return Errorf(EINVALID, "group capacity must be between 0 and %d", MaxCapacity)
+			return FieldErrorf("groups", "group capacity must be between 0 and %d", MaxCapacity)
 		}
 	}
 	return nil
@@ -221,16 +222,6 @@ type Session struct {
 	TenantID  int64
 	CreatedAt time.Time
 	ExpiresAt time.Time
-}
-
-// validPhotoURL reports whether u is empty or an https URL with a host:
-// the widget's pages load images only from https or their own origin.
-func validPhotoURL(u string) bool {
-	if u == "" {
-		return true
-	}
-	p, err := url.Parse(u)
-	return err == nil && len(u) <= 2000 && p.Scheme == "https" && p.Host != "" && p.User == nil
 }
 
 // validCalendarURL reports whether u is empty or an http(s) URL with a

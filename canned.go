@@ -52,21 +52,21 @@ func (c *CannedResponse) Validate() error {
 	c.Title = strings.TrimSpace(c.Title)
 	switch {
 	case c.Title == "":
-		return Errorf(EINVALID, "title is required")
+		return FieldErrorf("title", "title is required")
 	case strings.TrimSpace(c.Text) == "":
-		return Errorf(EINVALID, "text is required")
+		return FieldErrorf("text", "text is required")
 	case !utf8.ValidString(c.Title + c.Text + c.Folder):
-		return Errorf(EINVALID, "title, text and folder must be valid UTF-8")
+		return FieldErrorf("text", "title, text and folder must be valid UTF-8")
 	case utf8.RuneCountInString(c.Title) > 200:
-		return Errorf(EINVALID, "title is longer than 200 characters")
+		return FieldErrorf("title", "title is longer than 200 characters")
 	case utf8.RuneCountInString(c.Text) > 4000:
-		return Errorf(EINVALID, "text is longer than 4000 characters")
+		return FieldErrorf("text", "text is longer than 4000 characters")
 	case utf8.RuneCountInString(c.Folder) > 300 || len(parts) > 5:
-		return Errorf(EINVALID, "folder is limited to 5 levels and 300 characters")
+		return FieldErrorf("folder", "folder is limited to 5 levels and 300 characters")
 	case c.Shortcut != "" && !shortcutPattern.MatchString(c.Shortcut):
-		return Errorf(EINVALID, "shortcut must be 1 to 40 lower-case letters, digits, _ or - and start with a letter or digit")
+		return FieldErrorf("shortcut", "shortcut must be 1 to 40 lower-case letters, digits, _ or - and start with a letter or digit")
 	case c.GroupID < 0:
-		return Errorf(EINVALID, "group_id must not be negative")
+		return FieldErrorf("group_id", "group_id must not be negative")
 	}
 	return nil
 }

@@ -26,6 +26,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Field names the request field at fault ("name",
+	// "routing.time_zone"), when one is; forms show the message next to it.
+	Field string
 }
 
 // Error implements the error interface.
@@ -34,6 +37,20 @@ func (e *Error) Error() string { return fmt.Sprintf("parley: %s: %s", e.Code, e.
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrorf returns an EINVALID *Error about one field of a request.
+func FieldErrorf(field, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// ErrorField returns the field of the first *Error in err's chain, or "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for

@@ -35,17 +35,17 @@ type GroupTranscript struct {
 func (t *GroupTranscript) Validate() error {
 	switch {
 	case t.Sender != "" && !ValidEmail(t.Sender):
-		return Errorf(EINVALID, "transcript sender %q is not an email address", t.Sender)
+		return FieldErrorf("transcript.sender", "transcript sender %q is not an email address", t.Sender)
 	case t.OfflineTo != "" && !ValidEmail(t.OfflineTo):
-		return Errorf(EINVALID, "offline_to %q is not an email address", t.OfflineTo)
+		return FieldErrorf("transcript.offline_to", "offline_to %q is not an email address", t.OfflineTo)
 	case len(t.Subject) > 500 || strings.ContainsAny(t.Subject, "\r\n"):
-		return Errorf(EINVALID, "transcript subject must be one line of at most 500 characters")
+		return FieldErrorf("transcript.subject", "transcript subject must be one line of at most 500 characters")
 	case len(t.Template) > 256<<10:
-		return Errorf(EINVALID, "transcript template is larger than 256 KB")
+		return FieldErrorf("transcript.template", "transcript template is larger than 256 KB")
 	case !utf8.ValidString(t.Subject + t.Template):
-		return Errorf(EINVALID, "transcript subject and template must be valid UTF-8")
+		return FieldErrorf("transcript.template", "transcript subject and template must be valid UTF-8")
 	case len(t.Locale) > 35:
-		return Errorf(EINVALID, "transcript locale is not a language tag")
+		return FieldErrorf("transcript.locale", "transcript locale is not a language tag")
 	}
 	return nil
 }

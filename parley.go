@@ -26,20 +26,25 @@ const DefaultTenantID int64 = -1
 // Tenant is an isolated customer of one installation, with its own groups,
 // agents, visitors and chats.
 type Tenant struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	// Widget is how the tenant's chat widget looks.
+	Widget    WidgetAppearance `json:"widget"`
+	CreatedAt time.Time        `json:"created_at"`
 }
 
 // Validate reports whether t can be stored.
 func (t *Tenant) Validate() error {
 	if strings.TrimSpace(t.Name) == "" {
-		return Errorf(EINVALID, "tenant name is required")
+		return FieldErrorf("name", "tenant name is required")
 	}
 	if len(t.Name) > 200 {
-		return Errorf(EINVALID, "tenant name is longer than 200 characters")
+		return FieldErrorf("name", "tenant name is longer than 200 characters")
 	}
-	return nil
+	if err := CheckChars("name", t.Name, false); err != nil {
+		return err
+	}
+	return t.Widget.Validate()
 }
 
 // Group is a service group (an estos agent group, a Genesys queue, a
@@ -139,7 +144,7 @@ func (r *GroupRouting) Location() (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(r.TimeZone)
 	if err != nil {
-		return nil, Errorf(EINVALID, "unknown time zone %q", r.TimeZone)
+		return nil, FieldErrorf("routing.time_zone", "unknown time zone %q", r.TimeZone)
 	}
 	return loc, nil
 }
@@ -147,30 +152,30 @@ func (r *GroupRouting) Location() (*time.Location, error) {
 // Validate reports whether r is usable.
 func (r *GroupRouting) Validate() error {
 	if !r.Strategy.Valid() {
-		return Errorf(EINVALID, "strategy must be longest_idle, least_busy, round_robin or manual")
+		return FieldErrorf("routing.strategy", "strategy must be longest_idle, least_busy, round_robin or manual")
 	}
 	if r.WrapUpSeconds < 0 || r.WrapUpSeconds > 3600 {
-		return Errorf(EINVALID, "wrap_up_seconds must be between 0 and 3600")
+		return FieldErrorf("routing.wrap_up_seconds", "wrap_up_seconds must be between 0 and 3600")
 	}
 	if _, err := r.Location(); err != nil {
 		return err
 	}
 	if len(r.Hours) > 100 || len(r.Holidays) > 1000 {
-		return Errorf(EINVALID, "at most 100 opening hours and 1000 holidays")
+		return FieldErrorf("routing.hours", "at most 100 opening hours and 1000 holidays")
 	}
 	for _, h := range r.Hours {
 		if !slices.Contains(Weekdays[:], h.Day) {
-			return Errorf(EINVALID, "opening hours: day %q must be one of mon, tue, wed, thu, fri, sat, sun", h.Day)
+			return FieldErrorf("routing.hours", "opening hours: day %q must be one of mon, tue, wed, thu, fri, sat, sun", h.Day)
 		}
 		open, ok1 := Minutes(h.Open)
 		closeAt, ok2 := Minutes(h.Close)
 		if !ok1 || !ok2 || open >= closeAt {
-			return Errorf(EINVALID, "opening hours on %s: %q to %q is not a period of HH:MM times", h.Day, h.Open, h.Close)
+			return FieldErrorf("routing.hours", "opening hours on %s: %q to %q is not a period of HH:MM times", h.Day, h.Open, h.Close)
 		}
 	}
 	for _, d := range r.Holidays {
 		if _, err := time.Parse(time.DateOnly, d); err != nil {
-			return Errorf(EINVALID, "holiday %q is not a YYYY-MM-DD date", d)
+			return FieldErrorf("routing.holidays", "holiday %q is not a YYYY-MM-DD date", d)
 		}
 	}
 	return nil
@@ -190,24 +195,29 @@ type GroupLimits struct {
 func (g *Group) Validate() error {
 	switch {
 	case strings.TrimSpace(g.Name) == "":
-		return Errorf(EINVALID, "group name is required")
+		return FieldErrorf("name", "group name is required")
 	case len(g.Name) > 200:
-		return Errorf(EINVALID, "group name is longer than 200 characters")
-	case len(g.WelcomeMessage) > 4000 || len(g.QueueMessage) > 4000 || len(g.ClosedMessage) > 4000:
-		return Errorf(EINVALID, "group messages are limited to 4000 characters")
+		return FieldErrorf("name", "group name is longer than 200 characters")
+	}
+	for _, m := range []struct{ field, text string }{
+		{"welcome_message", g.WelcomeMessage}, {"queue_message", g.QueueMessage}, {"closed_message", g.ClosedMessage},
+	} {
+		if len(m.text) > 4000 {
+			return FieldErrorf(m.field, "group messages are limited to 4000 characters")
+		}
 	}
 	l := g.Limits
 	if l.MaxMessageLength != nil && (*l.MaxMessageLength < 1 || *l.MaxMessageLength > 100000) {
-		return Errorf(EINVALID, "max_message_length must be between 1 and 100000")
+		return FieldErrorf("limits.max_message_length", "max_message_length must be between 1 and 100000")
 	}
 	if l.MaxAttachmentKB != nil && (*l.MaxAttachmentKB < 0 || *l.MaxAttachmentKB > 1<<20) {
-		return Errorf(EINVALID, "max_attachment_kb must be between 0 and 1048576")
+		return FieldErrorf("limits.max_attachment_kb", "max_attachment_kb must be between 0 and 1048576")
 	}
 	if l.IdleTimeoutSeconds != nil && (*l.IdleTimeoutSeconds < 0 || *l.IdleTimeoutSeconds > 86400) {
-		return Errorf(EINVALID, "idle_timeout_seconds must be between 0 and 86400")
+		return FieldErrorf("limits.idle_timeout_seconds", "idle_timeout_seconds must be between 0 and 86400")
 	}
 	if l.Capacity != nil && (*l.Capacity < 1 || *l.Capacity > MaxCapacity) {
-		return Errorf(EINVALID, "capacity must be between 1 and %d", MaxCapacity)
+		return FieldErrorf("limits.capacity", "capacity must be between 1 and %d", MaxCapacity)
 	}
 	if err := g.Transcript.Validate(); err != nil {
 		return err

@@ -21,6 +21,9 @@ type Store interface {
 	CreateTenant(ctx context.Context, t *Tenant) error
 	Tenant(ctx context.Context, id int64) (*Tenant, error)
 	Tenants(ctx context.Context) ([]*Tenant, error)
+	// UpdateTenant replaces the name and widget appearance of tenant t.ID
+	// and sets t.CreatedAt from the stored record.
+	UpdateTenant(ctx context.Context, t *Tenant) error
 
 	// CreateGroup stores g and sets g.ID (unless set) and g.CreatedAt. A name
 	// is unique per tenant, case-insensitively.
@@ -175,6 +178,28 @@ type Store interface {
 	// SQLite store merges its text index and empties its write-ahead log
 	// into a database that overwrites deleted content with zeros.
 	Scrub(ctx context.Context) error
+	// SetAgentPhoto stores (or replaces) the photo of p.AgentID and sets
+	// p.UpdatedAt (unless set); a missing agent gives EINVALID.
+	SetAgentPhoto(ctx context.Context, p *AgentPhoto) error
+	// AgentPhoto returns the photo of an agent; ENOTFOUND when it has none.
+	AgentPhoto(ctx context.Context, agentID int64) (*AgentPhoto, error)
+	// DeleteAgentPhoto removes an agent's photo; ENOTFOUND when it has none.
+	DeleteAgentPhoto(ctx context.Context, agentID int64) error
+
+	// CreateInvite stores inv and deletes the agent's earlier invites, in
+	// one transaction; it sets inv.CreatedAt (unless set).
+	CreateInvite(ctx context.Context, inv *Invite) error
+	// UseInvite deletes the invite with the token hash and returns it, if
+	// it has not expired at now; otherwise ENOTFOUND (an expired invite is
+	// deleted too). Two concurrent uses: one wins.
+	UseInvite(ctx context.Context, tokenHash []byte, now time.Time) (*Invite, error)
+
+	// AppendAudit adds e to the audit log and sets e.ID (and e.At when
+	// zero). The log is append-only: no method changes or removes entries.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// AuditLog lists entries matching f, newest (highest ID) first, at
+	// most f.Limit (<= 0: 100).
+	AuditLog(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
 }
 
 // ChatFilter selects chats. Zero fields do not filter.

@@ -27,7 +27,7 @@ func UnsafeRune(r rune, multiline bool) bool {
 // changed, so what is stored is what the sender sent.
 func CheckChars(field, s string, multiline bool) error {
 	if strings.IndexFunc(s, func(r rune) bool { return UnsafeRune(r, multiline) }) >= 0 {
-		return Errorf(EINVALID, "%s contains control or bidirectional override characters", field)
+		return FieldErrorf(field, "%s contains control or bidirectional override characters", field)
 	}
 	return nil
 }

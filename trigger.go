@@ -51,25 +51,25 @@ func (t *Trigger) Validate() error {
 	t.Message = strings.TrimSpace(t.Message)
 	switch {
 	case t.Name == "":
-		return Errorf(EINVALID, "name is required")
+		return FieldErrorf("name", "name is required")
 	case t.Message == "":
-		return Errorf(EINVALID, "message is required")
+		return FieldErrorf("message", "message is required")
 	case !utf8.ValidString(t.Name + t.Description + t.SenderName + t.Message + t.URLPattern):
-		return Errorf(EINVALID, "every field must be valid UTF-8")
+		return FieldErrorf("name", "every field must be valid UTF-8")
 	case utf8.RuneCountInString(t.Name) > 200:
-		return Errorf(EINVALID, "name is longer than 200 characters")
+		return FieldErrorf("name", "name is longer than 200 characters")
 	case utf8.RuneCountInString(t.Description) > 1000:
-		return Errorf(EINVALID, "description is longer than 1000 characters")
+		return FieldErrorf("description", "description is longer than 1000 characters")
 	case utf8.RuneCountInString(t.SenderName) > 100:
-		return Errorf(EINVALID, "sender_name is longer than 100 characters")
+		return FieldErrorf("sender_name", "sender_name is longer than 100 characters")
 	case utf8.RuneCountInString(t.Message) > MaxTriggerMessage:
-		return Errorf(EINVALID, "message is longer than %d characters", MaxTriggerMessage)
+		return FieldErrorf("message", "message is longer than %d characters", MaxTriggerMessage)
 	case t.TimeOnSite < 0 || t.TimeOnSite > MaxTriggerTimeOnSite:
-		return Errorf(EINVALID, "time_on_site must be between 0 and %d seconds", MaxTriggerTimeOnSite)
+		return FieldErrorf("time_on_site", "time_on_site must be between 0 and %d seconds", MaxTriggerTimeOnSite)
 	case t.GroupID < 0:
-		return Errorf(EINVALID, "group_id must not be negative")
+		return FieldErrorf("group_id", "group_id must not be negative")
 	case t.URLPattern == "" && t.TimeOnSite == 0 && !t.ChatOpened:
-		return Errorf(EINVALID, "a trigger needs a condition: url_pattern, time_on_site or chat_opened")
+		return FieldErrorf("url_pattern", "a trigger needs a condition: url_pattern, time_on_site or chat_opened")
 	}
 	for _, f := range []struct{ name, v string }{{"name", t.Name}, {"description", t.Description}, {"sender_name", t.SenderName}} {
 		if err := CheckChars(f.name, f.v, false); err != nil {
@@ -97,9 +97,9 @@ func CheckTriggerPattern(p string) error {
 		return nil
 	}
 	if len(p) > MaxTriggerPattern {
-		return Errorf(EINVALID, "url_pattern is longer than %d characters", MaxTriggerPattern)
+		return FieldErrorf("url_pattern", "url_pattern is longer than %d characters", MaxTriggerPattern)
 	}
-	bad := func(why string) error { return Errorf(EINVALID, "url_pattern: %s", why) }
+	bad := func(why string) error { return FieldErrorf("url_pattern", "url_pattern: %s", why) }
 	for i := 0; i < len(p); i++ {
 		if p[i] < 0x20 || p[i] > 0x7e {
 			return bad("only printable ASCII characters are allowed (write others percent-encoded, as in URLs)")

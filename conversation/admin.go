@@ -30,7 +30,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor Actor, name string) (*
 	if err := s.store.CreateTenant(ctx, t); err != nil {
 		return nil, internal("create tenant", err)
 	}
-	return t, nil
+	return t, s.audit(ctx, actor, t.ID, "tenant.create", "tenant", t.ID, t.Name, "")
 }
 
 // Tenants lists the tenants (admins of the default tenant only).
@@ -85,7 +85,10 @@ func (s *Service) CreateGroup(ctx context.Context, actor Actor, g *parley.Group)
 	if err := s.store.CreateGroup(ctx, g); err != nil {
 		return internal("create group", err)
 	}
-	return s.groupChanged(ctx, g)
+	if err := s.groupChanged(ctx, g); err != nil {
+		return err
+	}
+	return s.audit(ctx, actor, g.TenantID, "group.create", "group", g.ID, g.Name, "")
 }
 
 // GroupUpdate changes the fields that are set.
@@ -109,6 +112,7 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, id int64, u Grou
 	if err != nil {
 		return nil, err
 	}
+	before := *g
 	set(&g.Name, u.Name)
 	set(&g.WelcomeMessage, u.WelcomeMessage)
 	set(&g.QueueMessage, u.QueueMessage)
@@ -139,7 +143,7 @@ func (s *Service) UpdateGroup(ctx context.Context, actor Actor, id int64, u Grou
 			}
 		}
 	}
-	return g, nil
+	return g, s.audit(ctx, actor, g.TenantID, "group.update", "group", g.ID, g.Name, changed(before, g))
 }
 
 func (s *Service) adminGroup(ctx context.Context, actor Actor, id int64) (*parley.Group, error) {
@@ -172,7 +176,9 @@ func (s *Service) Agents(ctx context.Context, actor Actor) ([]*parley.Agent, err
 	return agents, nil
 }
 
-// NewAgent is an agent to create, with its initial password.
+// NewAgent is an agent to create, with its initial password; without
+// one the agent cannot sign in until it follows an invitation link
+// (InviteAgent).
 type NewAgent struct {
 	parley.Agent
 	Password string `json:"password"`
@@ -209,13 +215,23 @@ func (s *Service) CreateAgent(ctx context.Context, actor Actor, in NewAgent) (*p
 	if err := s.checkAgent(ctx, &a); err != nil {
 		return nil, err
 	}
-	if a.PasswordHash, err = s.HashPassword(ctx, in.Password); err != nil {
-		return nil, err
+	a.PasswordHash = ""
+	if in.Password != "" {
+		if a.PasswordHash, err = s.HashPassword(ctx, in.Password); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.store.CreateAgent(ctx, &a); err != nil {
+		if isCode(err, parley.ECONFLICT) {
+			return nil, parley.FieldErrorf("login", "the login %q is taken", a.Login)
+		}
 		return nil, internal("create agent", err)
 	}
-	return s.changeAgent(ctx, a.ID, nil)
+	created, err := s.changeAgent(ctx, a.ID, nil)
+	if err != nil {
+		return nil, err
+	}
+	return created, s.audit(ctx, actor, a.TenantID, "agent.create", "agent", a.ID, a.Login, "role "+string(a.Role))
 }
 
 func (s *Service) checkAgent(ctx context.Context, a *parley.Agent) error {
@@ -228,7 +244,7 @@ func (s *Service) checkAgent(ctx context.Context, a *parley.Agent) error {
 			if err != nil && !isCode(err, parley.ENOTFOUND) {
 				return internal("load group", err)
 			}
-			return parley.Errorf(parley.EINVALID, "group %d does not exist", m.GroupID)
+			return parley.FieldErrorf("groups", "group %d does not exist", m.GroupID)
 		}
 	}
 	return nil
@@ -263,9 +279,14 @@ func (s *Service) UpdateAgent(ctx context.Context, actor Actor, id int64, u Agen
 			return nil, err
 		}
 	}
+	var before parley.Agent
 	a, err := s.changeAgent(ctx, id, func(a *parley.Agent) error {
 		if a.TenantID != actor.TenantID && actor.TenantID != parley.DefaultTenantID {
 			return parley.Errorf(parley.ENOTFOUND, "agent not found")
+		}
+		before = *a
+		if u.Role != nil && *u.Role != parley.RoleAdmin && a.ID == actor.AgentID() {
+			return parley.FieldErrorf("role", "you cannot take the admin role from yourself")
 		}
 		set(&a.DisplayName, u.DisplayName)
 		set(&a.ChatName, u.ChatName)
@@ -295,13 +316,15 @@ func (s *Service) UpdateAgent(ctx context.Context, actor Actor, id int64, u Agen
 	if err != nil {
 		return nil, err
 	}
+	detail := changed(before, a)
 	if u.Password != nil {
 		// A reset password ends every login made with the old one.
 		if _, err := s.store.DeleteAgentSessions(ctx, a.ID, nil); err != nil {
 			return nil, internal("end sessions", err)
 		}
+		detail += "; password set"
 	}
-	return a, nil
+	return a, s.audit(ctx, actor, a.TenantID, "agent.update", "agent", a.ID, a.Login, detail)
 }
 
 // EnsureAdmin creates the first admin of the default tenant when there is

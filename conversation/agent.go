@@ -393,8 +393,12 @@ func (s *Service) changeAgent(ctx context.Context, id int64, change func(*parley
 // routingAgent builds the engine's view of an agent: per group, the
 // membership's capacity, else the group's override, else the agent's.
 func (s *Service) routingAgent(ctx context.Context, a *parley.Agent) (routing.Agent, error) {
+	presence := a.Presence
+	if a.Disabled {
+		presence = parley.PresenceOffline
+	}
 	ra := routing.Agent{
-		ID: a.ID, Presence: a.Presence, Status: a.Status, Capacity: a.Capacity,
+		ID: a.ID, Presence: presence, Status: a.Status, Capacity: a.Capacity,
 		Groups: make(map[int64]int, len(a.Groups)),
 	}
 	if a.Disabled {

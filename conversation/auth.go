@@ -53,9 +53,9 @@ func checkPassword(password string) error {
 	case !utf8.ValidString(password):
 		return parley.Errorf(parley.EINVALID, "the password is not valid UTF-8")
 	case utf8.RuneCountInString(password) < MinPasswordLength:
-		return parley.Errorf(parley.EINVALID, "the password needs at least %d characters", MinPasswordLength)
+		return parley.FieldErrorf("password", "the password needs at least %d characters", MinPasswordLength)
 	case len(password) > 1024:
-		return parley.Errorf(parley.EINVALID, "the password is longer than 1024 bytes")
+		return parley.FieldErrorf("password", "the password is longer than 1024 bytes")
 	}
 	return nil
 }
@@ -125,25 +125,36 @@ func (s *Service) Login(ctx context.Context, tenantID int64, login, password str
 			return "", nil, err
 		}
 	} else {
+		// An agent without a password (invited, or reset) and a disabled
+		// one cost the same time as any other and are refused alike.
 		hash := dummyHash
-		if a != nil {
+		if a != nil && a.PasswordHash != "" {
 			hash = a.PasswordHash
 		}
 		ok, err := s.verifyPassword(ctx, hash, password)
 		if err != nil {
 			return "", nil, internal("verify password", err)
 		}
-		if a == nil || !ok || a.Disabled {
+		if a == nil || !ok || a.PasswordHash == "" || a.Disabled {
 			return "", nil, denied
 		}
 	}
+	token, err := s.openSession(ctx, a)
+	if err != nil {
+		return "", nil, err
+	}
+	return token, a, nil
+}
+
+// openSession starts a session of the agent and returns its token.
+func (s *Service) openSession(ctx context.Context, a *parley.Agent) (string, error) {
 	token := agentTokenPrefix + newToken()
 	now := s.now().UTC()
 	sess := &parley.Session{TokenHash: hashToken(token), AgentID: a.ID, TenantID: a.TenantID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
-		return "", nil, internal("create session", err)
+		return "", internal("create session", err)
 	}
-	return token, a, nil
+	return token, nil
 }
 
 // Logout ends the session of token. The agent goes offline and not

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,9 +72,12 @@ func (s *Service) CreateCanned(ctx context.Context, actor Actor, c *parley.Canne
 		return err
 	}
 	if err := s.store.CreateCanned(ctx, c); err != nil {
+		if isCode(err, parley.ECONFLICT) {
+			return shortcutTaken(c.Shortcut)
+		}
 		return internal("create canned response", err)
 	}
-	return nil
+	return s.audit(ctx, actor, c.TenantID, "canned.create", "canned", c.ID, c.Title, "")
 }
 
 // CannedUpdate changes the fields that are set.
@@ -94,6 +98,7 @@ func (s *Service) UpdateCanned(ctx context.Context, actor Actor, id int64, u Can
 	if err != nil {
 		return nil, err
 	}
+	before := *c
 	set(&c.GroupID, u.GroupID)
 	set(&c.Folder, u.Folder)
 	set(&c.Shortcut, u.Shortcut)
@@ -107,9 +112,12 @@ func (s *Service) UpdateCanned(ctx context.Context, actor Actor, id int64, u Can
 	}
 	c.UpdatedAt = time.Time{}
 	if err := s.store.UpdateCanned(ctx, c); err != nil {
+		if isCode(err, parley.ECONFLICT) {
+			return nil, shortcutTaken(c.Shortcut)
+		}
 		return nil, internal("update canned response", err)
 	}
-	return c, nil
+	return c, s.audit(ctx, actor, c.TenantID, "canned.update", "canned", c.ID, c.Title, changed(before, c))
 }
 
 // DeleteCanned deletes a response of the actor's tenant.
@@ -117,13 +125,14 @@ func (s *Service) DeleteCanned(ctx context.Context, actor Actor, id int64) error
 	if err := canEditCanned(actor); err != nil {
 		return err
 	}
-	if _, err := s.tenantCanned(ctx, actor, id); err != nil {
+	c, err := s.tenantCanned(ctx, actor, id)
+	if err != nil {
 		return err
 	}
 	if err := s.store.DeleteCanned(ctx, id); err != nil {
 		return internal("delete canned response", err)
 	}
-	return nil
+	return s.audit(ctx, actor, c.TenantID, "canned.delete", "canned", c.ID, c.Title, "")
 }
 
 func (s *Service) tenantCanned(ctx context.Context, actor Actor, id int64) (*parley.CannedResponse, error) {
@@ -214,7 +223,8 @@ func (s *Service) ImportCanned(ctx context.Context, actor Actor, groupID int64, 
 		stored[key(c)] = c
 		res.Created++
 	}
-	return res, nil
+	detail := strconv.Itoa(res.Created) + " created, " + strconv.Itoa(res.Updated) + " updated"
+	return res, s.audit(ctx, actor, actor.TenantID, "canned.import", "canned", groupID, "", detail)
 }
 
 // readCannedCSV reads a CSV file whose header names the columns folder,
@@ -320,4 +330,10 @@ func (s *Service) ChatCanned(ctx context.Context, actor Actor, chatID string) ([
 		cr.Text = r.Replace(cr.Text)
 	}
 	return list, nil
+}
+
+// shortcutTaken is the error of a shortcut another response of the group
+// has.
+func shortcutTaken(shortcut string) error {
+	return &parley.Error{Code: parley.ECONFLICT, Message: "shortcut /" + shortcut + " is used by another response", Field: "shortcut"}
 }

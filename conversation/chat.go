@@ -17,6 +17,9 @@ type Actor struct {
 	VisitorID string
 	// Agent is the agent as of authentication; set when Kind is agent.
 	Agent *parley.Agent
+	// Addr is the client address the request came from, for the audit
+	// log; transports set it.
+	Addr string
 }
 
 // IsVisitor reports whether the actor is a visitor.

@@ -3,7 +3,6 @@ package conversation
 import (
 	"context"
 	"slices"
-	"time"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/routing"
@@ -22,7 +21,7 @@ func (s *Service) GroupStatuses(ctx context.Context, tenantID int64) ([]*GroupSt
 		return nil, internal("list groups", err)
 	}
 	out := make([]*GroupStatus, 0, len(groups))
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	s.router.Query(func(e routing.View) {
 		waiting := e.QueueLengths()
 		for _, g := range groups {

@@ -97,6 +97,9 @@ func (s *Service) PublicAgentByID(ctx context.Context, tenantID, id int64) (*Pub
 // publicAgent projects a onto its public fields; ok is false when the
 // agent is in none of the wanted groups (nil: any group).
 func publicAgent(a *parley.Agent, names map[int64]string, want []int64) (PublicAgent, bool) {
+	if a.Disabled {
+		return PublicAgent{}, false
+	}
 	p := PublicAgent{ID: a.ID, Name: a.NameForVisitors(), Groups: []PublicGroup{}, Available: a.Presence == parley.PresenceAvailable, PhotoURL: a.PhotoURL}
 	match := false
 	for _, m := range a.Groups {

@@ -3,10 +3,12 @@ package conversation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleychat/parley"
@@ -15,10 +17,11 @@ import (
 // Retention and erasure (F6.4): a tenant's retention period deletes ended
 // chats and the personal data around them once they are older than it;
 // an erasure deletes one person's data on request. Both remove the chats'
-// files and leave a receipt; both are recorded through Config.Audit.
+// files and leave a receipt; both are recorded in the audit log (or
+// through Config.Audit when set).
 
 // Auditor records who did what to a tenant's data, when and from where.
-// The audit log implements it; Config.Audit nil records nothing.
+// Config.Audit nil records into the audit log.
 type Auditor interface {
 	Record(ctx context.Context, e AuditEntry) error
 }
@@ -91,7 +94,7 @@ func (s *Service) SetRetentionPolicy(ctx context.Context, actor Actor, p *parley
 	if err := s.store.SetRetentionPolicy(ctx, p); err != nil {
 		return internal("store retention policy", err)
 	}
-	s.audit(ctx, actor, AuditEntry{TenantID: tenant, Action: AuditRetentionSet, Detail: daysDetail(p.Days)})
+	s.auditData(ctx, actor, AuditEntry{TenantID: tenant, Action: AuditRetentionSet, Detail: daysDetail(p.Days)})
 	return nil
 }
 
@@ -129,7 +132,7 @@ func (s *Service) ApplyRetention(ctx context.Context) (map[int64]*parley.Deletio
 		}
 		if !total.Empty() {
 			out[p.TenantID] = total
-			s.audit(ctx, Actor{}, AuditEntry{TenantID: p.TenantID, Action: AuditRetentionRun, Detail: daysDetail(p.Days), Deleted: total})
+			s.auditData(ctx, Actor{}, AuditEntry{TenantID: p.TenantID, Action: AuditRetentionRun, Detail: daysDetail(p.Days), Deleted: total})
 		}
 	}
 	if len(out) > 0 {
@@ -191,7 +194,7 @@ func (s *Service) EraseVisitor(ctx context.Context, actor Actor, r parley.Erasur
 		// hold them until the next scrub.
 		s.log.Error("scrub after erasure; retried by the next retention run or erasure", "err", err)
 	}
-	s.audit(ctx, actor, AuditEntry{TenantID: tenant, Action: AuditErasure, Detail: rec.Key, Deleted: d})
+	s.auditData(ctx, actor, AuditEntry{TenantID: tenant, Action: AuditErasure, Detail: rec.Key, Deleted: d})
 	return rec, nil
 }
 
@@ -237,20 +240,38 @@ func validChatDir(id string) bool {
 	return id != "" && id != "." && id != ".." && filepath.Base(id) == id && filepath.IsLocal(id)
 }
 
-// audit records e for actor through Config.Audit; a failure is logged,
-// never shown: the action itself is done.
-func (s *Service) audit(ctx context.Context, actor Actor, e AuditEntry) {
-	if s.cfg.Audit == nil {
-		return
-	}
+// auditData records e for actor through Config.Audit, by default the
+// audit log; a failure is logged, never shown: the action itself is done.
+func (s *Service) auditData(ctx context.Context, actor Actor, e AuditEntry) {
 	e.At = s.now()
 	if actor.Agent != nil {
 		e.AgentID, e.Login = actor.Agent.ID, actor.Agent.Login
 	}
 	if a := ClientAddr(ctx); a.IsValid() {
 		e.From = a.String()
+	} else {
+		e.From = actor.Addr
 	}
-	if err := s.cfg.Audit.Record(ctx, e); err != nil {
+	audit := s.cfg.Audit
+	if audit == nil {
+		audit = logAuditor{s}
+	}
+	if err := audit.Record(ctx, e); err != nil {
 		s.log.Error("audit record", "action", e.Action, "tenant_id", e.TenantID, "err", err)
 	}
+}
+
+// logAuditor writes retention and erasure records into the audit log,
+// with the receipt's counts as the detail.
+type logAuditor struct{ s *Service }
+
+func (l logAuditor) Record(ctx context.Context, e AuditEntry) error {
+	detail := e.Detail
+	if d := e.Deleted; d != nil {
+		detail += fmt.Sprintf("; deleted %d visitors, %d chats, %d events, %d attachments, %d files, %d ratings, %d offline messages, %d mails, %d webhook deliveries",
+			d.Visitors, d.Chats, d.Events, d.Attachments, d.Files, d.Ratings, d.OfflineMessages, d.Mails, d.WebhookDeliveries)
+	}
+	return l.s.store.AppendAudit(ctx, &parley.AuditEntry{TenantID: e.TenantID, At: e.At.UTC(), ActorID: e.AgentID,
+		ActorLogin: e.Login, RemoteAddr: e.From, Action: e.Action, TargetKind: "tenant",
+		TargetID: strconv.FormatInt(e.TenantID, 10), Detail: strings.TrimPrefix(detail, "; ")})
 }

@@ -158,7 +158,7 @@ type Config struct {
 	// Limits are the abuse limits; the zero value limits nothing.
 	Limits AbuseLimits
 	// Audit records admins' retention settings and erasures and the
-	// retention job's runs; nil records nothing.
+	// retention job's runs; nil records them in the audit log.
 	Audit Auditor
 	// Cluster, when set, makes the service one node of several sharing
 	// the store and the bus (cluster.go); nil is a node on its own.

@@ -53,7 +53,7 @@ func (s *Service) CreateTrigger(ctx context.Context, actor Actor, t *parley.Trig
 	if err := s.store.CreateTrigger(ctx, t); err != nil {
 		return internal("create trigger", err)
 	}
-	return nil
+	return s.audit(ctx, actor, t.TenantID, "trigger.create", "trigger", t.ID, t.Name, "")
 }
 
 // TriggerUpdate changes the fields that are set.
@@ -79,6 +79,7 @@ func (s *Service) UpdateTrigger(ctx context.Context, actor Actor, id int64, u Tr
 	if err != nil {
 		return nil, err
 	}
+	before := *t
 	set(&t.GroupID, u.GroupID)
 	set(&t.Name, u.Name)
 	set(&t.Description, u.Description)
@@ -99,7 +100,7 @@ func (s *Service) UpdateTrigger(ctx context.Context, actor Actor, id int64, u Tr
 	if err := s.store.UpdateTrigger(ctx, t); err != nil {
 		return nil, internal("update trigger", err)
 	}
-	return t, nil
+	return t, s.audit(ctx, actor, t.TenantID, "trigger.update", "trigger", t.ID, t.Name, changed(before, t))
 }
 
 // DeleteTrigger deletes a trigger the admin manages.
@@ -107,13 +108,14 @@ func (s *Service) DeleteTrigger(ctx context.Context, actor Actor, id int64) erro
 	if err := requireAdmin(actor); err != nil {
 		return err
 	}
-	if _, err := s.adminTrigger(ctx, actor, id); err != nil {
+	t, err := s.adminTrigger(ctx, actor, id)
+	if err != nil {
 		return err
 	}
 	if err := s.store.DeleteTrigger(ctx, id); err != nil {
 		return internal("delete trigger", err)
 	}
-	return nil
+	return s.audit(ctx, actor, t.TenantID, "trigger.delete", "trigger", t.ID, t.Name, "")
 }
 
 // adminTrigger loads a trigger of the actor's tenant; admins of the

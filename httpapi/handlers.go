@@ -32,7 +32,11 @@ func token(r *http.Request) string {
 }
 
 func (s *Server) actor(r *http.Request) (conversation.Actor, error) {
-	return s.svc.Authenticate(r.Context(), token(r))
+	a, err := s.svc.Authenticate(r.Context(), token(r))
+	if err == nil {
+		a.Addr = s.opt.TrustedProxies.ClientAddr(r).String()
+	}
+	return a, err
 }
 
 // withActor runs fn for an authenticated request.
@@ -470,10 +474,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ttl := s.svc.Config().SessionTTL
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: tok, Path: "/", MaxAge: int(ttl / time.Second),
-		HttpOnly: true, Secure: s.opt.SecureCookies, SameSite: http.SameSiteLaxMode,
-	})
+	s.setSessionCookie(w, tok, ttl)
 	writeJSON(w, http.StatusOK, LoginResponse{Token: tok, ExpiresAt: time.Now().Add(ttl).UTC(), Agent: a})
 }
 
@@ -594,11 +595,6 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// TenantBody is POST /api/v1/admin/tenants.
-type TenantBody struct {
-	Name string `json:"name"`
-}
-
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 	s.withActor(w, r, func(a conversation.Actor) error {
 		ts, err := s.svc.Tenants(r.Context(), a)
@@ -611,15 +607,39 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 	s.withActor(w, r, func(a conversation.Actor) error {
-		var b TenantBody
+		var b TenantCreateBody
 		if err := decode(w, r, &b); err != nil {
 			return err
 		}
-		t, err := s.svc.CreateTenant(r.Context(), a, b.Name)
-		if err == nil {
-			writeJSON(w, http.StatusCreated, t)
+		var first *parley.Agent
+		if b.Admin != nil {
+			// Checked before the tenant exists, so a bad admin creates nothing.
+			first = &parley.Agent{TenantID: parley.DefaultTenantID, Login: b.Admin.Login, DisplayName: b.Admin.DisplayName,
+				Email: b.Admin.Email, Role: parley.RoleAdmin, Capacity: parley.DefaultCapacity,
+				Presence: parley.PresenceOffline, Status: parley.StatusNotReady}
+			if first.DisplayName == "" {
+				first.DisplayName = first.Login
+			}
+			if err := first.Validate(); err != nil {
+				return prefixField(err, "admin.")
+			}
 		}
-		return err
+		t, err := s.svc.CreateTenant(r.Context(), a, b.Name)
+		if err != nil {
+			return err
+		}
+		out := TenantCreated{Tenant: t}
+		if first != nil {
+			first.TenantID = t.ID
+			if out.Admin, err = s.svc.CreateAgent(r.Context(), a, conversation.NewAgent{Agent: *first}); err != nil {
+				return err
+			}
+			if out.Invitation, err = s.svc.InviteAgent(r.Context(), a, out.Admin.ID, parley.InviteWelcome); err != nil {
+				return err
+			}
+		}
+		writeJSON(w, http.StatusCreated, out)
+		return nil
 	})
 }
 

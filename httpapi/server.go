@@ -142,12 +142,31 @@ var routes = []route{
 	{"GET", "/api/v1/agents", (*Server).listAgents},
 	{"GET", "/api/v1/admin/tenants", (*Server).listTenants},
 	{"POST", "/api/v1/admin/tenants", (*Server).createTenant},
+	{"PATCH", "/api/v1/admin/tenants/{id}", (*Server).updateTenant},
+	{"GET", "/api/v1/admin/tenant", (*Server).ownTenant},
+	{"GET", "/api/v1/admin/widget", (*Server).getWidget},
+	{"PUT", "/api/v1/admin/widget", (*Server).putWidget},
+	{"GET", "/api/v1/admin/groups", (*Server).adminGroups},
 	{"POST", "/api/v1/admin/groups", (*Server).createGroup},
+	{"POST", "/api/v1/admin/groups/transcript-preview", (*Server).previewTranscript},
+	{"GET", "/api/v1/admin/groups/{id}", (*Server).adminGroup},
 	{"PATCH", "/api/v1/admin/groups/{id}", (*Server).updateGroup},
+	{"GET", "/api/v1/admin/agents", (*Server).adminAgents},
 	{"POST", "/api/v1/admin/agents", (*Server).createAgent},
+	{"GET", "/api/v1/admin/agents/{id}", (*Server).adminAgent},
 	{"PATCH", "/api/v1/admin/agents/{id}", (*Server).updateAgent},
 	{"GET", "/api/v1/admin/directory", (*Server).directoryStatus},
 	{"POST", "/api/v1/admin/directory/sync", (*Server).syncDirectory},
+	{"POST", "/api/v1/admin/agents/{id}/invite", (*Server).inviteAgent},
+	{"POST", "/api/v1/admin/agents/{id}/password-reset", (*Server).resetAgentPassword},
+	{"POST", "/api/v1/admin/agents/{id}/disable", (*Server).disableAgent},
+	{"POST", "/api/v1/admin/agents/{id}/enable", (*Server).enableAgent},
+	{"POST", "/api/v1/admin/agents/{id}/sign-out", (*Server).signOutAgent},
+	{"PUT", "/api/v1/admin/agents/{id}/photo", (*Server).putAgentPhoto},
+	{"DELETE", "/api/v1/admin/agents/{id}/photo", (*Server).deleteAgentPhoto},
+	{"GET", "/api/v1/admin/audit", (*Server).auditLog},
+	{"GET", "/api/v1/public/agents/{id}/photo", (*Server).agentPhoto},
+	{"POST", "/api/v1/auth/invite", (*Server).acceptInvite},
 	{"GET", "/api/v1/admin/triggers", (*Server).listTriggers},
 	{"POST", "/api/v1/admin/triggers", (*Server).createTrigger},
 	{"GET", "/api/v1/admin/triggers/{id}", (*Server).getTrigger},
@@ -358,6 +377,8 @@ type ErrorBody struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		// Field names the request field at fault, when one is.
+		Field string `json:"field,omitempty"`
 	} `json:"error"`
 }
 
@@ -366,6 +387,11 @@ var native = httperr.Dialect{
 	ContentType: "application/json",
 	Shape:       func(code, message string) any { return errorBody(code, message) },
 	Newline:     true,
+	FieldShape: func(code, message, field string) any {
+		b := errorBody(code, message)
+		b.Error.Field = field
+		return b
+	},
 }
 
 func writeError(w http.ResponseWriter, err error) { native.Error(w, err) }

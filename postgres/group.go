@@ -15,10 +15,14 @@ import (
 // set).
 func (s *Store) CreateTenant(ctx context.Context, t *parley.Tenant) error {
 	created := s.stamp(t.CreatedAt)
-	query := `INSERT INTO tenants (name, created_at) VALUES ($1, $2) RETURNING id`
-	args := []any{t.Name, created}
+	widget, err := json.Marshal(t.Widget)
+	if err != nil {
+		return fmt.Errorf("postgres: encode tenant widget: %w", err)
+	}
+	query := `INSERT INTO tenants (name, widget, created_at) VALUES ($1, $2, $3) RETURNING id`
+	args := []any{t.Name, string(widget), created}
 	if t.ID != 0 {
-		query = `INSERT INTO tenants (name, created_at, id) VALUES ($1, $2, $3) RETURNING id`
+		query = `INSERT INTO tenants (name, widget, created_at, id) VALUES ($1, $2, $3, $4) RETURNING id`
 		args = append(args, t.ID)
 	}
 	id, err := s.insertID(ctx, "tenants", query, args...)
@@ -43,33 +47,60 @@ func (s *Store) insertID(ctx context.Context, table, query string, args ...any) 
 	return id, err
 }
 
-// Tenant returns the tenant id.
-func (s *Store) Tenant(ctx context.Context, id int64) (*parley.Tenant, error) {
+const tenantColumns = `id, name, widget, created_at`
+
+func scanTenant(sc scanner) (*parley.Tenant, error) {
 	var t parley.Tenant
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM tenants WHERE id = $1`, id).
-		Scan(&t.ID, &t.Name, &t.CreatedAt)
-	if err != nil {
-		return nil, notFound(err, "select tenant", "tenant not found")
+	var widget string
+	if err := sc.Scan(&t.ID, &t.Name, &widget, &t.CreatedAt); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(widget), &t.Widget); err != nil {
+		return nil, fmt.Errorf("tenant %d widget: %w", t.ID, err)
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
 	return &t, nil
 }
 
+// Tenant returns the tenant id.
+func (s *Store) Tenant(ctx context.Context, id int64) (*parley.Tenant, error) {
+	t, err := scanTenant(s.db.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "select tenant", "tenant not found")
+	}
+	return t, nil
+}
+
+// UpdateTenant replaces the tenant's name and widget appearance.
+func (s *Store) UpdateTenant(ctx context.Context, t *parley.Tenant) error {
+	widget, err := json.Marshal(t.Widget)
+	if err != nil {
+		return fmt.Errorf("postgres: encode tenant widget: %w", err)
+	}
+	var created time.Time
+	err = s.db.QueryRowContext(ctx, `UPDATE tenants SET name = $2, widget = $3 WHERE id = $1 RETURNING created_at`,
+		t.ID, t.Name, string(widget)).Scan(&created)
+	if err != nil {
+		return notFound(err, "update tenant", "tenant not found")
+	}
+	t.CreatedAt = created.UTC()
+	return nil
+}
+
 // Tenants lists every tenant by ID.
 func (s *Store) Tenants(ctx context.Context) ([]*parley.Tenant, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at FROM tenants ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: select tenants: %w", err)
 	}
 	defer rows.Close()
 	ts := []*parley.Tenant{}
 	for rows.Next() {
-		var t parley.Tenant
-		if err := rows.Scan(&t.ID, &t.Name, &t.CreatedAt); err != nil {
+		t, err := scanTenant(rows)
+		if err != nil {
 			return nil, fmt.Errorf("postgres: scan tenant: %w", err)
 		}
-		t.CreatedAt = t.CreatedAt.UTC()
-		ts = append(ts, &t)
+		ts = append(ts, t)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: select tenants: %w", err)

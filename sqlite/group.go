@@ -16,15 +16,18 @@ import (
 func (s *Store) CreateTenant(ctx context.Context, t *parley.Tenant) error {
 	created := s.stamp(t.CreatedAt)
 	var id int64
-	var err error
+	widget, err := json.Marshal(t.Widget)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode tenant widget: %w", err)
+	}
 	if t.ID != 0 {
 		err = s.db.QueryRowContext(ctx,
-			`INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) RETURNING id`,
-			t.ID, t.Name, created).Scan(&id)
+			`INSERT INTO tenants (id, name, widget, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			t.ID, t.Name, string(widget), created).Scan(&id)
 	} else {
 		err = s.db.QueryRowContext(ctx,
-			`INSERT INTO tenants (name, created_at) VALUES ($1, $2) RETURNING id`,
-			t.Name, created).Scan(&id)
+			`INSERT INTO tenants (name, widget, created_at) VALUES ($1, $2, $3) RETURNING id`,
+			t.Name, string(widget), created).Scan(&id)
 	}
 	if err != nil {
 		return dbError(err, "insert tenant", fmt.Sprintf("tenant %d already exists", t.ID), "")
@@ -33,33 +36,58 @@ func (s *Store) CreateTenant(ctx context.Context, t *parley.Tenant) error {
 	return nil
 }
 
-// Tenant returns the tenant id.
-func (s *Store) Tenant(ctx context.Context, id int64) (*parley.Tenant, error) {
+func scanTenant(sc scanner) (*parley.Tenant, error) {
 	var t parley.Tenant
-	err := s.rdb.QueryRowContext(ctx, `SELECT id, name, created_at FROM tenants WHERE id = $1`, id).
-		Scan(&t.ID, &t.Name, &t.CreatedAt)
-	if err != nil {
-		return nil, notFound(err, "select tenant", "tenant not found")
+	var widget string
+	if err := sc.Scan(&t.ID, &t.Name, &widget, &t.CreatedAt); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(widget), &t.Widget); err != nil {
+		return nil, fmt.Errorf("tenant %d widget: %w", t.ID, err)
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
 	return &t, nil
 }
 
+// Tenant returns the tenant id.
+func (s *Store) Tenant(ctx context.Context, id int64) (*parley.Tenant, error) {
+	t, err := scanTenant(s.rdb.QueryRowContext(ctx, `SELECT id, name, widget, created_at FROM tenants WHERE id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "select tenant", "tenant not found")
+	}
+	return t, nil
+}
+
+// UpdateTenant replaces the tenant's name and widget appearance.
+func (s *Store) UpdateTenant(ctx context.Context, t *parley.Tenant) error {
+	widget, err := json.Marshal(t.Widget)
+	if err != nil {
+		return fmt.Errorf("sqlite: encode tenant widget: %w", err)
+	}
+	var created time.Time
+	err = s.db.QueryRowContext(ctx, `UPDATE tenants SET name = $2, widget = $3 WHERE id = $1 RETURNING created_at`,
+		t.ID, t.Name, string(widget)).Scan(&created)
+	if err != nil {
+		return notFound(err, "update tenant", "tenant not found")
+	}
+	t.CreatedAt = created.UTC()
+	return nil
+}
+
 // Tenants lists every tenant by ID.
 func (s *Store) Tenants(ctx context.Context) ([]*parley.Tenant, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, name, created_at FROM tenants ORDER BY id`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, name, widget, created_at FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: select tenants: %w", err)
 	}
 	defer rows.Close()
 	ts := []*parley.Tenant{}
 	for rows.Next() {
-		var t parley.Tenant
-		if err := rows.Scan(&t.ID, &t.Name, &t.CreatedAt); err != nil {
+		t, err := scanTenant(rows)
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: scan tenant: %w", err)
 		}
-		t.CreatedAt = t.CreatedAt.UTC()
-		ts = append(ts, &t)
+		ts = append(ts, t)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: select tenants: %w", err)

@@ -94,6 +94,9 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"RetentionPolicies", testRetentionPolicies},
 		{"Purge", testPurge},
 		{"EraseVisitor", testEraseVisitor},
+		{"TenantWidget", testTenantWidget},
+		{"AgentAdmin", testAgentAdmin},
+		{"Audit", testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

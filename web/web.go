@@ -29,6 +29,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/parleychat/parley"
 )
 
 //go:embed static templates
@@ -50,6 +52,10 @@ type Options struct {
 	// HasTriggers reports whether a tenant has enabled proactive triggers;
 	// nil means none.
 	HasTriggers func(ctx context.Context, tenantID int64) (bool, error)
+	// WidgetAppearance returns the appearance a tenant's admins set in the
+	// admin console (0: the default tenant); it overrides the server's
+	// config.json. nil leaves the file alone.
+	WidgetAppearance func(ctx context.Context, tenantID int64) (*parley.WidgetAppearance, error)
 }
 
 // pageCSP is the Content-Security-Policy of every HTML page.
@@ -109,6 +115,7 @@ func Handler(opt Options) http.Handler {
 	}
 	mux.Handle("GET /{$}", index)
 	mountConsole(mux, pages)
+	mountAdmin(mux, pages)
 	mux.HandleFunc("GET "+staticPrefix+"{path...}", set.serve)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if h := dr.route(r.URL.Path); h != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
@@ -415,7 +422,7 @@ func renderPages(fsys fs.FS, set *assetSet) (map[string]*page, error) {
 		return nil, err
 	}
 	pages := map[string]*page{}
-	for _, name := range []string{"landing.html", "demo.html", consolePage} {
+	for _, name := range []string{"landing.html", "demo.html", consolePage, adminPage} {
 		var buf bytes.Buffer
 		if err := t.ExecuteTemplate(&buf, name, nil); err != nil {
 			return nil, err

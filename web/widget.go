@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/parleychat/parley"
 )
 
 // The embeddable widget: a small loader at a stable URL (/widget.js) that
@@ -173,12 +175,28 @@ func (wd *widget) serveConfig(w http.ResponseWriter, r *http.Request) {
 		wd.log.Error("widget config", "err", err)
 		return
 	}
+	var texts map[string]string
+	if wd.opt.WidgetAppearance != nil {
+		wa, err := wd.opt.WidgetAppearance(r.Context(), tenant)
+		if err != nil {
+			writeWidgetError(w, http.StatusInternalServerError, "internal", "the widget's appearance cannot be read")
+			wd.log.Error("widget appearance", "err", err)
+			return
+		}
+		server = withAppearance(server, wa)
+		texts = wa.Texts
+	}
 	cfg, problems := resolveWidgetConfig(server, layers[0], layers[1], layers[2])
 	lang := cfg.str("lang")
 	if lang == "" {
 		lang = q.Get("lang")
 	}
 	bundle, resolved := wd.i18n.lookup(lang)
+	for k, v := range texts {
+		if _, known := bundle[k]; known {
+			bundle[k] = v
+		}
+	}
 	resp := map[string]any{"config": cfg, "lang": resolved, "strings": bundle}
 	if len(problems) > 0 {
 		resp["problems"] = problems
@@ -250,4 +268,23 @@ func (p *page) serve(w http.ResponseWriter, r *http.Request, csp string) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(p.body)
 	}
+}
+
+// withAppearance returns the server layer with the tenant's appearance
+// from the admin console over the file's values.
+func withAppearance(server map[string]any, wa *parley.WidgetAppearance) map[string]any {
+	out := make(map[string]any, len(server)+8)
+	for k, v := range server {
+		out[k] = v
+	}
+	for k, v := range map[string]string{
+		"title": wa.Title, "logo": wa.Logo, "position": wa.Position,
+		"headerBackground": wa.HeaderBackground, "headerText": wa.HeaderText, "highlight": wa.Highlight,
+		"onlineColor": wa.OnlineColor, "offlineColor": wa.OfflineColor,
+	} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -82,7 +82,7 @@ func newStackOpts(t *testing.T, c conversation.Config, demo bool) *stack {
 		API:      httpapi.Options{AllowedOrigins: []string{s.host}, PingInterval: time.Minute},
 		Web: func(ts *testserver.Server) web.Options {
 			return web.Options{Demo: demo, DataDir: ts.Dir, AllowedOrigins: []string{s.host}, GroupStatus: ts.GroupStatus,
-				HasTriggers: ts.Svc.HasTriggers}
+				HasTriggers: ts.Svc.HasTriggers, WidgetAppearance: ts.Svc.PublicWidgetAppearance}
 		},
 	})
 	s.svc, s.store, s.data, s.parley, s.ts = ts.Svc, ts.Store, ts.Dir, ts.URL, ts

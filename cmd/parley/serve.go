@@ -226,6 +226,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		AllowedOrigins: cfg.AllowedOrigins,
 		GroupStatus:    widgetGroupStatus(svc),
 		HasTriggers:    svc.HasTriggers,
+		// The admin console's widget settings override <data>/widget/config.json.
+		WidgetAppearance: svc.PublicWidgetAppearance,
 	})))))))
 
 	ln, err := net.Listen("tcp", cfg.Addr)

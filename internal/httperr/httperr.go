@@ -54,6 +54,9 @@ type Dialect struct {
 	Shape func(code, message string) any
 	// Newline ends each body with a line feed.
 	Newline bool
+	// FieldShape, when set, shapes the errors that name a request field
+	// (parley.FieldErrorf), so forms can show them next to the field.
+	FieldShape func(code, message, field string) any
 }
 
 // JSON writes v with status. Responses are never cached: they hold chat
@@ -79,6 +82,10 @@ func (d Dialect) Error(w http.ResponseWriter, err error) {
 	code := parley.ErrorCode(err)
 	if after := parley.RetryAfter(err); after > 0 {
 		w.Header().Set("Retry-After", RetryAfterSeconds(after))
+	}
+	if f := parley.ErrorField(err); f != "" && d.FieldShape != nil {
+		d.JSON(w, Status(code), d.FieldShape(code, parley.ErrorMessage(err), f))
+		return
 	}
 	d.JSON(w, Status(code), d.Shape(code, parley.ErrorMessage(err)))
 }

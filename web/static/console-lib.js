@@ -147,8 +147,11 @@ export function Icon({ name, size = 16 }) {
   return html`<svg class="ic" width=${size} height=${size} viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d=${paths[name] || ""} /></svg>`;
 }
 
-/** An initials avatar; key (an agent id) picks the colour, else the name does. */
-export function Avatar({ name, id, size = "md" }) {
+/** An agent's uploaded photo, or initials whose colour the key (an agent
+ * id) or else the name picks. Photos from other sites are not shown: the
+ * console's pages load images from their own origin only. */
+export function Avatar({ name, id, photo, size = "md" }) {
+  if (photo && photo.startsWith("/")) return html`<img class=${"avatar avatar-" + size} src=${photo} alt="" />`;
   return html`<span class=${"avatar avatar-" + size} style=${{ background: avatarColor(id ?? name) }} aria-hidden="true">${initials(name)}</span>`;
 }
 

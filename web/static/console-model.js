@@ -195,7 +195,9 @@ export class Model {
   }
 
   async login(login, password) {
-    const r = await api("POST", "/api/v1/auth/login", { body: { login, password } });
+    // A tenant's agents sign in at /agent/?tenant=<id>.
+    const tenant = Number(new URLSearchParams(location.search).get("tenant")) || 0;
+    const r = await api("POST", "/api/v1/auth/login", { body: { tenant_id: tenant, login, password } });
     this.token = r.token;
     this.me = r.agent;
     // The token lives in this tab only, so two agents can work in two tabs.

@@ -235,7 +235,7 @@ export function Supervisor({ model }) {
           <tbody>
             ${agents.map(
               (a) => html`<tr data-agent=${a.login}>
-                <td><span class="who"><${Avatar} name=${a.display_name || a.login} id=${a.id} size="xs" />${a.display_name || a.login}${a.role !== "agent" ? html`<span class="muted small">${a.role}</span>` : ""}</span></td>
+                <td><span class="who"><${Avatar} name=${a.display_name || a.login} id=${a.id} photo=${a.photo_url} size="xs" />${a.display_name || a.login}${a.role !== "agent" ? html`<span class="muted small">${a.role}</span>` : ""}</span></td>
                 <td><span class="who"><${StatusDot} agent=${a} />${statusLabel(a)}</span></td>
                 <td class="num"><span class="loadbar"><span class="loadbar-fill" data-level=${a.capacity ? Math.min(4, Math.ceil((a.load / a.capacity) * 4)) : 0}></span></span>${a.load}/${a.capacity}</td>
               </tr>`,

@@ -136,7 +136,7 @@ function Topbar() {
         onClick=${() => model.setTheme(effectiveTheme() === "dark" ? "light" : "dark")}>
         <${Icon} name=${effectiveTheme() === "dark" ? "sun" : "moon"} />
       </button>
-      <span class="me"><${Avatar} name=${me.display_name || me.login} id=${me.id} size="sm" /><span class="me-name">${me.display_name || me.login}</span></span>
+      <span class="me"><${Avatar} name=${me.display_name || me.login} id=${me.id} photo=${me.photo_url} size="sm" /><span class="me-name">${me.display_name || me.login}</span></span>
       <button class="icon-btn" id="logout" title="Sign out" aria-label="Sign out" onClick=${() => model.logout()}><${Icon} name="logout" /></button>
     </div>
   </header>`;
@@ -279,7 +279,7 @@ function TeamColumn({ agentID }) {
   };
   return html`<section class="column team-column" aria-label=${"Team chat with " + (a.display_name || a.login)}>
     <header class="col-head">
-      <${Avatar} name=${a.display_name || a.login} id=${a.id} />
+      <${Avatar} name=${a.display_name || a.login} id=${a.id} photo=${a.photo_url} />
       <div class="col-who"><b class="col-name">${a.display_name || a.login}</b><span class="muted small">Team chat · never shown to visitors</span></div>
       <div class="col-actions"><button class="icon-btn" aria-label="Close" title="Close" onClick=${() => model.openThread(null)}><${Icon} name="end" /></button></div>
     </header>
