@@ -306,9 +306,13 @@ func logFrames(t *testing.T, frame context.Context) {
 	})
 }
 
-// shot saves a screenshot of the page in docs/img.
+// shot saves a screenshot of the page in docs/img when
+// PARLEY_SCREENSHOTS is set.
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	if os.Getenv("PARLEY_SCREENSHOTS") == "" {
+		return // PARLEY_SCREENSHOTS=1 refreshes the docs' pictures
+	}
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
