@@ -30,6 +30,9 @@ Usage:
 
 The admin credentials are used to create a fresh group and agents for the run
 (names start with "load-"); the password may also come from PARLEY_LOAD_PASSWORD.
+Every visitor comes from this machine's address, so start the server with its
+chat-request limit off (PARLEY_LIMIT_CHAT_REQUESTS=0 or --limit-chat-requests 0);
+otherwise requests past the limit fail with HTTP 429.
 
 Scenarios:
   idle     Idle visitors. Each visitor requests a chat (REST), opens a WebSocket,
