@@ -126,6 +126,8 @@ type wsClient struct {
 	frames chan httpapi.ServerFrame
 	ready  httpapi.ServerFrame
 	refs   int
+	// readErr is why reading ended; set before frames is closed.
+	readErr error
 }
 
 // dial opens a WebSocket, says hello with token and resume points, and
@@ -145,6 +147,7 @@ func (s *server) dial(token string, chats map[string]int64) *wsClient {
 		for {
 			_, data, err := conn.Read(context.Background())
 			if err != nil {
+				c.readErr = err
 				return
 			}
 			var f httpapi.ServerFrame

@@ -50,6 +50,9 @@ type wsConn struct {
 	// the timer that closes a connection that never says hello.
 	cookie     string
 	helloTimer *time.Timer
+	// token is an agent's session token, checked again when the agent's
+	// record changes: a sign-out everywhere or a disable ends the session.
+	token string
 
 	mu       sync.Mutex
 	hello    bool // the hello was handled
@@ -252,7 +255,22 @@ func (c *wsConn) readHello(data []byte) (ClientFrame, error) {
 		tok = c.cookie
 	}
 	c.actor, err = c.srv.svc.Authenticate(c.ctx, tok)
+	if err == nil && !c.actor.IsVisitor() {
+		c.token = tok
+	}
 	return f, err
+}
+
+// stillSignedIn checks the agent's session again. A session ended by a
+// sign-out everywhere, a disable or the directory closes the connection
+// with closeUnauthorized; it reports whether the session goes on.
+func (c *wsConn) stillSignedIn() bool {
+	_, err := c.srv.svc.Authenticate(c.ctx, c.token)
+	if parley.ErrorCode(err) != parley.EUNAUTHORIZED {
+		return true // valid, or the store failed: not a reason to sign out
+	}
+	c.conn.Close(closeUnauthorized, "the session has ended")
+	return false
 }
 
 // start subscribes the chats of the session: those the hello names, and
@@ -564,6 +582,10 @@ func (c *wsConn) agentFeed() bool {
 			continue
 		case conversation.NoticeRevoke, conversation.NoticeAssigned, conversation.NoticeRemoved:
 			c.offerGone(n.ChatID)
+		case conversation.NoticeAgent:
+			if n.Agent != nil && n.Agent.ID == c.actor.AgentID() && !c.stillSignedIn() {
+				return false
+			}
 		}
 		if !c.send(ServerFrame{Type: n.Type, ChatID: n.ChatID, Chat: n.Chat, Agent: n.Agent, Message: n.Message, Overview: n.Overview}) {
 			return false
