@@ -86,7 +86,7 @@ func TestBrowserRocketChatWidget(t *testing.T) {
 			}
 		}
 	}
-	do("open the widget", chromedp.WaitVisible(`button[class*="screen__chat-button"]`), chromedp.Click(`button[class*="screen__chat-button"]`))
+	openChat(t, b, frame, `input[name="name"]`)
 	do("registration form", chromedp.WaitVisible(`input[name="name"]`))
 	// Online: the theme's title, and the groups as departments.
 	waitText(t, b, frame, "Parley Support")
@@ -178,7 +178,7 @@ func TestBrowserRocketChatWidgetOffline(t *testing.T) {
 			}
 		}
 	}
-	do("open the widget", chromedp.WaitVisible(`button[class*="screen__chat-button"]`), chromedp.Click(`button[class*="screen__chat-button"]`))
+	openChat(t, b, frame, `textarea[name="message"]`)
 	waitText(t, b, frame, "Leave a message")
 	do("offline form", chromedp.WaitVisible(`textarea[name="message"]`),
 		chromedp.SendKeys(`input[name="name"]`, "Otto"),
@@ -221,6 +221,36 @@ func waitText(t *testing.T, b *browsertest.Browser, frame context.Context, want 
 	}
 	got, _ := chromedp.Run(frame, chromedp.Evaluate[string](`document.body.innerText`))
 	t.Fatalf("the widget does not show %q; it shows:\n%s\n%s", want, got, b.Console())
+}
+
+// openChat clicks the widget's chat button until the screen behind it
+// shows an element matching ready. The widget renders the button again
+// while it starts, so a click on a node found a moment earlier can miss;
+// the button also closes an open widget, so each click gets 3 s to show.
+func openChat(t *testing.T, b *browsertest.Browser, frame context.Context, ready string) {
+	t.Helper()
+	shown := func() bool {
+		n, err := chromedp.Run(frame, chromedp.Evaluate[int](`document.querySelectorAll(`+jsonString(ready)+`).length`))
+		return err == nil && n > 0
+	}
+	click := `(() => { const b = document.querySelector('button[class*="screen__chat-button"]'); if (b) b.click(); return !!b })()`
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if clicked, err := chromedp.Run(frame, chromedp.Evaluate[bool](click)); err == nil && clicked {
+			for wait := time.Now().Add(3 * time.Second); time.Now().Before(wait); {
+				if shown() {
+					return
+				}
+				time.Sleep(50 * time.Millisecond) // the poll's interval, not a wait for the outcome
+			}
+		}
+		if shown() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	got, _ := chromedp.Run(frame, chromedp.Evaluate[string](`document.body.innerText`))
+	t.Fatalf("the widget did not open to %s; it shows:\n%s\n%s", ready, got, b.Console())
 }
 
 // waitSel waits until an element matching sel is in the frame.
