@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/lesismal/nbio"
@@ -145,7 +146,7 @@ func (e *Engine) Accept(w http.ResponseWriter, key string, bind func(*Conn) Hand
 		raw.Close()
 		return err
 	}
-	wsc := websocket.NewServerConn(e.upgrader, nbc, "", false, false)
+	wsc := websocket.NewServerConn(e.upgrader, loopClosed{nbc}, "", false, false)
 	wsc.Engine = e.engine
 	wsc.Execute = nbc.Execute // one frame at a time, in order
 	h := bind(&Conn{wsc: wsc})
@@ -162,7 +163,7 @@ func (e *Engine) Accept(w http.ResponseWriter, key string, bind func(*Conn) Hand
 	h.OnOpen()
 	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acceptKey(key) + "\r\n\r\n"
 	if _, err := nbc.Write([]byte(resp)); err != nil {
-		_ = nbc.Close()
+		_ = loopClosed{nbc}.Close()
 	}
 	return nil
 }
@@ -202,6 +203,41 @@ func acceptKey(key string) string {
 	h.Write([]byte(key))
 	h.Write([]byte("258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// loopClosed is a connection whose Close, from any goroutine, only shuts
+// the socket down; the event loop then sees the hang-up and closes the
+// descriptor itself. nbio finds connections by descriptor number, and a
+// descriptor closed outside the loop can be reused by a new socket before
+// the loop has handled an event it already fetched for the old one, such
+// as the peer's hang-up, which would then close the new socket.
+type loopClosed struct{ *nbio.Conn }
+
+// Close shuts the socket down, unless it is closed already: under the
+// connection's lock an open connection's descriptor is still its own.
+func (c loopClosed) Close() error {
+	c.Lock()
+	closed, _ := c.IsClosed()
+	var err error
+	if !closed {
+		var raw syscall.RawConn
+		if raw, err = c.SyscallConn(); err == nil {
+			cerr := raw.Control(func(fd uintptr) { err = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
+			if cerr != nil {
+				err = cerr
+			}
+		}
+	}
+	c.Unlock()
+	switch {
+	case closed, err == nil:
+		return nil
+	case errors.Is(err, syscall.ENOTCONN):
+		// Reset by the peer: the loop has the hang-up and closes it.
+		return nil
+	default:
+		return c.Conn.Close()
+	}
 }
 
 // Conn is one connection on the loop. Its writes are queued and never
