@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/internal/sqlstore"
 	"github.com/parleychat/parley/migration"
 )
 
@@ -48,6 +49,11 @@ type Options struct {
 // connection's search_path). It is safe for concurrent use, also by
 // several processes on the same database.
 type Store struct {
+	// The queries shared with the SQLite store (ratings, visitors, canned
+	// responses, triggers, internal messages, the outbox, integrations and
+	// webhooks).
+	*sqlstore.Tables
+
 	db  *sql.DB
 	now func() time.Time
 
@@ -113,6 +119,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		s.db.Close()
 		return nil, err
 	}
+	s.Tables = sqlstore.New(sqlstore.Dialect{Name: "postgres", DB: s.db, RDB: s.db, Now: s.now,
+		Precision: time.Microsecond, Write: s.write, Read: s.read, Violation: violation,
+		ClaimLock: " FOR UPDATE SKIP LOCKED", DeliveryClaimLock: " FOR UPDATE OF d SKIP LOCKED"})
 	s.startWriter()
 	return s, nil
 }
@@ -236,20 +245,31 @@ func dbError(err error, op, conflict, missing string) error {
 	if errors.As(err, &pe) {
 		return err
 	}
+	switch violation(err) {
+	case sqlstore.UniqueViolation:
+		if conflict != "" {
+			return parley.Errorf(parley.ECONFLICT, "%s", conflict)
+		}
+	case sqlstore.ForeignKeyViolation:
+		if missing != "" {
+			return parley.Errorf(parley.EINVALID, "%s", missing)
+		}
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// violation tells the shared queries which constraint err broke.
+func violation(err error) sqlstore.Violation {
 	var pge *pgconn.PgError
 	if errors.As(err, &pge) {
 		switch pge.Code {
 		case codeUniqueViolation:
-			if conflict != "" {
-				return parley.Errorf(parley.ECONFLICT, "%s", conflict)
-			}
+			return sqlstore.UniqueViolation
 		case codeForeignKeyViolation:
-			if missing != "" {
-				return parley.Errorf(parley.EINVALID, "%s", missing)
-			}
+			return sqlstore.ForeignKeyViolation
 		}
 	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	return sqlstore.NoViolation
 }
 
 // notFound turns sql.ErrNoRows into ENOTFOUND with msg and wraps anything
@@ -282,42 +302,9 @@ func (s *Store) stamp(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
 
-// nullTime stores a zero time as NULL and any other in UTC.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
-// timeOf reads a nullable time column back as UTC, NULL as zero.
-func timeOf(nt sql.NullTime) time.Time {
-	if !nt.Valid {
-		return time.Time{}
-	}
-	return nt.Time.UTC()
-}
-
-// nullInt stores a zero id as NULL.
-func nullInt(n int64) any {
-	if n == 0 {
-		return nil
-	}
-	return n
-}
-
-// nullBytes stores an empty byte slice as NULL.
-func nullBytes(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-// nullString stores an empty string as NULL.
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
+// The column conversions of the shared queries (see package sqlstore).
+func nullTime(t time.Time) any         { return sqlstore.NullTime(t) }
+func timeOf(nt sql.NullTime) time.Time { return sqlstore.TimeOf(nt) }
+func nullInt(n int64) any              { return sqlstore.NullInt(n) }
+func nullBytes(b []byte) any           { return sqlstore.NullBytes(b) }
+func nullString(s string) any          { return sqlstore.NullString(s) }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/internal/sqlstore"
 	"github.com/parleychat/parley/migration"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -59,6 +60,11 @@ type Options struct {
 
 // Store is a parley.Store on one SQLite file. It is safe for concurrent use.
 type Store struct {
+	// The queries shared with the PostgreSQL store (ratings, visitors,
+	// canned responses, triggers, internal messages, the outbox,
+	// integrations and webhooks).
+	*sqlstore.Tables
+
 	db  *sql.DB // write pool: one connection, IMMEDIATE transactions
 	rdb *sql.DB // read pool: query_only connections
 	cdb *sql.DB // checkpoint pool: one connection, see checkpoint.go
@@ -159,6 +165,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open read pool: %w", err)
 	}
+	s.Tables = sqlstore.New(sqlstore.Dialect{Name: "sqlite", DB: s.db, RDB: s.rdb, Now: s.now,
+		Write: s.write, Read: s.read, Violation: violation})
 	s.cdb = sql.OpenDB(newConnector(path + "?_pragma=busy_timeout(5000)&_pragma=synchronous(" + sync + ")" +
 		"&_pragma=wal_autocheckpoint(0)&_time_format=sqlite"))
 	s.cdb.SetMaxOpenConns(1)
@@ -282,20 +290,31 @@ func dbError(err error, op, conflict, missing string) error {
 	if errors.As(err, &pe) {
 		return err
 	}
+	switch violation(err) {
+	case sqlstore.UniqueViolation:
+		if conflict != "" {
+			return parley.Errorf(parley.ECONFLICT, "%s", conflict)
+		}
+	case sqlstore.ForeignKeyViolation:
+		if missing != "" {
+			return parley.Errorf(parley.EINVALID, "%s", missing)
+		}
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// violation tells the shared queries which constraint err broke.
+func violation(err error) sqlstore.Violation {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			if conflict != "" {
-				return parley.Errorf(parley.ECONFLICT, "%s", conflict)
-			}
+			return sqlstore.UniqueViolation
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			if missing != "" {
-				return parley.Errorf(parley.EINVALID, "%s", missing)
-			}
+			return sqlstore.ForeignKeyViolation
 		}
 	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
+	return sqlstore.NoViolation
 }
 
 // notFound turns sql.ErrNoRows into ENOTFOUND with msg and wraps anything
@@ -315,42 +334,9 @@ func (s *Store) stamp(t time.Time) time.Time {
 	return t.UTC()
 }
 
-// nullTime stores a zero time as NULL and any other in UTC.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
-// timeOf reads a nullable time column back as UTC, NULL as zero.
-func timeOf(nt sql.NullTime) time.Time {
-	if !nt.Valid {
-		return time.Time{}
-	}
-	return nt.Time.UTC()
-}
-
-// nullInt stores a zero id as NULL.
-func nullInt(n int64) any {
-	if n == 0 {
-		return nil
-	}
-	return n
-}
-
-// nullBytes stores an empty byte slice as NULL.
-func nullBytes(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-// nullString stores an empty string as NULL.
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
+// The column conversions of the shared queries (see package sqlstore).
+func nullTime(t time.Time) any         { return sqlstore.NullTime(t) }
+func timeOf(nt sql.NullTime) time.Time { return sqlstore.TimeOf(nt) }
+func nullInt(n int64) any              { return sqlstore.NullInt(n) }
+func nullBytes(b []byte) any           { return sqlstore.NullBytes(b) }
+func nullString(s string) any          { return sqlstore.NullString(s) }

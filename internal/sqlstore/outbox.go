@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -20,12 +20,12 @@ func scanMail(sc scanner) (*parley.OutboxMail, error) {
 		&m.Text, &m.HTML, &m.Status, &m.Attempts, &m.NextAttempt, &m.LastError, &m.CreatedAt, &sent); err != nil {
 		return nil, err
 	}
-	m.NextAttempt, m.CreatedAt, m.SentAt = m.NextAttempt.UTC(), m.CreatedAt.UTC(), timeOf(sent)
+	m.NextAttempt, m.CreatedAt, m.SentAt = m.NextAttempt.UTC(), m.CreatedAt.UTC(), TimeOf(sent)
 	return &m, nil
 }
 
 // EnqueueMail stores m as pending unless a mail with its key exists.
-func (s *Store) EnqueueMail(ctx context.Context, m *parley.OutboxMail) (bool, error) {
+func (s *Tables) EnqueueMail(ctx context.Context, m *parley.OutboxMail) (bool, error) {
 	created := s.stamp(m.CreatedAt)
 	next := m.NextAttempt
 	if next.IsZero() {
@@ -36,39 +36,41 @@ func (s *Store) EnqueueMail(ctx context.Context, m *parley.OutboxMail) (bool, er
 		to_addr, subject, text_body, html_body, status, attempts, next_attempt, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12)
 		ON CONFLICT (key) DO NOTHING RETURNING id`,
-		m.TenantID, nullString(m.Key), m.ChatID, m.MessageID, m.From, m.To, m.Subject, m.Text, m.HTML,
+		m.TenantID, NullString(m.Key), m.ChatID, m.MessageID, m.From, m.To, m.Subject, m.Text, m.HTML,
 		parley.MailPending, next.UTC(), created).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		stored, err := scanMail(s.db.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE key = $1`, m.Key))
 		if err != nil {
-			return false, fmt.Errorf("sqlite: select mail by key: %w", err)
+			return false, s.wrap("select mail by key", err)
 		}
 		*m = *stored
 		return false, nil
 	} else if err != nil {
-		return false, dbError(err, "insert mail", "", fmt.Sprintf("tenant %d does not exist", m.TenantID))
+		return false, s.dbError(err, "insert mail", "", fmt.Sprintf("tenant %d does not exist", m.TenantID))
 	}
 	m.ID, m.CreatedAt, m.NextAttempt, m.Status, m.Attempts = id, created, next.UTC(), parley.MailPending, 0
 	return true, nil
 }
 
 // ClaimMail takes due pending mails in one write transaction, so two
-// senders never claim the same mail.
-func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*parley.OutboxMail, error) {
+// senders never claim the same mail: SQLite has one writer, and on
+// PostgreSQL the rows taken are locked and those another sender (of any
+// node) is taking are skipped.
+func (s *Tables) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*parley.OutboxMail, error) {
 	var out []*parley.OutboxMail
 	err := s.write(ctx, "claim mail", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt = $1
 			WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt <= $2
-				ORDER BY next_attempt, id LIMIT $3)
+				ORDER BY next_attempt, id LIMIT $3`+s.claimLock+`)
 			RETURNING `+outboxColumns, now.Add(lease).UTC(), now.UTC(), limit)
 		if err != nil {
-			return fmt.Errorf("sqlite: claim mail: %w", err)
+			return s.wrap("claim mail", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			m, err := scanMail(rows)
 			if err != nil {
-				return fmt.Errorf("sqlite: scan mail: %w", err)
+				return s.wrap("scan mail", err)
 			}
 			out = append(out, m)
 		}
@@ -78,12 +80,12 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 }
 
 // MarkMailSent records the delivery of mail id.
-func (s *Store) MarkMailSent(ctx context.Context, id int64, at time.Time) error {
+func (s *Tables) MarkMailSent(ctx context.Context, id int64, at time.Time) error {
 	return s.markMail(ctx, id, `UPDATE outbox SET status = 'sent', sent_at = $2, last_error = '' WHERE id = $1`, at.UTC())
 }
 
 // MarkMailFailed records a failed attempt of mail id.
-func (s *Store) MarkMailFailed(ctx context.Context, id int64, next time.Time, reason string, final bool) error {
+func (s *Tables) MarkMailFailed(ctx context.Context, id int64, next time.Time, reason string, final bool) error {
 	status := parley.MailPending
 	if final {
 		status = parley.MailFailed
@@ -92,10 +94,10 @@ func (s *Store) MarkMailFailed(ctx context.Context, id int64, next time.Time, re
 		status, next.UTC(), reason)
 }
 
-func (s *Store) markMail(ctx context.Context, id int64, query string, args ...any) error {
+func (s *Tables) markMail(ctx context.Context, id int64, query string, args ...any) error {
 	res, err := s.db.ExecContext(ctx, query, append([]any{id}, args...)...)
 	if err != nil {
-		return fmt.Errorf("sqlite: update mail: %w", err)
+		return s.wrap("update mail", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "mail not found")
@@ -104,10 +106,10 @@ func (s *Store) markMail(ctx context.Context, id int64, query string, args ...an
 }
 
 // Mail returns the outbox mail id.
-func (s *Store) Mail(ctx context.Context, id int64) (*parley.OutboxMail, error) {
+func (s *Tables) Mail(ctx context.Context, id int64) (*parley.OutboxMail, error) {
 	m, err := scanMail(s.rdb.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE id = $1`, id))
 	if err != nil {
-		return nil, notFound(err, "select mail", "mail not found")
+		return nil, s.notFound(err, "select mail", "mail not found")
 	}
 	return m, nil
 }

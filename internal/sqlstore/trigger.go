@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func scanTrigger(sc scanner) (*parley.Trigger, error) {
 }
 
 // CreateTrigger stores t and sets its ID and times.
-func (s *Store) CreateTrigger(ctx context.Context, t *parley.Trigger) error {
+func (s *Tables) CreateTrigger(ctx context.Context, t *parley.Trigger) error {
 	now := s.stamp(t.CreatedAt)
 	err := s.db.QueryRowContext(ctx, `INSERT INTO triggers
 		(tenant_id, group_id, name, description, enabled, run_once, url_pattern, time_on_site,
@@ -32,14 +32,14 @@ func (s *Store) CreateTrigger(ctx context.Context, t *parley.Trigger) error {
 		t.TenantID, t.GroupID, t.Name, t.Description, t.Enabled, t.RunOnce, t.URLPattern, t.TimeOnSite,
 		t.ChatOpened, t.SenderName, t.Message, now).Scan(&t.ID)
 	if err != nil {
-		return dbError(err, "insert trigger", "", fmt.Sprintf("tenant %d does not exist", t.TenantID))
+		return s.dbError(err, "insert trigger", "", fmt.Sprintf("tenant %d does not exist", t.TenantID))
 	}
 	t.CreatedAt, t.UpdatedAt = now, now
 	return nil
 }
 
 // UpdateTrigger replaces the trigger t.ID but its tenant and creation time.
-func (s *Store) UpdateTrigger(ctx context.Context, t *parley.Trigger) error {
+func (s *Tables) UpdateTrigger(ctx context.Context, t *parley.Trigger) error {
 	now := s.stamp(t.UpdatedAt)
 	err := s.db.QueryRowContext(ctx, `UPDATE triggers SET group_id = $2, name = $3, description = $4,
 		enabled = $5, run_once = $6, url_pattern = $7, time_on_site = $8, chat_opened = $9,
@@ -50,17 +50,17 @@ func (s *Store) UpdateTrigger(ctx context.Context, t *parley.Trigger) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.Errorf(parley.ENOTFOUND, "trigger not found")
 	} else if err != nil {
-		return dbError(err, "update trigger", "", "")
+		return s.dbError(err, "update trigger", "", "")
 	}
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), now
 	return nil
 }
 
 // DeleteTrigger deletes the trigger id.
-func (s *Store) DeleteTrigger(ctx context.Context, id int64) error {
+func (s *Tables) DeleteTrigger(ctx context.Context, id int64) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM triggers WHERE id = $1`, id)
 	if err != nil {
-		return fmt.Errorf("sqlite: delete trigger: %w", err)
+		return s.wrap("delete trigger", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "trigger not found")
@@ -69,32 +69,32 @@ func (s *Store) DeleteTrigger(ctx context.Context, id int64) error {
 }
 
 // Trigger returns the trigger id.
-func (s *Store) Trigger(ctx context.Context, id int64) (*parley.Trigger, error) {
+func (s *Tables) Trigger(ctx context.Context, id int64) (*parley.Trigger, error) {
 	t, err := scanTrigger(s.rdb.QueryRowContext(ctx, `SELECT `+triggerColumns+` FROM triggers WHERE id = $1`, id))
 	if err != nil {
-		return nil, notFound(err, "select trigger", "trigger not found")
+		return nil, s.notFound(err, "select trigger", "trigger not found")
 	}
 	return t, nil
 }
 
 // Triggers lists the tenant's triggers by ID.
-func (s *Store) Triggers(ctx context.Context, tenantID int64) ([]*parley.Trigger, error) {
+func (s *Tables) Triggers(ctx context.Context, tenantID int64) ([]*parley.Trigger, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+triggerColumns+` FROM triggers
 		WHERE tenant_id = $1 ORDER BY id`, tenantID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: select triggers: %w", err)
+		return nil, s.wrap("select triggers", err)
 	}
 	defer rows.Close()
 	out := []*parley.Trigger{}
 	for rows.Next() {
 		t, err := scanTrigger(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: scan trigger: %w", err)
+			return nil, s.wrap("scan trigger", err)
 		}
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: select triggers: %w", err)
+		return nil, s.wrap("select triggers", err)
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func scanVisitor(sc scanner) (*parley.Visitor, error) {
 
 // CreateVisitor stores v and sets v.CreatedAt (unless set); v.ID must be
 // set. A visitor without a token hash is allowed.
-func (s *Store) CreateVisitor(ctx context.Context, v *parley.Visitor) error {
+func (s *Tables) CreateVisitor(ctx context.Context, v *parley.Visitor) error {
 	if v.ID == "" {
 		return parley.Errorf(parley.EINVALID, "visitor id is required")
 	}
@@ -31,9 +31,9 @@ func (s *Store) CreateVisitor(ctx context.Context, v *parley.Visitor) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO visitors (`+visitorColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		v.ID, v.TenantID, v.Name, v.Email, v.Phone, v.CustomerID, v.PrivateData, v.TZOffset,
-		nullBytes(v.TokenHash), created)
+		NullBytes(v.TokenHash), created)
 	if err != nil {
-		return dbError(err, "insert visitor", "a visitor with this ID or token already exists",
+		return s.dbError(err, "insert visitor", "a visitor with this ID or token already exists",
 			fmt.Sprintf("tenant %d does not exist", v.TenantID))
 	}
 	v.CreatedAt = created
@@ -42,7 +42,7 @@ func (s *Store) CreateVisitor(ctx context.Context, v *parley.Visitor) error {
 
 // UpdateVisitor replaces the visitor's details, not its tenant, token or
 // creation time, and sets those on v from the stored record.
-func (s *Store) UpdateVisitor(ctx context.Context, v *parley.Visitor) error {
+func (s *Tables) UpdateVisitor(ctx context.Context, v *parley.Visitor) error {
 	var tenantID int64
 	var token []byte
 	var created time.Time
@@ -52,36 +52,36 @@ func (s *Store) UpdateVisitor(ctx context.Context, v *parley.Visitor) error {
 		v.ID, v.Name, v.Email, v.Phone, v.CustomerID, v.PrivateData, v.TZOffset).
 		Scan(&tenantID, &token, &created)
 	if err != nil {
-		return notFound(err, "update visitor", "visitor not found")
+		return s.notFound(err, "update visitor", "visitor not found")
 	}
 	v.TenantID, v.TokenHash, v.CreatedAt = tenantID, token, created.UTC()
 	return nil
 }
 
 // Visitor returns the visitor id.
-func (s *Store) Visitor(ctx context.Context, id string) (*parley.Visitor, error) {
-	v, err := scanVisitor(s.db.QueryRowContext(ctx, `SELECT `+visitorColumns+` FROM visitors WHERE id = $1`, id))
+func (s *Tables) Visitor(ctx context.Context, id string) (*parley.Visitor, error) {
+	v, err := scanVisitor(s.rdb.QueryRowContext(ctx, `SELECT `+visitorColumns+` FROM visitors WHERE id = $1`, id))
 	if err != nil {
-		return nil, notFound(err, "select visitor", "visitor not found")
+		return nil, s.notFound(err, "select visitor", "visitor not found")
 	}
 	return v, nil
 }
 
 // VisitorByToken returns the visitor with the token hash.
-func (s *Store) VisitorByToken(ctx context.Context, tokenHash []byte) (*parley.Visitor, error) {
+func (s *Tables) VisitorByToken(ctx context.Context, tokenHash []byte) (*parley.Visitor, error) {
 	if len(tokenHash) == 0 {
 		return nil, parley.Errorf(parley.ENOTFOUND, "visitor not found")
 	}
-	v, err := scanVisitor(s.db.QueryRowContext(ctx,
+	v, err := scanVisitor(s.rdb.QueryRowContext(ctx,
 		`SELECT `+visitorColumns+` FROM visitors WHERE token_hash = $1`, tokenHash))
 	if err != nil {
-		return nil, notFound(err, "select visitor by token", "visitor not found")
+		return nil, s.notFound(err, "select visitor by token", "visitor not found")
 	}
 	return v, nil
 }
 
 // CreateAttachment records a stored file and sets a.CreatedAt (unless set).
-func (s *Store) CreateAttachment(ctx context.Context, a *parley.Attachment) error {
+func (s *Tables) CreateAttachment(ctx context.Context, a *parley.Attachment) error {
 	if a.ID == "" {
 		return parley.Errorf(parley.EINVALID, "attachment id is required")
 	}
@@ -90,7 +90,7 @@ func (s *Store) CreateAttachment(ctx context.Context, a *parley.Attachment) erro
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		a.ID, a.ChatID, a.Name, a.ContentType, a.Size, a.SHA256, created)
 	if err != nil {
-		return dbError(err, "insert attachment", "an attachment with this ID already exists",
+		return s.dbError(err, "insert attachment", "an attachment with this ID already exists",
 			"the attachment's chat does not exist")
 	}
 	a.CreatedAt = created
@@ -98,13 +98,13 @@ func (s *Store) CreateAttachment(ctx context.Context, a *parley.Attachment) erro
 }
 
 // Attachment returns the attachment record id.
-func (s *Store) Attachment(ctx context.Context, id string) (*parley.Attachment, error) {
+func (s *Tables) Attachment(ctx context.Context, id string) (*parley.Attachment, error) {
 	var a parley.Attachment
-	err := s.db.QueryRowContext(ctx, `SELECT id, chat_id, name, content_type, size, sha256, created_at
+	err := s.rdb.QueryRowContext(ctx, `SELECT id, chat_id, name, content_type, size, sha256, created_at
 		FROM attachments WHERE id = $1`, id).
 		Scan(&a.ID, &a.ChatID, &a.Name, &a.ContentType, &a.Size, &a.SHA256, &a.CreatedAt)
 	if err != nil {
-		return nil, notFound(err, "select attachment", "attachment not found")
+		return nil, s.notFound(err, "select attachment", "attachment not found")
 	}
 	a.CreatedAt = a.CreatedAt.UTC()
 	return &a, nil
