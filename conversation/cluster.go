@@ -90,6 +90,12 @@ type cluster struct {
 	snapAt    time.Time
 	nodes     map[string]*nodeReport // other nodes' last reports
 	dirty     bool                   // this node's connections changed since its report
+	// The bus lag: how long this node's own last report took to come
+	// back through its subscription (reportSeq sent at reportAt; zero
+	// once back).
+	reportSeq int64
+	reportAt  time.Time
+	busLag    time.Duration
 
 	stop chan struct{}
 	done chan struct{}
@@ -99,6 +105,7 @@ type cluster struct {
 // visitor connections per chat.
 type nodeReport struct {
 	Node   string         `json:"node"`
+	Seq    int64          `json:"seq,omitempty"`
 	Bye    bool           `json:"bye,omitempty"`
 	Agents map[int64]int  `json:"agents,omitempty"`
 	Chats  map[string]int `json:"chats,omitempty"`
@@ -559,6 +566,10 @@ type ClusterStatus struct {
 	// LeaseAge is how long ago this node last renewed the lease (leader)
 	// or last read it (follower).
 	LeaseAge time.Duration
+	// BusLag is how long the node's last report took to come back to it
+	// through the bus, or how long the one on its way has been, if
+	// longer.
+	BusLag time.Duration
 	// Err is set when the lease could not be read for a whole lease
 	// time: the node cannot tell who decides.
 	Err error
@@ -572,7 +583,10 @@ func (s *Service) ClusterStatus() ClusterStatus {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := ClusterStatus{Role: "follower", Epoch: c.epoch, LeaseAge: time.Since(c.lastRound)}
+	st := ClusterStatus{Role: "follower", Epoch: c.epoch, LeaseAge: time.Since(c.lastRound), BusLag: c.busLag}
+	if !c.reportAt.IsZero() {
+		st.BusLag = max(st.BusLag, time.Since(c.reportAt))
+	}
 	if c.disp != nil {
 		st.Role, st.LeaseAge = "leader", time.Since(c.lastRenew)
 	}
@@ -611,6 +625,15 @@ func (c *cluster) report(bye bool) {
 		}
 		s.tmu.Unlock()
 	}
+	c.mu.Lock()
+	c.reportSeq++
+	r.Seq = c.reportSeq
+	if c.reportAt.IsZero() {
+		// A report still on its way keeps its time: the lag grows
+		// while the bus does not deliver.
+		c.reportAt = time.Now()
+	}
+	c.mu.Unlock()
 	data, err := json.Marshal(r)
 	if err == nil {
 		err = c.s.bus.Publish(context.WithoutCancel(c.s.ctx), subjectNodes, data)
@@ -625,7 +648,15 @@ func (c *cluster) control(subject string, data []byte) {
 	switch subject {
 	case subjectNodes:
 		var r nodeReport
-		if json.Unmarshal(data, &r) != nil || r.Node == c.cfg.Node {
+		if json.Unmarshal(data, &r) != nil {
+			return
+		}
+		if r.Node == c.cfg.Node {
+			c.mu.Lock()
+			if r.Seq == c.reportSeq && !c.reportAt.IsZero() {
+				c.busLag, c.reportAt = time.Since(c.reportAt), time.Time{}
+			}
+			c.mu.Unlock()
 			return
 		}
 		c.mu.Lock()

@@ -44,4 +44,7 @@ func registerClusterMetrics(reg *prometheus.Registry, svc *conversation.Service)
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "parley_cluster_lease_age_seconds", Help: "Seconds since the leader last renewed the routing lease, or a follower last read it (0 alone).",
 	}, func() float64 { return svc.ClusterStatus().LeaseAge.Seconds() }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "parley_cluster_bus_lag_seconds", Help: "How long the node's last presence report took to come back to it through the bus, or how long the one on its way has been, if longer (0 alone).",
+	}, func() float64 { return svc.ClusterStatus().BusLag.Seconds() }))
 }

@@ -71,6 +71,26 @@ func (p *proc) role() string {
 	return ""
 }
 
+// metric reads one unlabelled gauge from the node's /metrics (-1 when
+// absent).
+func (p *proc) metric(name string) float64 {
+	resp, err := http.Get(p.url + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			var f float64
+			if _, err := fmt.Sscan(v, &f); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -118,6 +138,13 @@ func TestClusterChatAcrossNodes(t *testing.T) {
 		ra, rb := a.role(), b.role()
 		return (ra == "leader" && rb == "follower") || (ra == "follower" && rb == "leader")
 	})
+	// Each node measures its bus lag from its own reports coming back.
+	for _, n := range []*proc{a, b} {
+		eventually(t, 15*time.Second, "a measured bus lag", func() bool {
+			lag := n.metric("parley_cluster_bus_lag_seconds")
+			return lag > 0 && lag < 5
+		})
+	}
 	t.Logf("roles: A %s, B %s", a.role(), b.role())
 	a.must(200, "GET", "/readyz", "", nil, nil)
 	b.must(200, "GET", "/readyz", "", nil, nil)

@@ -2,6 +2,7 @@
 //
 //	parley serve [flags]   run the server (the default command)
 //	parley migrate [flags] apply the store's pending migrations and exit
+//	parley ready [URL]     exit 0 when the server at URL answers /readyz
 //	parley version         print the version
 //
 // Run `parley serve -h` for the settings; every flag can also be given as a
@@ -67,12 +68,14 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 			return err
 		}
 		return migrate(ctx, cfg, stdout, stderr)
+	case "ready":
+		return ready(ctx, args, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "parley", parley.Version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "Usage: parley [serve|migrate|version] [flags]\n\nRun 'parley serve -h' for the server's settings; migrate takes the same ones (--store).")
+		fmt.Fprintln(stdout, "Usage: parley [serve|migrate|ready|version] [flags]\n\nRun 'parley serve -h' for the server's settings; migrate takes the same ones (--store).\n'parley ready [URL]' exits 0 when the server at URL (default http://127.0.0.1:8080) is ready.")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try serve, migrate or version)", cmd)
+	return fmt.Errorf("unknown command %q (try serve, migrate, ready or version)", cmd)
 }
