@@ -756,9 +756,15 @@ func (c *cluster) noteChat(subject string, n *note) {
 	if ev.From.Kind == parley.PartyVisitor && ev.Type == parley.EventMessage {
 		c.s.visitorActive(id)
 	}
+	if ev.Type == parley.EventSeen {
+		// A receipt stored through another node: this one does not
+		// store it again when the same party's next mark repeats it.
+		c.s.noteSeen(seenKey{chat: id, kind: ev.From.Kind, agent: ev.From.AgentID}, ev.Seen)
+	}
 	if ev.Type == parley.EventState && ev.State != nil && ev.State.State == parley.StateTerminated {
 		c.s.live.dropChat(id)
 		c.s.dropTimers(id)
+		c.s.forgetSeen(id)
 	}
 }
 

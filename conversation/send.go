@@ -229,11 +229,18 @@ func (s *Service) MarkSeen(ctx context.Context, actor Actor, chatID string, seq 
 	if err != nil {
 		return nil, internal("append event", err)
 	}
-	s.seenMu.Lock()
-	s.seen[key] = seq
-	s.seenMu.Unlock()
+	s.noteSeen(key, seq)
 	s.publish(ctx, stored...)
 	return &stored[0], nil
+}
+
+// noteSeen records a party's read position, unless it has a later one.
+func (s *Service) noteSeen(key seenKey, seq int64) {
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	if seq > s.seen[key] {
+		s.seen[key] = seq
+	}
 }
 
 // forgetSeen drops an ended chat's read positions.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -12,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
@@ -181,6 +185,46 @@ func TestClusterChatAcrossNodes(t *testing.T) {
 	eventually(t, 5*time.Second, "the agent's message on A", func() bool {
 		return strings.Join(messagesOn(a, id, visitor), "|") == "my order is late|let me look"
 	})
+
+	// A read receipt stored through A is known on B: the same mark
+	// repeated there stores nothing. A WebSocket on B, following the
+	// chat before the receipt, gets it from B's bus subscription, which
+	// B notes before it wakes its listeners.
+	var page httpapi.EventsBody
+	a.call("GET", "/api/v1/chats/"+id+"/events?after=0", visitor, nil, &page)
+	last := page.Events[len(page.Events)-1].Seq
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.url, "http")+"/api/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	if err := wsjson.Write(ctx, ws, map[string]any{"type": "hello", "token": visitor, "chats": map[string]int64{id: last}}); err != nil {
+		t.Fatal(err)
+	}
+	frame := func(want func(httpapi.ServerFrame) bool) {
+		for {
+			var f httpapi.ServerFrame
+			if err := wsjson.Read(ctx, ws, &f); err != nil {
+				t.Fatal(err)
+			}
+			if want(f) {
+				return
+			}
+		}
+	}
+	frame(func(f httpapi.ServerFrame) bool { return f.Type == "chat" && f.Chat != nil && f.Chat.ID == id })
+	a.must(204, "POST", "/api/v1/chats/"+id+"/seen", visitor, map[string]int64{"seq": last}, nil)
+	frame(func(f httpapi.ServerFrame) bool {
+		return f.Type == "event" && f.Event != nil && f.Event.Type == parley.EventSeen
+	})
+	b.must(204, "POST", "/api/v1/chats/"+id+"/seen", visitor, map[string]int64{"seq": last}, nil)
+	var after httpapi.EventsBody
+	a.call("GET", fmt.Sprintf("/api/v1/chats/%s/events?after=%d", id, last), agent, nil, &after)
+	if len(after.Events) != 1 {
+		t.Fatalf("%d events stored after the same mark on both nodes; want the one receipt", len(after.Events))
+	}
 
 	b.must(204, "POST", "/api/v1/chats/"+id+"/end", agent, nil, nil)
 	eventually(t, 5*time.Second, "A serving the end B stored", func() bool {
