@@ -120,6 +120,10 @@ func faultTest(t *testing.T, leaderless bool, fault func(*faultRig) (stop, start
 		chats = append(chats, chat{id, visitor, r.acceptOffer(id, agents)})
 	}
 
+	// A chat without traffic, which its agent ends during the fault.
+	ending, _ := r.request(a, "Ended during the fault")
+	endingAgent := r.acceptOffer(ending, agents)
+
 	admin := b.login("admin")
 	watch := newWatcher(t, r.nodes, admin)
 	for _, c := range chats {
@@ -139,6 +143,10 @@ func faultTest(t *testing.T, leaderless bool, fault func(*faultRig) (stop, start
 	}()
 	r.waitAcks(30, 20*time.Second, "before the fault")
 
+	follower := 0
+	if a.role() != "follower" {
+		follower = 1
+	}
 	stop, start := fault(r)
 	stop()
 	down := time.Now()
@@ -154,6 +162,11 @@ func faultTest(t *testing.T, leaderless bool, fault func(*faultRig) (stop, start
 	for i, n := range r.nodes {
 		requests.Go(func() { during[i] = tryRequest(n, fmt.Sprintf("During the fault %d", i)) })
 	}
+	// The chat's agent ends it on the follower, with a client that gives
+	// up after a second: the end is refused, or stored while routing does
+	// not hear of it until the bus is back.
+	endStatus := make(chan int, 1)
+	go func() { endStatus <- tryEnd(r.nodes[follower], ending, endingAgent, time.Second) }()
 	// The fault lasts for the outage while every sender tries again and
 	// again.
 	from := r.attempts.Load()
@@ -207,6 +220,20 @@ func faultTest(t *testing.T, leaderless bool, fault func(*faultRig) (stop, start
 		}
 	}
 	r.waitAcks(r.ackCount()+30, 30*time.Second, "after the restart")
+
+	// Routing knows what the store holds: each agent's load is the number
+	// of chats it handles (the end made during the fault included).
+	t.Logf("the end during the fault: %d", <-endStatus)
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		loads := r.loadsMatch(db, admin)
+		if loads == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("routing's loads differ from the store after 15 s: %s", loads)
+		}
+		time.Sleep(50 * time.Millisecond) // polling with a deadline
+	}
 
 	// Routing goes on: a new chat is offered to an agent and accepted.
 	id, _ := r.request(a, "After the fault")
@@ -262,6 +289,54 @@ func faultTest(t *testing.T, leaderless bool, fault func(*faultRig) (stop, start
 	for _, n := range r.nodes {
 		n.stop()
 	}
+}
+
+// tryEnd ends a chat on n as its agent and returns the status, 0 when the
+// client gave up after within.
+func tryEnd(n *proc, chatID, token string, within time.Duration) int {
+	req, _ := http.NewRequest("POST", n.url+"/api/v1/chats/"+chatID+"/end", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := (&http.Client{Timeout: within}).Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// loadsMatch compares each agent's load in the leader's routing engine
+// (the supervisor overview) with the chats it handles in the store, and
+// says where they differ ("" when they agree).
+func (r *faultRig) loadsMatch(db *sql.DB, admin string) string {
+	var leader *proc
+	for _, n := range r.nodes {
+		if n.role() == "leader" {
+			leader = n
+		}
+	}
+	if leader == nil {
+		return "no leader"
+	}
+	var ov struct {
+		Agents []struct {
+			ID   int64 `json:"id"`
+			Load int   `json:"load"`
+		} `json:"agents"`
+	}
+	if code := leader.call("GET", "/api/v1/supervisor/overview", admin, nil, &ov); code != 200 {
+		return fmt.Sprintf("overview: %d", code)
+	}
+	var diff []string
+	for _, ag := range ov.Agents {
+		var handled int
+		if err := db.QueryRow(`SELECT count(*) FROM chats WHERE agent_id = $1 AND state = $2`, ag.ID, parley.StateHandling).Scan(&handled); err != nil {
+			return err.Error()
+		}
+		if handled != ag.Load {
+			diff = append(diff, fmt.Sprintf("agent %d: load %d, handles %d", ag.ID, ag.Load, handled))
+		}
+	}
+	return strings.Join(diff, "; ")
 }
 
 // outageRequest is the answer to a chat request made during a fault.
