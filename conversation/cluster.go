@@ -92,9 +92,10 @@ type cluster struct {
 	snapAt    time.Time
 	nodes     map[string]*nodeReport // other nodes' last reports
 	dirty     bool                   // this node's connections changed since its report
-	// undelivered: a routing input of this node never reached a leader,
-	// so the leader must rebuild routing from the store (resync).
-	undelivered bool
+	// undelivered counts this node's routing inputs that never reached
+	// a leader since the leader last rebuilt routing from the store
+	// (resync).
+	undelivered int
 	rebuild     bool // the leader was asked to rebuild routing
 
 	stop chan struct{}
@@ -249,9 +250,9 @@ func (s *Service) routingReachable() error {
 }
 
 // forward sends an input to the leader and returns the decisions it led
-// to. While there is no leader (a take-over) it retries for up to 15 s;
-// an input that never arrives is not lost for good, since the next
-// leader rebuilds routing from the store.
+// to. While there is no leader (a take-over) or no bus it retries for up
+// to 15 s; an input that never arrives is not lost for good: the leader
+// rebuilds routing from the store once this node reaches it (resync).
 func (c *cluster) forward(ctx context.Context, in routing.Input) []routing.Decision {
 	req, err := encodeInput(in)
 	if err != nil {
@@ -287,7 +288,7 @@ func (c *cluster) forward(ctx context.Context, in routing.Input) []routing.Decis
 		case <-ctx.Done():
 			c.s.log.Warn("routing input not delivered to a leader: the leader will rebuild routing from the store", "op", req.Op, "err", err)
 			c.mu.Lock()
-			c.undelivered = true
+			c.undelivered++
 			c.mu.Unlock()
 			return nil
 		case <-retry.C:
@@ -508,23 +509,27 @@ func (c *cluster) resync() {
 	c.mu.Lock()
 	leading, rebuild, undelivered := c.disp != nil, c.rebuild, c.undelivered
 	c.mu.Unlock()
-	if undelivered && !leading && c.cfg.Bus.Connected() {
+	if undelivered > 0 && !leading && c.cfg.Bus.Connected() {
 		ctx, cancel := context.WithTimeout(c.s.ctx, time.Second)
 		var reply routeReply
 		err := c.request(ctx, routeRequest{Op: "resync"}, &reply)
 		cancel()
 		if err == nil {
+			// Inputs lost after this count are stored after it too, so
+			// the leader's rebuild, which comes later, reads them; any
+			// lost meanwhile ask again.
 			c.mu.Lock()
-			c.undelivered = false
+			c.undelivered -= undelivered
 			c.mu.Unlock()
 		}
 		return
 	}
-	if !leading || !(rebuild || undelivered) {
+	if !leading || (!rebuild && undelivered == 0) {
 		return
 	}
 	c.mu.Lock()
-	c.rebuild, c.undelivered = false, false
+	c.rebuild = false
+	c.undelivered -= undelivered
 	epoch := c.epoch
 	c.mu.Unlock()
 	c.s.log.Warn("routing leader: rebuilding routing from the store after an input was lost", "epoch", epoch)
