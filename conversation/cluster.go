@@ -51,6 +51,8 @@ type Lease interface {
 type ClusterBus interface {
 	Request(ctx context.Context, subject string, data []byte) ([]byte, error)
 	Handle(subject string, fn func(data []byte) []byte) (unsubscribe func() error, err error)
+	// Connected reports whether the bus is connected now.
+	Connected() bool
 }
 
 // leaseName is the lease of the routing leader (postgres.RoutingLease).
@@ -96,6 +98,11 @@ type cluster struct {
 	reportSeq int64
 	reportAt  time.Time
 	busLag    time.Duration
+	// undelivered counts this node's routing inputs that never reached
+	// a leader since the leader last rebuilt routing from the store
+	// (resync).
+	undelivered int
+	rebuild     bool // the leader was asked to rebuild routing
 
 	stop chan struct{}
 	done chan struct{}
@@ -231,10 +238,28 @@ type wireDecision struct {
 
 var errNotLeader = errors.New("not the routing leader")
 
+// errBusDown refuses a chat request on a node that cannot reach the
+// routing leader because its bus is down: nothing is created, and the
+// client tries again (on another node, or here once the bus is back).
+var errBusDown = &parley.RetryError{
+	Err:   parley.Errorf(parley.EUNAVAILABLE, "The service cannot reach its message bus; please try again."),
+	After: 2 * time.Second,
+}
+
+// routingReachable returns errBusDown while this node does not lead and
+// its bus is down, and nil otherwise (or alone).
+func (s *Service) routingReachable() error {
+	c := s.cluster
+	if c == nil || c.dispatcher() != nil || c.cfg.Bus.Connected() {
+		return nil
+	}
+	return errBusDown
+}
+
 // forward sends an input to the leader and returns the decisions it led
-// to. While there is no leader (a take-over) it retries for up to 15 s;
-// an input that never arrives is not lost for good, since the next
-// leader rebuilds routing from the store.
+// to. While there is no leader (a take-over) or no bus it retries for up
+// to 15 s; an input that never arrives is not lost for good: the leader
+// rebuilds routing from the store once this node reaches it (resync).
 func (c *cluster) forward(ctx context.Context, in routing.Input) []routing.Decision {
 	req, err := encodeInput(in)
 	if err != nil {
@@ -268,7 +293,10 @@ func (c *cluster) forward(ctx context.Context, in routing.Input) []routing.Decis
 		}
 		select {
 		case <-ctx.Done():
-			c.s.log.Warn("routing input not delivered to a leader", "op", req.Op, "err", err)
+			c.s.log.Warn("routing input not delivered to a leader: the leader will rebuild routing from the store", "op", req.Op, "err", err)
+			c.mu.Lock()
+			c.undelivered++
+			c.mu.Unlock()
 			return nil
 		case <-retry.C:
 		}
@@ -408,6 +436,13 @@ func (c *cluster) handleRoute(data []byte) routeReply {
 	ctx, cancel := context.WithTimeout(c.s.ctx, 30*time.Second)
 	defer cancel()
 	switch req.Op {
+	case "resync":
+		// A follower's input never arrived: rebuild from the store, on
+		// the node's own goroutine rather than the bus's.
+		c.mu.Lock()
+		c.rebuild = true
+		c.mu.Unlock()
+		return routeReply{}
 	case "snapshot":
 		var snap *routing.Snapshot
 		d.Query(func(v routing.View) { snap = v.(*routing.Engine).Snapshot(c.s.now().UTC()) })
@@ -466,8 +501,47 @@ func (c *cluster) run() {
 				reported = time.Now()
 			}
 			c.expireNodes()
+			c.resync()
 		}
 	}
+}
+
+// resync has routing rebuilt from the store once a routing input of this
+// node was not delivered (the bus or the leader was out of reach for
+// longer than forward waits): by this node when it leads, else by asking
+// the leader until it answers. A leader asked to rebuild builds a new
+// engine at its epoch, as a new leader would, so nothing stored
+// meanwhile (a queued chat, an end, an agent's change) is left out.
+func (c *cluster) resync() {
+	c.mu.Lock()
+	leading, rebuild, undelivered := c.disp != nil, c.rebuild, c.undelivered
+	c.mu.Unlock()
+	if undelivered > 0 && !leading && c.cfg.Bus.Connected() {
+		ctx, cancel := context.WithTimeout(c.s.ctx, time.Second)
+		var reply routeReply
+		err := c.request(ctx, routeRequest{Op: "resync"}, &reply)
+		cancel()
+		if err == nil {
+			// Inputs lost after this count are stored after it too, so
+			// the leader's rebuild, which comes later, reads them; any
+			// lost meanwhile ask again.
+			c.mu.Lock()
+			c.undelivered -= undelivered
+			c.mu.Unlock()
+		}
+		return
+	}
+	if !leading || (!rebuild && undelivered == 0) {
+		return
+	}
+	c.mu.Lock()
+	c.rebuild = false
+	c.undelivered -= undelivered
+	epoch := c.epoch
+	c.mu.Unlock()
+	c.s.log.Warn("routing leader: rebuilding routing from the store after an input was lost", "epoch", epoch)
+	c.depose()
+	c.lead(epoch)
 }
 
 // leaseRound takes or renews the lease and acts on what it found.
@@ -690,9 +764,21 @@ func (c *cluster) control(subject string, data []byte) {
 }
 
 // expireNodes forgets nodes not heard from for three report intervals.
+// While the bus is down no report arrives, from any node: nobody is
+// taken for dead then, and each node is given three intervals again from
+// the moment the bus is back.
 func (c *cluster) expireNodes() {
 	var gone []*nodeReport
+	connected := c.cfg.Bus.Connected()
 	c.mu.Lock()
+	if !connected {
+		now := time.Now()
+		for _, r := range c.nodes {
+			r.seen = now
+		}
+		c.mu.Unlock()
+		return
+	}
 	for id, r := range c.nodes {
 		if time.Since(r.seen) > 3*c.cfg.ReportInterval {
 			delete(c.nodes, id)

@@ -83,6 +83,9 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	if err := s.chatRequestAllowed(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.routingReachable(); err != nil {
+		return nil, err
+	}
 	groups, err := s.requestedGroups(ctx, req)
 	if err != nil {
 		return nil, err

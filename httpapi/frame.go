@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"time"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
@@ -150,8 +151,15 @@ type ActorInfo struct {
 type ErrorInfo struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter is how many seconds to wait before trying again, when
+	// the server says (REST's Retry-After).
+	RetryAfter int64 `json:"retry_after,omitempty"`
 }
 
 func errorFrame(ref string, err error) ServerFrame {
-	return ServerFrame{Type: frameError, Ref: ref, Error: &ErrorInfo{Code: parley.ErrorCode(err), Message: parley.ErrorMessage(err)}}
+	info := &ErrorInfo{Code: parley.ErrorCode(err), Message: parley.ErrorMessage(err)}
+	if after := parley.RetryAfter(err); after > 0 {
+		info.RetryAfter = max(int64((after+time.Second-1)/time.Second), 1)
+	}
+	return ServerFrame{Type: frameError, Ref: ref, Error: info}
 }

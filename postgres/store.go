@@ -120,7 +120,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.Tables = sqlstore.New(sqlstore.Dialect{Name: "postgres", DB: s.db, RDB: s.db, Now: s.now,
-		Precision: time.Microsecond, Write: s.write, Read: s.read, Violation: violation,
+		Precision: time.Microsecond, Write: s.write, Read: s.read, Violation: violation, Unreachable: unreachable,
 		ClaimLock: " FOR UPDATE SKIP LOCKED", DeliveryClaimLock: " FOR UPDATE OF d SKIP LOCKED"})
 	s.startWriter()
 	return s, nil
@@ -200,22 +200,24 @@ type scanner interface {
 }
 
 // write runs fn in a read-committed transaction. Errors from fn are
-// returned as they are, so fn decides how to report them.
+// returned as they are, so fn decides how to report them, except that a
+// lost connection is reported as the database being unavailable
+// (unreachable), wherever it happened.
 func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("postgres: %s: begin: %w", op, err)
+		return unreachable(fmt.Errorf("postgres: %s: begin: %w", op, err))
 	}
 	if err := checkFence(ctx, tx); err != nil {
 		_ = tx.Rollback()
-		return err
+		return unreachable(err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return err
+		return unreachable(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("postgres: %s: commit: %w", op, err)
+		return unreachable(fmt.Errorf("postgres: %s: commit: %w", op, err))
 	}
 	return nil
 }
@@ -225,10 +227,10 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
 	if err != nil {
-		return fmt.Errorf("postgres: %s: begin: %w", op, err)
+		return unreachable(fmt.Errorf("postgres: %s: begin: %w", op, err))
 	}
 	defer tx.Rollback()
-	return fn(tx)
+	return unreachable(fn(tx))
 }
 
 // PostgreSQL's error codes the store maps to domain errors.
@@ -238,8 +240,9 @@ const (
 )
 
 // dbError maps constraint violations to domain errors and wraps anything
-// else with op as an internal error. conflict is the message for a unique
-// key taken; missing for a reference to a record that does not exist.
+// else with op as an internal error (or the database being unavailable:
+// unreachable). conflict is the message for a unique key taken; missing
+// for a reference to a record that does not exist.
 func dbError(err error, op, conflict, missing string) error {
 	var pe *parley.Error
 	if errors.As(err, &pe) {
@@ -255,7 +258,7 @@ func dbError(err error, op, conflict, missing string) error {
 			return parley.Errorf(parley.EINVALID, "%s", missing)
 		}
 	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	return unreachable(fmt.Errorf("postgres: %s: %w", op, err))
 }
 
 // violation tells the shared queries which constraint err broke.
@@ -278,7 +281,7 @@ func notFound(err error, op, msg string) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.Errorf(parley.ENOTFOUND, "%s", msg)
 	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	return unreachable(fmt.Errorf("postgres: %s: %w", op, err))
 }
 
 // bumpSequence moves the ID sequence of table past id, which the caller

@@ -226,10 +226,11 @@ func (s *Store) runCompleter() {
 }
 
 // isDomain reports whether err is a parley.Error, which the store returns
-// for what is wrong with a request rather than with the database.
+// for what is wrong with a request rather than with the database (whose
+// loss, EUNAVAILABLE, is not the request's fault).
 func isDomain(err error) bool {
 	var pe *parley.Error
-	return errors.As(err, &pe)
+	return errors.As(err, &pe) && !isUnavailable(err)
 }
 
 // startWriter starts the group-commit writer and its completer.

@@ -46,6 +46,10 @@ type Dialect struct {
 	Read func(ctx context.Context, op string, fn func(*sql.Tx) error) error
 	// Violation tells which constraint err broke, if any.
 	Violation func(err error) Violation
+	// Unreachable, when set, turns an error that says the database
+	// could not be reached into the store's retryable error (PostgreSQL:
+	// EUNAVAILABLE with a delay) and returns any other as it is.
+	Unreachable func(err error) error
 	// ClaimLock ends the inner SELECT of a claim of outbox mail, and
 	// DeliveryClaimLock that of webhook deliveries (alias d): PostgreSQL
 	// locks the rows and skips those another node is taking; SQLite's one
@@ -63,6 +67,7 @@ type Tables struct {
 	write     func(ctx context.Context, op string, fn func(*sql.Tx) error) error
 	read      func(ctx context.Context, op string, fn func(*sql.Tx) error) error
 	violation func(error) Violation
+	lost      func(error) error
 	claimLock string
 	dlvLock   string
 }
@@ -70,7 +75,7 @@ type Tables struct {
 // New returns the shared queries over d.
 func New(d Dialect) *Tables {
 	return &Tables{name: d.Name, db: d.DB, rdb: d.RDB, now: d.Now, precision: d.Precision,
-		write: d.Write, read: d.Read, violation: d.Violation, claimLock: d.ClaimLock, dlvLock: d.DeliveryClaimLock}
+		write: d.Write, read: d.Read, violation: d.Violation, lost: d.Unreachable, claimLock: d.ClaimLock, dlvLock: d.DeliveryClaimLock}
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -85,9 +90,14 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
-// wrap adds the store's name and the operation to err.
+// wrap adds the store's name and the operation to err, and makes a lost
+// database connection the dialect's retryable error.
 func (s *Tables) wrap(op string, err error) error {
-	return fmt.Errorf("%s: %s: %w", s.name, op, err)
+	err = fmt.Errorf("%s: %s: %w", s.name, op, err)
+	if s.lost != nil {
+		err = s.lost(err)
+	}
+	return err
 }
 
 // dbError maps constraint violations to domain errors and wraps anything
