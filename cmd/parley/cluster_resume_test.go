@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parleychat/parley"
+)
+
+// leaderAndFollower waits until one of two nodes leads and returns them
+// as (leader, follower).
+func leaderAndFollower(t *testing.T, a, b *proc) (*proc, *proc) {
+	t.Helper()
+	eventually(t, 15*time.Second, "one leader and one follower", func() bool {
+		ra, rb := a.role(), b.role()
+		return (ra == "leader" && rb == "follower") || (ra == "follower" && rb == "leader")
+	})
+	if a.role() == "leader" {
+		return a, b
+	}
+	return b, a
+}
+
+// micc calls a MiCC Chat service method on the node. It returns an error
+// when the node does not answer whole (a node that died mid-response).
+func (p *proc) micc(method string, req, out any) (int, error) {
+	data, _ := json.Marshal(map[string]any{"request": req})
+	resp, err := http.Post(p.url+"/ChatService/"+method, "application/json", bytes.NewReader(data))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	if _, err := body.ReadFrom(resp.Body); err != nil {
+		return 0, err
+	}
+	if out != nil && resp.StatusCode == 200 {
+		if err := json.Unmarshal(body.Bytes(), out); err != nil {
+			return 0, fmt.Errorf("%s: %w: %s", method, err, body.Bytes())
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// TestClusterMiCCResume: a MiCC client knows its chat by the ChatID alone,
+// so where its GetEvents calls left off is kept by the server. Its polls
+// alternate between two nodes (as behind a balancer without sticky
+// sessions), then the node it polls half the time is killed with -9 and
+// the polls go on to the other: the agent's messages, sent at a steady
+// rate meanwhile, all arrive once and in order.
+func TestClusterMiCCResume(t *testing.T) {
+	c := newTestCluster(t)
+	a, b := c.node(), c.node()
+	a.password = b.password
+	leader, follower := leaderAndFollower(t, a, b)
+
+	agent := leader.login("agent1")
+	var me parley.Agent
+	leader.must(200, "PUT", "/api/v1/me/presence", agent, map[string]string{"presence": "available", "status": "ready"}, &me)
+	var started struct {
+		ChatID  *string
+		Message string
+	}
+	code, err := follower.micc("RequestChat", map[string]any{"ServiceGroupID": 1, "CustomerName": "Mia"}, &started)
+	if err != nil || code != 200 || started.ChatID == nil {
+		t.Fatalf("RequestChat on the follower = %d %v %+v", code, err, started)
+	}
+	chatID := *started.ChatID
+	id, _, _ := bytes.Cut([]byte(chatID), []byte("."))
+	eventually(t, 10*time.Second, "the chat offered to the agent", func() bool {
+		return chatOn(leader, string(id), agent).OfferedTo == me.ID
+	})
+	leader.must(200, "POST", "/api/v1/chats/"+string(id)+"/accept", agent, nil, nil)
+
+	const total = 60
+	var sent sync.WaitGroup
+	sent.Add(1)
+	go func() {
+		defer sent.Done()
+		for i := range total {
+			if code := leader.call("POST", "/api/v1/chats/"+string(id)+"/messages", agent, map[string]string{"text": fmt.Sprintf("m%02d", i)}, nil); code != 201 {
+				t.Errorf("agent's message %d: %d", i, code)
+				return
+			}
+			time.Sleep(15 * time.Millisecond) // a steady rate, not a synchronization
+		}
+	}()
+
+	var got []string
+	var joined, polls, onFollower, failed int
+	killed := false
+	nodes := []*proc{follower, leader}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(got) < total && time.Now().Before(deadline) {
+		n := nodes[polls%len(nodes)]
+		polls++
+		if n == follower && !killed && len(got) >= total/3 {
+			// Kill the node while (or just before) this poll reaches it.
+			killed = true
+			nodes = []*proc{leader}
+			go func() { _ = follower.cmd.Process.Signal(syscall.SIGKILL) }()
+		}
+		var res struct {
+			Events []struct {
+				EventType int
+				Data      json.RawMessage
+			}
+		}
+		code, err := n.micc("GetEvents", map[string]any{"ChatID": chatID, "Timeout": 2000}, &res)
+		if err != nil || code != 200 {
+			failed++ // the balancer sends the retry to a live node
+			continue
+		}
+		if n == follower {
+			onFollower++
+		}
+		for _, e := range res.Events {
+			var d struct {
+				Name, Message string
+				System        bool
+			}
+			_ = json.Unmarshal(e.Data, &d)
+			switch {
+			case e.EventType == 0 && !d.System:
+				got = append(got, d.Message)
+			case e.EventType == 1:
+				joined++
+			}
+		}
+	}
+	sent.Wait()
+	want := make([]string, total)
+	for i := range want {
+		want[i] = fmt.Sprintf("m%02d", i)
+	}
+	t.Logf("%d polls (%d answered by the killed node, %d failed with it), %d messages", polls, onFollower, failed, len(got))
+	if !slices.Equal(got, want) {
+		t.Fatalf("the agent's messages through GetEvents on two nodes:\n got %v\nwant %v", got, want)
+	}
+	if joined != 1 {
+		t.Errorf("AgentJoined delivered %d times; want once", joined)
+	}
+	if !killed || onFollower == 0 {
+		t.Errorf("the follower answered %d polls before it was killed (killed: %v); want some", onFollower, killed)
+	}
+	<-follower.exited
+	leader.stop()
+}
