@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -149,6 +153,141 @@ func TestClusterMiCCResume(t *testing.T) {
 	}
 	if !killed || onFollower == 0 {
 		t.Errorf("the follower answered %d polls before it was killed (killed: %v); want some", onFollower, killed)
+	}
+	<-follower.exited
+	leader.stop()
+}
+
+// gmsEnvelope is the part of a GMS answer the cluster tests read.
+type gmsEnvelope struct {
+	StatusCode   int    `json:"statusCode"`
+	ChatID       string `json:"chatId"`
+	SecureKey    string `json:"secureKey"`
+	ChatEnded    bool   `json:"chatEnded"`
+	NextPosition int64  `json:"nextPosition"`
+	Messages     []struct {
+		Index int64  `json:"index"`
+		Type  string `json:"type"`
+		Text  string `json:"text"`
+		From  struct {
+			Type string `json:"type"`
+		} `json:"from"`
+	} `json:"messages"`
+}
+
+// agentTexts appends the agent's messages of env to texts.
+func (env *gmsEnvelope) agentTexts(texts []string) []string {
+	for _, m := range env.Messages {
+		if m.Type == "Message" && m.From.Type == "Agent" {
+			texts = append(texts, m.Text)
+		}
+	}
+	return texts
+}
+
+// gms posts a form to a GMS endpoint of the node.
+func (p *proc) gms(path string, form url.Values) (gmsEnvelope, error) {
+	var env gmsEnvelope
+	resp, err := http.Post(p.url+path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		return env, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return env, err
+	}
+	if err := json.Unmarshal(data, &env); err != nil || resp.StatusCode != 200 || env.StatusCode != 0 {
+		return env, fmt.Errorf("POST %s = %d %s", path, resp.StatusCode, data)
+	}
+	return env, nil
+}
+
+// sendAgentMessages has the agent send n numbered messages at a steady
+// rate through node p; wait waits for the last.
+func sendAgentMessages(t *testing.T, p *proc, token, chatID string, n int) (wait func(), want []string) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	for i := range n {
+		want = append(want, fmt.Sprintf("m%02d", i))
+	}
+	go func() {
+		defer wg.Done()
+		for _, text := range want {
+			if code := p.call("POST", "/api/v1/chats/"+chatID+"/messages", token, map[string]string{"text": text}, nil); code != 201 {
+				t.Errorf("agent's message %s: %d", text, code)
+				return
+			}
+			time.Sleep(15 * time.Millisecond) // a steady rate, not a synchronization
+		}
+	}()
+	return wg.Wait, want
+}
+
+// acceptOn waits for the chat's offer to the agent and accepts it.
+func acceptOn(t *testing.T, p *proc, token string, agentID int64, chatID string) {
+	t.Helper()
+	eventually(t, 10*time.Second, "the chat offered to the agent", func() bool {
+		return chatOn(p, chatID, token).OfferedTo == agentID
+	})
+	p.must(200, "POST", "/api/v1/chats/"+chatID+"/accept", token, nil, nil)
+}
+
+// TestClusterGMSRefreshResume: a GMS REST client refreshes with its
+// transcriptPosition on either node (the node that has no session for the
+// chat builds one from the store), then the node it used half the time is
+// killed with -9 and it refreshes on the other: the agent's messages
+// arrive once and in order.
+func TestClusterGMSRefreshResume(t *testing.T) {
+	c := newTestCluster(t)
+	a, b := c.node("--gms-services", "customer-support=Support"), c.node("--gms-services", "customer-support=Support")
+	a.password = b.password
+	leader, follower := leaderAndFollower(t, a, b)
+	agent := leader.login("agent1")
+	var me parley.Agent
+	leader.must(200, "PUT", "/api/v1/me/presence", agent, map[string]string{"presence": "available", "status": "ready"}, &me)
+
+	const base = "/genesys/2/chat/customer-support"
+	env, err := follower.gms(base, url.Values{"nickname": {"Gil"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chatID, key, pos := env.ChatID, env.SecureKey, env.NextPosition
+	acceptOn(t, leader, agent, me.ID, chatID)
+	wait, want := sendAgentMessages(t, leader, agent, chatID, 60)
+
+	var got []string
+	var refreshes, onFollower, failed int
+	killed := false
+	nodes := []*proc{follower, leader}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(got) < len(want) && time.Now().Before(deadline) {
+		n := nodes[refreshes%len(nodes)]
+		refreshes++
+		if n == follower && !killed && len(got) >= len(want)/3 {
+			killed = true
+			nodes = []*proc{leader}
+			go func() { _ = follower.cmd.Process.Signal(syscall.SIGKILL) }()
+		}
+		env, err := n.gms(base+"/"+chatID+"/refresh", url.Values{"secureKey": {key}, "transcriptPosition": {strconv.FormatInt(pos, 10)}})
+		if err != nil {
+			failed++
+			continue
+		}
+		if n == follower {
+			onFollower++
+		}
+		got = env.agentTexts(got)
+		pos = env.NextPosition
+		time.Sleep(20 * time.Millisecond) // the client's refresh interval
+	}
+	wait()
+	t.Logf("%d refreshes (%d answered by the killed node, %d failed with it), %d messages", refreshes, onFollower, failed, len(got))
+	if !slices.Equal(got, want) {
+		t.Fatalf("the agent's messages through refreshes on two nodes:\n got %v\nwant %v", got, want)
+	}
+	if onFollower == 0 {
+		t.Error("the follower answered no refresh before it was killed")
 	}
 	<-follower.exited
 	leader.stop()
