@@ -292,3 +292,181 @@ func TestClusterGMSRefreshResume(t *testing.T) {
 	<-follower.exited
 	leader.stop()
 }
+
+// cometClient is a GMS CometD client that keeps the chat's nextPosition
+// and, when a node does not know it (402) or does not answer, handshakes
+// with the node it is sent to next and asks for the notifications from
+// that position (requestNotifications), as GMS documents.
+type cometClient struct {
+	t        *testing.T
+	id       string
+	chatID   string
+	key      string
+	pos      int64
+	recovers int
+}
+
+const cometChannel = "/service/chatV2/customer-support"
+
+type cometReply struct {
+	Channel    string          `json:"channel"`
+	ClientID   string          `json:"clientId"`
+	Successful *bool           `json:"successful"`
+	Error      string          `json:"error"`
+	Data       json.RawMessage `json:"data"`
+}
+
+func (c *cometClient) post(p *proc, msgs ...map[string]any) ([]cometReply, error) {
+	data, _ := json.Marshal(msgs)
+	resp, err := http.Post(p.url+"/genesys/cometd", "application/json", bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	var out []cometReply
+	if err := json.Unmarshal(body, &out); err != nil || resp.StatusCode != 200 {
+		return nil, fmt.Errorf("cometd = %d %s", resp.StatusCode, body)
+	}
+	return out, nil
+}
+
+// handshake makes the client known to p and subscribes it.
+func (c *cometClient) handshake(p *proc) error {
+	out, err := c.post(p, map[string]any{"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": []string{"long-polling"}})
+	if err != nil {
+		return err
+	}
+	if len(out) != 1 || out[0].ClientID == "" {
+		return fmt.Errorf("handshake: %+v", out)
+	}
+	c.id = out[0].ClientID
+	_, err = c.post(p, map[string]any{"channel": "/meta/subscribe", "clientId": c.id, "subscription": cometChannel})
+	return err
+}
+
+func (c *cometClient) publish(p *proc, data map[string]any) error {
+	out, err := c.post(p, map[string]any{"channel": cometChannel, "clientId": c.id, "data": data})
+	if err == nil && (len(out) != 1 || out[0].Successful == nil || !*out[0].Successful) {
+		err = fmt.Errorf("publish %v: %+v", data, out)
+	}
+	return err
+}
+
+// recover handshakes with p and asks for the pushes from the position.
+func (c *cometClient) recover(p *proc) error {
+	c.recovers++
+	if err := c.handshake(p); err != nil {
+		return err
+	}
+	return c.publish(p, map[string]any{"operation": "requestNotifications", "chatId": c.chatID, "secureKey": c.key,
+		"transcriptPosition": c.pos})
+}
+
+// connect waits for pushes on p and returns their envelopes; it recovers
+// on p when p does not know the client.
+func (c *cometClient) connect(p *proc) ([]gmsEnvelope, error) {
+	out, err := c.post(p, map[string]any{"channel": "/meta/connect", "clientId": c.id, "connectionType": "long-polling"})
+	if err != nil {
+		return nil, err
+	}
+	var envs []gmsEnvelope
+	for _, r := range out {
+		switch {
+		case r.Channel == "/meta/connect" && strings.HasPrefix(r.Error, "402"):
+			return nil, c.recover(p)
+		case r.Channel == cometChannel && len(r.Data) > 0:
+			var env gmsEnvelope
+			if err := json.Unmarshal(r.Data, &env); err != nil {
+				return nil, err
+			}
+			if env.StatusCode != 0 {
+				return nil, fmt.Errorf("pushed error: %s", r.Data)
+			}
+			if env.SecureKey != "" {
+				c.chatID, c.key = env.ChatID, env.SecureKey
+			}
+			if env.NextPosition > 0 {
+				c.pos = env.NextPosition
+			}
+			envs = append(envs, env)
+		}
+	}
+	return envs, nil
+}
+
+// TestClusterGMSCometResume: a GMS CometD client starts its chat on one
+// node; the balancer then sends its connect to the other node, which does
+// not know it (402): it handshakes there and asks for the pushes from its
+// nextPosition. It is moved back, and the node it is on is then killed
+// with -9 mid-connect: it recovers the same way on the survivor. The
+// agent's messages, sent at a steady rate all along, arrive once and in
+// order.
+func TestClusterGMSCometResume(t *testing.T) {
+	c := newTestCluster(t)
+	a, b := c.node("--gms-services", "customer-support=Support"), c.node("--gms-services", "customer-support=Support")
+	a.password = b.password
+	leader, follower := leaderAndFollower(t, a, b)
+	agent := leader.login("agent1")
+	var me parley.Agent
+	leader.must(200, "PUT", "/api/v1/me/presence", agent, map[string]string{"presence": "available", "status": "ready"}, &me)
+
+	cl := &cometClient{t: t}
+	if err := cl.handshake(follower); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.publish(follower, map[string]any{"operation": "requestChat", "nickname": "Cora"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.connect(follower); err != nil || cl.key == "" {
+		t.Fatalf("the requestChat answer: %v, key %q", err, cl.key)
+	}
+	acceptOn(t, leader, agent, me.ID, cl.chatID)
+	wait, want := sendAgentMessages(t, leader, agent, cl.chatID, 60)
+
+	var got []string
+	var failed int
+	on, moves, killed := follower, 0, false
+	deadline := time.Now().Add(60 * time.Second)
+	for len(got) < len(want) && time.Now().Before(deadline) {
+		switch {
+		case moves == 0 && len(got) >= 15, moves == 1 && len(got) >= 30:
+			// The balancer sends the next connect to the other node.
+			moves++
+			if on == follower {
+				on = leader
+			} else {
+				on = follower
+			}
+		case moves == 2 && len(got) >= 40 && !killed:
+			killed = true
+			go func() { _ = follower.cmd.Process.Signal(syscall.SIGKILL) }()
+		}
+		envs, err := cl.connect(on)
+		if err != nil {
+			// The node died: the balancer sends the client to the other.
+			failed++
+			on = leader
+			if err := cl.recover(on); err != nil {
+				t.Fatalf("recover on the leader: %v", err)
+			}
+			continue
+		}
+		for _, env := range envs {
+			got = env.agentTexts(got)
+		}
+	}
+	wait()
+	t.Logf("%d recoveries (%d after a failed connect), %d messages", cl.recovers, failed, len(got))
+	if !slices.Equal(got, want) {
+		t.Fatalf("the agent's messages through CometD on two nodes:\n got %v\nwant %v", got, want)
+	}
+	if cl.recovers < 3 {
+		t.Errorf("the client recovered %d times; want at least 3 (two moves and the kill)", cl.recovers)
+	}
+	<-follower.exited
+	leader.stop()
+}
