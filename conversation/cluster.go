@@ -654,6 +654,8 @@ func (c *cluster) control(subject string, data []byte) {
 		if r.Bye && old != nil {
 			c.nodeGone(old)
 		}
+	case subjectLogins:
+		c.s.loginNotice(data)
 	case subjectCache:
 		var n cacheNotice
 		if json.Unmarshal(data, &n) != nil || n.Node == c.cfg.Node {
