@@ -29,10 +29,24 @@ func (s *Store) SavePosition(ctx context.Context, chatID, reader string, seq int
 	if reader == "" || seq < 0 {
 		return parley.Errorf(parley.EINVALID, "a read position needs a reader and a seq of 0 or more")
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO read_positions AS p (chat_id, reader, seq) VALUES ($1, $2, $3)
+	// The commit does not wait for the WAL to reach the disk: it is
+	// visible to every node at once, and a position lost to a crash of
+	// the database only gives a client events again, never fewer.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("postgres: save read position: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO OFF`); err != nil {
+		return fmt.Errorf("postgres: save read position: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO read_positions AS p (chat_id, reader, seq) VALUES ($1, $2, $3)
 		ON CONFLICT (chat_id, reader) DO UPDATE SET seq = EXCLUDED.seq WHERE p.seq < EXCLUDED.seq`, chatID, reader, seq)
 	if err != nil {
 		return dbError(err, "save read position", "", "the chat does not exist")
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("postgres: save read position: %w", err)
 	}
 	return nil
 }
