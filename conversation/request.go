@@ -388,13 +388,6 @@ func (s *Service) GroupStatus(ctx context.Context, tenantID, groupID int64, name
 		st.Waiting = e.QueueLengths()[g.ID]
 		st.EstimatedWait = e.EstimatedWait(g.ID)
 	})
-	if !st.Open && s.cluster != nil {
-		s.cluster.QueryLeader(func(e routing.View) {
-			st.Open = e.GroupOpen(g.ID, s.now().UTC())
-			st.Waiting = e.QueueLengths()[g.ID]
-			st.EstimatedWait = e.EstimatedWait(g.ID)
-		})
-	}
 	if slices.Contains(s.cfg.RejectGroups, g.ID) {
 		st.Open = false
 	}
