@@ -22,9 +22,10 @@ type loginNoticeBody struct {
 // a cluster. apply is called with each attempt another node counted (a
 // failure, or a success that clears an account); the function returned
 // tells the other nodes of one this node counted. On a node on its own
-// apply is never called and telling does nothing. Notices are the bus's:
-// a node that was away misses those sent meanwhile, and counts converge
-// again with the next attempts.
+// apply is never called and telling does nothing. A service has one
+// shared throttle: a later call replaces the earlier apply. Notices are
+// the bus's: a node that was away misses those sent meanwhile, and counts
+// converge again with the next attempts.
 func (s *Service) ShareLogins(apply func(kind, key string, failed bool)) (tell func(ctx context.Context, kind, key string, failed bool)) {
 	if s.cluster == nil {
 		return func(context.Context, string, string, bool) {}

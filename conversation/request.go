@@ -354,7 +354,7 @@ func (s *Service) groupOpen(groupID int64) bool {
 func (s *Service) routingSays(ask func(e routing.View) bool) bool {
 	var yes bool
 	s.router.Query(func(e routing.View) { yes = ask(e) })
-	if !yes && s.cluster != nil {
+	if !yes && s.cluster != nil && s.cluster.dispatcher() == nil {
 		s.cluster.QueryLeader(func(e routing.View) { yes = ask(e) })
 	}
 	return yes
