@@ -85,6 +85,15 @@ type Store interface {
 	// order. limit <= 0 means no limit.
 	Events(ctx context.Context, chatID string, after int64, limit int) ([]Event, error)
 
+	// ReadPosition returns how far the client named reader has read the
+	// chat's log (the seq of the last event delivered to it), for clients
+	// that keep no cursor of their own; 0 when none is stored.
+	ReadPosition(ctx context.Context, chatID, reader string) (int64, error)
+	// SavePosition raises reader's position in the chat to seq; a seq
+	// below the stored one changes nothing. A missing chat gives
+	// EINVALID. Positions are deleted with their chat.
+	SavePosition(ctx context.Context, chatID, reader string, seq int64) error
+
 	// SearchChats returns a page of a tenant's chats matching q, newest
 	// first. q has been validated.
 	SearchChats(ctx context.Context, q ArchiveQuery) (*ArchivePage, error)

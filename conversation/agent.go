@@ -262,9 +262,7 @@ func (s *Service) Transfer(ctx context.Context, actor Actor, chatID string, to T
 			}
 			return parley.Errorf(parley.ENOTFOUND, "agent not found")
 		}
-		var can bool
-		s.router.Query(func(e routing.View) { can = e.AgentCanTake(target.ID, g.ID) })
-		if !can {
+		if !s.routingSays(func(e routing.View) bool { return e.AgentCanTake(target.ID, g.ID) }) {
 			return parley.Errorf(parley.ECONFLICT, "%s cannot take a chat now", target.NameForVisitors())
 		}
 		notice = "You are being transferred to " + target.NameForVisitors() + "."

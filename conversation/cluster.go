@@ -191,6 +191,20 @@ func (c *cluster) Query(fn func(v routing.View)) {
 	fn(c.snapshot())
 }
 
+// QueryLeader is Query with a snapshot asked of the leader now, not the
+// one kept: for an answer that refuses something (a group closed), which
+// must not come from a tenth of a second ago.
+func (c *cluster) QueryLeader(fn func(v routing.View)) {
+	if d := c.dispatcher(); d != nil {
+		d.Query(fn)
+		return
+	}
+	c.mu.Lock()
+	c.snap = nil
+	c.mu.Unlock()
+	fn(c.snapshot())
+}
+
 func (c *cluster) snapshot() *routing.Snapshot {
 	now := time.Now()
 	c.mu.Lock()
@@ -745,6 +759,8 @@ func (c *cluster) control(subject string, data []byte) {
 		if r.Bye && old != nil {
 			c.nodeGone(old)
 		}
+	case subjectLogins:
+		c.s.loginNotice(data)
 	case subjectCache:
 		var n cacheNotice
 		if json.Unmarshal(data, &n) != nil || n.Node == c.cfg.Node {

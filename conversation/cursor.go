@@ -238,3 +238,31 @@ func (s *Service) Poll(ctx context.Context, actor Actor, chatID string, after in
 	}
 	return events, cur.Last(), err
 }
+
+// ReadPosition returns how far the client named reader, reading the chat
+// as actor, has read its log: the seq of the last event delivered to it,
+// 0 at first. It is kept in the store for clients that keep no cursor of
+// their own (a MiCC GetEvents client sends only its ChatID), so that any
+// node of a cluster, or this one after a restart, continues it.
+func (s *Service) ReadPosition(ctx context.Context, actor Actor, chatID, reader string) (int64, error) {
+	if _, err := s.readableChat(ctx, actor, chatID); err != nil {
+		return 0, err
+	}
+	seq, err := s.store.ReadPosition(ctx, chatID, reader)
+	if err != nil {
+		return 0, internal("read position", err)
+	}
+	return seq, nil
+}
+
+// SavePosition raises reader's position in the chat to seq once events
+// up to seq were delivered; a lower seq changes nothing.
+func (s *Service) SavePosition(ctx context.Context, actor Actor, chatID, reader string, seq int64) error {
+	if _, err := s.readableChat(ctx, actor, chatID); err != nil {
+		return err
+	}
+	if err := s.store.SavePosition(ctx, chatID, reader, seq); err != nil {
+		return internal("save position", err)
+	}
+	return nil
+}

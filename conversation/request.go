@@ -133,8 +133,7 @@ func (s *Service) RequestChat(ctx context.Context, req ChatRequest) (*ChatStarte
 	for i, gr := range groups {
 		ids[i] = gr.ID
 	}
-	var open bool
-	s.router.Query(func(e routing.View) { _, open = e.FirstOpen(ids, s.now().UTC()) })
+	open := s.routingSays(func(e routing.View) bool { _, open := e.FirstOpen(ids, s.now().UTC()); return open })
 	if !open {
 		return nil, closedError(g)
 	}
@@ -347,9 +346,21 @@ func (s *Service) findGroup(ctx context.Context, tenantID, id int64, name string
 }
 
 func (s *Service) groupOpen(groupID int64) bool {
-	var open bool
-	s.router.Query(func(e routing.View) { open = e.GroupOpen(groupID, s.now().UTC()) })
-	return open
+	return s.routingSays(func(e routing.View) bool { return e.GroupOpen(groupID, s.now().UTC()) })
+}
+
+// routingSays asks routing a yes-or-no question whose "no" refuses the
+// caller (a group closed). A cluster's follower answers from the leader's
+// latest snapshot, which may be a tenth of a second old: an agent who went
+// ready meanwhile is not in it. So a follower's "no" is asked of the
+// leader again, and the answer is the leader's.
+func (s *Service) routingSays(ask func(e routing.View) bool) bool {
+	var yes bool
+	s.router.Query(func(e routing.View) { yes = ask(e) })
+	if !yes && s.cluster != nil && s.cluster.dispatcher() == nil {
+		s.cluster.QueryLeader(func(e routing.View) { yes = ask(e) })
+	}
+	return yes
 }
 
 // GroupStatus is what a visitor may know about a group before a chat.

@@ -35,6 +35,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleychat/parley"
@@ -252,6 +253,7 @@ type Service struct {
 
 	cluster *cluster // nil on a node on its own
 	stats   Stats
+	logins  atomic.Pointer[func(kind, key string, failed bool)] // ShareLogins
 
 	locks [256]sync.Mutex // per-chat serialization, striped by ID
 	seed  maphash.Seed

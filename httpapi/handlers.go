@@ -468,7 +468,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok, a, err := s.svc.Login(r.Context(), b.TenantID, b.Login, b.Password)
-	g.done(err)
+	g.done(r.Context(), err)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -531,7 +531,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		err := s.svc.ChangePassword(r.Context(), a, token(r), b.Current, b.New)
-		g.done(err)
+		g.done(r.Context(), err)
 		if err == nil {
 			w.WriteHeader(http.StatusNoContent)
 		}

@@ -81,8 +81,10 @@ type Server struct {
 	stop     context.CancelFunc
 
 	// accounts and addrs throttle password guessing per account and per
-	// client address.
+	// client address; tellLogins shares what they count with the other
+	// nodes of a cluster (throttle.go).
 	accounts, addrs *throttle.Limiter
+	tellLogins      func(ctx context.Context, kind, key string, failed bool)
 
 	// conns tracks open WebSockets so Shutdown can close them and wait
 	// for their sessions to end.
@@ -226,6 +228,7 @@ func New(svc *conversation.Service, opt Options) *Server {
 	}
 	s := &Server{svc: svc, opt: opt, log: opt.Logger, mux: http.NewServeMux(), conns: map[*wsConn]struct{}{}, now: now,
 		accounts: throttle.New(lim, now), addrs: throttle.New(perAddr, now)}
+	s.tellLogins = svc.ShareLogins(s.countLogin)
 	s.keepalive = wsnb.NewKeepAlive(opt.PingInterval, s.now, s.log.Debug)
 	s.ws = wsnb.NewEngine("parley-ws", maxFrame)
 	s.stopping, s.stop = context.WithCancel(context.Background())

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -62,14 +63,39 @@ func (g *guard) check() error {
 // against the account and the address and is logged (never the password;
 // the login and address only as personal data, which the logger may
 // redact); success clears the account.
-func (g *guard) done(err error) {
+func (g *guard) done(ctx context.Context, err error) {
 	failed := parley.ErrorCode(err) == parley.EUNAUTHORIZED
 	lock := max(g.endAcct(failed), g.endAddr(failed))
 	switch {
 	case err == nil:
 		g.s.accounts.Succeed(g.account)
+		g.s.tellLogins(ctx, loginAccount, g.account, false)
 	case failed:
+		g.s.tellLogins(ctx, loginAccount, g.account, true)
+		g.s.tellLogins(ctx, loginAddr, g.addr, true)
 		g.s.log.Warn("password attempt failed", "attempt", g.attempt, "tenant_id", g.tenant,
 			"login", g.login, "ip", g.clientIP, "locked_for", lock.String())
+	}
+}
+
+// The throttles whose counts the nodes of a cluster share.
+const (
+	loginAccount = "account"
+	loginAddr    = "addr"
+)
+
+// countLogin applies an attempt another node of the cluster counted: a
+// failure counts here as if made here, and a success clears the account.
+func (s *Server) countLogin(kind, key string, failed bool) {
+	l := s.accounts
+	if kind == loginAddr {
+		l = s.addrs
+	} else if kind != loginAccount {
+		return
+	}
+	if failed {
+		l.Fail(key)
+	} else if kind == loginAccount {
+		l.Succeed(key)
 	}
 }

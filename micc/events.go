@@ -3,8 +3,6 @@ package micc
 import (
 	"context"
 	"io"
-	"sync"
-	"time"
 
 	"github.com/parleychat/parley"
 )
@@ -103,64 +101,21 @@ func (h *Handler) readFile(ctx context.Context, c chatRef, fileID string) (Bytes
 	return Bytes(data), nil
 }
 
-// cursors are the server-side GetEvents cursors: for each chat, the
-// sequence number of the last event of the last response that left the
-// server. MiCC clients send only the ChatID, so the server must remember
-// where each one is. A cursor moves only after a response was written and
-// flushed to a client that was still connected when the writing began (a
-// client that closes right after reading must not see it again); a call whose client gave
-// up (the usual way a long-poll response is lost) leaves it, and the retry
-// gets the same events. Clients that want exactly-once delivery even when
-// a response is lost after it left the server send the X-Parley-Cursor
-// value of the last response they read back as GetEventsRequest.Cursor.
+// positionReader names MiCC's GetEvents in the store's read positions.
 //
-// Cursors live in the memory of one node and are forgotten after ttl
-// without use.
-type cursors struct {
-	ttl   time.Duration
-	mu    sync.Mutex
-	m     map[string]*cursor
-	swept time.Time
-}
-
-type cursor struct {
-	seq  int64
-	used time.Time
-}
-
-func newCursors(ttl time.Duration) *cursors {
-	return &cursors{ttl: ttl, m: map[string]*cursor{}, swept: time.Now()}
-}
-
-// get returns the chat's cursor, 0 for a chat not seen yet.
-func (cs *cursors) get(chatID string) int64 {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if c := cs.m[chatID]; c != nil {
-		c.used = time.Now()
-		return c.seq
-	}
-	return 0
-}
-
-// advance moves the chat's cursor to seq unless it is further already
-// (two calls for one chat may overlap).
-func (cs *cursors) advance(chatID string, seq int64) {
-	now := time.Now()
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	c := cs.m[chatID]
-	if c == nil {
-		c = &cursor{}
-		cs.m[chatID] = c
-	}
-	c.seq, c.used = max(c.seq, seq), now
-	if now.Sub(cs.swept) > cs.ttl/4 {
-		cs.swept = now
-		for id, c := range cs.m {
-			if now.Sub(c.used) > cs.ttl {
-				delete(cs.m, id)
-			}
-		}
-	}
-}
+// MiCC clients send only the ChatID, so the server must remember where
+// each one is: the seq of the last event of the last response that left
+// the server. It is kept in the store (Service.SavePosition), so a client
+// whose next call lands on another node of a cluster, or on this one
+// after a restart, continues with no gap and no duplicate. A position
+// moves only after a response was written and flushed to a client that
+// was still connected when the writing began (a client that closes right
+// after reading must not see it again), and before the response ends: the
+// body goes out in chunks, and the last chunk follows the store's write,
+// so a client that reads the whole response asks again only once the
+// position is stored. A call whose client gave up (the usual way a
+// long-poll response is lost) leaves it, and the retry gets the same
+// events. Clients that want exactly-once delivery even when a response is
+// lost after it left the server send the X-Parley-Cursor value of the
+// last response they read back as GetEventsRequest.Cursor.
+const positionReader = "micc"

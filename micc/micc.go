@@ -53,7 +53,6 @@ type Handler struct {
 	svc     *conversation.Service
 	opt     Options
 	log     *slog.Logger
-	cursors *cursors
 	polling atomic.Int64
 
 	// stopping ends long-polls when the server shuts down.
@@ -69,7 +68,7 @@ func New(svc *conversation.Service, opt Options) *Handler {
 	if opt.MaxWait <= 0 || opt.MaxWait > conversation.MaxPollWait {
 		opt.MaxWait = conversation.MaxPollWait
 	}
-	h := &Handler{svc: svc, opt: opt, log: opt.Logger, cursors: newCursors(time.Hour)}
+	h := &Handler{svc: svc, opt: opt, log: opt.Logger}
 	h.stopping, h.stop = context.WithCancel(context.Background())
 	return h
 }
@@ -406,8 +405,9 @@ func (h *Handler) getVersion(_ http.ResponseWriter, _ *http.Request, body []byte
 	return parley.Version, nil
 }
 
-// getEvents long-polls the chat's events after the client's cursor; see
-// cursors for how a retried call gets the events of a lost response.
+// getEvents long-polls the chat's events after the client's position; see
+// positionReader for how a retried call gets the events of a lost
+// response, and how another node continues.
 func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request, body []byte) (any, error) {
 	var req GetEventsRequest
 	if err := decodeRequest(body, &req); err != nil {
@@ -423,7 +423,11 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request, body []byte)
 	if err != nil {
 		return nil, err
 	}
-	after := h.cursors.get(c.id)
+	stored, err := h.svc.ReadPosition(r.Context(), c.actor, c.id, positionReader)
+	if err != nil {
+		return nil, err
+	}
+	after := stored
 	if req.Cursor != nil {
 		after = *req.Cursor
 	}
@@ -461,12 +465,16 @@ func (h *Handler) getEvents(w http.ResponseWriter, r *http.Request, body []byte)
 	if werr == nil {
 		werr = http.NewResponseController(w).Flush()
 	}
-	// Only a response that left the server moves the cursor on. The
-	// client's connection is not checked again after the flush: a client
-	// that reads the answer and closes at once cancels the request, and
-	// would get the same events again.
-	if werr == nil {
-		h.cursors.advance(c.id, last)
+	// Only a response that left the server moves the position on, and
+	// only the end of the response (after this returns) tells the client
+	// it has it all. The client's connection is not checked again after
+	// the flush: a client that reads the answer and closes at once cancels
+	// the request, and would get the same events again.
+	if werr == nil && last > stored {
+		if err := h.svc.SavePosition(context.WithoutCancel(r.Context()), c.actor, c.id, positionReader, last); err != nil {
+			// The next call gets these events again.
+			h.log.Warn("micc: store the GetEvents position", "chat", c.id, "err", err)
+		}
 	}
 	return written{}, nil
 }

@@ -49,3 +49,62 @@ func TestServeMICC(t *testing.T) {
 	}
 	p.stop()
 }
+
+// TestMICCPositionsSurviveRestart: where a MiCC client's GetEvents calls
+// left off is kept in the store, so after a restart of the (single) node
+// the client's next call returns only what is new.
+func TestMICCPositionsSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, dir)
+	agent := p.login("agent1")
+	var me parley.Agent
+	p.must(200, "PUT", "/api/v1/me/presence", agent, map[string]string{"presence": "available", "status": "ready"}, &me)
+	var started struct{ ChatID *string }
+	if code, err := p.micc("RequestChat", map[string]any{"ServiceGroupID": 1, "CustomerName": "Rui"}, &started); err != nil || code != 200 || started.ChatID == nil {
+		t.Fatalf("RequestChat = %d %v %+v", code, err, started)
+	}
+	chatID := *started.ChatID
+	id, _, _ := strings.Cut(chatID, ".")
+	acceptOn(t, p, agent, me.ID, id)
+	type events struct {
+		Events []struct {
+			EventType int
+			Data      struct {
+				Message string
+				System  bool
+			}
+		}
+	}
+	// messages polls until n of the agent's messages arrived, and fails on
+	// more.
+	messages := func(p *proc, n int) []string {
+		t.Helper()
+		var got []string
+		for len(got) < n {
+			var res events
+			if code, err := p.micc("GetEvents", map[string]any{"ChatID": chatID, "Timeout": 5000}, &res); err != nil || code != 200 {
+				t.Fatalf("GetEvents = %d %v", code, err)
+			}
+			for _, e := range res.Events {
+				if e.EventType == 0 && !e.Data.System {
+					got = append(got, e.Data.Message)
+				}
+			}
+		}
+		return got
+	}
+	for _, text := range []string{"one", "two"} {
+		p.must(201, "POST", "/api/v1/chats/"+id+"/messages", agent, map[string]string{"text": text}, nil)
+	}
+	if got := messages(p, 2); strings.Join(got, " ") != "one two" {
+		t.Fatalf("before the restart: %q", got)
+	}
+	p.stop()
+
+	p = start(t, dir)
+	p.must(201, "POST", "/api/v1/chats/"+id+"/messages", agent, map[string]string{"text": "three"}, nil)
+	if got := messages(p, 1); strings.Join(got, " ") != "three" {
+		t.Fatalf("after the restart: %q; want only the new message", got)
+	}
+	p.stop()
+}
