@@ -55,6 +55,18 @@ func TestEdgeServesWidgetChat(t *testing.T) {
 	if r := edge.role(); r != "follower" {
 		t.Fatalf("the edge's routing role is %q, want follower (it never leads)", r)
 	}
+	for p, want := range map[*proc]string{edge: "edge", core: "core"} {
+		var metrics string
+		resp, err := http.Get(p.url + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			metrics = string(b)
+		}
+		if line := `parley_node_role{role="` + want + `"} 1`; !strings.Contains(metrics, line) {
+			t.Errorf("/metrics of the %s node lacks %s", want, line)
+		}
+	}
 
 	// The agent signs in and goes ready through the edge.
 	agent := edge.login("agent1")

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/parleychat/parley/calendar"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/natsbus"
@@ -77,4 +79,13 @@ func runJobs(ctx context.Context, cfg *Config, svc *conversation.Service, store 
 		fmt.Fprintf(stdout, "Created the first admin. Login: %s  Password: %s\nThis password is shown only once; change it with PUT /api/v1/me/password.\n", login, password)
 	}
 	return stop, nil
+}
+
+// registerRoleMetric shows the node's --role in /metrics:
+// parley_node_role{role="edge"} 1.
+func registerRoleMetric(reg prometheus.Registerer, role string) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "parley_node_role",
+		Help: "1 for the node's --role: all, core or edge.", ConstLabels: prometheus.Labels{"role": role}})
+	g.Set(1)
+	reg.MustRegister(g)
 }

@@ -204,6 +204,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	}
 	integrationAPI := integration.New(svc, integration.Options{Webhooks: hooks, Logger: log})
 	registerClusterMetrics(reg, svc)
+	registerRoleMetric(reg, cfg.Role)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	rc := rocketchat.New(svc, rocketchat.Options{Prefix: cfg.RocketChatPrefix, WidgetDir: cfg.RocketChatWidgetDir, AllowedOrigins: cfg.AllowedOrigins, Logger: log,
