@@ -37,7 +37,21 @@ type stack struct {
 	tenant int64
 }
 
+// newStack is openStack with a tenant of its own.
 func newStack(t *testing.T) *stack {
+	t.Helper()
+	s := openStack(t)
+	tn := &parley.Tenant{Name: "Acme"}
+	if err := s.client.CreateTenant(t.Context(), tn); err != nil || tn.ID == 0 {
+		t.Fatalf("create tenant: %+v, %v", tn, err)
+	}
+	s.tenant = tn.ID
+	return s
+}
+
+// openStack starts a core on a new, migrated PostgreSQL schema and an
+// edge's client.
+func openStack(t *testing.T) *stack {
 	t.Helper()
 	natsURL := os.Getenv("PARLEY_TEST_NATS")
 	if natsURL == "" {
@@ -77,11 +91,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
-	tn := &parley.Tenant{Name: "Acme"}
-	if err := client.CreateTenant(ctx, tn); err != nil || tn.ID == 0 {
-		t.Fatalf("create tenant: %+v, %v", tn, err)
-	}
-	return &stack{pg: pg, dbURL: dbURL, client: client, core: core, edge: edge, files: files, tenant: tn.ID}
+	return &stack{pg: pg, dbURL: dbURL, client: client, core: core, edge: edge, files: files}
 }
 
 // chat makes a tenant's group, visitor and chat through the client.
