@@ -28,16 +28,11 @@ type Server struct {
 	sub     *nats.Subscription
 }
 
-// Store is what a core node serves: the store's records and its
-// routing lease, read only (LeaseState).
-type Store interface {
-	parley.Store
-	LeaseState(ctx context.Context, name string) (parley.LeaseState, error)
-}
-
 // Serve answers requests on conn under prefix (the bus prefix with its
 // trailing dot, as natsbus.Bus.Subject gives it) until Close, with store
-// and the attachments under files. Requests are shared with the other
+// and the attachments under files. store must have every method of the
+// allow-list (postgres.Store has: the records, the webhook and integration
+// records, and LeaseState, a read of the routing lease). Requests are shared with the other
 // core nodes (a queue group), and at most 64 are served at once.
 func Serve(conn *nats.Conn, prefix string, store any, files conversation.DirFiles, log *slog.Logger) (*Server, error) {
 	if log == nil {

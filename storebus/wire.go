@@ -89,7 +89,7 @@ func (w *wireError) err() error {
 	return &parley.Error{Code: w.Code, Message: w.Message, Field: w.Field}
 }
 
-// nilable reports whether v can be nil, and is.
+// isNil reports whether v can be nil, and is.
 func isNil(v reflect.Value) bool {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
