@@ -345,18 +345,16 @@ func (c *Client) SetRetentionPolicy(ctx context.Context, a1 *parley.RetentionPol
 	return c.call(ctx, "SetRetentionPolicy", []any{a1})
 }
 
-// RetentionPolicies implements the store's method of that name on a core node.
+// RetentionPolicies implements the store's method of that name: an edge node never calls it.
 func (c *Client) RetentionPolicies(ctx context.Context) ([]*parley.RetentionPolicy, error) {
 	var r0 []*parley.RetentionPolicy
-	err := c.call(ctx, "RetentionPolicies", []any{}, &r0)
-	return r0, err
+	return r0, refused("RetentionPolicies")
 }
 
-// Purge implements the store's method of that name on a core node.
+// Purge implements the store's method of that name: an edge node never calls it.
 func (c *Client) Purge(ctx context.Context, a1 int64, a2 time.Time, a3 int) (*parley.Deletion, error) {
 	var r0 *parley.Deletion
-	err := c.call(ctx, "Purge", []any{a1, a2, a3}, &r0)
-	return r0, err
+	return r0, refused("Purge")
 }
 
 // EraseVisitor implements the store's method of that name on a core node.
@@ -590,8 +588,6 @@ var storeMethods = []string{
 	"Triggers",
 	"RetentionPolicy",
 	"SetRetentionPolicy",
-	"RetentionPolicies",
-	"Purge",
 	"EraseVisitor",
 	"Scrub",
 	"SetAgentPhoto",

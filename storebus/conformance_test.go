@@ -12,8 +12,9 @@ import (
 
 // TestStoreConformance runs the store's conformance suite through the
 // bus: every method an edge calls is a request a core answers with
-// PostgreSQL. The methods of the outbox and the webhook sender, which
-// edges never call (and cores refuse them), go to the database directly.
+// PostgreSQL. The methods of the outbox, the webhook sender and the
+// retention job, which edges never call (and cores refuse them), go to
+// the database directly.
 func TestStoreConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) parley.Store {
 		s := openStack(t)
@@ -45,4 +46,12 @@ func (c *coreOnly) CaptureDeliveries(ctx context.Context, done []int64, deliveri
 
 func (c *coreOnly) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*parley.WebhookDelivery, error) {
 	return c.pg.ClaimDeliveries(ctx, now, lease, limit)
+}
+
+func (c *coreOnly) RetentionPolicies(ctx context.Context) ([]*parley.RetentionPolicy, error) {
+	return c.pg.RetentionPolicies(ctx)
+}
+
+func (c *coreOnly) Purge(ctx context.Context, tenantID int64, before time.Time, limit int) (*parley.Deletion, error) {
+	return c.pg.Purge(ctx, tenantID, before, limit)
 }

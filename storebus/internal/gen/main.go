@@ -16,9 +16,13 @@ import (
 	"strings"
 )
 
+// refused are the methods of the jobs that run on core nodes only: the
+// mail outbox's, the webhook sender's and the retention job's.
 var refused = map[string]bool{"ClaimMail": true, "MarkMailSent": true, "MarkMailFailed": true,
 	"WebhookBacklog": true, "CaptureDeliveries": true, "ClaimDeliveries": true, "ReleaseDeliveries": true,
-	"PruneDeliveries": true, "MarkDelivered": true, "MarkDeliveryFailed": true}
+	"PruneDeliveries": true, "MarkDelivered": true, "MarkDeliveryFailed": true,
+	// the retention job's
+	"Purge": true, "RetentionPolicies": true}
 var skip = map[string]bool{"Close": true, "Events": true}
 
 func main() {
