@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,11 +14,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+	"github.com/nats-io/nats.go"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/conversation"
@@ -109,6 +112,16 @@ func TestEdgeServesWidgetChat(t *testing.T) {
 	edge.must(200, "POST", "/api/v1/chats/"+chatID+"/accept", agent, nil, nil)
 	edge.must(201, "POST", "/api/v1/chats/"+chatID+"/messages", agent, map[string]string{"text": "Yes, in 3 to 5 days."}, nil)
 	waitJS(t, app, "the agent's reply in the widget", `document.querySelector("#log").textContent.includes("Yes, in 3 to 5 days.")`)
+	// What a message sent through the edge asks of the core.
+	perMessage := storeRequests(t, c, func() {
+		for i := range 10 {
+			edge.must(201, "POST", "/api/v1/chats/"+chatID+"/messages", agent, map[string]string{"text": "line " + strconv.Itoa(i)}, nil)
+		}
+	})
+	t.Logf("store requests of 10 agent messages through the edge: %v", perMessage)
+	if perMessage["AppendEvents"] < 10 {
+		t.Errorf("10 messages made %d AppendEvents requests to the core, want one each at least", perMessage["AppendEvents"])
+	}
 	act(t, app, chromedp.SendKeys("#text", "Great, thanks!\r"))
 	eventually(t, 10*time.Second, "the visitor's message for the agent", func() bool {
 		return strings.Contains(strings.Join(messagesOn(edge, chatID, agent), "|"), "Great, thanks!")
@@ -226,6 +239,38 @@ func waitJS(t *testing.T, ctx context.Context, what, js string) {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
 		t.Fatalf("waiting for %s (%s): %v", what, js, err)
 	}
+}
+
+// storeRequests counts by method the store requests edges send to the
+// cores while fn runs.
+func storeRequests(t *testing.T, c *testCluster, fn func()) map[string]int {
+	t.Helper()
+	nc, err := nats.Connect(c.bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	var mu sync.Mutex
+	counts := map[string]int{}
+	sub, err := nc.Subscribe(c.prefix+".store.*", func(m *nats.Msg) {
+		mu.Lock()
+		counts[strings.TrimPrefix(m.Subject, c.prefix+".store.")]++
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	fn()
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	sub.Unsubscribe()
+	mu.Lock()
+	defer mu.Unlock()
+	return maps.Clone(counts)
 }
 
 // download reads an agent's file.
