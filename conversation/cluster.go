@@ -39,6 +39,9 @@ type ClusterConfig struct {
 	// ReportInterval is how often a node reports its connections (2 s); a
 	// node not heard from for three intervals is taken for dead.
 	ReportInterval time.Duration
+	// Edge makes a node that never leads (parley serve --role edge): it
+	// reads the lease to know who decides, and is never the leader.
+	Edge bool
 }
 
 // Lease is the store's lease of the routing leader.
@@ -563,6 +566,9 @@ func (c *cluster) leaseRound(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.LeaseTTL/3)
 	st, err := c.cfg.Lease.TakeLease(rctx, leaseName, c.cfg.Node, c.cfg.LeaseTTL)
 	cancel()
+	if c.cfg.Edge {
+		st.Held = false
+	}
 	now := time.Now()
 	c.mu.Lock()
 	c.roundErr = err

@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -45,19 +45,19 @@ func (s *Service) SendFile(ctx context.Context, actor Actor, chatID, name string
 	if err := s.typeAllowed(ext); err != nil {
 		return nil, err
 	}
-	att, err := s.storeFile(c.ID, name, ext, content, int64(lim.maxFileKB)*1024)
+	att, err := s.storeFile(ctx, c.ID, name, ext, content, int64(lim.maxFileKB)*1024)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.store.CreateAttachment(ctx, att); err != nil {
-		s.removeFile(att)
+		s.removeFile(ctx, att)
 		return nil, internal("record attachment", err)
 	}
 	e, err := s.post(ctx, actor, chatID, "", func(*parley.Chat, *parley.Group) (parley.Event, error) {
 		return parley.Event{Type: parley.EventFile, Text: name, File: att}, nil
 	})
 	if err != nil {
-		s.removeFile(att)
+		s.removeFile(ctx, att)
 	}
 	return e, err
 }
@@ -78,8 +78,8 @@ func (s *Service) OpenFile(ctx context.Context, actor Actor, chatID, fileID stri
 	if att.ChatID != chatID {
 		return nil, nil, parley.Errorf(parley.ENOTFOUND, "file not found")
 	}
-	f, err := os.Open(s.filePath(att))
-	if errors.Is(err, os.ErrNotExist) {
+	f, err := s.files.Open(ctx, att.ChatID, att.ID)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, parley.Errorf(parley.ENOTFOUND, "the file was deleted") // DeleteFile
 	} else if err != nil {
 		return nil, nil, internal("open attachment", err)
@@ -87,30 +87,24 @@ func (s *Service) OpenFile(ctx context.Context, actor Actor, chatID, fileID stri
 	return att, f, nil
 }
 
-func (s *Service) filePath(att *parley.Attachment) string {
-	return filepath.Join(s.cfg.FilesDir, att.ChatID, att.ID)
-}
-
-func (s *Service) removeFile(att *parley.Attachment) {
-	if err := os.Remove(s.filePath(att)); err != nil {
+func (s *Service) removeFile(ctx context.Context, att *parley.Attachment) {
+	if err := s.files.Remove(context.WithoutCancel(ctx), att.ChatID, att.ID); err != nil {
 		s.log.Warn("remove attachment", "file", att.ID, "err", err)
 	}
 }
 
-// storeFile copies content (at most limit bytes) under the files
-// directory, checking its type, and returns the record to store.
-func (s *Service) storeFile(chatID, name, ext string, content io.Reader, limit int64) (*parley.Attachment, error) {
-	dir := filepath.Join(s.cfg.FilesDir, chatID)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, internal("create files dir", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".upload-*")
+// storeFile copies content (at most limit bytes) into the files store,
+// checking its type, and returns the record to store.
+func (s *Service) storeFile(ctx context.Context, chatID, name, ext string, content io.Reader, limit int64) (*parley.Attachment, error) {
+	tmp, err := s.files.Create(ctx, chatID)
 	if err != nil {
 		return nil, internal("create upload", err)
 	}
+	committed := false
 	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name()) // no-op after the rename
+		if !committed {
+			tmp.Abort()
+		}
 	}()
 	sum := sha256.New()
 	head := &headBuffer{max: 4096}
@@ -135,17 +129,12 @@ func (s *Service) storeFile(chatID, name, ext string, content io.Reader, limit i
 			return nil, err
 		}
 	}
-	if err := tmp.Sync(); err != nil {
-		return nil, internal("sync upload", err)
-	}
 	att := &parley.Attachment{
 		ID: newID(), ChatID: chatID, Name: name, ContentType: kind.mime, Size: n,
 		SHA256: hex.EncodeToString(sum.Sum(nil)),
 	}
-	if err := tmp.Close(); err != nil {
-		return nil, internal("close upload", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, att.ID)); err != nil {
+	committed = true // Commit drops the upload when it fails
+	if err := tmp.Commit(att.ID); err != nil {
 		return nil, internal("store upload", err)
 	}
 	return att, nil

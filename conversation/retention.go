@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -127,7 +125,7 @@ func (s *Service) ApplyRetention(ctx context.Context) (map[int64]*parley.Deletio
 			if d.Empty() {
 				break
 			}
-			d.Files = s.removeChatFiles(d.ChatIDs)
+			d.Files = s.removeChatFiles(ctx, d.ChatIDs)
 			total.Add(d)
 		}
 		if !total.Empty() {
@@ -187,7 +185,7 @@ func (s *Service) EraseVisitor(ctx context.Context, actor Actor, r parley.Erasur
 	if err != nil {
 		return nil, internal("erase visitor", err)
 	}
-	d.Files = s.removeChatFiles(d.ChatIDs)
+	d.Files = s.removeChatFiles(ctx, d.ChatIDs)
 	rec := &Receipt{TenantID: tenant, Key: erasureKey(r), At: s.now(), Deleted: *d}
 	if err := s.store.Scrub(ctx); err != nil {
 		// The rows are gone for every reader; only the file may still
@@ -209,27 +207,12 @@ func erasureKey(r parley.ErasureRequest) string {
 	}
 }
 
-// removeChatFiles deletes the attachment directories of the chats and
-// returns how many files they held.
-func (s *Service) removeChatFiles(chatIDs []string) int {
-	if s.cfg.FilesDir == "" {
-		return 0
-	}
-	n := 0
-	for _, id := range chatIDs {
-		if !validChatDir(id) {
-			continue
-		}
-		dir := filepath.Join(s.cfg.FilesDir, id)
-		_ = filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
-			if err == nil && !e.IsDir() {
-				n++
-			}
-			return nil
-		})
-		if err := os.RemoveAll(dir); err != nil {
-			s.log.Error("remove a deleted chat's files", "chat", id, "err", err)
-		}
+// removeChatFiles deletes the attachments of the chats and returns how
+// many files they held.
+func (s *Service) removeChatFiles(ctx context.Context, chatIDs []string) int {
+	n, err := s.files.RemoveChats(context.WithoutCancel(ctx), chatIDs)
+	if err != nil {
+		s.log.Error("remove deleted chats' files", "chats", len(chatIDs), "err", err)
 	}
 	return n
 }

@@ -98,8 +98,11 @@ type Config struct {
 	RejectGroups []int64
 	// IgnoreCustomerDetails drops name, email and phone from requests.
 	IgnoreCustomerDetails bool
-	// FilesDir is where attachments are stored.
+	// FilesDir is where attachments are stored, unless Files is set.
 	FilesDir string
+	// Files keeps attachments elsewhere than FilesDir (an edge node
+	// sends them to a core node).
+	Files Files
 	// SessionTTL is how long an agent's login lasts (12 h).
 	SessionTTL time.Duration
 	// OfferTimeout withdraws an offer nobody answered and gives the chat to
@@ -244,6 +247,7 @@ func normalizeTypes(list []string) []string {
 type Service struct {
 	clock  Clock
 	store  parley.Store // live, as a parley.Store
+	files  Files        // attachments' content
 	live   *liveStore
 	bus    Bus
 	log    *slog.Logger
@@ -305,6 +309,10 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 		ctx:     ctx,
 		cancel:  cancel,
 		hashSem: make(chan struct{}, 2),
+		files:   cfg.Files,
+	}
+	if s.files == nil {
+		s.files = DirFiles{Dir: cfg.FilesDir}
 	}
 	s.hub = newHub(bus, log)
 	if cfg.Cluster != nil {
@@ -348,6 +356,9 @@ func (s *Service) Start(ctx context.Context) error {
 		return fmt.Errorf("conversation: load tenants: %w", err)
 	}
 	for _, t := range tenants {
+		if s.cluster != nil && s.cluster.cfg.Edge {
+			break // the core nodes send the mail
+		}
 		groups, err := s.store.Groups(ctx, t.ID)
 		if err != nil {
 			return fmt.Errorf("conversation: load groups: %w", err)

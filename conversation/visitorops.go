@@ -2,8 +2,9 @@ package conversation
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"strings"
 	"unicode/utf8"
 
@@ -188,7 +189,7 @@ func (s *Service) DeleteFile(ctx context.Context, actor Actor, chatID, fileID st
 	if !sent {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only who sent a file deletes it")
 	}
-	if _, err := os.Stat(s.filePath(att)); os.IsNotExist(err) {
+	if err := s.files.Stat(ctx, att.ChatID, att.ID); errors.Is(err, fs.ErrNotExist) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "the file was deleted already")
 	}
 	e, err := s.post(ctx, actor, chatID, "", func(*parley.Chat, *parley.Group) (parley.Event, error) {
@@ -198,6 +199,6 @@ func (s *Service) DeleteFile(ctx context.Context, actor Actor, chatID, fileID st
 	if err != nil {
 		return nil, err
 	}
-	s.removeFile(att)
+	s.removeFile(ctx, att)
 	return e, nil
 }

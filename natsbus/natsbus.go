@@ -279,3 +279,11 @@ func (b *Bus) shutdownServer() {
 		b.server.WaitForShutdown()
 	}
 }
+
+// Conn is the bus's NATS connection, for packages that use NATS beyond
+// publish and request (storebus sends replies in several messages).
+// Subjects on it must be given the prefix: see Subject.
+func (b *Bus) Conn() *nats.Conn { return b.conn }
+
+// Subject returns subject under the bus's prefix.
+func (b *Bus) Subject(subject string) string { return b.prefix + subject }

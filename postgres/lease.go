@@ -39,6 +39,22 @@ func (s *Store) TakeLease(ctx context.Context, name, holder string, ttl time.Dur
 	return st, nil
 }
 
+// LeaseState reads who holds the lease name, without taking it (an edge
+// node's view). Held is always false; a lease never taken gives ENOTFOUND.
+func (s *Store) LeaseState(ctx context.Context, name string) (parley.LeaseState, error) {
+	var st parley.LeaseState
+	err := s.db.QueryRowContext(ctx, `SELECT holder, epoch, expires_at FROM leases WHERE name = $1`, name).
+		Scan(&st.Holder, &st.Epoch, &st.Expires)
+	if err == sql.ErrNoRows {
+		return st, parley.Errorf(parley.ENOTFOUND, "lease %s was never taken", name)
+	}
+	if err != nil {
+		return parley.LeaseState{}, fmt.Errorf("postgres: lease %s: %w", name, err)
+	}
+	st.Expires = st.Expires.UTC()
+	return st, nil
+}
+
 // ReleaseLease gives the lease up at once (a leader that shuts down), so
 // that another node need not wait for it to expire.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {

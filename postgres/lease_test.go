@@ -14,6 +14,9 @@ import (
 func TestLeaseAndFence(t *testing.T) {
 	s := open(t, postgres.Options{})
 	ctx := t.Context()
+	if st, err := s.LeaseState(ctx, postgres.RoutingLease); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Fatalf("state of a lease never taken = %+v, %v; want not_found", st, err)
+	}
 	a, err := s.TakeLease(ctx, postgres.RoutingLease, "node-a", 300*time.Millisecond)
 	if err != nil || !a.Held || a.Epoch != 1 {
 		t.Fatalf("first take = %+v, %v; want held at epoch 1", a, err)
@@ -24,6 +27,14 @@ func TestLeaseAndFence(t *testing.T) {
 	b, err := s.TakeLease(ctx, postgres.RoutingLease, "node-b", time.Minute)
 	if err != nil || b.Held || b.Holder != "node-a" || b.Epoch != 1 {
 		t.Fatalf("take of a live lease = %+v, %v; want node-a's, not held", b, err)
+	}
+	// Reading the lease (an edge node) neither takes nor renews it.
+	st, err := s.LeaseState(ctx, postgres.RoutingLease)
+	if err != nil || st.Held || st.Holder != "node-a" || st.Epoch != 1 {
+		t.Fatalf("state = %+v, %v; want node-a's at epoch 1, not held", st, err)
+	}
+	if again, err := s.LeaseState(ctx, postgres.RoutingLease); err != nil || !again.Expires.Equal(st.Expires) {
+		t.Fatalf("state read again = %+v, %v; want the same expiry %v (a read renews nothing)", again, err, st.Expires)
 	}
 
 	tenant := &parley.Tenant{Name: "T"}

@@ -35,6 +35,7 @@ type Config struct {
 	NATSURL         string
 	BusPrefix       string
 	Store           string
+	Role            string
 	SQLiteSync      string
 	SecureCookies   bool
 	ShutdownTimeout time.Duration
@@ -192,6 +193,14 @@ var settings = []setting{
 		}
 		c.BusPrefix = v
 		return nil
+	}},
+	{"role", "all", "what this node runs: all (one node, or identical cluster nodes), core (the store, routing, mail and jobs, answering edge nodes over the bus), or edge (the widget, the dialects and the sockets, with no database: it reaches the core nodes only through the bus)", func(c *Config, v string) error {
+		switch v {
+		case "all", "core", "edge":
+			c.Role = v
+			return nil
+		}
+		return errors.New("must be all, core or edge")
 	}},
 	{"store", "", "where Parley keeps its data: empty for SQLite in the data directory, a SQLite file path, or a postgres:// URL for a cluster's PostgreSQL (set search_path in it to use a schema)", func(c *Config, v string) error {
 		if strings.Contains(v, "://") && !isPostgres(v) {
@@ -559,6 +568,23 @@ func checkICEURLs(urls []string) error {
 }
 
 func (c *Config) validate() error {
+	switch c.Role {
+	case "edge":
+		switch {
+		case c.Store != "":
+			return errors.New("--role edge keeps no database: drop --store (the core nodes hold it)")
+		case c.NATSURL == "":
+			return errors.New("--role edge needs --bus nats://…, the bus of its core nodes")
+		case c.Demo:
+			return errors.New("--role edge cannot seed a demo: run --demo on a core node")
+		case c.SMTPHost != "" || c.DirectoryURL != "":
+			return errors.New("--role edge sends no mail and syncs no directory: set smtp-host and directory-url on the core nodes")
+		}
+	case "core":
+		if !isPostgres(c.Store) || c.NATSURL == "" {
+			return errors.New("--role core needs --store postgres://… and --bus nats://…, which its edge nodes share")
+		}
+	}
 	if c.TURN && c.TURNPublicIP == "" {
 		return errors.New("--turn needs --turn-public-ip, the address browsers reach it at")
 	}

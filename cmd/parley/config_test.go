@@ -83,11 +83,23 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"--no-such-flag"}, nil, "no-such-flag"},
 		{[]string{"stray"}, nil, "stray"},
 		{nil, map[string]string{"PARLEY_STORE": "mysql://db/parley"}, "store"},
+		{[]string{"--role", "web"}, nil, "role"},
+		{[]string{"--role", "edge"}, nil, "--bus"},
+		{[]string{"--role", "edge", "--bus", "nats://n:4222", "--store", "postgres://db/parley"}, nil, "--store"},
+		{[]string{"--role", "edge", "--bus", "nats://n:4222", "--store", "parley.db"}, nil, "--store"},
+		{[]string{"--role", "edge", "--bus", "nats://n:4222", "--smtp-host", "mail"}, nil, "smtp-host"},
+		{[]string{"--role", "core", "--bus", "nats://n:4222"}, nil, "--store postgres"},
+		{[]string{"--role", "core", "--store", "postgres://db/parley"}, nil, "--bus"},
 	}
 	for _, tt := range tests {
 		_, err := loadConfig(tt.args, env(tt.env), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("loadConfig(%v, %v) = %v; want an error naming %s", tt.args, tt.env, err, tt.want)
+		}
+	}
+	for _, args := range [][]string{nil, {"--role", "edge", "--bus", "nats://n:4222"}, {"--role", "core", "--bus", "nats://n:4222", "--store", "postgres://db/parley"}} {
+		if _, err := loadConfig(args, env(nil), io.Discard); err != nil {
+			t.Errorf("loadConfig(%v) = %v", args, err)
 		}
 	}
 	c, err := loadConfig([]string{"--allowed-origins", "https://Shop.example/, http://localhost:3000"}, env(nil), io.Discard)

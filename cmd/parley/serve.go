@@ -23,7 +23,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parleychat/parley"
-	"github.com/parleychat/parley/calendar"
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/directory"
 	"github.com/parleychat/parley/gms"
@@ -36,6 +35,7 @@ import (
 	"github.com/parleychat/parley/natsbus"
 	"github.com/parleychat/parley/postgres"
 	"github.com/parleychat/parley/rocketchat"
+	"github.com/parleychat/parley/storebus"
 	"github.com/parleychat/parley/web"
 	"github.com/parleychat/parley/webhook"
 )
@@ -47,23 +47,28 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	store, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
 	node := nodeName()
 	bus, err := natsbus.Open(ctx, natsbus.Options{URL: cfg.NATSURL, Name: node, Prefix: cfg.BusPrefix, Logger: log})
 	if err != nil {
 		return err
 	}
 	defer bus.Close()
+	edge := cfg.Role == "edge"
+	store, files, closeStore, err := openRoleStore(ctx, cfg, bus, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 	// A PostgreSQL store and an external bus make a cluster: nodes elect
 	// one routing leader. Otherwise this node is alone and always decides.
+	// An edge node is in the cluster but never leads.
 	var cluster *conversation.ClusterConfig
 	if pg, ok := store.(*postgres.Store); ok && cfg.NATSURL != "" {
 		cluster = &conversation.ClusterConfig{Node: node, Lease: pg, Bus: bus}
-		log.Info("cluster node", "node", node)
+		log.Info("cluster node", "node", node, "role", cfg.Role)
+	} else if c, ok := store.(*storebus.Client); ok {
+		cluster = &conversation.ClusterConfig{Node: node, Lease: c.Lease(), Bus: bus, Edge: true}
+		log.Info("cluster edge node", "node", node)
 	}
 
 	maxKB := cfg.MaxAttachmentKB
@@ -118,6 +123,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		RejectGroups:              cfg.RejectGroups,
 		IgnoreCustomerDetails:     cfg.IgnoreCustomerDetails,
 		FilesDir:                  filepath.Join(cfg.Data, "files"),
+		Files:                     files,
 		SessionTTL:                cfg.SessionTTL,
 		OfferTimeout:              offIfZero(cfg.OfferTimeout),
 		DeclineCooldown:           offIfZero(cfg.DeclineCooldown),
@@ -150,7 +156,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		done := make(chan struct{})
 		go func() { defer close(done); outbox.Run(mctx) }()
 		defer func() { stopMail(); <-done }()
-	} else {
+	} else if !edge {
 		log.Info("no smtp-host: transcript mail stays in the outbox until one is set")
 	}
 
@@ -163,31 +169,12 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 		go func() { defer close(done); dir.Run(dctx) }()
 		defer func() { stopDir(); <-done }()
 	}
-	// The retention job deletes what the tenants' retention periods have
-	// expired, at start and then every retention-interval.
-	rctx, stopRetention := context.WithCancel(context.Background())
-	retentionDone := make(chan struct{})
-	go func() { defer close(retentionDone); svc.RunRetention(rctx, cfg.RetentionEvery) }()
-	defer func() { stopRetention(); <-retentionDone }()
-	// The calendar presence source reads agents' feeds until shutdown.
-	cal := calendar.New(svc, calendar.Options{Interval: cfg.CalendarInterval, Refresh: cfg.CalendarRefresh, Logger: log})
-	cctx, stopCal := context.WithCancel(context.Background())
-	calDone := make(chan struct{})
-	go func() { defer close(calDone); cal.Run(cctx) }()
-	defer func() { stopCal(); <-calDone }()
-
-	if cfg.Demo {
-		if err := seedDemo(ctx, store, svc, stdout); err != nil {
-			return err
-		}
-	} else {
-		login, password, created, err := svc.EnsureAdmin(ctx)
+	if !edge {
+		stopJobs, err := runJobs(ctx, cfg, svc, store, stdout, log)
 		if err != nil {
 			return err
 		}
-		if created {
-			fmt.Fprintf(stdout, "Created the first admin. Login: %s  Password: %s\nThis password is shown only once; change it with PUT /api/v1/me/password.\n", login, password)
-		}
+		defer stopJobs()
 	}
 
 	api := httpapi.New(svc, httpapi.Options{
@@ -209,12 +196,15 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	// here until shutdown; what is left is sent after the next start.
 	hooks := webhook.New(store, webhook.Options{Retry: cfg.WebhookRetry, MaxRetry: cfg.WebhookRetryMax,
 		Logger: log, Registry: reg})
-	hctx, stopHooks := context.WithCancel(context.Background())
-	hooksDone := make(chan struct{})
-	go func() { defer close(hooksDone); hooks.Run(hctx) }()
-	defer func() { stopHooks(); <-hooksDone }()
+	if !edge {
+		hctx, stopHooks := context.WithCancel(context.Background())
+		hooksDone := make(chan struct{})
+		go func() { defer close(hooksDone); hooks.Run(hctx) }()
+		defer func() { stopHooks(); <-hooksDone }()
+	}
 	integrationAPI := integration.New(svc, integration.Options{Webhooks: hooks, Logger: log})
 	registerClusterMetrics(reg, svc)
+	registerRoleMetric(reg, cfg.Role)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	rc := rocketchat.New(svc, rocketchat.Options{Prefix: cfg.RocketChatPrefix, WidgetDir: cfg.RocketChatWidgetDir, AllowedOrigins: cfg.AllowedOrigins, Logger: log,
