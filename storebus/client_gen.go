@@ -183,6 +183,18 @@ func (c *Client) Chats(ctx context.Context, a1 parley.ChatFilter) ([]*parley.Cha
 	return r0, err
 }
 
+// ReadPosition implements the store's method of that name on a core node.
+func (c *Client) ReadPosition(ctx context.Context, a1 string, a2 string) (int64, error) {
+	var r0 int64
+	err := c.call(ctx, "ReadPosition", []any{a1, a2}, &r0)
+	return r0, err
+}
+
+// SavePosition implements the store's method of that name on a core node.
+func (c *Client) SavePosition(ctx context.Context, a1 string, a2 string, a3 int64) error {
+	return c.call(ctx, "SavePosition", []any{a1, a2, a3})
+}
+
 // SearchChats implements the store's method of that name on a core node.
 func (c *Client) SearchChats(ctx context.Context, a1 parley.ArchiveQuery) (*parley.ArchivePage, error) {
 	var r0 *parley.ArchivePage
@@ -564,6 +576,8 @@ var storeMethods = []string{
 	"AppendEvents",
 	"Chat",
 	"Chats",
+	"ReadPosition",
+	"SavePosition",
 	"SearchChats",
 	"CreateCanned",
 	"UpdateCanned",
