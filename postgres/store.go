@@ -121,7 +121,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	s.Tables = sqlstore.New(sqlstore.Dialect{Name: "postgres", DB: s.db, RDB: s.db, Now: s.now,
 		Precision: time.Microsecond, Write: s.write, Read: s.read, Violation: violation, Unreachable: unreachable,
-		ClaimLock: " FOR UPDATE SKIP LOCKED", DeliveryClaimLock: " FOR UPDATE OF d SKIP LOCKED"})
+		ClaimLock: " FOR UPDATE SKIP LOCKED", DeliveryClaimLock: " FOR UPDATE OF d SKIP LOCKED",
+		EraseLock: " ORDER BY id FOR UPDATE"})
 	s.startWriter()
 	return s, nil
 }

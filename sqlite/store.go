@@ -166,7 +166,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open read pool: %w", err)
 	}
 	s.Tables = sqlstore.New(sqlstore.Dialect{Name: "sqlite", DB: s.db, RDB: s.rdb, Now: s.now,
-		Write: s.write, Read: s.read, Violation: violation})
+		Write: s.write, Read: s.read, Violation: violation,
+		ChatTables: []string{"events_text", "events_text_backlog"}})
 	s.cdb = sql.OpenDB(newConnector(path + "?_pragma=busy_timeout(5000)&_pragma=synchronous(" + sync + ")" +
 		"&_pragma=wal_autocheckpoint(0)&_time_format=sqlite"))
 	s.cdb.SetMaxOpenConns(1)

@@ -55,27 +55,43 @@ type Dialect struct {
 	// locks the rows and skips those another node is taking; SQLite's one
 	// writer needs nothing.
 	ClaimLock, DeliveryClaimLock string
+	// EraseLock ends the selection of the visitors an erasure deletes:
+	// PostgreSQL locks their rows (" ORDER BY id FOR UPDATE"), so that a
+	// chat another node starts for one of them waits for the erasure (its
+	// foreign key check locks the visitor's row) and then finds the
+	// visitor gone.
+	EraseLock string
+	// ChatTables are tables keyed by chat_id without a foreign key that
+	// retention and erasure empty with a chat: SQLite's text index and
+	// its backlog.
+	ChatTables []string
 }
 
 // Tables implements the parts of parley.Store (and of the integration
-// and webhook stores) whose queries are the same on every database.
+// and webhook stores) whose queries are the same on every database:
+// ratings and offline messages, visitors and attachments, canned
+// responses, triggers, internal messages, the mail outbox, integrations,
+// webhooks, and retention and erasure.
 type Tables struct {
-	name      string
-	db, rdb   *sql.DB
-	now       func() time.Time
-	precision time.Duration
-	write     func(ctx context.Context, op string, fn func(*sql.Tx) error) error
-	read      func(ctx context.Context, op string, fn func(*sql.Tx) error) error
-	violation func(error) Violation
-	lost      func(error) error
-	claimLock string
-	dlvLock   string
+	name       string
+	db, rdb    *sql.DB
+	now        func() time.Time
+	precision  time.Duration
+	write      func(ctx context.Context, op string, fn func(*sql.Tx) error) error
+	read       func(ctx context.Context, op string, fn func(*sql.Tx) error) error
+	violation  func(error) Violation
+	lost       func(error) error
+	claimLock  string
+	dlvLock    string
+	eraseLock  string
+	chatTables []string
 }
 
 // New returns the shared queries over d.
 func New(d Dialect) *Tables {
 	return &Tables{name: d.Name, db: d.DB, rdb: d.RDB, now: d.Now, precision: d.Precision,
-		write: d.Write, read: d.Read, violation: d.Violation, lost: d.Unreachable, claimLock: d.ClaimLock, dlvLock: d.DeliveryClaimLock}
+		write: d.Write, read: d.Read, violation: d.Violation, lost: d.Unreachable, claimLock: d.ClaimLock, dlvLock: d.DeliveryClaimLock,
+		eraseLock: d.EraseLock, chatTables: d.ChatTables}
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
