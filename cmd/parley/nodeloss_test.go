@@ -89,6 +89,27 @@ func TestClusterNodeLoss(t *testing.T) {
 	for _, n := range nodes {
 		n.p.password = password
 	}
+	// The store's own record of offers: a trigger of this test's schema
+	// notes every offer as it is written, with whom the chat had then.
+	db, err := sql.Open("pgx", c.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range []string{
+		`CREATE TABLE nodeloss_offers (chat_id text, old_offered bigint, offered bigint, agent bigint, at timestamptz)`,
+		`CREATE FUNCTION nodeloss_offer() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			INSERT INTO nodeloss_offers VALUES (NEW.id, OLD.offered_to, NEW.offered_to, NEW.agent_id, clock_timestamp());
+			RETURN NULL;
+		END; $$`,
+		`CREATE TRIGGER nodeloss_offer AFTER UPDATE OF offered_to ON chats FOR EACH ROW
+			WHEN (NEW.offered_to IS NOT NULL AND NEW.offered_to IS DISTINCT FROM OLD.offered_to) EXECUTE FUNCTION nodeloss_offer()`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
 	admin := nodes[0].p.login("admin")
 
 	// The run's groups: one for the chats, one for the probe of the new
@@ -332,11 +353,6 @@ func TestClusterNodeLoss(t *testing.T) {
 	stopSends()
 
 	// Every client catches up with the store's last seq of its chats.
-	db, err := sql.Open("pgx", c.store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	lastSeqs := func() map[string]int64 {
 		rows, err := db.Query(`SELECT id, last_seq FROM chats`)
 		if err != nil {
@@ -426,27 +442,8 @@ func TestClusterNodeLoss(t *testing.T) {
 			unacked++ // stored, but its sender gave up before an ack
 		}
 	}
-	// One agent per chat: in the log, in the assigned notices and in the
-	// accepts that succeeded.
-	doubled := 0
-	for _, ch := range append(chats, &nlChat{id: probeChat.Chat.ID}) {
-		if len(joined[ch.id]) > 1 || len(w.assigned[ch.id]) > 1 || len(w.accepted[ch.id]) > 1 {
-			doubled++
-			t.Errorf("chat %s: agents joined %v, assigned %v, accepted %v", ch.id, joined[ch.id], w.assigned[ch.id], w.accepted[ch.id])
-		}
-	}
-	offersByChat := map[string]int{}
-	for _, o := range w.offers {
-		offersByChat[o.chatID]++
-	}
-	reoffered := 0
-	for _, n := range offersByChat {
-		if n > 1 {
-			reoffered++
-		}
-	}
 	problems := append([]string(nil), w.problems...)
-	acked, resent, reconnects, events, offers := len(w.acked), w.resent, w.reconnect, w.events, len(w.offers)
+	acked, resent, reconnects, events := len(w.acked), w.resent, w.reconnect, w.events
 	w.mu.Unlock()
 
 	// 3. The queued visitors, served in their order: end one chat at a
@@ -487,6 +484,35 @@ func TestClusterNodeLoss(t *testing.T) {
 		}())
 	}
 
+	w.mu.Lock()
+	// One agent per chat: in the log, in the assigned notices and in the
+	// accepts that succeeded.
+	doubled := 0
+	for _, ch := range append(chats, &nlChat{id: probeChat.Chat.ID}) {
+		if len(joined[ch.id]) > 1 || len(w.assigned[ch.id]) > 1 || len(w.accepted[ch.id]) > 1 {
+			doubled++
+			t.Errorf("chat %s: agents joined %v, assigned %v, accepted %v", ch.id, joined[ch.id], w.assigned[ch.id], w.accepted[ch.id])
+		}
+	}
+	offersByChat := map[string]int{}
+	for _, o := range w.offers {
+		offersByChat[o.chatID]++
+	}
+	reoffered := 0
+	for _, n := range offersByChat {
+		if n > 1 {
+			reoffered++
+		}
+	}
+	offers := len(w.offers)
+	w.mu.Unlock()
+	var storedOffers, whileHandled, moved int
+	if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE agent IS NOT NULL), count(*) FILTER (WHERE old_offered IS NOT NULL) FROM nodeloss_offers`).Scan(&storedOffers, &whileHandled, &moved); err != nil {
+		t.Fatal(err)
+	}
+	if whileHandled > 0 {
+		t.Errorf("%d offers were written while another agent handled the chat", whileHandled)
+	}
 	for _, p := range problems {
 		t.Error(p)
 	}
@@ -495,12 +521,13 @@ func TestClusterNodeLoss(t *testing.T) {
   kill -9 of node %d (%d sockets): messages flowing and every client back %.1f s after
   acknowledged messages %d: missing from the log %d, stored twice %d; stored without an ack %d; sends repeated with the same client_id %d; skipped by the pacer %d
   reconnects %d; stream events %d; gaps or duplicates %d
-  offers %d (chats offered more than once %d); chats with two agents %d; queued chats served in order: %v
+  offers received %d (chats offered more than once %d); offers in the store %d, written while another agent handled the chat %d, moved from one agent to another %d
+  chats with two agents (joined, assigned or accepted) %d; queued chats served in order: %v
 `, len(chats), nlVisitors, nlQueued, nlAgents, nlRate, setup.Seconds(), time.Since(began).Seconds(),
 		leader, leaderSockets, firstDecision.Seconds(), recovered1.Seconds(),
 		second, secondSockets, recovered2.Seconds(),
 		acked, missing, twice, unacked, resent, skipped,
-		reconnects, events, countGaps(problems), offers, reoffered, doubled, inOrder)
+		reconnects, events, countGaps(problems), offers, reoffered, storedOffers, whileHandled, moved, doubled, inOrder)
 	t.Log(figures)
 	fmt.Fprint(os.Stderr, figures)
 	if firstDecision > 10*time.Second {
