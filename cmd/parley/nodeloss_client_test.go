@@ -134,7 +134,8 @@ type nlClient struct {
 	w       *nlWorld
 	name    string
 	token   string
-	agentID int64 // 0 for a visitor
+	agentID int64  // 0 for a visitor
+	lpChat  string // a visitor on long-poll: its chat; "" on the WebSocket
 
 	mu      sync.Mutex
 	node    int
@@ -157,6 +158,10 @@ func newClient(w *nlWorld, name, token string, agentID int64, node int, chats ..
 
 // run keeps the client connected until ctx ends.
 func (c *nlClient) run(ctx context.Context) {
+	if c.lpChat != "" {
+		c.poll(ctx)
+		return
+	}
 	first := true
 	for ctx.Err() == nil {
 		s, err := c.dial(ctx)
@@ -338,6 +343,10 @@ func (c *nlClient) connected() bool {
 // send sends one message and waits for its ack, sending it again with
 // the same client_id on the next session if this one is lost first.
 func (c *nlClient) send(ctx context.Context, chatID, clientID string) {
+	if c.lpChat != "" {
+		c.sendPoll(ctx, chatID, clientID)
+		return
+	}
 	defer c.busy.Store(false)
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		if attempt > 0 {
@@ -388,6 +397,94 @@ func (c *nlClient) send(ctx context.Context, chatID, clientID string) {
 			c.mu.Unlock()
 		case <-ctx.Done():
 		}
+	}
+	c.w.problem("%s: send %s to %s never acknowledged", c.name, clientID, chatID)
+}
+
+// poll reads the visitor's chat with long-polls from its last seq,
+// moving to the next node while one does not answer. A poll that answered
+// counts as a session on its node.
+func (c *nlClient) poll(ctx context.Context) {
+	first := true
+	for ctx.Err() == nil {
+		c.mu.Lock()
+		node, after := c.node, c.seqs[c.lpChat]
+		c.mu.Unlock()
+		var page httpapi.EventsBody
+		code, err := c.w.call(ctx, node, "GET", fmt.Sprintf("/api/v1/chats/%s/events?after=%d&wait=5", c.lpChat, after), c.token, nil, &page)
+		if err != nil {
+			c.mu.Lock()
+			if c.sess != nil {
+				c.sess = nil
+				c.up = make(chan struct{})
+			}
+			c.node = (node + 1) % len(c.w.nodes)
+			c.mu.Unlock()
+			time.Sleep(100 * time.Millisecond) // backoff before the next address
+			continue
+		}
+		if code != 200 {
+			c.w.problem("%s: poll on node %d: %d", c.name, node, code)
+			time.Sleep(200 * time.Millisecond) // backoff after a refusal
+			continue
+		}
+		c.mu.Lock()
+		if c.sess == nil {
+			c.sess = &nlSession{node: node, done: make(chan struct{})}
+			close(c.up)
+			if !first {
+				c.w.mu.Lock()
+				c.w.reconnect++
+				c.w.mu.Unlock()
+			}
+			first = false
+		}
+		c.mu.Unlock()
+		for i := range page.Events {
+			c.event(&page.Events[i])
+		}
+	}
+}
+
+// sendPoll sends one message with POST on the visitor's node, and again
+// with the same client_id on the next node while one does not answer.
+func (c *nlClient) sendPoll(ctx context.Context, chatID, clientID string) {
+	defer c.busy.Store(false)
+	for attempt := 0; ctx.Err() == nil; attempt++ {
+		if attempt > 0 {
+			c.w.mu.Lock()
+			c.w.resent++
+			c.w.mu.Unlock()
+		}
+		c.mu.Lock()
+		node := c.node
+		c.mu.Unlock()
+		var e parley.Event
+		code, err := c.w.call(ctx, node, "POST", "/api/v1/chats/"+chatID+"/messages", c.token, map[string]string{"text": "nl " + clientID, "client_id": clientID}, &e)
+		switch {
+		case err != nil:
+			c.mu.Lock()
+			if c.node == node {
+				c.node = (node + 1) % len(c.w.nodes)
+			}
+			c.mu.Unlock()
+			time.Sleep(100 * time.Millisecond) // backoff before the next address
+			continue
+		case code == 503:
+			time.Sleep(200 * time.Millisecond) // a retryable refusal: back off
+			continue
+		case code != 201:
+			c.w.problem("%s: send %s to %s refused: %d", c.name, clientID, chatID, code)
+			return
+		}
+		c.sent.Add(1)
+		c.w.mu.Lock()
+		if prev, ok := c.w.acked[clientID]; ok && prev != (nlAck{chatID, e.Seq}) {
+			c.w.problems = append(c.w.problems, fmt.Sprintf("%s: %s acknowledged at seq %d and again at %d", c.name, clientID, prev.seq, e.Seq))
+		}
+		c.w.acked[clientID] = nlAck{chatID, e.Seq}
+		c.w.mu.Unlock()
+		return
 	}
 	c.w.problem("%s: send %s to %s never acknowledged", c.name, clientID, chatID)
 }

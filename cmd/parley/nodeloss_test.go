@@ -25,6 +25,9 @@ const (
 	nlCapacity = 10
 	nlQueued   = 6
 	nlRate     = 150
+	// Every nlPollEvery-th visitor reads and sends with long-polls and
+	// POST instead of the WebSocket.
+	nlPollEvery = 20
 )
 
 // loopbacks returns the addresses for three nodes: 127.0.0.1, .2 and .3
@@ -181,6 +184,10 @@ func TestClusterNodeLoss(t *testing.T) {
 				return
 			}
 			v := newClient(w, fmt.Sprintf("visitor-%03d", i), started.VisitorToken, 0, i, started.Chat.ID)
+			if i%nlPollEvery == 0 {
+				v.name = fmt.Sprintf("poller-%03d", i)
+				v.lpChat = started.Chat.ID
+			}
 			clients.Go(func() { v.run(ctx) })
 			mu.Lock()
 			chats = append(chats, &nlChat{id: started.Chat.ID, visitor: v})
@@ -516,14 +523,14 @@ func TestClusterNodeLoss(t *testing.T) {
 	for _, p := range problems {
 		t.Error(p)
 	}
-	figures := fmt.Sprintf(`cluster node loss: 3 nodes, %d visitors (%d chats + %d queued), %d agents, %d msg/s offered, set-up %.1f s, run %.1f s
+	figures := fmt.Sprintf(`cluster node loss: 3 nodes, %d visitors (%d chats + %d queued; %d on long-poll), %d agents, %d msg/s offered, set-up %.1f s, run %.1f s
   kill -9 of the leader (node %d, %d sockets): new leader's first decision %.2f s after the kill (limit 10 s); messages flowing and every client back %.1f s after
   kill -9 of node %d (%d sockets): messages flowing and every client back %.1f s after
   acknowledged messages %d: missing from the log %d, stored twice %d; stored without an ack %d; sends repeated with the same client_id %d; skipped by the pacer %d
   reconnects %d; stream events %d; gaps or duplicates %d
   offers received %d (chats offered more than once %d); offers in the store %d, written while another agent handled the chat %d, moved from one agent to another %d
   chats with two agents (joined, assigned or accepted) %d; queued chats served in order: %v
-`, len(chats), nlVisitors, nlQueued, nlAgents, nlRate, setup.Seconds(), time.Since(began).Seconds(),
+`, len(chats), nlVisitors, nlQueued, nlVisitors/nlPollEvery, nlAgents, nlRate, setup.Seconds(), time.Since(began).Seconds(),
 		leader, leaderSockets, firstDecision.Seconds(), recovered1.Seconds(),
 		second, secondSockets, recovered2.Seconds(),
 		acked, missing, twice, unacked, resent, skipped,
