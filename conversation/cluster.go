@@ -88,21 +88,59 @@ type cluster struct {
 	roundErr  error
 	snap      *routing.Snapshot // the leader's last answer, for followers
 	snapAt    time.Time
-	nodes     map[string]*nodeReport // other nodes' last reports
+	nodes     map[string]*nodeReport // other nodes' last whole reports
+	parts     map[string]*nodeReport // other nodes' reports while their parts arrive
 	dirty     bool                   // this node's connections changed since its report
+	round     int64                  // this node's reports so far
 
 	stop chan struct{}
 	done chan struct{}
 }
 
 // nodeReport is a node's connections: console connections per agent,
-// visitor connections per chat.
+// visitor connections per chat. A report of many connections is sent in
+// parts (Part of Parts, all of one Round), each well under NATS's
+// payload limit (1 MiB by default, about 25,000 chats in one message);
+// the other nodes use a report once all its parts arrived.
 type nodeReport struct {
 	Node   string         `json:"node"`
 	Bye    bool           `json:"bye,omitempty"`
+	Round  int64          `json:"round,omitempty"`
+	Part   int            `json:"part,omitempty"`
+	Parts  int            `json:"parts,omitempty"`
 	Agents map[int64]int  `json:"agents,omitempty"`
 	Chats  map[string]int `json:"chats,omitempty"`
 	seen   time.Time
+	got    int // parts received of Round
+}
+
+// reportPartSize is the most agents plus chats one part of a report
+// holds: about 200 KiB of JSON.
+const reportPartSize = 5000
+
+// split cuts the report into parts of at most size agents and chats.
+func (r nodeReport) split(size int) []nodeReport {
+	if len(r.Agents)+len(r.Chats) <= size {
+		r.Part, r.Parts = 0, 1
+		return []nodeReport{r}
+	}
+	var parts []nodeReport
+	cur := func() *nodeReport {
+		if len(parts) == 0 || len(parts[len(parts)-1].Agents)+len(parts[len(parts)-1].Chats) >= size {
+			parts = append(parts, nodeReport{Node: r.Node, Round: r.Round, Part: len(parts), Agents: map[int64]int{}, Chats: map[string]int{}})
+		}
+		return &parts[len(parts)-1]
+	}
+	for id, n := range r.Agents {
+		cur().Agents[id] = n
+	}
+	for id, n := range r.Chats {
+		cur().Chats[id] = n
+	}
+	for i := range parts {
+		parts[i].Parts = len(parts)
+	}
+	return parts
 }
 
 // cacheNotice tells the other nodes which cached record a write changed.
@@ -591,7 +629,10 @@ func (c *cluster) connectionsChanged() {
 
 // report publishes this node's connections.
 func (c *cluster) report(bye bool) {
-	r := nodeReport{Node: c.cfg.Node, Bye: bye, Agents: map[int64]int{}, Chats: map[string]int{}}
+	c.mu.Lock()
+	c.round++
+	r := nodeReport{Node: c.cfg.Node, Bye: bye, Round: c.round, Agents: map[int64]int{}, Chats: map[string]int{}}
+	c.mu.Unlock()
 	if !bye {
 		s := c.s
 		s.tmu.Lock()
@@ -611,13 +652,64 @@ func (c *cluster) report(bye bool) {
 		}
 		s.tmu.Unlock()
 	}
-	data, err := json.Marshal(r)
-	if err == nil {
-		err = c.s.bus.Publish(context.WithoutCancel(c.s.ctx), subjectNodes, data)
+	for _, part := range r.split(reportPartSize) {
+		data, err := json.Marshal(part)
+		if err == nil {
+			err = c.s.bus.Publish(context.WithoutCancel(c.s.ctx), subjectNodes, data)
+		}
+		if err != nil {
+			c.s.log.Warn("publish node report", "err", err)
+			return
+		}
 	}
-	if err != nil {
-		c.s.log.Warn("publish node report", "err", err)
+}
+
+// received takes in one part of another node's report and reports the
+// node's last whole report if it said goodbye. A node is alive while any
+// part arrives; its connections change once a round is whole.
+func (c *cluster) received(r *nodeReport) (gone *nodeReport) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if r.Bye {
+		gone = c.nodes[r.Node]
+		delete(c.nodes, r.Node)
+		delete(c.parts, r.Node)
+		return gone
 	}
+	if last := c.nodes[r.Node]; last != nil {
+		last.seen = now
+	}
+	if r.Parts <= 1 {
+		r.seen = now
+		c.nodes[r.Node] = r
+		delete(c.parts, r.Node)
+		return nil
+	}
+	if c.parts == nil {
+		c.parts = map[string]*nodeReport{}
+	}
+	p := c.parts[r.Node]
+	if p == nil || p.Round != r.Round {
+		// A new round; the parts of an older one that did not all
+		// arrive are dropped.
+		p = &nodeReport{Node: r.Node, Round: r.Round, Parts: r.Parts, Agents: map[int64]int{}, Chats: map[string]int{}}
+		c.parts[r.Node] = p
+	}
+	for id, n := range r.Agents {
+		p.Agents[id] = n
+	}
+	for id, n := range r.Chats {
+		p.Chats[id] = n
+	}
+	p.seen = now
+	p.got++
+	if p.got >= p.Parts {
+		p.seen = now
+		c.nodes[r.Node] = p
+		delete(c.parts, r.Node)
+	}
+	return nil
 }
 
 // control handles a cluster notice from the node's bus subscription.
@@ -628,17 +720,8 @@ func (c *cluster) control(subject string, data []byte) {
 		if json.Unmarshal(data, &r) != nil || r.Node == c.cfg.Node {
 			return
 		}
-		c.mu.Lock()
-		old := c.nodes[r.Node]
-		if r.Bye {
-			delete(c.nodes, r.Node)
-		} else {
-			r.seen = time.Now()
-			c.nodes[r.Node] = &r
-		}
-		c.mu.Unlock()
-		if r.Bye && old != nil {
-			c.nodeGone(old)
+		if gone := c.received(&r); gone != nil {
+			c.nodeGone(gone)
 		}
 	case subjectCache:
 		var n cacheNotice
@@ -666,6 +749,11 @@ func (c *cluster) expireNodes() {
 		if time.Since(r.seen) > 3*c.cfg.ReportInterval {
 			delete(c.nodes, id)
 			gone = append(gone, r)
+		}
+	}
+	for id, p := range c.parts {
+		if time.Since(p.seen) > 3*c.cfg.ReportInterval {
+			delete(c.parts, id) // a round whose last parts never came
 		}
 	}
 	c.mu.Unlock()
