@@ -88,6 +88,8 @@ type cluster struct {
 	roundErr  error
 	snap      *routing.Snapshot // the leader's last answer, for followers
 	snapAt    time.Time
+	snapGen   int64                  // inputs forwarded so far: each makes the snapshot stale
+	snapCall  *snapFlight            // the snapshot request in flight, if any
 	nodes     map[string]*nodeReport // other nodes' last whole reports
 	parts     map[string]*nodeReport // other nodes' reports while their parts arrive
 	dirty     bool                   // this node's connections changed since its report
@@ -112,35 +114,6 @@ type nodeReport struct {
 	Chats  map[string]int `json:"chats,omitempty"`
 	seen   time.Time
 	got    int // parts received of Round
-}
-
-// reportPartSize is the most agents plus chats one part of a report
-// holds: about 200 KiB of JSON.
-const reportPartSize = 5000
-
-// split cuts the report into parts of at most size agents and chats.
-func (r nodeReport) split(size int) []nodeReport {
-	if len(r.Agents)+len(r.Chats) <= size {
-		r.Part, r.Parts = 0, 1
-		return []nodeReport{r}
-	}
-	var parts []nodeReport
-	cur := func() *nodeReport {
-		if len(parts) == 0 || len(parts[len(parts)-1].Agents)+len(parts[len(parts)-1].Chats) >= size {
-			parts = append(parts, nodeReport{Node: r.Node, Round: r.Round, Part: len(parts), Agents: map[int64]int{}, Chats: map[string]int{}})
-		}
-		return &parts[len(parts)-1]
-	}
-	for id, n := range r.Agents {
-		cur().Agents[id] = n
-	}
-	for id, n := range r.Chats {
-		cur().Chats[id] = n
-	}
-	for i := range parts {
-		parts[i].Parts = len(parts)
-	}
-	return parts
 }
 
 // cacheNotice tells the other nodes which cached record a write changed.
@@ -215,15 +188,56 @@ func (c *cluster) Query(fn func(v routing.View)) {
 	fn(c.snapshot())
 }
 
+// snapFlight is one snapshot request to the leader that callers share.
+type snapFlight struct {
+	gen  int64 // snapGen when it was sent
+	done chan struct{}
+	snap *routing.Snapshot
+}
+
+// snapshot returns the leader's routing snapshot: the last one while it
+// is fresh (100 ms, and no input forwarded since), else a new one. Callers
+// that need one at the same time share one request, unless an input was
+// forwarded after it was sent: the leader's answer to a request holds
+// every input whose reply came before it. Without the sharing each chat
+// request on a follower asked the leader for its own copy of every queue,
+// and the leader fell behind as the queues grew.
 func (c *cluster) snapshot() *routing.Snapshot {
-	now := time.Now()
-	c.mu.Lock()
-	if c.snap != nil && now.Sub(c.snapAt) < 100*time.Millisecond {
-		snap := c.snap
+	for {
+		now := time.Now()
+		c.mu.Lock()
+		if c.snap != nil && now.Sub(c.snapAt) < 100*time.Millisecond {
+			snap := c.snap
+			c.mu.Unlock()
+			return snap
+		}
+		if f := c.snapCall; f != nil {
+			gen := c.snapGen
+			c.mu.Unlock()
+			<-f.done
+			if f.gen >= gen {
+				return f.snap
+			}
+			continue // sent before an input this caller may have forwarded
+		}
+		f := &snapFlight{gen: c.snapGen, done: make(chan struct{})}
+		c.snapCall = f
 		c.mu.Unlock()
-		return snap
+		f.snap = c.askSnapshot(now)
+		c.mu.Lock()
+		c.snapCall = nil
+		if !f.snap.Unknown && c.snapGen == f.gen {
+			c.snap, c.snapAt = f.snap, now
+		}
+		c.mu.Unlock()
+		close(f.done)
+		return f.snap
 	}
-	c.mu.Unlock()
+}
+
+// askSnapshot requests the leader's snapshot; without an answer it is
+// "unknown".
+func (c *cluster) askSnapshot(now time.Time) *routing.Snapshot {
 	ctx, cancel := context.WithTimeout(c.s.ctx, 2*time.Second)
 	defer cancel()
 	var reply routeReply
@@ -231,9 +245,6 @@ func (c *cluster) snapshot() *routing.Snapshot {
 		c.s.log.Warn("routing snapshot from the leader", "err", err)
 		return &routing.Snapshot{At: now.UTC(), Unknown: true}
 	}
-	c.mu.Lock()
-	c.snap, c.snapAt = reply.Snapshot, now
-	c.mu.Unlock()
 	return reply.Snapshot
 }
 
@@ -285,6 +296,7 @@ func (c *cluster) forward(ctx context.Context, in routing.Input) []routing.Decis
 		if err == nil {
 			c.mu.Lock()
 			c.snap = nil
+			c.snapGen++
 			c.mu.Unlock()
 			ds := decodeDecisions(reply.Decisions)
 			// The leader wrote these chats; its cache notices may come
@@ -662,54 +674,6 @@ func (c *cluster) report(bye bool) {
 			return
 		}
 	}
-}
-
-// received takes in one part of another node's report and reports the
-// node's last whole report if it said goodbye. A node is alive while any
-// part arrives; its connections change once a round is whole.
-func (c *cluster) received(r *nodeReport) (gone *nodeReport) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
-	if r.Bye {
-		gone = c.nodes[r.Node]
-		delete(c.nodes, r.Node)
-		delete(c.parts, r.Node)
-		return gone
-	}
-	if last := c.nodes[r.Node]; last != nil {
-		last.seen = now
-	}
-	if r.Parts <= 1 {
-		r.seen = now
-		c.nodes[r.Node] = r
-		delete(c.parts, r.Node)
-		return nil
-	}
-	if c.parts == nil {
-		c.parts = map[string]*nodeReport{}
-	}
-	p := c.parts[r.Node]
-	if p == nil || p.Round != r.Round {
-		// A new round; the parts of an older one that did not all
-		// arrive are dropped.
-		p = &nodeReport{Node: r.Node, Round: r.Round, Parts: r.Parts, Agents: map[int64]int{}, Chats: map[string]int{}}
-		c.parts[r.Node] = p
-	}
-	for id, n := range r.Agents {
-		p.Agents[id] = n
-	}
-	for id, n := range r.Chats {
-		p.Chats[id] = n
-	}
-	p.seen = now
-	p.got++
-	if p.got >= p.Parts {
-		p.seen = now
-		c.nodes[r.Node] = p
-		delete(c.parts, r.Node)
-	}
-	return nil
 }
 
 // control handles a cluster notice from the node's bus subscription.

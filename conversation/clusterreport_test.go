@@ -1,10 +1,18 @@
 package conversation
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"maps"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/parleychat/parley/natsbus"
+	"github.com/parleychat/parley/routing"
 )
 
 // TestNodeReportInParts: a node's report of more connections than one bus
@@ -91,4 +99,64 @@ func TestNodeReportInParts(t *testing.T) {
 	if c.chatConns(chatID(200_000)) != 0 {
 		t.Error("the connections of a node that said goodbye are still counted")
 	}
+}
+
+// TestFollowerSharesSnapshotRequests: callers on a follower that need the
+// leader's routing snapshot at the same moment share one request over
+// NATS, instead of each asking the leader for its own copy of every
+// queue; a caller within 100 ms of the answer gets it without asking.
+func TestFollowerSharesSnapshotRequests(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	nb, err := natsbus.Open(ctx, natsbus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nb.Close()
+	var asked atomic.Int32
+	release := make(chan struct{})
+	// The test is the leader: it answers snapshot requests once released.
+	unsub, err := nb.Handle(subjectRoute, func(data []byte) []byte {
+		var req routeRequest
+		if json.Unmarshal(data, &req) != nil || req.Op != "snapshot" {
+			return []byte(`{"err":"unexpected request"}`)
+		}
+		n := asked.Add(1)
+		<-release
+		out, _ := json.Marshal(routeReply{Snapshot: &routing.Snapshot{At: time.Now().UTC(), Waits: map[int64]int{1: int(n)}}})
+		return out
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsub()
+	c := newCluster(&Service{ctx: ctx, log: slog.New(slog.DiscardHandler)}, ClusterConfig{Node: "f", Bus: nb})
+
+	const callers = 20
+	var wg sync.WaitGroup
+	got := make(chan *routing.Snapshot, callers)
+	for range callers {
+		wg.Go(func() { got <- c.snapshot() })
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for asked.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no snapshot request reached the leader")
+		}
+		time.Sleep(5 * time.Millisecond) // polling with a deadline
+	}
+	close(release)
+	wg.Wait()
+	close(got)
+	for s := range got {
+		if s.Unknown || s.Waits[1] == 0 {
+			t.Fatalf("a caller got %+v; want the leader's snapshot", s)
+		}
+	}
+	// Each caller asking on its own would be 20 requests; a caller held
+	// up past the 100 ms the answer stays fresh may ask once more.
+	if n := asked.Load(); n > callers/2 {
+		t.Errorf("%d callers made %d snapshot requests; want them shared", callers, n)
+	}
+	t.Logf("%d callers, %d snapshot requests", callers, asked.Load())
 }
