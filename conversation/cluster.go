@@ -93,14 +93,18 @@ type cluster struct {
 	roundErr  error
 	snap      *routing.Snapshot // the leader's last answer, for followers
 	snapAt    time.Time
-	nodes     map[string]*nodeReport // other nodes' last reports
+	snapGen   int64                  // inputs forwarded so far: each makes the snapshot stale
+	snapCall  *snapFlight            // the snapshot request in flight, if any
+	nodes     map[string]*nodeReport // other nodes' last whole reports
+	parts     map[string]*nodeReport // other nodes' reports while their parts arrive
 	dirty     bool                   // this node's connections changed since its report
-	// The bus lag: how long this node's own last report took to come
-	// back through its subscription (reportSeq sent at reportAt; zero
-	// once back).
-	reportSeq int64
-	reportAt  time.Time
-	busLag    time.Duration
+	round     int64                  // this node's reports so far
+	// The bus lag: how long this node's own report (of round
+	// reportRound, sent at reportAt; zero once back) took to come back
+	// through its subscription.
+	reportRound int64
+	reportAt    time.Time
+	busLag      time.Duration
 	// undelivered counts this node's routing inputs that never reached
 	// a leader since the leader last rebuilt routing from the store
 	// (resync).
@@ -112,14 +116,20 @@ type cluster struct {
 }
 
 // nodeReport is a node's connections: console connections per agent,
-// visitor connections per chat.
+// visitor connections per chat. A report of many connections is sent in
+// parts (Part of Parts, all of one Round), each well under NATS's
+// payload limit (1 MiB by default, about 25,000 chats in one message);
+// the other nodes use a report once all its parts arrived.
 type nodeReport struct {
 	Node   string         `json:"node"`
-	Seq    int64          `json:"seq,omitempty"`
 	Bye    bool           `json:"bye,omitempty"`
+	Round  int64          `json:"round,omitempty"`
+	Part   int            `json:"part,omitempty"`
+	Parts  int            `json:"parts,omitempty"`
 	Agents map[int64]int  `json:"agents,omitempty"`
 	Chats  map[string]int `json:"chats,omitempty"`
 	seen   time.Time
+	got    int // parts received of Round
 }
 
 // cacheNotice tells the other nodes which cached record a write changed.
@@ -208,15 +218,56 @@ func (c *cluster) QueryLeader(fn func(v routing.View)) {
 	fn(c.snapshot())
 }
 
+// snapFlight is one snapshot request to the leader that callers share.
+type snapFlight struct {
+	gen  int64 // snapGen when it was sent
+	done chan struct{}
+	snap *routing.Snapshot
+}
+
+// snapshot returns the leader's routing snapshot: the last one while it
+// is fresh (100 ms, and no input forwarded since), else a new one. Callers
+// that need one at the same time share one request, unless an input was
+// forwarded after it was sent: the leader's answer to a request holds
+// every input whose reply came before it. Without the sharing each chat
+// request on a follower asked the leader for its own copy of every queue,
+// and the leader fell behind as the queues grew.
 func (c *cluster) snapshot() *routing.Snapshot {
-	now := time.Now()
-	c.mu.Lock()
-	if c.snap != nil && now.Sub(c.snapAt) < 100*time.Millisecond {
-		snap := c.snap
+	for {
+		now := time.Now()
+		c.mu.Lock()
+		if c.snap != nil && now.Sub(c.snapAt) < 100*time.Millisecond {
+			snap := c.snap
+			c.mu.Unlock()
+			return snap
+		}
+		if f := c.snapCall; f != nil {
+			gen := c.snapGen
+			c.mu.Unlock()
+			<-f.done
+			if f.gen >= gen {
+				return f.snap
+			}
+			continue // sent before an input this caller may have forwarded
+		}
+		f := &snapFlight{gen: c.snapGen, done: make(chan struct{})}
+		c.snapCall = f
 		c.mu.Unlock()
-		return snap
+		f.snap = c.askSnapshot(now)
+		c.mu.Lock()
+		c.snapCall = nil
+		if !f.snap.Unknown && c.snapGen == f.gen {
+			c.snap, c.snapAt = f.snap, now
+		}
+		c.mu.Unlock()
+		close(f.done)
+		return f.snap
 	}
-	c.mu.Unlock()
+}
+
+// askSnapshot requests the leader's snapshot; without an answer it is
+// "unknown".
+func (c *cluster) askSnapshot(now time.Time) *routing.Snapshot {
 	ctx, cancel := context.WithTimeout(c.s.ctx, 2*time.Second)
 	defer cancel()
 	var reply routeReply
@@ -224,9 +275,6 @@ func (c *cluster) snapshot() *routing.Snapshot {
 		c.s.log.Warn("routing snapshot from the leader", "err", err)
 		return &routing.Snapshot{At: now.UTC(), Unknown: true}
 	}
-	c.mu.Lock()
-	c.snap, c.snapAt = reply.Snapshot, now
-	c.mu.Unlock()
 	return reply.Snapshot
 }
 
@@ -296,6 +344,7 @@ func (c *cluster) forward(ctx context.Context, in routing.Input) []routing.Decis
 		if err == nil {
 			c.mu.Lock()
 			c.snap = nil
+			c.snapGen++
 			c.mu.Unlock()
 			ds := decodeDecisions(reply.Decisions)
 			// The leader wrote these chats; its cache notices may come
@@ -699,7 +748,10 @@ func (c *cluster) connectionsChanged() {
 
 // report publishes this node's connections.
 func (c *cluster) report(bye bool) {
-	r := nodeReport{Node: c.cfg.Node, Bye: bye, Agents: map[int64]int{}, Chats: map[string]int{}}
+	c.mu.Lock()
+	c.round++
+	r := nodeReport{Node: c.cfg.Node, Bye: bye, Round: c.round, Agents: map[int64]int{}, Chats: map[string]int{}}
+	c.mu.Unlock()
 	if !bye {
 		s := c.s
 		s.tmu.Lock()
@@ -720,20 +772,21 @@ func (c *cluster) report(bye bool) {
 		s.tmu.Unlock()
 	}
 	c.mu.Lock()
-	c.reportSeq++
-	r.Seq = c.reportSeq
 	if c.reportAt.IsZero() {
 		// A report still on its way keeps its time: the lag grows
 		// while the bus does not deliver.
-		c.reportAt = time.Now()
+		c.reportRound, c.reportAt = r.Round, time.Now()
 	}
 	c.mu.Unlock()
-	data, err := json.Marshal(r)
-	if err == nil {
-		err = c.s.bus.Publish(context.WithoutCancel(c.s.ctx), subjectNodes, data)
-	}
-	if err != nil {
-		c.s.log.Warn("publish node report", "err", err)
+	for _, part := range r.split(reportPartSize) {
+		data, err := json.Marshal(part)
+		if err == nil {
+			err = c.s.bus.Publish(context.WithoutCancel(c.s.ctx), subjectNodes, data)
+		}
+		if err != nil {
+			c.s.log.Warn("publish node report", "err", err)
+			return
+		}
 	}
 }
 
@@ -747,23 +800,14 @@ func (c *cluster) control(subject string, data []byte) {
 		}
 		if r.Node == c.cfg.Node {
 			c.mu.Lock()
-			if r.Seq == c.reportSeq && !c.reportAt.IsZero() {
+			if r.Round >= c.reportRound && !c.reportAt.IsZero() {
 				c.busLag, c.reportAt = time.Since(c.reportAt), time.Time{}
 			}
 			c.mu.Unlock()
 			return
 		}
-		c.mu.Lock()
-		old := c.nodes[r.Node]
-		if r.Bye {
-			delete(c.nodes, r.Node)
-		} else {
-			r.seen = time.Now()
-			c.nodes[r.Node] = &r
-		}
-		c.mu.Unlock()
-		if r.Bye && old != nil {
-			c.nodeGone(old)
+		if gone := c.received(&r); gone != nil {
+			c.nodeGone(gone)
 		}
 	case subjectLogins:
 		c.s.loginNotice(data)
@@ -805,6 +849,11 @@ func (c *cluster) expireNodes() {
 		if time.Since(r.seen) > 3*c.cfg.ReportInterval {
 			delete(c.nodes, id)
 			gone = append(gone, r)
+		}
+	}
+	for id, p := range c.parts {
+		if time.Since(p.seen) > 3*c.cfg.ReportInterval {
+			delete(c.parts, id) // a round whose last parts never came
 		}
 	}
 	c.mu.Unlock()

@@ -57,6 +57,7 @@ type activeRun struct {
 type chatSide struct {
 	kind  string // visitor or agent
 	token string
+	cl    *client         // the node the party uses
 	conn  *websocket.Conn // ws
 	hc    *http.Client    // lp
 }
@@ -139,7 +140,7 @@ func (a *activeRun) pollLP(ctx context.Context, chatID string, s *chatSide) {
 			Events []eventView `json:"events"`
 			Last   int64       `json:"last_seq"`
 		}
-		err := a.rig.cl.call(ctx, s.hc, "GET", fmt.Sprintf("/api/v1/chats/%s/events?after=%d&wait=25", chatID, after), s.token, nil, &out)
+		err := s.cl.call(ctx, s.hc, "GET", fmt.Sprintf("/api/v1/chats/%s/events?after=%d&wait=25", chatID, after), s.token, nil, &out)
 		if err != nil {
 			if ctx.Err() == nil {
 				a.rec.fail(errKind("poll", err))
@@ -169,7 +170,7 @@ func (a *activeRun) send(ctx context.Context, chatID string, s *chatSide) {
 		return
 	}
 	var e eventView
-	if err := a.rig.cl.call(ctx, s.hc, "POST", "/api/v1/chats/"+chatID+"/messages", s.token, map[string]string{"text": text, "client_id": id}, &e); err != nil {
+	if err := s.cl.call(ctx, s.hc, "POST", "/api/v1/chats/"+chatID+"/messages", s.token, map[string]string{"text": text, "client_id": id}, &e); err != nil {
 		if ctx.Err() == nil {
 			a.rec.fail(errKind("send", err))
 		}
@@ -204,9 +205,9 @@ func runActive(ctx context.Context, cfg *config, stderr io.Writer, b barrier) (*
 	defer cancel()
 	agentSides := map[int64]*chatSide{}
 	for i, ag := range r.agents {
-		s := &chatSide{kind: "agent", token: ag.token, hc: r.cl.clients[i%len(r.cl.clients)]}
+		s := &chatSide{kind: "agent", token: ag.token, cl: ag.cl, hc: ag.cl.clients[i%len(ag.cl.clients)]}
 		if cfg.transport == "ws" {
-			conn, err := r.cl.dialWS(ctx, ag.token, nil)
+			conn, err := ag.cl.dialWS(ctx, ag.token, nil)
 			if err != nil {
 				return nil, fmt.Errorf("agent WebSocket: %w", err)
 			}
@@ -229,7 +230,7 @@ func runActive(ctx context.Context, cfg *config, stderr io.Writer, b barrier) (*
 		}
 		for _, ag := range r.agents {
 			var chats []chatView
-			if err := r.cl.call(ctx, nil, "GET", "/api/v1/me/chats", ag.token, nil, &chats); err != nil {
+			if err := ag.cl.call(ctx, nil, "GET", "/api/v1/me/chats", ag.token, nil, &chats); err != nil {
 				return nil, fmt.Errorf("agent chats: %w", err)
 			}
 			for _, c := range chats {
@@ -246,9 +247,9 @@ func runActive(ctx context.Context, cfg *config, stderr io.Writer, b barrier) (*
 	}
 	chats := make([]*activeChat, 0, nChats)
 	for i, v := range visitors {
-		vs := &chatSide{kind: "visitor", token: v.token, hc: r.cl.clients[i%len(r.cl.clients)]}
+		vs := &chatSide{kind: "visitor", token: v.token, cl: v.cl, hc: v.cl.clients[i%len(v.cl.clients)]}
 		if cfg.transport == "ws" {
-			conn, took, err := r.cl.openVisitor(ctx, v.token, nil)
+			conn, took, err := v.cl.openVisitor(ctx, v.token, nil)
 			if err != nil {
 				return nil, fmt.Errorf("visitor WebSocket: %w", err)
 			}

@@ -193,7 +193,7 @@ func idleOpener(ctx context.Context, cfg *config, rec *recorder) (func(context.C
 			rec.fail(errKind("request chat", err))
 			return nil, 0, err
 		}
-		conn, took, err := r.cl.openVisitor(ctx, v.token, nil)
+		conn, took, err := v.cl.openVisitor(ctx, v.token, nil)
 		if err != nil {
 			rec.fail(errKind("open", err))
 		}
@@ -250,7 +250,7 @@ loop:
 				defer inflight.Add(-1)
 				// Resume after the last event seen, as a reconnecting
 				// client does.
-				conn, took, err := r.cl.openVisitor(ctx, v.token, map[string]int64{v.chatID: v.lastSeq.Load()})
+				conn, took, err := v.cl.openVisitor(ctx, v.token, map[string]int64{v.chatID: v.lastSeq.Load()})
 				if err != nil {
 					rec.fail(errKind("open", err))
 					return

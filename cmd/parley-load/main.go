@@ -94,6 +94,12 @@ One process may hold at most as many sockets as its open-file limit allows:
 chats and rate, and merges their results. Connections to a loopback server
 are spread over -sources local addresses 127.0.0.1 … 127.0.0.N.
 
+A cluster: -url http://127.0.0.1:8080,http://127.0.0.2:8080,… (idle, active and
+churn) spreads the visitors and agents over the nodes in turn; a visitor's chat
+request, socket and polls go to one node, an agent's log-in and socket to one
+node. The set-up uses the first. Without -server-pid the server's RSS and CPU
+are the sums over every node's GET /metrics.
+
 Flags:
 `
 
@@ -150,7 +156,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&c.scenario, "scenario", "", "idle, active, churn, gms, startup, rc-idle or rc-active")
-	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "server address")
+	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "server address; for idle, active and churn also a comma-separated list of a cluster's nodes, over which the sessions are spread")
 	fs.StringVar(&c.login, "login", "admin", "admin login used to create the run's group and agents")
 	fs.StringVar(&c.password, "password", os.Getenv("PARLEY_LOAD_PASSWORD"), "admin password (env PARLEY_LOAD_PASSWORD)")
 	fs.Int64Var(&c.tenant, "tenant", 0, "tenant ID (0: the default tenant)")
@@ -210,6 +216,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-agent-share must be between 0 and 1")
 	case c.msgSize < 24 || c.msgSize > 1000:
 		return nil, errors.New("-msg-size must be between 24 and 1000")
+	case len(c.urls()) > 1 && c.scenario != "idle" && c.scenario != "active" && c.scenario != "churn":
+		return nil, errors.New("several -url addresses are for the idle, active and churn scenarios")
+	case len(c.urls()) > 1 && c.bare:
+		return nil, errors.New("-bare takes one -url")
 	case c.scenario == "startup" && c.serverCmd == "":
 		return nil, errors.New("startup needs -server-cmd")
 	case c.scenario == "active" && c.agents*50 < c.chats:
@@ -223,6 +233,20 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		c.runID = strings.ToLower(rand.Text()[:8])
 	}
 	return c, nil
+}
+
+// urls returns the addresses of -url: one server, or a cluster's nodes.
+func (c *config) urls() []string {
+	var out []string
+	for u := range strings.SplitSeq(c.url, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			out = append(out, u)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{c.url}
+	}
+	return out
 }
 
 // lockedWriter serializes writes: progress lines come from many

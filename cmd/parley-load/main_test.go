@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,6 +94,8 @@ func TestBadFlags(t *testing.T) {
 		{"-scenario", "idle"},
 		{"-scenario", "idle", "-password", "x", "-rate", "0"},
 		{"-scenario", "idle", "-password", "x", "-url", "ftp://x"},
+		{"-scenario", "gms", "-password", "x", "-url", "http://a,http://b"},
+		{"-scenario", "idle", "-bare", "-url", "http://a,http://b"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), args, &out, &errOut)
@@ -130,6 +134,39 @@ func TestActiveLongPoll(t *testing.T) {
 	res := load(t, url, login, pw, "-scenario", "active", "-transport", "lp", "-chats", "4", "-agents", "2",
 		"-rate", "100", "-warmup", "200ms", "-duration", "500ms", "-agent-share", "0.3")
 	checkActive(t, res)
+}
+
+// TestActiveSpreadsOverURLs: with a list of addresses the parties of the
+// chats use every one. The two addresses name one server here, told apart
+// by the Host of the requests.
+func TestActiveSpreadsOverURLs(t *testing.T) {
+	var mu sync.Mutex
+	hosts := map[string]int{}
+	ts := testserver.Start(t, testserver.Options{Wrap: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			hosts[r.Host]++
+			mu.Unlock()
+			h.ServeHTTP(w, r)
+		})
+	}})
+	login, pw, _, err := ts.Svc.EnsureAdmin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := strings.Replace(ts.URL, "127.0.0.1", "localhost", 1)
+	res := load(t, ts.URL+", "+second+"/", login, pw, "-scenario", "active", "-transport", "ws", "-chats", "6", "-agents", "2",
+		"-rate", "200", "-warmup", "200ms", "-duration", "500ms", "-agent-share", "0.3")
+	checkActive(t, res)
+	mu.Lock()
+	defer mu.Unlock()
+	a, b := strings.TrimPrefix(ts.URL, "http://"), strings.TrimPrefix(second, "http://")
+	// Set-up and half the visitors and agents on the first, the other
+	// half on the second: chat requests, logins and sockets.
+	t.Logf("requests by host: %v", hosts)
+	if hosts[a] < 7 || hosts[b] < 7 {
+		t.Errorf("requests by host: %v; want both %s and %s used", hosts, a, b)
+	}
 }
 
 func checkActive(t *testing.T, res *Result) {

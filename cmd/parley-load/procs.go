@@ -33,7 +33,7 @@ type sampler struct {
 
 func newSampler(cfg *config) *sampler {
 	return &sampler{cfg: cfg, start: time.Now(),
-		probe: &probe{pid: cfg.serverPID, base: strings.TrimRight(cfg.url, "/"), hc: &http.Client{Timeout: 10 * time.Second}}}
+		probe: &probe{pid: cfg.serverPID, bases: cfg.urls(), hc: &http.Client{Timeout: 10 * time.Second}}}
 }
 
 func (s *sampler) sample(ctx context.Context, name string, conns int64, settle bool, stderr io.Writer) error {

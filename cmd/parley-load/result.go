@@ -342,9 +342,9 @@ func tcpMemPages() int64 {
 
 // probe reads the server's RSS and CPU time.
 type probe struct {
-	pid  int
-	base string
-	hc   *http.Client
+	pid   int
+	bases []string // every node's address: their RSS and CPU are summed
+	hc    *http.Client
 }
 
 // clockTicks is USER_HZ, 100 on Linux.
@@ -354,7 +354,20 @@ func (p *probe) sample(ctx context.Context) (rss int64, cpu float64, err error) 
 	if p.pid > 0 {
 		return procStat(p.pid)
 	}
-	req, err := http.NewRequestWithContext(ctx, "GET", p.base+"/metrics", nil)
+	for _, base := range p.bases {
+		r, c, err := p.sampleOne(ctx, base)
+		if err != nil {
+			return 0, 0, err
+		}
+		rss += r
+		cpu += c
+	}
+	return rss, cpu, nil
+}
+
+// sampleOne reads one node's RSS and CPU time from its /metrics.
+func (p *probe) sampleOne(ctx context.Context, base string) (rss int64, cpu float64, err error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/metrics", nil)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -12,7 +12,9 @@ import (
 
 // rig is the group and agents of one process's run.
 type rig struct {
-	cl      *client
+	cl      *client   // the first node: the run's set-up
+	nodes   []*client // every node of -url, one per address
+	next    atomic.Uint64
 	cfg     *config
 	admin   string // admin token
 	groupID int64
@@ -24,15 +26,21 @@ type agentRig struct {
 	id    int64
 	login string
 	token string
+	cl    *client // the node the agent works on
 }
 
 // newRig logs the admin in and creates the run's group.
 func newRig(ctx context.Context, cfg *config, autoAccept bool) (*rig, error) {
-	cl, err := newClient(cfg.url, cfg.sources)
-	if err != nil {
-		return nil, err
+	var nodes []*client
+	for _, u := range cfg.urls() {
+		cl, err := newClient(u, cfg.sources)
+		if err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, cl)
 	}
-	r := &rig{cl: cl, cfg: cfg, prefix: "load-" + cfg.runID}
+	cl := nodes[0]
+	r := &rig{cl: cl, nodes: nodes, cfg: cfg, prefix: "load-" + cfg.runID}
 	if cfg.child >= 0 {
 		r.prefix = fmt.Sprintf("%s-%d", r.prefix, cfg.child)
 	}
@@ -77,13 +85,14 @@ func (r *rig) addAgents(ctx context.Context, n, capacity int, status string) err
 		var lr struct {
 			Token string `json:"token"`
 		}
-		if err := r.cl.call(ctx, nil, "POST", "/api/v1/auth/login", "", map[string]any{"login": login, "password": password, "tenant_id": r.cfg.tenant}, &lr); err != nil {
+		cl := r.nodes[i%len(r.nodes)]
+		if err := cl.call(ctx, nil, "POST", "/api/v1/auth/login", "", map[string]any{"login": login, "password": password, "tenant_id": r.cfg.tenant}, &lr); err != nil {
 			return fmt.Errorf("agent login: %w", err)
 		}
-		if err := r.cl.call(ctx, nil, "PUT", "/api/v1/me/presence", lr.Token, map[string]any{"presence": "available", "status": status}, nil); err != nil {
+		if err := cl.call(ctx, nil, "PUT", "/api/v1/me/presence", lr.Token, map[string]any{"presence": "available", "status": status}, nil); err != nil {
 			return fmt.Errorf("agent presence: %w", err)
 		}
-		r.agents = append(r.agents, &agentRig{id: a.ID, login: login, token: lr.Token})
+		r.agents = append(r.agents, &agentRig{id: a.ID, login: login, token: lr.Token, cl: cl})
 	}
 	return nil
 }
@@ -93,10 +102,13 @@ type visitorChat struct {
 	chatID  string
 	token   string
 	lastSeq *atomic.Int64 // the last event seen (churn)
+	cl      *client       // the node the visitor uses
 }
 
-// requestChat starts a chat in the run's group as a new visitor.
+// requestChat starts a chat in the run's group as a new visitor, on the
+// next node of -url.
 func (r *rig) requestChat(ctx context.Context) (visitorChat, error) {
+	cl := r.nodes[r.next.Add(1)%uint64(len(r.nodes))]
 	var out struct {
 		Chat struct {
 			ID string `json:"id"`
@@ -105,10 +117,10 @@ func (r *rig) requestChat(ctx context.Context) (visitorChat, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
-	err := r.cl.call(ctx, nil, "POST", "/api/v1/chats", "", map[string]any{
+	err := cl.call(ctx, nil, "POST", "/api/v1/chats", "", map[string]any{
 		"tenant_id": r.cfg.tenant, "group_id": r.groupID, "name": "load visitor",
 	}, &out)
-	return visitorChat{chatID: out.Chat.ID, token: out.VisitorToken, lastSeq: &atomic.Int64{}}, err
+	return visitorChat{chatID: out.Chat.ID, token: out.VisitorToken, lastSeq: &atomic.Int64{}, cl: cl}, err
 }
 
 // requestChats starts n chats with -conc requests at a time.
