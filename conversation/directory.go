@@ -246,8 +246,37 @@ type DirectoryStatus struct {
 	URL             string           `json:"url,omitempty"`
 	TenantID        int64            `json:"tenant_id,omitempty"`
 	IntervalSeconds int              `json:"interval_seconds,omitempty"`
-	At              time.Time        `json:"at,omitzero"`
+	// Mapping is how directory entries become agents and groups, for the
+	// admin console to show; it holds no password.
+	Mapping *DirectoryMapping `json:"mapping,omitempty"`
+	At      time.Time         `json:"at,omitzero"`
 	Report          *DirectoryReport `json:"report,omitempty"`
 	// Error is why the latest sync failed; empty after a success.
 	Error string `json:"error,omitempty"`
+}
+
+// DirectoryMapping is a directory's configured mapping onto Parley.
+type DirectoryMapping struct {
+	// Security is how the connection is protected: "ldaps", "starttls"
+	// or "plain".
+	Security   string `json:"security"`
+	BindDN     string `json:"bind_dn,omitempty"`
+	BaseDN     string `json:"base_dn"`
+	UserFilter string `json:"user_filter"`
+	// Groups are the agent groups; Portal is the portal group.
+	Groups []DirectoryGroupMapping `json:"groups"`
+	Portal *DirectoryGroupMapping  `json:"portal,omitempty"`
+	// The attributes read from a user's entry.
+	LoginAttribute string `json:"login_attribute"`
+	NameAttribute  string `json:"name_attribute"`
+	MailAttribute  string `json:"mail_attribute"`
+	PhoneAttribute string `json:"phone_attribute"`
+	PhotoAttribute string `json:"photo_attribute,omitempty"`
+}
+
+// DirectoryGroupMapping maps a directory group (its CN or DN) onto a
+// Parley group by name.
+type DirectoryGroupMapping struct {
+	Directory string `json:"directory"`
+	Group     string `json:"group"`
 }

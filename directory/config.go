@@ -22,6 +22,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/conversation"
 )
 
 // Config says where the directory is and how it maps onto Parley.
@@ -167,4 +168,24 @@ func portal(m *Mapping) []Mapping {
 		return nil
 	}
 	return []Mapping{*m}
+}
+
+// mapping describes c for the admin console, without the password.
+func (c Config) mapping() *conversation.DirectoryMapping {
+	m := &conversation.DirectoryMapping{Security: "starttls", BindDN: c.BindDN, BaseDN: c.BaseDN, UserFilter: c.UserFilter,
+		Groups: []conversation.DirectoryGroupMapping{}, LoginAttribute: c.LoginAttr, NameAttribute: c.NameAttr,
+		MailAttribute: c.MailAttr, PhoneAttribute: c.PhoneAttr, PhotoAttribute: c.PhotoAttr}
+	switch {
+	case strings.HasPrefix(c.URL, "ldaps://"):
+		m.Security = "ldaps"
+	case c.AllowPlain:
+		m.Security = "plain"
+	}
+	for _, g := range c.Groups {
+		m.Groups = append(m.Groups, conversation.DirectoryGroupMapping{Directory: g.LDAP, Group: g.Group})
+	}
+	if c.Portal != nil {
+		m.Portal = &conversation.DirectoryGroupMapping{Directory: c.Portal.LDAP, Group: c.Portal.Group}
+	}
+	return m
 }

@@ -81,6 +81,7 @@ func (d *Directory) Status() conversation.DirectoryStatus {
 	if st.TenantID == 0 {
 		st.TenantID = parley.DefaultTenantID
 	}
+	st.Mapping = d.cfg.mapping()
 	return st
 }
 

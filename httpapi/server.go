@@ -174,6 +174,7 @@ var routes = []route{
 	{"DELETE", "/api/v1/admin/triggers/{id}", (*Server).deleteTrigger},
 	{"GET", "/api/v1/admin/retention", (*Server).getRetention},
 	{"PUT", "/api/v1/admin/retention", (*Server).putRetention},
+	{"POST", "/api/v1/admin/retention/run", (*Server).runRetention},
 	{"POST", "/api/v1/admin/erasure", (*Server).erase},
 	{"POST", "/api/v1/chats/{id}/transcript", (*Server).mailTranscript},
 	{"GET", "/api/v1/chats/{id}/transcript", (*Server).getTranscript},
