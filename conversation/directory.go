@@ -242,15 +242,15 @@ func (s *Service) directoryLogin(ctx context.Context, a *parley.Agent, password 
 
 // DirectoryStatus is a configured directory and its latest sync.
 type DirectoryStatus struct {
-	Configured      bool             `json:"configured"`
-	URL             string           `json:"url,omitempty"`
-	TenantID        int64            `json:"tenant_id,omitempty"`
-	IntervalSeconds int              `json:"interval_seconds,omitempty"`
+	Configured      bool   `json:"configured"`
+	URL             string `json:"url,omitempty"`
+	TenantID        int64  `json:"tenant_id,omitempty"`
+	IntervalSeconds int    `json:"interval_seconds,omitempty"`
 	// Mapping is how directory entries become agents and groups, for the
 	// admin console to show; it holds no password.
 	Mapping *DirectoryMapping `json:"mapping,omitempty"`
 	At      time.Time         `json:"at,omitzero"`
-	Report          *DirectoryReport `json:"report,omitempty"`
+	Report  *DirectoryReport  `json:"report,omitempty"`
 	// Error is why the latest sync failed; empty after a success.
 	Error string `json:"error,omitempty"`
 }
