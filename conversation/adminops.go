@@ -422,3 +422,39 @@ func (s *Service) PreviewTranscript(ctx context.Context, actor Actor, g parley.G
 		Events:   events, Now: now, Received: start})
 	return &TranscriptPreview{From: from, Subject: r.Subject, Text: r.Text, HTML: r.HTML}, nil
 }
+
+// DeleteGroup deletes a group of the admin's tenant that no chat or
+// offline message names, with its memberships, bot, and its own canned
+// responses and triggers. A group with chats stays while the archive
+// keeps them (ECONFLICT): the retention period removes those in time.
+// The former members' routing and consoles are updated.
+func (s *Service) DeleteGroup(ctx context.Context, actor Actor, id int64) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	g, err := s.adminGroup(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	agents, err := s.store.Agents(ctx, g.TenantID)
+	if err != nil {
+		return internal("list agents", err)
+	}
+	if err := s.store.DeleteGroup(ctx, id); err != nil {
+		return internal("delete group", err)
+	}
+	members := 0
+	for _, a := range agents {
+		if a.InGroup(id) {
+			members++
+			if _, err := s.changeAgent(ctx, a.ID, nil); err != nil {
+				return err
+			}
+		}
+	}
+	detail := ""
+	if members > 0 {
+		detail = strconv.Itoa(members) + " members removed"
+	}
+	return s.audit(ctx, actor, g.TenantID, "group.delete", "group", g.ID, g.Name, detail)
+}

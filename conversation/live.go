@@ -283,6 +283,15 @@ func (l *liveStore) UpdateGroup(ctx context.Context, g *parley.Group) error {
 	return err
 }
 
+// DeleteGroup deletes the group and forgets it here and on the other
+// nodes.
+func (l *liveStore) DeleteGroup(ctx context.Context, id int64) error {
+	err := l.Store.DeleteGroup(ctx, id)
+	l.dropGroup(id)
+	l.announce(cacheNotice{Group: id})
+	return err
+}
+
 // Visitor returns the visitor from memory while one of its chats is
 // cached.
 func (l *liveStore) Visitor(ctx context.Context, id string) (*parley.Visitor, error) {

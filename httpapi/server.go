@@ -151,6 +151,7 @@ var routes = []route{
 	{"POST", "/api/v1/admin/groups/transcript-preview", (*Server).previewTranscript},
 	{"GET", "/api/v1/admin/groups/{id}", (*Server).adminGroup},
 	{"PATCH", "/api/v1/admin/groups/{id}", (*Server).updateGroup},
+	{"DELETE", "/api/v1/admin/groups/{id}", (*Server).deleteGroup},
 	{"GET", "/api/v1/admin/agents", (*Server).adminAgents},
 	{"POST", "/api/v1/admin/agents", (*Server).createAgent},
 	{"GET", "/api/v1/admin/agents/{id}", (*Server).adminAgent},

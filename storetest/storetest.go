@@ -97,6 +97,7 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"TenantWidget", testTenantWidget},
 		{"AgentAdmin", testAgentAdmin},
 		{"Audit", testAudit},
+		{"DeleteGroup", testDeleteGroup},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
