@@ -56,6 +56,10 @@ member: uid=vera,ou=people,dc=example,dc=org
 member: uid=marco,ou=people,dc=example,dc=org
 `
 
+// rendered waits one frame, by which Preact has rendered what an input
+// event changed, so a click that follows submits the new values.
+const rendered = `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`
+
 // dirHolder hands the API the directory made after the server.
 type dirHolder struct{ d *directory.Directory }
 
@@ -159,24 +163,46 @@ func TestAdminDirectoryAndDataProtection(t *testing.T) {
 	wWaitJS(t, admin, "no password reset for a directory agent", `document.querySelector("#act-reset").disabled`)
 	adminShot(t, admin, "agent-directory")
 
+	// Agents are disabled, not deleted: chats in the archive keep their
+	// names. Disabling asks first; the list hides disabled agents unless
+	// asked.
+	act(t, admin, chromedp.Click("#act-disable"), chromedp.WaitVisible("#disable-confirm"), chromedp.Click("#act-disable-yes"))
+	wWaitJS(t, admin, "vera disabled", `!!document.querySelector("#act-enable")`)
+	act(t, admin, chromedp.Click(`a[href="#agents"]`), chromedp.WaitVisible("#show-disabled"))
+	wWaitJS(t, admin, "disabled agents hidden", `!document.querySelector('#agents-list [data-agent="vera"]') && document.querySelector("label:has(#show-disabled)").textContent.includes("Show 2 disabled")`)
+	act(t, admin, chromedp.Click("#show-disabled"))
+	wWaitJS(t, admin, "disabled agents shown", `!!document.querySelector('#agents-list li.off[data-agent="vera"]') && !!document.querySelector('#agents-list li.off[data-agent="marco"]')`)
+
 	// A group's own offer timeout: the form's rule, then saved.
 	act(t, admin, chromedp.Click("#nav-groups"), chromedp.WaitVisible(`#groups-list [data-group="Support"]`),
 		chromedp.Click(`#groups-list [data-group="Support"]`), chromedp.WaitVisible("#f-routing-offer_timeout_seconds"))
-	act(t, admin, setValue("#f-routing-offer_timeout_seconds", "3"), chromedp.Click("#group-save"))
+	act(t, admin, setValue("#f-routing-offer_timeout_seconds", "3"))
+	wWaitJS(t, admin, "the form rendered with 3", rendered)
+	act(t, admin, chromedp.Click("#group-save"))
 	wWaitJS(t, admin, "the offer timeout's rule", `document.querySelector("#f-routing-offer_timeout_seconds-err")?.textContent === "Between 5 and 3600 seconds, or empty for the server's."`)
-	act(t, admin, setValue("#f-routing-offer_timeout_seconds", "20"), chromedp.Click("#group-save"))
+	act(t, admin, setValue("#f-routing-offer_timeout_seconds", "20"))
+	wWaitJS(t, admin, "the error cleared", `!document.querySelector("#f-routing-offer_timeout_seconds-err")`)
+	act(t, admin, chromedp.Click("#group-save"))
 	wWaitJS(t, admin, "saved", `[...document.querySelectorAll(".toast")].some((t) => t.textContent === "Saved.")`)
 	if g, err := ts.Store.Group(t.Context(), 1); err != nil || g.Routing.OfferTimeoutSeconds != 20 {
 		t.Fatalf("Support after the save: %+v %v; want an offer timeout of 20 s", g, err)
 	}
+	// Support has chats in the archive: the server refuses its deletion
+	// and the page says why.
+	act(t, admin, chromedp.Click("#group-delete-ask"), chromedp.WaitVisible("#group-delete-confirm"), chromedp.Click("#group-delete-yes"))
+	wWaitJS(t, admin, "the refusal", `document.querySelector("#group-delete-error")?.textContent.includes("retention period")`)
 
 	// Data protection: the retention period, checked as the API does,
 	// saved and applied now.
 	act(t, admin, chromedp.Click("#nav-privacy"), chromedp.WaitVisible("#retention-form"))
 	wWaitJS(t, admin, "the stored period", `document.querySelector("#f-retention_days").value === "0"`)
-	act(t, admin, setValue("#f-retention_days", "40000"), chromedp.Click("#retention-save"))
+	act(t, admin, setValue("#f-retention_days", "40000"))
+	wWaitJS(t, admin, "the form rendered with 40000", rendered)
+	act(t, admin, chromedp.Click("#retention-save"))
 	wWaitJS(t, admin, "the period's rule", `document.querySelector("#f-retention_days-err")?.textContent === "Whole days from 0 (keep everything) to 36500."`)
-	act(t, admin, setValue("#f-retention_days", "30"), chromedp.Click("#retention-save"))
+	act(t, admin, setValue("#f-retention_days", "30"))
+	wWaitJS(t, admin, "the error cleared", `!document.querySelector("#f-retention_days-err")`)
+	act(t, admin, chromedp.Click("#retention-save"))
 	wWaitJS(t, admin, "the run-now button", `!!document.querySelector("#run-now") && !document.querySelector("#run-now").disabled`)
 	act(t, admin, chromedp.Click("#run-now"), chromedp.WaitVisible("#run-confirm"), chromedp.Click("#run-yes"))
 	wWaitJS(t, admin, "the run's counts", `document.querySelector('#run-result [data-count="chats"] dd')?.textContent === "1"`)
@@ -188,7 +214,9 @@ func TestAdminDirectoryAndDataProtection(t *testing.T) {
 	// receipt.
 	act(t, admin, chromedp.Click("#erase-review"))
 	wWaitJS(t, admin, "the empty field's error", `document.querySelector("#f-email-err")?.textContent === "Enter the email address."`)
-	act(t, admin, setValue("#f-email", "ERIKA@example.com"), chromedp.Click("#erase-review"), chromedp.WaitVisible("#erase-confirm"))
+	act(t, admin, setValue("#f-email", "ERIKA@example.com"))
+	wWaitJS(t, admin, "the error cleared", `!document.querySelector("#f-email-err")`)
+	act(t, admin, chromedp.Click("#erase-review"), chromedp.WaitVisible("#erase-confirm"))
 	if _, err := ts.Store.Chat(t.Context(), erika); err != nil {
 		t.Fatalf("Erika's chat is gone before the confirmation: %v", err)
 	}
@@ -211,4 +239,15 @@ func TestAdminDirectoryAndDataProtection(t *testing.T) {
 	}
 	wWaitJS(t, admin, "the erasure's counts", `document.querySelector('#audit-list li[data-action="erasure"] .detail').textContent.startsWith("email; deleted 1 visitors, 1 chats")`)
 	adminShot(t, admin, "audit-data")
+
+	// Retention and the erasure removed Support's chats: now it can go.
+	act(t, admin, chromedp.Click("#nav-groups"), chromedp.WaitVisible(`#groups-list [data-group="Support"]`),
+		chromedp.Click(`#groups-list [data-group="Support"]`), chromedp.WaitVisible("#group-delete-ask"),
+		chromedp.Click("#group-delete-ask"), chromedp.WaitVisible("#group-delete-confirm"))
+	adminShot(t, admin, "group-delete")
+	act(t, admin, chromedp.Click("#group-delete-yes"))
+	wWaitJS(t, admin, "the group gone", `location.hash === "#groups" && !!document.querySelector("#group-new") && !document.querySelector('#groups-list [data-group="Support"]')`)
+	if _, err := ts.Store.Group(t.Context(), 1); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Errorf("Support after its deletion: %v; want not found", err)
+	}
 }

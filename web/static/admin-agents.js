@@ -34,10 +34,13 @@ export function Agents({ arg, me }) {
 function AgentList({ groups }) {
   const [st] = useLoad(() => call("GET", q("/api/v1/admin/agents")), []);
   const [filter, setFilter] = useState("");
+  const [showOff, setShowOff] = useState(false);
   const gname = (id) => ((groups.data || []).find((g) => g.id === id) || {}).name || `#${id}`;
-  const list = (st.data || []).filter((a) => !filter || `${a.login} ${a.display_name} ${a.email || ""}`.toLowerCase().includes(filter.toLowerCase()));
+  const off = (st.data || []).filter((a) => a.disabled).length;
+  const list = (st.data || []).filter((a) => (showOff || !a.disabled) && (!filter || `${a.login} ${a.display_name} ${a.email || ""}`.toLowerCase().includes(filter.toLowerCase())));
   return html`<${Page} title="Agents" lead="People who answer chats, supervise or administer."
-    actions=${html`<input class="search" type="search" placeholder="Filter" aria-label="Filter agents" value=${filter} onInput=${(e) => setFilter(e.currentTarget.value)} />
+    actions=${html`${off > 0 && html`<label class="check nowrap"><input type="checkbox" id="show-disabled" checked=${showOff} onChange=${(e) => setShowOff(e.currentTarget.checked)} /> Show ${off} disabled</label>`}
+      <input class="search" type="search" placeholder="Filter" aria-label="Filter agents" value=${filter} onInput=${(e) => setFilter(e.currentTarget.value)} />
       <a class="btn btn-primary" id="agent-new" href="#agents/new">Invite an agent</a>`}>
     ${st.error && html`<p class="alert">${st.error}</p>`}
     <ul class="people" id="agents-list">
@@ -218,7 +221,10 @@ function AgentEditor({ id, groups, me }) {
             <button type="button" class="btn btn-sm" id="act-signout" onClick=${() => act("sign-out")}>Sign out everywhere</button>
             ${agent.disabled
               ? html`<button type="button" class="btn btn-sm" id="act-enable" onClick=${() => act("enable")}>Enable</button>`
-              : html`<button type="button" class="btn btn-sm btn-danger-ghost" id="act-disable" disabled=${self} onClick=${() => act("disable")}>Disable</button>`}
+              : confirm === "disable"
+                ? html`<div class="confirm" id="disable-confirm"><p class="small">${agent.display_name || agent.login} is signed out everywhere, gets no chats and cannot sign in. Chats in the archive keep the name.</p>
+                    <div class="row"><button type="button" class="btn btn-sm btn-danger" id="act-disable-yes" onClick=${() => act("disable")}>Disable</button><button type="button" class="btn btn-sm" onClick=${() => setConfirm("")}>Cancel</button></div></div>`
+                : html`<button type="button" class="btn btn-sm btn-danger-ghost" id="act-disable" disabled=${self} onClick=${() => setConfirm("disable")}>Disable…</button>`}
           </div>
         </section>
       </aside>`}

@@ -268,7 +268,7 @@ function Erasure() {
       </fieldset>
       <${Field} label=${k[1]} name=${kind} error=${E[kind]} hint=${k[4]}>
         <input type=${k[2]} value=${f.values.value} placeholder=${k[3]} autocomplete="off" spellcheck="false" readonly=${step === "confirm"}
-          onInput=${(e) => f.set("value", e.currentTarget.value)} /><//>
+          onInput=${(e) => { f.set("value", e.currentTarget.value); f.setErrors({}); }} /><//>
       ${step === "edit"
         ? html`<div class="row"><button class="btn btn-danger-ghost" id="erase-review">Erase…</button></div>`
         : html`<div class="confirm confirm-danger" id="erase-confirm" role="alertdialog" aria-labelledby="erase-q">

@@ -301,7 +301,41 @@ function GroupEditor({ id }) {
 
       <${TranscriptSettings} v=${v} E=${E} setIn=${setIn} />
     </form>
+    ${!isNew && html`<${DeleteGroup} id=${id} name=${v.name} />`}
   <//>`;
+}
+
+/** DeleteGroup removes a group nobody chatted in, after a confirmation;
+ * the server refuses a group whose chats the archive keeps, and says so. */
+function DeleteGroup({ id, name }) {
+  const [confirm, setConfirm] = useState(false);
+  const [err, setErr] = useState("");
+  const [busy, setBusy] = useState(false);
+  const remove = async () => {
+    setBusy(true);
+    try {
+      await call("DELETE", `/api/v1/admin/groups/${id}`);
+      toast(`Group ${name} deleted.`);
+      location.hash = "#groups";
+    } catch (e) {
+      setErr(e.message);
+      setConfirm(false);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<section class="card sect danger-zone" id="group-delete">
+    <h2>Delete the group</h2>
+    ${confirm
+      ? html`<div class="confirm confirm-danger" id="group-delete-confirm" role="alertdialog" aria-labelledby="gd-q">
+          <p id="gd-q"><b>Delete ${name}?</b></p>
+          <p class="small">Its members leave it, and its own canned responses and triggers are deleted with it. It cannot be undone.</p>
+          <div class="row"><button type="button" class="btn btn-sm btn-danger" id="group-delete-yes" disabled=${busy} onClick=${remove}>Delete ${name}</button>
+            <button type="button" class="btn btn-sm" onClick=${() => setConfirm(false)}>Cancel</button></div></div>`
+      : html`<p class="small muted">Only a group nobody has chatted in can be deleted: the archive keeps every chat with its group until the retention period removes it.</p>
+          <button type="button" class="btn btn-sm btn-danger-ghost" id="group-delete-ask" onClick=${() => { setErr(""); setConfirm(true); }}>Delete group…</button>`}
+    ${err && html`<p class="fld-err" role="alert" id="group-delete-error">${err}</p>`}
+  </section>`;
 }
 
 const placeholders = ["$Customer$", "$Agent$", "$ServiceGroup$", "$Date$", "$Time$", "$Received$", "$Transcript$"];
