@@ -314,6 +314,21 @@ func (s *Service) SignOutAgent(ctx context.Context, actor Actor, id int64) (int,
 // photoTypes are the image types an agent's photo may have.
 var photoTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/webp": true}
 
+// PhotoType returns the type of an image an agent's photo may be (PNG,
+// JPEG, WebP), read from its bytes; "" for anything else.
+func PhotoType(data []byte) string {
+	if ct := http.DetectContentType(data); photoTypes[ct] {
+		return ct
+	}
+	return ""
+}
+
+// photoURL is where an agent's stored photo with these bytes is served.
+func photoURL(agentID int64, data []byte) string {
+	sum := sha256.Sum256(data)
+	return parley.PhotoPath(agentID, hex.EncodeToString(sum[:6]))
+}
+
 // SetAgentPhoto stores an uploaded photo of the agent and points its
 // photo_url at it. The type is taken from the bytes, not the client.
 func (s *Service) SetAgentPhoto(ctx context.Context, actor Actor, id int64, data []byte) (*parley.Agent, error) {
@@ -333,8 +348,7 @@ func (s *Service) SetAgentPhoto(ctx context.Context, actor Actor, id int64, data
 	if err := s.store.SetAgentPhoto(ctx, &parley.AgentPhoto{AgentID: id, ContentType: ct, Data: data, UpdatedAt: s.now().UTC()}); err != nil {
 		return nil, internal("store photo", err)
 	}
-	sum := sha256.Sum256(data)
-	url := parley.PhotoPath(id, hex.EncodeToString(sum[:6]))
+	url := photoURL(id, data)
 	a, err := s.changeAgent(ctx, id, func(a *parley.Agent) error {
 		a.PhotoURL = url
 		return nil

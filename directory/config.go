@@ -48,8 +48,9 @@ type Config struct {
 	UserFilter string
 	// Attributes of a user entry: the login (uid; sAMAccountName in
 	// Active Directory), display name (displayName, falling back to cn),
-	// mail, phone (telephoneNumber) and photo (none by default; its value
-	// must be an https address, e.g. labeledURI).
+	// mail, phone (telephoneNumber) and photo (none by default: an https
+	// address, e.g. labeledURI, or a binary image, jpegPhoto or
+	// thumbnailPhoto).
 	LoginAttr, NameAttr, MailAttr, PhoneAttr, PhotoAttr string
 	// Groups map directory groups onto Parley groups whose members take
 	// chats; Portal is the portal group (shown on the contact portal).

@@ -210,7 +210,7 @@ func (d *Directory) readUsers(conn *ldap.Conn, mappings []Mapping, groups []memb
 		u := conversation.DirectoryUser{DN: e.DN, Login: login, DisplayName: name,
 			Email: e.GetEqualFoldAttributeValue(c.MailAttr), Phone: e.GetEqualFoldAttributeValue(c.PhoneAttr), Groups: in}
 		if c.PhotoAttr != "" {
-			u.PhotoURL = httpsValue(e.GetEqualFoldAttributeValues(c.PhotoAttr))
+			u.PhotoURL, u.Photo = photoValue(e.GetEqualFoldRawAttributeValues(c.PhotoAttr))
 		}
 		d.log.Debug("directory user", "login", login, "dn", e.DN, "groups", in)
 		users = append(users, u)
@@ -284,6 +284,26 @@ func filter(f string) string {
 		f = "(" + f + ")"
 	}
 	return f
+}
+
+// photoValue reads a photo attribute: the first https address among its
+// values (labeledURI), or else the first value that is a PNG, JPEG or WebP
+// image of at most parley.MaxPhotoBytes (jpegPhoto; Active Directory's
+// thumbnailPhoto).
+func photoValue(vs [][]byte) (url string, image []byte) {
+	strs := make([]string, len(vs))
+	for i, v := range vs {
+		strs[i] = string(v)
+	}
+	if u := httpsValue(strs); u != "" {
+		return u, nil
+	}
+	for _, v := range vs {
+		if len(v) <= parley.MaxPhotoBytes && conversation.PhotoType(v) != "" {
+			return "", v
+		}
+	}
+	return "", nil
 }
 
 // httpsValue returns the first value that is an https address (labeledURI

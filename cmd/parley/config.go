@@ -332,7 +332,7 @@ var settings = []setting{
 	{"directory-name-attribute", "displayName", "user attribute of the display name (cn when empty)", func(c *Config, v string) error { c.DirectoryNameAttr = v; return nil }},
 	{"directory-mail-attribute", "mail", "user attribute of the email address", func(c *Config, v string) error { c.DirectoryMailAttr = v; return nil }},
 	{"directory-phone-attribute", "telephoneNumber", "user attribute of the phone number or extension (names the agent to the telephony presence source)", func(c *Config, v string) error { c.DirectoryPhoneAttr = v; return nil }},
-	{"directory-photo-attribute", "", "user attribute holding an https address of the agent's photo (e.g. labeledURI); empty syncs no photo", func(c *Config, v string) error { c.DirectoryPhotoAttr = v; return nil }},
+	{"directory-photo-attribute", "", "user attribute holding the agent's photo: an https address (labeledURI) or an image (jpegPhoto, thumbnailPhoto); empty syncs no photo", func(c *Config, v string) error { c.DirectoryPhotoAttr = v; return nil }},
 	{"directory-groups", "", "directory groups whose members take chats, and the Parley group each becomes: group=>Parley name;… (group is a CN or a DN; without => the CN is the name)", func(c *Config, v string) error {
 		m, err := directory.ParseMappings(v)
 		c.DirectoryGroups = m
