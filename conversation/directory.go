@@ -305,6 +305,8 @@ type DirectoryMapping struct {
 	MailAttribute  string `json:"mail_attribute"`
 	PhoneAttribute string `json:"phone_attribute"`
 	PhotoAttribute string `json:"photo_attribute,omitempty"`
+	// NestedGroups says whether members of nested groups count.
+	NestedGroups bool `json:"nested_groups"`
 }
 
 // DirectoryGroupMapping maps a directory group (its CN or DN) onto a

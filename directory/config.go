@@ -56,6 +56,10 @@ type Config struct {
 	// chats; Portal is the portal group (shown on the contact portal).
 	Groups []Mapping
 	Portal *Mapping
+	// NestedGroups also takes the members of groups that are members of
+	// a mapped group, at any depth: every group under BaseDN is read once
+	// per sync and the nesting resolved in memory.
+	NestedGroups bool
 	// TenantID is the tenant whose agents the directory owns; 0 is the
 	// default tenant.
 	TenantID int64
@@ -175,7 +179,7 @@ func portal(m *Mapping) []Mapping {
 func (c Config) mapping() *conversation.DirectoryMapping {
 	m := &conversation.DirectoryMapping{Security: "starttls", BindDN: c.BindDN, BaseDN: c.BaseDN, UserFilter: c.UserFilter,
 		Groups: []conversation.DirectoryGroupMapping{}, LoginAttribute: c.LoginAttr, NameAttribute: c.NameAttr,
-		MailAttribute: c.MailAttr, PhoneAttribute: c.PhoneAttr, PhotoAttribute: c.PhotoAttr}
+		MailAttribute: c.MailAttr, PhoneAttribute: c.PhoneAttr, PhotoAttribute: c.PhotoAttr, NestedGroups: c.NestedGroups}
 	switch {
 	case strings.HasPrefix(c.URL, "ldaps://"):
 		m.Security = "ldaps"

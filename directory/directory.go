@@ -119,6 +119,15 @@ func (d *Directory) sync(ctx context.Context) (*conversation.DirectoryReport, er
 			return nil, err
 		}
 	}
+	if d.cfg.NestedGroups {
+		all, err := d.readAllGroups(conn)
+		if err != nil {
+			return nil, err
+		}
+		for i := range groups {
+			groups[i] = nested(groups[i], all)
+		}
+	}
 	users, err := d.readUsers(conn, mappings, groups)
 	if err != nil {
 		return nil, err
@@ -153,7 +162,7 @@ func (d *Directory) readGroup(conn *ldap.Conn, m Mapping) (members, error) {
 			"(objectClass=*)", attrs, nil)
 	} else {
 		req = ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2, 0, false,
-			"(&(cn="+ldap.EscapeFilter(m.LDAP)+")(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group)(objectClass=posixGroup)))",
+			"(&(cn="+ldap.EscapeFilter(m.LDAP)+")"+groupClasses+")",
 			attrs, nil)
 	}
 	res, err := conn.Search(req)
@@ -165,7 +174,11 @@ func (d *Directory) readGroup(conn *ldap.Conn, m Mapping) (members, error) {
 	case err != nil:
 		return members{}, unavailable("read a group", err)
 	}
-	e := res.Entries[0]
+	return groupMembers(res.Entries[0]), nil
+}
+
+// groupMembers reads a group entry's members.
+func groupMembers(e *ldap.Entry) members {
 	g := members{dns: map[string]bool{}, logins: map[string]bool{}}
 	for _, v := range append(e.GetEqualFoldAttributeValues("member"), e.GetEqualFoldAttributeValues("uniqueMember")...) {
 		g.dns[normDN(v)] = true
@@ -173,7 +186,60 @@ func (d *Directory) readGroup(conn *ldap.Conn, m Mapping) (members, error) {
 	for _, v := range e.GetEqualFoldAttributeValues("memberUid") {
 		g.logins[v] = true
 	}
-	return g, nil
+	return g
+}
+
+// groupClasses selects group entries of every kind a mapping may name.
+const groupClasses = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group)(objectClass=posixGroup))"
+
+// readAllGroups reads every group under the base DN with its members, by
+// its normalized DN.
+func (d *Directory) readAllGroups(conn *ldap.Conn) (map[string]members, error) {
+	req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		groupClasses, []string{"member", "uniqueMember", "memberUid"}, nil)
+	res, err := conn.SearchWithPaging(req, 500)
+	if err != nil {
+		return nil, unavailable("read the groups", err)
+	}
+	all := make(map[string]members, len(res.Entries))
+	for _, e := range res.Entries {
+		all[normDN(e.DN)] = groupMembers(e)
+	}
+	return all, nil
+}
+
+// nested adds to g the members of the groups among its members, and of
+// theirs, at any depth; each group is visited once, so cycles end.
+func nested(g members, all map[string]members) members {
+	out := members{dns: map[string]bool{}, logins: map[string]bool{}}
+	var queue []string
+	for dn := range g.dns {
+		out.dns[dn] = true
+		queue = append(queue, dn)
+	}
+	for l := range g.logins {
+		out.logins[l] = true
+	}
+	seen := map[string]bool{}
+	for len(queue) > 0 {
+		dn := queue[0]
+		queue = queue[1:]
+		sub, ok := all[dn]
+		if !ok || seen[dn] {
+			continue
+		}
+		seen[dn] = true
+		for m := range sub.dns {
+			if !out.dns[m] {
+				out.dns[m] = true
+				queue = append(queue, m)
+			}
+		}
+		for l := range sub.logins {
+			out.logins[l] = true
+		}
+	}
+	return out
 }
 
 // readUsers reads every user entry and keeps the members of a mapped

@@ -104,3 +104,63 @@ func TestDirectoryBinaryPhoto(t *testing.T) {
 		t.Error("vera's served photo is not the new one")
 	}
 }
+
+// With NestedGroups, members of a group inside a mapped group are agents
+// too, at any depth, and a cycle of groups ends; without it they are not.
+func TestDirectoryNestedGroups(t *testing.T) {
+	seed := strings.Join([]string{
+		"dn: dc=example,dc=org\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n",
+		"dn: uid=vera,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: vera\ncn: Vera\nsn: Vera\n",
+		"dn: uid=nina,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: nina\ncn: Nina Night\nsn: Night\n",
+		"dn: uid=olaf,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: olaf\ncn: Olaf Owl\nsn: Owl\n",
+		"dn: cn=webagents,dc=example,dc=org\nobjectClass: groupOfNames\ncn: webagents\nmember: uid=vera,dc=example,dc=org\nmember: cn=night,dc=example,dc=org\n",
+		// night holds nina and owls, which holds olaf and, closing a
+		// cycle, webagents.
+		"dn: cn=night,dc=example,dc=org\nobjectClass: groupOfNames\ncn: night\nmember: uid=nina,dc=example,dc=org\nmember: cn=owls,dc=example,dc=org\n",
+		"dn: cn=owls,dc=example,dc=org\nobjectClass: groupOfNames\ncn: owls\nmember: uid=olaf,dc=example,dc=org\nmember: cn=webagents,dc=example,dc=org\n",
+	}, "\n")
+	lsrv := slapdtest.Start(t, seed)
+	ts := testserver.Start(t, testserver.Options{})
+	groups, err := directory.ParseMappings("webagents=>Support")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := directory.Config{URL: lsrv.URL, TLS: &tls.Config{RootCAs: lsrv.Roots}, BaseDN: slapdtest.Suffix, Groups: groups}
+	logins := func() string {
+		as, err := ts.Store.Agents(context.Background(), parley.DefaultTenantID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range as {
+			if a.DirectoryDN != "" && !a.Disabled && len(a.Groups) == 1 {
+				out = append(out, a.Login)
+			}
+		}
+		return strings.Join(out, ",")
+	}
+	flat, err := directory.New(cfg, ts.Svc, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := flat.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := logins(); got != "vera" {
+		t.Errorf("agents without nested groups = %q, want vera only", got)
+	}
+	cfg.NestedGroups = true
+	deep, err := directory.New(cfg, ts.Svc, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := deep.Sync(context.Background()); err != nil || rep.AgentsCreated != 2 {
+		t.Fatalf("the nested sync = %+v, %v; want nina and olaf created", rep, err)
+	}
+	if got := logins(); got != "vera,nina,olaf" {
+		t.Errorf("agents with nested groups = %q, want vera, nina and olaf in Support", got)
+	}
+	if m := deep.Status().Mapping; m == nil || !m.NestedGroups {
+		t.Errorf("the status's mapping = %+v; want nested groups shown", m)
+	}
+}

@@ -88,6 +88,7 @@ type Config struct {
 
 	DirectoryURL        string
 	DirectoryAllowPlain bool
+	DirectoryNested     bool
 	DirectoryCAFile     string
 	DirectoryBindDN     string
 	DirectoryBindPW     string
@@ -322,6 +323,7 @@ var settings = []setting{
 		c.DirectoryURL = v
 		return nil
 	}},
+	{"directory-nested-groups", "false", "also take the members of groups nested in the mapped directory groups, at any depth", boolSetting(func(c *Config) *bool { return &c.DirectoryNested })},
 	{"directory-allow-plain", "false", "use an ldap:// directory without StartTLS: passwords cross the network in the clear (loopback and tests only)", boolSetting(func(c *Config) *bool { return &c.DirectoryAllowPlain })},
 	{"directory-ca-file", "", "PEM file of the certificates that sign the directory's TLS certificate; empty uses the system's", func(c *Config, v string) error { c.DirectoryCAFile = v; return nil }},
 	{"directory-bind-dn", "", "DN of the service account the directory sync reads with; empty reads anonymously", func(c *Config, v string) error { c.DirectoryBindDN = v; return nil }},

@@ -448,7 +448,7 @@ func newDirectory(cfg *Config, svc *conversation.Service, log *slog.Logger) (*di
 		UserFilter: cfg.DirectoryFilter, LoginAttr: cfg.DirectoryLoginAttr, NameAttr: cfg.DirectoryNameAttr,
 		MailAttr: cfg.DirectoryMailAttr, PhoneAttr: cfg.DirectoryPhoneAttr, PhotoAttr: cfg.DirectoryPhotoAttr,
 		Groups: cfg.DirectoryGroups, Portal: cfg.DirectoryPortal, TenantID: cfg.DirectoryTenant,
-		Interval: cfg.DirectoryInterval,
+		Interval: cfg.DirectoryInterval, NestedGroups: cfg.DirectoryNested,
 	}
 	if cfg.DirectoryCAFile != "" {
 		roots, err := directory.LoadCA(cfg.DirectoryCAFile)

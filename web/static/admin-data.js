@@ -93,6 +93,7 @@ export function Directory() {
           <dt>Reads as</dt><dd class="mono">${m.bind_dn || html`<span class="muted">anonymous</span>`}</dd>
           <dt>Base DN</dt><dd class="mono">${m.base_dn}</dd>
           <dt>Users</dt><dd class="mono">${m.user_filter}</dd>
+          <dt>Nested groups</dt><dd>${m.nested_groups ? "followed, at any depth" : html`<span class="muted">not followed</span>`}</dd>
         </dl>
       </section>
       <section class="card sect" id="directory-attributes">
