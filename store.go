@@ -30,6 +30,12 @@ type Store interface {
 	CreateGroup(ctx context.Context, g *Group) error
 	// UpdateGroup replaces every field of the group g.ID but its tenant.
 	UpdateGroup(ctx context.Context, g *Group) error
+	// DeleteTenant deletes a tenant that has no chat left, with its
+	// visitors, offline messages, mail, canned responses, triggers, API
+	// keys, webhooks, agents (with their sessions, photos, invitations
+	// and messages) and groups. The audit log keeps its entries.
+	// ECONFLICT while a chat of the tenant exists.
+	DeleteTenant(ctx context.Context, id int64) error
 	// DeleteGroup deletes a group that no chat or offline message names,
 	// with its memberships, its bot and its own canned responses and
 	// triggers; ECONFLICT while chats or offline messages name it (the

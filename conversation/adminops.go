@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/routing"
 	"github.com/parleychat/parley/transcript"
 )
 
@@ -471,4 +473,67 @@ func (s *Service) DeleteGroup(ctx context.Context, actor Actor, id int64) error 
 		detail = strconv.Itoa(members) + " members removed"
 	}
 	return s.audit(ctx, actor, g.TenantID, "group.delete", "group", g.ID, g.Name, detail)
+}
+
+// DeleteTenant deletes a tenant and everything it holds (admins of the
+// default tenant; never the default tenant itself): its ended chats with
+// their files, visitors, offline messages and mail as the retention job
+// deletes them, then its agents, who are signed out first, its groups and
+// its settings. It is refused while one of its chats has not ended. The
+// audit log keeps the tenant's entries and records the deletion with the
+// counts.
+func (s *Service) DeleteTenant(ctx context.Context, actor Actor, id int64) (*parley.Deletion, error) {
+	if err := requireSuperadmin(actor); err != nil {
+		return nil, err
+	}
+	if id == parley.DefaultTenantID {
+		return nil, parley.Errorf(parley.EINVALID, "the default tenant cannot be deleted")
+	}
+	t, err := s.store.Tenant(ctx, id)
+	if err != nil {
+		return nil, internal("load tenant", err)
+	}
+	active, err := s.store.Chats(ctx, parley.ChatFilter{TenantID: id, ActiveOnly: true, Limit: 1})
+	if err != nil {
+		return nil, internal("list active chats", err)
+	}
+	if len(active) > 0 {
+		return nil, parley.Errorf(parley.ECONFLICT, "the tenant has chats that have not ended; end them (or let them time out) and delete again")
+	}
+	total := &parley.Deletion{}
+	for {
+		d, err := s.store.Purge(ctx, id, s.now().Add(time.Hour), purgeBatch)
+		if err != nil {
+			return nil, internal("delete the tenant's chats", err)
+		}
+		if d.Empty() {
+			break
+		}
+		d.Files = s.removeChatFiles(d.ChatIDs)
+		total.Add(d)
+	}
+	agents, err := s.store.Agents(ctx, id)
+	if err != nil {
+		return nil, internal("list agents", err)
+	}
+	rep := &DirectoryReport{}
+	for _, a := range agents {
+		if !a.Disabled {
+			if err := s.disableAgent(ctx, a.ID, rep); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := s.store.DeleteTenant(ctx, id); err != nil {
+		return nil, internal("delete tenant", err)
+	}
+	for _, a := range agents {
+		s.router.Do(ctx, routing.AgentRemoved{AgentID: a.ID, At: s.now().UTC()})
+	}
+	if err := s.store.Scrub(ctx); err != nil {
+		s.log.Error("scrub after deleting a tenant; retried by the next retention run or erasure", "err", err)
+	}
+	detail := fmt.Sprintf("deleted %d agents, %d chats, %d visitors, %d files, %d offline messages, %d mails",
+		len(agents), total.Chats, total.Visitors, total.Files, total.OfflineMessages, total.Mails)
+	return total, s.audit(ctx, actor, parley.DefaultTenantID, "tenant.delete", "tenant", t.ID, t.Name, detail)
 }

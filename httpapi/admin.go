@@ -390,3 +390,20 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 }
+
+// deleteTenant deletes a tenant and everything it holds (DELETE
+// /api/v1/admin/tenants/{id}, admins of the default tenant) and answers
+// what was deleted; 409 while one of its chats has not ended.
+func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		id, err := pathInt(r, "id")
+		if err != nil {
+			return err
+		}
+		d, err := s.svc.DeleteTenant(r.Context(), a, id)
+		if err == nil {
+			writeJSON(w, http.StatusOK, d)
+		}
+		return err
+	})
+}

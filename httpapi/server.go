@@ -143,6 +143,7 @@ var routes = []route{
 	{"GET", "/api/v1/admin/tenants", (*Server).listTenants},
 	{"POST", "/api/v1/admin/tenants", (*Server).createTenant},
 	{"PATCH", "/api/v1/admin/tenants/{id}", (*Server).updateTenant},
+	{"DELETE", "/api/v1/admin/tenants/{id}", (*Server).deleteTenant},
 	{"GET", "/api/v1/admin/tenant", (*Server).ownTenant},
 	{"GET", "/api/v1/admin/widget", (*Server).getWidget},
 	{"PUT", "/api/v1/admin/widget", (*Server).putWidget},

@@ -187,3 +187,38 @@ func testDeleteGroup(t *testing.T, s parley.Store) {
 	wantCode(t, err, parley.ENOTFOUND, "the group's trigger")
 	wantCode(t, s.DeleteGroup(ctx, spare.ID), parley.ENOTFOUND, "deleting it again")
 }
+
+// testDeleteTenant: a tenant without chats goes with its agents, groups,
+// visitors and settings; one with a chat stays (ECONFLICT); other
+// tenants are untouched.
+func testDeleteTenant(t *testing.T, s parley.Store) {
+	ctx := t.Context()
+	f := newFixture(t, s, "DelT")
+	busy := newFixture(t, s, "DelTBusy")
+	busy.create(t, busy.chat("delt-chat", at(1)))
+	must(t, s.CreateCanned(ctx, &parley.CannedResponse{TenantID: f.tenant, GroupID: f.group.ID, Title: "T", Text: "t"}), "create canned")
+	must(t, s.CreateTrigger(ctx, &parley.Trigger{TenantID: f.tenant, Name: "T", ChatOpened: true, Message: "Hi", CreatedAt: at(1)}), "create trigger")
+	must(t, s.SetRetentionPolicy(ctx, &parley.RetentionPolicy{TenantID: f.tenant, Days: 30, UpdatedAt: at(2)}), "set retention")
+	must(t, s.SetAgentPhoto(ctx, &parley.AgentPhoto{AgentID: f.agent.ID, ContentType: "image/png", Data: []byte("png"), UpdatedAt: at(3)}), "set photo")
+
+	wantCode(t, s.DeleteTenant(ctx, busy.tenant), parley.ECONFLICT, "deleting a tenant with a chat")
+	must(t, s.DeleteTenant(ctx, f.tenant), "delete the tenant")
+	_, err := s.Tenant(ctx, f.tenant)
+	wantCode(t, err, parley.ENOTFOUND, "the deleted tenant")
+	_, err = s.Agent(ctx, f.agent.ID)
+	wantCode(t, err, parley.ENOTFOUND, "the deleted tenant's agent")
+	_, err = s.Group(ctx, f.group.ID)
+	wantCode(t, err, parley.ENOTFOUND, "the deleted tenant's group")
+	_, err = s.Visitor(ctx, f.visitor.ID)
+	wantCode(t, err, parley.ENOTFOUND, "the deleted tenant's visitor")
+	if cs, err := s.CannedResponses(ctx, f.tenant); err != nil || len(cs) != 0 {
+		t.Errorf("canned responses of the deleted tenant: %v %v", cs, err)
+	}
+	if _, err := s.Group(ctx, busy.group.ID); err != nil {
+		t.Errorf("the other tenant's group: %v", err)
+	}
+	if _, err := s.Chat(ctx, "delt-chat"); err != nil {
+		t.Errorf("the other tenant's chat: %v", err)
+	}
+	wantCode(t, s.DeleteTenant(ctx, f.tenant), parley.ENOTFOUND, "deleting it again")
+}
