@@ -250,4 +250,21 @@ func TestAdminDirectoryAndDataProtection(t *testing.T) {
 	if _, err := ts.Store.Group(t.Context(), 1); parley.ErrorCode(err) != parley.ENOTFOUND {
 		t.Errorf("Support after its deletion: %v; want not found", err)
 	}
+
+	// The superadmin deletes a tenant after typing its name.
+	var temp struct {
+		ID int64 `json:"id"`
+	}
+	ts.Must(http.StatusCreated, "POST", "/api/v1/admin/tenants", ts.Login("root"), map[string]any{"name": "Temp Co"}, &temp)
+	act(t, admin, chromedp.Click("#nav-tenants"), chromedp.WaitVisible(`[data-delete="Temp Co"]`), chromedp.Click(`[data-delete="Temp Co"]`),
+		chromedp.WaitVisible("#tenant-delete-confirm"))
+	wWaitJS(t, admin, "no deletion before the name is typed", `document.querySelector("#tenant-delete-yes").disabled`)
+	act(t, admin, chromedp.SendKeys("#td-name", "Temp Co"))
+	wWaitJS(t, admin, "the deletion allowed", `!document.querySelector("#tenant-delete-yes").disabled`)
+	adminShot(t, admin, "tenant-delete")
+	act(t, admin, chromedp.Click("#tenant-delete-yes"))
+	wWaitJS(t, admin, "the tenant gone", `!document.querySelector('#tenants-table [data-tenant="Temp Co"]') && !!document.querySelector('#tenants-table [data-tenant="Default"]')`)
+	if _, err := ts.Store.Tenant(t.Context(), temp.ID); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Errorf("Temp Co after its deletion: %v; want not found", err)
+	}
 }
