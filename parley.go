@@ -99,6 +99,10 @@ type GroupRouting struct {
 	WrapUpSeconds int `json:"wrap_up_seconds,omitempty"`
 	// AutoAccept assigns chats to the chosen agent without an offer.
 	AutoAccept bool `json:"auto_accept,omitempty"`
+	// OfferTimeoutSeconds is how long an offer of this group's chats
+	// waits for the agent's answer before it goes to the next agent; 0
+	// means the server's offer timeout.
+	OfferTimeoutSeconds int `json:"offer_timeout_seconds,omitempty"`
 	// TimeZone is the IANA zone of Hours and Holidays; "" means UTC.
 	TimeZone string `json:"time_zone,omitempty"`
 	// Hours lists when the group is open; none means always.
@@ -106,6 +110,10 @@ type GroupRouting struct {
 	// Holidays are dates (YYYY-MM-DD, in TimeZone) the group is closed.
 	Holidays []string `json:"holidays,omitempty"`
 }
+
+// MinOfferTimeoutSeconds is the shortest offer timeout a group may set:
+// an agent needs a moment to see and take an offer.
+const MinOfferTimeoutSeconds = 5
 
 // OpeningHours is one opening period of a week day.
 type OpeningHours struct {
@@ -156,6 +164,9 @@ func (r *GroupRouting) Validate() error {
 	}
 	if r.WrapUpSeconds < 0 || r.WrapUpSeconds > 3600 {
 		return FieldErrorf("routing.wrap_up_seconds", "wrap_up_seconds must be between 0 and 3600")
+	}
+	if t := r.OfferTimeoutSeconds; t != 0 && (t < MinOfferTimeoutSeconds || t > 3600) {
+		return FieldErrorf("routing.offer_timeout_seconds", "offer_timeout_seconds must be 0 (the server's) or between %d and 3600", MinOfferTimeoutSeconds)
 	}
 	if _, err := r.Location(); err != nil {
 		return err

@@ -23,7 +23,7 @@ type RetentionPolicy struct {
 // Validate reports whether p can be stored.
 func (p *RetentionPolicy) Validate() error {
 	if p.Days < 0 || p.Days > MaxRetentionDays {
-		return Errorf(EINVALID, "retention_days must be between 0 (keep everything) and %d", MaxRetentionDays)
+		return FieldErrorf("retention_days", "retention_days must be between 0 (keep everything) and %d", MaxRetentionDays)
 	}
 	return nil
 }
@@ -49,12 +49,12 @@ func (r *ErasureRequest) Normalize() error {
 	r.Email = strings.TrimSpace(r.Email)
 	r.Phone = strings.TrimSpace(r.Phone)
 	n := 0
-	for _, s := range []string{r.VisitorID, r.Email, r.Phone} {
-		if s != "" {
+	for _, f := range []struct{ name, value string }{{"visitor_id", r.VisitorID}, {"email", r.Email}, {"phone", r.Phone}} {
+		if f.value != "" {
 			n++
 		}
-		if len(s) > 320 {
-			return Errorf(EINVALID, "visitor_id, email and phone are at most 320 characters")
+		if len(f.value) > 320 {
+			return FieldErrorf(f.name, "%s is longer than 320 characters", f.name)
 		}
 	}
 	if n != 1 {

@@ -30,6 +30,17 @@ type Store interface {
 	CreateGroup(ctx context.Context, g *Group) error
 	// UpdateGroup replaces every field of the group g.ID but its tenant.
 	UpdateGroup(ctx context.Context, g *Group) error
+	// DeleteTenant deletes a tenant that has no chat left, with its
+	// visitors, offline messages, mail, canned responses, triggers, API
+	// keys, webhooks, agents (with their sessions, photos, invitations
+	// and messages) and groups. The audit log keeps its entries.
+	// ECONFLICT while a chat of the tenant exists.
+	DeleteTenant(ctx context.Context, id int64) error
+	// DeleteGroup deletes a group that no chat or offline message names,
+	// with its memberships, its bot and its own canned responses and
+	// triggers; ECONFLICT while chats or offline messages name it (the
+	// archive keeps them readable), ENOTFOUND when there is no such group.
+	DeleteGroup(ctx context.Context, id int64) error
 	Group(ctx context.Context, id int64) (*Group, error)
 	// GroupByName finds a group of a tenant by name, case-insensitively.
 	GroupByName(ctx context.Context, tenantID int64, name string) (*Group, error)

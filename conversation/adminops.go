@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/routing"
 	"github.com/parleychat/parley/transcript"
 )
 
@@ -314,6 +316,21 @@ func (s *Service) SignOutAgent(ctx context.Context, actor Actor, id int64) (int,
 // photoTypes are the image types an agent's photo may have.
 var photoTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/webp": true}
 
+// PhotoType returns the type of an image an agent's photo may be (PNG,
+// JPEG, WebP), read from its bytes; "" for anything else.
+func PhotoType(data []byte) string {
+	if ct := http.DetectContentType(data); photoTypes[ct] {
+		return ct
+	}
+	return ""
+}
+
+// photoURL is where an agent's stored photo with these bytes is served.
+func photoURL(agentID int64, data []byte) string {
+	sum := sha256.Sum256(data)
+	return parley.PhotoPath(agentID, hex.EncodeToString(sum[:6]))
+}
+
 // SetAgentPhoto stores an uploaded photo of the agent and points its
 // photo_url at it. The type is taken from the bytes, not the client.
 func (s *Service) SetAgentPhoto(ctx context.Context, actor Actor, id int64, data []byte) (*parley.Agent, error) {
@@ -333,8 +350,7 @@ func (s *Service) SetAgentPhoto(ctx context.Context, actor Actor, id int64, data
 	if err := s.store.SetAgentPhoto(ctx, &parley.AgentPhoto{AgentID: id, ContentType: ct, Data: data, UpdatedAt: s.now().UTC()}); err != nil {
 		return nil, internal("store photo", err)
 	}
-	sum := sha256.Sum256(data)
-	url := parley.PhotoPath(id, hex.EncodeToString(sum[:6]))
+	url := photoURL(id, data)
 	a, err := s.changeAgent(ctx, id, func(a *parley.Agent) error {
 		a.PhotoURL = url
 		return nil
@@ -421,4 +437,103 @@ func (s *Service) PreviewTranscript(ctx context.Context, actor Actor, g parley.G
 		Customer: &parley.Visitor{Name: "Vera Example", Email: "vera@example.com", Phone: "+1 555 0100"},
 		Events:   events, Now: now, Received: start})
 	return &TranscriptPreview{From: from, Subject: r.Subject, Text: r.Text, HTML: r.HTML}, nil
+}
+
+// DeleteGroup deletes a group of the admin's tenant that no chat or
+// offline message names, with its memberships, bot, and its own canned
+// responses and triggers. A group with chats stays while the archive
+// keeps them (ECONFLICT): the retention period removes those in time.
+// The former members' routing and consoles are updated.
+func (s *Service) DeleteGroup(ctx context.Context, actor Actor, id int64) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	g, err := s.adminGroup(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	agents, err := s.store.Agents(ctx, g.TenantID)
+	if err != nil {
+		return internal("list agents", err)
+	}
+	if err := s.store.DeleteGroup(ctx, id); err != nil {
+		return internal("delete group", err)
+	}
+	members := 0
+	for _, a := range agents {
+		if a.InGroup(id) {
+			members++
+			if _, err := s.changeAgent(ctx, a.ID, nil); err != nil {
+				return err
+			}
+		}
+	}
+	detail := ""
+	if members > 0 {
+		detail = strconv.Itoa(members) + " members removed"
+	}
+	return s.audit(ctx, actor, g.TenantID, "group.delete", "group", g.ID, g.Name, detail)
+}
+
+// DeleteTenant deletes a tenant and everything it holds (admins of the
+// default tenant; never the default tenant itself): its ended chats with
+// their files, visitors, offline messages and mail as the retention job
+// deletes them, then its agents, who are signed out first, its groups and
+// its settings. It is refused while one of its chats has not ended. The
+// audit log keeps the tenant's entries and records the deletion with the
+// counts.
+func (s *Service) DeleteTenant(ctx context.Context, actor Actor, id int64) (*parley.Deletion, error) {
+	if err := requireSuperadmin(actor); err != nil {
+		return nil, err
+	}
+	if id == parley.DefaultTenantID {
+		return nil, parley.Errorf(parley.EINVALID, "the default tenant cannot be deleted")
+	}
+	t, err := s.store.Tenant(ctx, id)
+	if err != nil {
+		return nil, internal("load tenant", err)
+	}
+	active, err := s.store.Chats(ctx, parley.ChatFilter{TenantID: id, ActiveOnly: true, Limit: 1})
+	if err != nil {
+		return nil, internal("list active chats", err)
+	}
+	if len(active) > 0 {
+		return nil, parley.Errorf(parley.ECONFLICT, "the tenant has chats that have not ended; end them (or let them time out) and delete again")
+	}
+	total := &parley.Deletion{}
+	for {
+		d, err := s.store.Purge(ctx, id, s.now().Add(time.Hour), purgeBatch)
+		if err != nil {
+			return nil, internal("delete the tenant's chats", err)
+		}
+		if d.Empty() {
+			break
+		}
+		d.Files = s.removeChatFiles(ctx, d.ChatIDs)
+		total.Add(d)
+	}
+	agents, err := s.store.Agents(ctx, id)
+	if err != nil {
+		return nil, internal("list agents", err)
+	}
+	rep := &DirectoryReport{}
+	for _, a := range agents {
+		if !a.Disabled {
+			if err := s.disableAgent(ctx, a.ID, rep); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := s.store.DeleteTenant(ctx, id); err != nil {
+		return nil, internal("delete tenant", err)
+	}
+	for _, a := range agents {
+		s.router.Do(ctx, routing.AgentRemoved{AgentID: a.ID, At: s.now().UTC()})
+	}
+	if err := s.store.Scrub(ctx); err != nil {
+		s.log.Error("scrub after deleting a tenant; retried by the next retention run or erasure", "err", err)
+	}
+	detail := fmt.Sprintf("deleted %d agents, %d chats, %d visitors, %d files, %d offline messages, %d mails",
+		len(agents), total.Chats, total.Visitors, total.Files, total.OfflineMessages, total.Mails)
+	return total, s.audit(ctx, actor, parley.DefaultTenantID, "tenant.delete", "tenant", t.ID, t.Name, detail)
 }

@@ -27,6 +27,9 @@ type DirectoryUser struct {
 	Email       string
 	Phone       string
 	PhotoURL    string
+	// Photo is a binary photo (jpegPhoto, thumbnailPhoto), checked to be
+	// a PNG, JPEG or WebP image: it becomes the agent's stored photo.
+	Photo []byte
 	// Groups are the names of the Parley groups the user is a member of.
 	Groups []string
 }
@@ -125,6 +128,9 @@ func (s *Service) ApplyDirectory(ctx context.Context, snap DirectorySnapshot) (*
 			if agentEqual(&before, a) {
 				return errStale
 			}
+			if a.PhotoURL != before.PhotoURL && u.Photo != nil {
+				return s.storeDirectoryPhoto(ctx, a.ID, u.Photo)
+			}
 			return nil
 		})
 		switch {
@@ -163,7 +169,29 @@ func (s *Service) createDirectoryAgent(ctx context.Context, tenant int64, u Dire
 	if err := s.store.CreateAgent(ctx, a); err != nil {
 		return nil, internal("create agent", err)
 	}
-	return s.changeAgent(ctx, a.ID, nil)
+	if u.Photo == nil {
+		return s.changeAgent(ctx, a.ID, nil)
+	}
+	if err := s.storeDirectoryPhoto(ctx, a.ID, u.Photo); err != nil {
+		return nil, err
+	}
+	return s.changeAgent(ctx, a.ID, func(a *parley.Agent) error {
+		a.PhotoURL = photoURL(a.ID, u.Photo)
+		return nil
+	})
+}
+
+// storeDirectoryPhoto stores a photo read from the directory as the
+// agent's uploaded photo.
+func (s *Service) storeDirectoryPhoto(ctx context.Context, id int64, data []byte) error {
+	ct := PhotoType(data)
+	if ct == "" || len(data) > parley.MaxPhotoBytes {
+		return parley.FieldErrorf("photo", "the directory's photo is not a PNG, JPEG or WebP image of at most 512 KB")
+	}
+	if err := s.store.SetAgentPhoto(ctx, &parley.AgentPhoto{AgentID: id, ContentType: ct, Data: data, UpdatedAt: s.now().UTC()}); err != nil {
+		return internal("store photo", err)
+	}
+	return nil
 }
 
 // fillFromDirectory copies what the directory owns onto a: the entry,
@@ -171,6 +199,11 @@ func (s *Service) createDirectoryAgent(ctx context.Context, tenant int64, u Dire
 // membership that stays).
 func fillFromDirectory(a *parley.Agent, u DirectoryUser, groupIDs map[string]int64) {
 	a.DirectoryDN, a.DisplayName, a.Email, a.Phone, a.PhotoURL = u.DN, u.DisplayName, u.Email, u.Phone, u.PhotoURL
+	if u.Photo != nil && a.ID != 0 {
+		// The stored photo's address carries its hash: an unchanged
+		// photo leaves the agent as it is.
+		a.PhotoURL = photoURL(a.ID, u.Photo)
+	}
 	if a.DisplayName == "" {
 		a.DisplayName = u.Login
 	}
@@ -242,12 +275,43 @@ func (s *Service) directoryLogin(ctx context.Context, a *parley.Agent, password 
 
 // DirectoryStatus is a configured directory and its latest sync.
 type DirectoryStatus struct {
-	Configured      bool             `json:"configured"`
-	URL             string           `json:"url,omitempty"`
-	TenantID        int64            `json:"tenant_id,omitempty"`
-	IntervalSeconds int              `json:"interval_seconds,omitempty"`
-	At              time.Time        `json:"at,omitzero"`
-	Report          *DirectoryReport `json:"report,omitempty"`
+	Configured      bool   `json:"configured"`
+	URL             string `json:"url,omitempty"`
+	TenantID        int64  `json:"tenant_id,omitempty"`
+	IntervalSeconds int    `json:"interval_seconds,omitempty"`
+	// Mapping is how directory entries become agents and groups, for the
+	// admin console to show; it holds no password.
+	Mapping *DirectoryMapping `json:"mapping,omitempty"`
+	At      time.Time         `json:"at,omitzero"`
+	Report  *DirectoryReport  `json:"report,omitempty"`
 	// Error is why the latest sync failed; empty after a success.
 	Error string `json:"error,omitempty"`
+}
+
+// DirectoryMapping is a directory's configured mapping onto Parley.
+type DirectoryMapping struct {
+	// Security is how the connection is protected: "ldaps", "starttls"
+	// or "plain".
+	Security   string `json:"security"`
+	BindDN     string `json:"bind_dn,omitempty"`
+	BaseDN     string `json:"base_dn"`
+	UserFilter string `json:"user_filter"`
+	// Groups are the agent groups; Portal is the portal group.
+	Groups []DirectoryGroupMapping `json:"groups"`
+	Portal *DirectoryGroupMapping  `json:"portal,omitempty"`
+	// The attributes read from a user's entry.
+	LoginAttribute string `json:"login_attribute"`
+	NameAttribute  string `json:"name_attribute"`
+	MailAttribute  string `json:"mail_attribute"`
+	PhoneAttribute string `json:"phone_attribute"`
+	PhotoAttribute string `json:"photo_attribute,omitempty"`
+	// NestedGroups says whether members of nested groups count.
+	NestedGroups bool `json:"nested_groups"`
+}
+
+// DirectoryGroupMapping maps a directory group (its CN or DN) onto a
+// Parley group by name.
+type DirectoryGroupMapping struct {
+	Directory string `json:"directory"`
+	Group     string `json:"group"`
 }

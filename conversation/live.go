@@ -283,6 +283,30 @@ func (l *liveStore) UpdateGroup(ctx context.Context, g *parley.Group) error {
 	return err
 }
 
+// DeleteGroup deletes the group and forgets it here and on the other
+// nodes.
+func (l *liveStore) DeleteGroup(ctx context.Context, id int64) error {
+	err := l.Store.DeleteGroup(ctx, id)
+	l.dropGroup(id)
+	l.announce(cacheNotice{Group: id})
+	return err
+}
+
+// DeleteTenant deletes the tenant and forgets its groups here and on the
+// other nodes.
+func (l *liveStore) DeleteTenant(ctx context.Context, id int64) error {
+	groups, err := l.Store.Groups(ctx, id)
+	if err != nil {
+		return err
+	}
+	err = l.Store.DeleteTenant(ctx, id)
+	for _, g := range groups {
+		l.dropGroup(g.ID)
+		l.announce(cacheNotice{Group: g.ID})
+	}
+	return err
+}
+
 // Visitor returns the visitor from memory while one of its chats is
 // cached.
 func (l *liveStore) Visitor(ctx context.Context, id string) (*parley.Visitor, error) {

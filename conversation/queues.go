@@ -95,11 +95,12 @@ func (s *Service) groupChanged(ctx context.Context, g *parley.Group) error {
 		return internal("group schedule", err)
 	}
 	s.router.Do(ctx, routing.GroupChanged{Group: routing.Group{
-		ID:         g.ID,
-		Strategy:   g.Routing.Strategy,
-		WrapUp:     time.Duration(g.Routing.WrapUpSeconds) * time.Second,
-		AutoAccept: g.Routing.AutoAccept,
-		Schedule:   sched,
+		ID:           g.ID,
+		Strategy:     g.Routing.Strategy,
+		WrapUp:       time.Duration(g.Routing.WrapUpSeconds) * time.Second,
+		OfferTimeout: time.Duration(g.Routing.OfferTimeoutSeconds) * time.Second,
+		AutoAccept:   g.Routing.AutoAccept,
+		Schedule:     sched,
 	}})
 	return nil
 }

@@ -114,19 +114,9 @@ func (s *Service) ApplyRetention(ctx context.Context) (map[int64]*parley.Deletio
 	out := map[int64]*parley.Deletion{}
 	var errs []error
 	for _, p := range policies {
-		before := s.now().Add(-p.Period())
-		total := &parley.Deletion{}
-		for {
-			d, err := s.store.Purge(ctx, p.TenantID, before, purgeBatch)
-			if err != nil {
-				errs = append(errs, err)
-				break
-			}
-			if d.Empty() {
-				break
-			}
-			d.Files = s.removeChatFiles(ctx, d.ChatIDs)
-			total.Add(d)
+		total, err := s.purgeTenant(ctx, p)
+		if err != nil {
+			errs = append(errs, err)
 		}
 		if !total.Empty() {
 			out[p.TenantID] = total
@@ -142,6 +132,56 @@ func (s *Service) ApplyRetention(ctx context.Context) (map[int64]*parley.Deletio
 		return out, internal("apply retention", err)
 	}
 	return out, nil
+}
+
+// purgeTenant deletes what p's period has expired, in batches, with the
+// deleted chats' files. A policy of 0 days deletes nothing.
+func (s *Service) purgeTenant(ctx context.Context, p *parley.RetentionPolicy) (*parley.Deletion, error) {
+	total := &parley.Deletion{}
+	if p.Days <= 0 {
+		return total, nil
+	}
+	before := s.now().Add(-p.Period())
+	for {
+		d, err := s.store.Purge(ctx, p.TenantID, before, purgeBatch)
+		if err != nil {
+			return total, err
+		}
+		if d.Empty() {
+			return total, nil
+		}
+		d.Files = s.removeChatFiles(ctx, d.ChatIDs)
+		total.Add(d)
+	}
+}
+
+// ApplyTenantRetention applies the retention period of the admin's
+// tenant (or of tenantID for admins of the default tenant) now, as the
+// job would, and returns what it deleted. The run is recorded in the
+// audit log with the admin's name, also when it deleted nothing.
+func (s *Service) ApplyTenantRetention(ctx context.Context, actor Actor, tenantID int64) (*parley.Deletion, error) {
+	tenant, err := s.targetTenant(ctx, actor, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.store.RetentionPolicy(ctx, tenant)
+	if err != nil {
+		return nil, internal("load retention policy", err)
+	}
+	if p.Days == 0 {
+		return nil, parley.FieldErrorf("retention_days", "the tenant keeps everything: set a retention period first")
+	}
+	total, err := s.purgeTenant(ctx, p)
+	if !total.Empty() {
+		if err := s.store.Scrub(ctx); err != nil {
+			s.log.Error("scrub after a retention run; retried by the next run or erasure", "err", err)
+		}
+	}
+	s.auditData(ctx, actor, AuditEntry{TenantID: tenant, Action: AuditRetentionRun, Detail: daysDetail(p.Days), Deleted: total})
+	if err != nil {
+		return total, internal("apply retention", err)
+	}
+	return total, nil
 }
 
 // RunRetention applies the retention periods at once and then every

@@ -22,6 +22,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/conversation"
 )
 
 // Config says where the directory is and how it maps onto Parley.
@@ -47,13 +48,18 @@ type Config struct {
 	UserFilter string
 	// Attributes of a user entry: the login (uid; sAMAccountName in
 	// Active Directory), display name (displayName, falling back to cn),
-	// mail, phone (telephoneNumber) and photo (none by default; its value
-	// must be an https address, e.g. labeledURI).
+	// mail, phone (telephoneNumber) and photo (none by default: an https
+	// address, e.g. labeledURI, or a binary image, jpegPhoto or
+	// thumbnailPhoto).
 	LoginAttr, NameAttr, MailAttr, PhoneAttr, PhotoAttr string
 	// Groups map directory groups onto Parley groups whose members take
 	// chats; Portal is the portal group (shown on the contact portal).
 	Groups []Mapping
 	Portal *Mapping
+	// NestedGroups also takes the members of groups that are members of
+	// a mapped group, at any depth: every group under BaseDN is read once
+	// per sync and the nesting resolved in memory.
+	NestedGroups bool
 	// TenantID is the tenant whose agents the directory owns; 0 is the
 	// default tenant.
 	TenantID int64
@@ -167,4 +173,24 @@ func portal(m *Mapping) []Mapping {
 		return nil
 	}
 	return []Mapping{*m}
+}
+
+// mapping describes c for the admin console, without the password.
+func (c Config) mapping() *conversation.DirectoryMapping {
+	m := &conversation.DirectoryMapping{Security: "starttls", BindDN: c.BindDN, BaseDN: c.BaseDN, UserFilter: c.UserFilter,
+		Groups: []conversation.DirectoryGroupMapping{}, LoginAttribute: c.LoginAttr, NameAttribute: c.NameAttr,
+		MailAttribute: c.MailAttr, PhoneAttribute: c.PhoneAttr, PhotoAttribute: c.PhotoAttr, NestedGroups: c.NestedGroups}
+	switch {
+	case strings.HasPrefix(c.URL, "ldaps://"):
+		m.Security = "ldaps"
+	case c.AllowPlain:
+		m.Security = "plain"
+	}
+	for _, g := range c.Groups {
+		m.Groups = append(m.Groups, conversation.DirectoryGroupMapping{Directory: g.LDAP, Group: g.Group})
+	}
+	if c.Portal != nil {
+		m.Portal = &conversation.DirectoryGroupMapping{Directory: c.Portal.LDAP, Group: c.Portal.Group}
+	}
+	return m
 }

@@ -81,6 +81,7 @@ func (d *Directory) Status() conversation.DirectoryStatus {
 	if st.TenantID == 0 {
 		st.TenantID = parley.DefaultTenantID
 	}
+	st.Mapping = d.cfg.mapping()
 	return st
 }
 
@@ -118,6 +119,15 @@ func (d *Directory) sync(ctx context.Context) (*conversation.DirectoryReport, er
 			return nil, err
 		}
 	}
+	if d.cfg.NestedGroups {
+		all, err := d.readAllGroups(conn)
+		if err != nil {
+			return nil, err
+		}
+		for i := range groups {
+			groups[i] = nested(groups[i], all)
+		}
+	}
 	users, err := d.readUsers(conn, mappings, groups)
 	if err != nil {
 		return nil, err
@@ -152,7 +162,7 @@ func (d *Directory) readGroup(conn *ldap.Conn, m Mapping) (members, error) {
 			"(objectClass=*)", attrs, nil)
 	} else {
 		req = ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2, 0, false,
-			"(&(cn="+ldap.EscapeFilter(m.LDAP)+")(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group)(objectClass=posixGroup)))",
+			"(&(cn="+ldap.EscapeFilter(m.LDAP)+")"+groupClasses+")",
 			attrs, nil)
 	}
 	res, err := conn.Search(req)
@@ -164,7 +174,11 @@ func (d *Directory) readGroup(conn *ldap.Conn, m Mapping) (members, error) {
 	case err != nil:
 		return members{}, unavailable("read a group", err)
 	}
-	e := res.Entries[0]
+	return groupMembers(res.Entries[0]), nil
+}
+
+// groupMembers reads a group entry's members.
+func groupMembers(e *ldap.Entry) members {
 	g := members{dns: map[string]bool{}, logins: map[string]bool{}}
 	for _, v := range append(e.GetEqualFoldAttributeValues("member"), e.GetEqualFoldAttributeValues("uniqueMember")...) {
 		g.dns[normDN(v)] = true
@@ -172,7 +186,60 @@ func (d *Directory) readGroup(conn *ldap.Conn, m Mapping) (members, error) {
 	for _, v := range e.GetEqualFoldAttributeValues("memberUid") {
 		g.logins[v] = true
 	}
-	return g, nil
+	return g
+}
+
+// groupClasses selects group entries of every kind a mapping may name.
+const groupClasses = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group)(objectClass=posixGroup))"
+
+// readAllGroups reads every group under the base DN with its members, by
+// its normalized DN.
+func (d *Directory) readAllGroups(conn *ldap.Conn) (map[string]members, error) {
+	req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		groupClasses, []string{"member", "uniqueMember", "memberUid"}, nil)
+	res, err := conn.SearchWithPaging(req, 500)
+	if err != nil {
+		return nil, unavailable("read the groups", err)
+	}
+	all := make(map[string]members, len(res.Entries))
+	for _, e := range res.Entries {
+		all[normDN(e.DN)] = groupMembers(e)
+	}
+	return all, nil
+}
+
+// nested adds to g the members of the groups among its members, and of
+// theirs, at any depth; each group is visited once, so cycles end.
+func nested(g members, all map[string]members) members {
+	out := members{dns: map[string]bool{}, logins: map[string]bool{}}
+	var queue []string
+	for dn := range g.dns {
+		out.dns[dn] = true
+		queue = append(queue, dn)
+	}
+	for l := range g.logins {
+		out.logins[l] = true
+	}
+	seen := map[string]bool{}
+	for len(queue) > 0 {
+		dn := queue[0]
+		queue = queue[1:]
+		sub, ok := all[dn]
+		if !ok || seen[dn] {
+			continue
+		}
+		seen[dn] = true
+		for m := range sub.dns {
+			if !out.dns[m] {
+				out.dns[m] = true
+				queue = append(queue, m)
+			}
+		}
+		for l := range sub.logins {
+			out.logins[l] = true
+		}
+	}
+	return out
 }
 
 // readUsers reads every user entry and keeps the members of a mapped
@@ -209,7 +276,7 @@ func (d *Directory) readUsers(conn *ldap.Conn, mappings []Mapping, groups []memb
 		u := conversation.DirectoryUser{DN: e.DN, Login: login, DisplayName: name,
 			Email: e.GetEqualFoldAttributeValue(c.MailAttr), Phone: e.GetEqualFoldAttributeValue(c.PhoneAttr), Groups: in}
 		if c.PhotoAttr != "" {
-			u.PhotoURL = httpsValue(e.GetEqualFoldAttributeValues(c.PhotoAttr))
+			u.PhotoURL, u.Photo = photoValue(e.GetEqualFoldRawAttributeValues(c.PhotoAttr))
 		}
 		d.log.Debug("directory user", "login", login, "dn", e.DN, "groups", in)
 		users = append(users, u)
@@ -283,6 +350,26 @@ func filter(f string) string {
 		f = "(" + f + ")"
 	}
 	return f
+}
+
+// photoValue reads a photo attribute: the first https address among its
+// values (labeledURI), or else the first value that is a PNG, JPEG or WebP
+// image of at most parley.MaxPhotoBytes (jpegPhoto; Active Directory's
+// thumbnailPhoto).
+func photoValue(vs [][]byte) (url string, image []byte) {
+	strs := make([]string, len(vs))
+	for i, v := range vs {
+		strs[i] = string(v)
+	}
+	if u := httpsValue(strs); u != "" {
+		return u, nil
+	}
+	for _, v := range vs {
+		if len(v) <= parley.MaxPhotoBytes && conversation.PhotoType(v) != "" {
+			return "", v
+		}
+	}
+	return "", nil
 }
 
 // httpsValue returns the first value that is an https address (labeledURI

@@ -15,6 +15,7 @@ import (
 	"github.com/parleychat/parley/conversation"
 	"github.com/parleychat/parley/directory"
 	"github.com/parleychat/parley/httpapi"
+	"github.com/parleychat/parley/internal/slapdtest"
 	"github.com/parleychat/parley/internal/testserver"
 )
 
@@ -105,7 +106,7 @@ member: uid=paula,ou=people,dc=example,dc=org
 `
 
 type fixture struct {
-	ldap  *slapd
+	ldap  *slapdtest.Server
 	srv   *testserver.Server
 	dir   *directory.Directory
 	admin string // the local admin's token
@@ -113,7 +114,7 @@ type fixture struct {
 
 func start(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{ldap: startSlapd(t, seed)}
+	f := &fixture{ldap: slapdtest.Start(t, seed)}
 	groups, err := directory.ParseMappings("webagents=>Support; cn=sales,ou=groups,dc=example,dc=org")
 	if err != nil {
 		t.Fatal(err)
@@ -125,9 +126,9 @@ func start(t *testing.T) *fixture {
 	cfg := directory.Config{
 		URL:          f.ldap.URL, // ldap:// with StartTLS
 		TLS:          &tls.Config{RootCAs: f.ldap.Roots},
-		BindDN:       "cn=parley," + suffix,
+		BindDN:       "cn=parley," + slapdtest.Suffix,
 		BindPassword: "service-secret-1234",
-		BaseDN:       suffix,
+		BaseDN:       slapdtest.Suffix,
 		PhotoAttr:    "labeledURI",
 		Groups:       groups,
 		Portal:       &portal[0],
@@ -278,8 +279,8 @@ func TestDirectorySync(t *testing.T) {
 	// Marco leaves both groups in the directory.
 	admin := f.ldap.Admin(t)
 	for _, g := range []string{"webagents", "sales"} {
-		m := ldap.NewModifyRequest("cn="+g+",ou=groups,"+suffix, nil)
-		m.Delete("member", []string{"uid=marco,ou=people," + suffix})
+		m := ldap.NewModifyRequest("cn="+g+",ou=groups,"+slapdtest.Suffix, nil)
+		m.Delete("member", []string{"uid=marco,ou=people," + slapdtest.Suffix})
 		if err := admin.Modify(m); err != nil {
 			t.Fatal(err)
 		}
@@ -310,8 +311,8 @@ func TestDirectorySync(t *testing.T) {
 	}
 
 	// Back in the group, marco is an agent again at the next sync.
-	add := ldap.NewModifyRequest("cn=webagents,ou=groups,"+suffix, nil)
-	add.Add("member", []string{"uid=marco,ou=people," + suffix})
+	add := ldap.NewModifyRequest("cn=webagents,ou=groups,"+slapdtest.Suffix, nil)
+	add.Add("member", []string{"uid=marco,ou=people," + slapdtest.Suffix})
 	if err := admin.Modify(add); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +338,7 @@ func TestDirectorySyncErrors(t *testing.T) {
 	}
 	// The webagents group disappears: the sync fails instead of
 	// disabling its members.
-	if err := f.ldap.Admin(t).Del(ldap.NewDelRequest("cn=webagents,ou=groups,"+suffix, nil)); err != nil {
+	if err := f.ldap.Admin(t).Del(ldap.NewDelRequest("cn=webagents,ou=groups,"+slapdtest.Suffix, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if st, body := f.srv.Do("POST", "/api/v1/admin/directory/sync", f.admin, nil); st != http.StatusBadRequest || !strings.Contains(string(body), "webagents") {
@@ -351,29 +352,38 @@ func TestDirectorySyncErrors(t *testing.T) {
 	if !st.Configured || !strings.Contains(st.Error, "webagents") || st.At.IsZero() {
 		t.Errorf("status = %+v; want configured with the failure", st)
 	}
+	// The mapping, for the console to show: never the service password.
+	if m := st.Mapping; m == nil || m.Security != "starttls" || m.BaseDN != slapdtest.Suffix || m.PhotoAttribute != "labeledURI" ||
+		len(m.Groups) != 2 || m.Groups[0] != (conversation.DirectoryGroupMapping{Directory: "webagents", Group: "Support"}) ||
+		m.Groups[1].Group != "sales" || m.Portal == nil || m.Portal.Group != "Portal" || m.LoginAttribute != "uid" {
+		t.Errorf("mapping = %+v", st.Mapping)
+	}
+	if _, body := f.srv.Do("GET", "/api/v1/admin/directory", f.admin, nil); strings.Contains(string(body), "service-secret") {
+		t.Error("the status shows the service account's password")
+	}
 }
 
 // Without TLS configured to trust the server, StartTLS fails: the
 // directory is never read or bound to in the clear by accident.
 func TestDirectoryRequiresTrustedTLS(t *testing.T) {
-	s := startSlapd(t, seed)
+	s := slapdtest.Start(t, seed)
 	groups, _ := directory.ParseMappings("webagents")
-	d, err := directory.New(directory.Config{URL: s.URL, BaseDN: suffix, Groups: groups}, nil, nil, nil)
+	d, err := directory.New(directory.Config{URL: s.URL, BaseDN: slapdtest.Suffix, Groups: groups}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = d.Bind(context.Background(), "uid=vera,ou=people,"+suffix, "vera-directory-pw")
+	err = d.Bind(context.Background(), "uid=vera,ou=people,"+slapdtest.Suffix, "vera-directory-pw")
 	if parley.ErrorCode(err) != parley.EUNAVAILABLE {
 		t.Errorf("bind over an untrusted certificate = %v, want unavailable", err)
 	}
-	plain, err := directory.New(directory.Config{URL: s.URL, BaseDN: suffix, Groups: groups, AllowPlain: true}, nil, nil, nil)
+	plain, err := directory.New(directory.Config{URL: s.URL, BaseDN: slapdtest.Suffix, Groups: groups, AllowPlain: true}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := plain.Bind(context.Background(), "uid=vera,ou=people,"+suffix, "vera-directory-pw"); err != nil {
+	if err := plain.Bind(context.Background(), "uid=vera,ou=people,"+slapdtest.Suffix, "vera-directory-pw"); err != nil {
 		t.Errorf("plain bind when allowed: %v", err)
 	}
-	if err := plain.Bind(context.Background(), "uid=vera,ou=people,"+suffix, "wrong"); parley.ErrorCode(err) != parley.EUNAUTHORIZED {
+	if err := plain.Bind(context.Background(), "uid=vera,ou=people,"+slapdtest.Suffix, "wrong"); parley.ErrorCode(err) != parley.EUNAUTHORIZED {
 		t.Errorf("plain bind with a wrong password = %v, want unauthorized", err)
 	}
 }

@@ -374,3 +374,36 @@ func prefixField(err error, prefix string) error {
 	}
 	return err
 }
+
+// deleteGroup deletes a group that no chat names (DELETE
+// /api/v1/admin/groups/{id}); 409 while the archive keeps its chats.
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		id, err := pathInt(r, "id")
+		if err != nil {
+			return err
+		}
+		if err := s.svc.DeleteGroup(r.Context(), a, id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
+// deleteTenant deletes a tenant and everything it holds (DELETE
+// /api/v1/admin/tenants/{id}, admins of the default tenant) and answers
+// what was deleted; 409 while one of its chats has not ended.
+func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		id, err := pathInt(r, "id")
+		if err != nil {
+			return err
+		}
+		d, err := s.svc.DeleteTenant(r.Context(), a, id)
+		if err == nil {
+			writeJSON(w, http.StatusOK, d)
+		}
+		return err
+	})
+}

@@ -36,7 +36,7 @@ func (s *Server) putRetention(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		if b.Days == nil {
-			return parley.Errorf(parley.EINVALID, "retention_days is required (0 keeps everything)")
+			return parley.FieldErrorf("retention_days", "retention_days is required (0 keeps everything)")
 		}
 		p := &parley.RetentionPolicy{TenantID: b.TenantID, Days: *b.Days}
 		err := s.svc.SetRetentionPolicy(r.Context(), a, p)
@@ -66,6 +66,23 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request) {
 			VisitorID: b.VisitorID, Email: b.Email, Phone: b.Phone})
 		if err == nil {
 			writeJSON(w, http.StatusOK, rec)
+		}
+		return err
+	})
+}
+
+// runRetention applies the tenant's retention period now (POST
+// /api/v1/admin/retention/run; ?tenant_id= names another tenant for
+// admins of the default tenant) and answers what it deleted.
+func (s *Server) runRetention(w http.ResponseWriter, r *http.Request) {
+	s.withActor(w, r, func(a conversation.Actor) error {
+		tenant, err := queryInt(r, "tenant_id", 0)
+		if err != nil {
+			return err
+		}
+		d, err := s.svc.ApplyTenantRetention(r.Context(), a, tenant)
+		if err == nil {
+			writeJSON(w, http.StatusOK, d)
 		}
 		return err
 	})

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -275,5 +276,61 @@ func TestRetentionAndErasureLeaveNothing(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(ts.Dir, "files", p.chatID)); !os.IsNotExist(err) {
 			t.Errorf("the files of %s's chat are still there (%v)", p.name, err)
 		}
+	}
+}
+
+// An admin applies the retention period at once ("run now"); the run and
+// its counts are in the audit log under the admin's name. Bad input names
+// its field and changes nothing.
+func TestRetentionRunNow(t *testing.T) {
+	clk := &stepClock{now: time.Date(2031, 3, 2, 10, 0, 0, 0, time.UTC)}
+	boss := testserver.Agent("boss", "Boss")
+	boss.Role = parley.RoleAdmin
+	ts := testserver.Start(t, testserver.Options{
+		Config:   conversation.Config{Clock: clk, MailFrom: "chat@example.com"},
+		Groups:   []*parley.Group{{ID: 1, Name: "Support"}},
+		Agents:   []*parley.Agent{testserver.Agent("alice", "Alice", 1), boss},
+		StoreNow: clk.Now,
+	})
+	admin, agent := ts.Login("boss"), ts.Login("alice")
+	ts.Presence(agent, "available", "ready")
+	field := func(body []byte) string {
+		var e struct {
+			Error struct{ Field string } `json:"error"`
+		}
+		_ = json.Unmarshal(body, &e)
+		return e.Error.Field
+	}
+	if st, body := ts.Do("POST", "/api/v1/admin/retention/run", admin, nil); st != http.StatusBadRequest || field(body) != "retention_days" {
+		t.Errorf("run without a period = %d %s; want 400 about retention_days", st, body)
+	}
+	if st, body := ts.Do("PUT", "/api/v1/admin/retention", admin, map[string]any{"retention_days": 36501}); st != http.StatusBadRequest || field(body) != "retention_days" {
+		t.Errorf("a period of 36501 days = %d %s; want 400 about retention_days", st, body)
+	}
+	if st, body := ts.Do("POST", "/api/v1/admin/erasure", admin, map[string]any{"phone": strings.Repeat("1", 321)}); st != http.StatusBadRequest || field(body) != "phone" {
+		t.Errorf("a 321-character phone = %d %s; want 400 about phone", st, body)
+	}
+	if st, _ := ts.Do("POST", "/api/v1/admin/retention/run", agent, nil); st != http.StatusForbidden {
+		t.Errorf("an agent's run = %d, want 403", st)
+	}
+	p := &person{name: "Rita Runnow", email: "rita.runnow@example.com", word: "lanternfish"}
+	visit(t, ts, agent, p)
+	ts.Must(http.StatusOK, "PUT", "/api/v1/admin/retention", admin, map[string]any{"retention_days": 1}, nil)
+	var d parley.Deletion
+	ts.Must(http.StatusOK, "POST", "/api/v1/admin/retention/run", admin, nil, &d)
+	if d.Chats != 0 {
+		t.Errorf("a run within the period deleted %+v", d)
+	}
+	clk.Step(36 * time.Hour)
+	admin = ts.Login("boss")
+	ts.Must(http.StatusOK, "POST", "/api/v1/admin/retention/run", admin, nil, &d)
+	if d.Chats != 1 || d.Visitors != 1 || d.Files != 1 || d.Mails != 1 {
+		t.Errorf("the run after the period deleted %+v; want Rita's chat, visitor, file and mail", d)
+	}
+	ts.Must(http.StatusNotFound, "GET", "/api/v1/chats/"+p.chatID, admin, nil, nil)
+	var log []parley.AuditEntry
+	ts.Must(http.StatusOK, "GET", "/api/v1/admin/audit?action=retention.run", admin, nil, &log)
+	if len(log) != 2 || log[0].ActorLogin != "boss" || !strings.Contains(log[0].Detail, "1 chats") || !strings.Contains(log[1].Detail, "0 chats") {
+		t.Errorf("audit of the runs = %+v; want two by boss, the newer deleting 1 chat", log)
 	}
 }

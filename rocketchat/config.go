@@ -73,6 +73,9 @@ func (h *Handler) look(ctx context.Context) widgetLook {
 	if v := str("offlineColor"); v != "" {
 		l.OfflineColor = v
 	}
+	if v := str("offlineTitle"); v != "" {
+		l.OfflineTitle = v
+	}
 	if v := str("position"); v != "" {
 		l.Position = "right"
 		if strings.HasSuffix(v, "left") {

@@ -53,8 +53,9 @@ type Options struct {
 	// set it; empty fields take Parley's defaults.
 	Theme Theme
 	// WidgetConfig, when set, returns the server layer of Parley's widget
-	// configuration (the keys of docs/widget.md): title, headerBackground,
-	// offlineColor, position, lang, offlineForm, transcript, prechatName
+	// configuration (the keys of docs/widget.md) with the tenant's
+	// appearance over it: title, headerBackground, offlineColor,
+	// offlineTitle, position, lang, offlineForm, transcript, prechatName
 	// and prechatEmail shape the Rocket.Chat widget too.
 	WidgetConfig func(ctx context.Context, tenantID int64) (map[string]any, error)
 	// Triggers returns the trigger rules of the configuration; nil means

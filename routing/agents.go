@@ -406,18 +406,28 @@ func (e *Engine) fillAll(out []Decision) []Decision {
 	}
 }
 
+// offerLate reports whether c's offer has waited its group's offer
+// timeout (or the engine's, when the group sets none).
+func (e *Engine) offerLate(c *chatState) bool {
+	timeout := e.opt.OfferTimeout
+	if g := e.groups[c.group]; g != nil && g.OfferTimeout > 0 {
+		timeout = g.OfferTimeout
+	}
+	return timeout > 0 && e.now.Sub(c.offeredAt) >= timeout
+}
+
 // tick runs what time makes happen.
 func (e *Engine) tick(out []Decision) []Decision {
-	if e.opt.OfferTimeout > 0 {
+	{
 		var late []*chatState
 		for _, c := range e.offered {
-			if e.now.Sub(c.offeredAt) >= e.opt.OfferTimeout {
+			if e.offerLate(c) {
 				late = append(late, c)
 			}
 		}
 		slices.SortFunc(late, byQueueOrder)
 		for _, c := range late {
-			if !c.offered || e.now.Sub(c.offeredAt) < e.opt.OfferTimeout {
+			if !c.offered || !e.offerLate(c) {
 				// Withdrawn meanwhile with its agent's other offers, and
 				// maybe offered afresh to someone else.
 				continue

@@ -64,6 +64,9 @@ type Group struct {
 	Strategy   parley.Strategy
 	WrapUp     time.Duration
 	AutoAccept bool
+	// OfferTimeout overrides Options.OfferTimeout for offers of the
+	// group's chats; 0 keeps it.
+	OfferTimeout time.Duration
 	// Schedule is when the group is open; nil is always.
 	Schedule *Schedule
 }

@@ -286,6 +286,7 @@ func TestOffers(t *testing.T) {
 	timeout := Options{OfferTimeout: 30 * time.Second}
 	missed := Options{OfferTimeout: 30 * time.Second, MissedOfferNotReady: true}
 	cooldown := Options{DeclineCooldown: 60 * time.Second}
+	groupTimeout := GroupChanged{Group{ID: 1, OfferTimeout: 10 * time.Second}}
 	runCases(t, []engineCase{
 		{name: "accepting a standing offer assigns", setup: two, in: OfferAccepted{"a", 1, tsec(3)},
 			want: []Decision{Assign{"a", 1, 1}}},
@@ -316,6 +317,13 @@ func TestOffers(t *testing.T) {
 		{name: "a missed offer with nobody else: the chat waits", opt: missed, setup: one, in: Tick{tsec(32)},
 			want: []Decision{StatusChanged{1, parley.StatusNotReady, ReasonMissedOffer}, Revoke{"a", 1}, Queued{"a", 1, 1, -1}}},
 		{name: "without a timeout offers stand", setup: two, in: Tick{tsec(100000)}},
+		{name: "before the group's own offer timeout nothing happens", opt: timeout, setup: append([]Input{groupTimeout}, two...), in: Tick{tsec(11)}},
+		{name: "the group's own offer timeout wins over the server's", opt: timeout, setup: append([]Input{groupTimeout}, two...), in: Tick{tsec(12)},
+			want: []Decision{Revoke{"a", 1}, Offer{"a", 2, 1}}},
+		{name: "the group's offer timeout applies without the server's", setup: append([]Input{groupTimeout}, two...), in: Tick{tsec(12)},
+			want: []Decision{Revoke{"a", 1}, Offer{"a", 2, 1}}},
+		{name: "another group's offer timeout does not apply", opt: timeout, setup: append([]Input{GroupChanged{Group{ID: 2, OfferTimeout: 10 * time.Second}}}, two...),
+			in: Tick{tsec(12)}},
 		{name: "auto-accept assigns at once",
 			setup: []Input{GroupChanged{Group{ID: 1, AutoAccept: true}}, join(member(1, 1, 1), 0)},
 			in:    ask("a", 1, 1), want: []Decision{Assign{"a", 1, 1}}},

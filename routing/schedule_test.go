@@ -136,6 +136,9 @@ func TestScheduleInvalid(t *testing.T) {
 		{"holiday with a bad zone", parley.GroupRouting{TimeZone: "Nowhere", Holidays: []string{"2026-12-24"}}},
 		{"unknown strategy", parley.GroupRouting{Strategy: "random", Hours: mon("09:00", "17:00")}},
 		{"wrap-up too long", parley.GroupRouting{WrapUpSeconds: 3601, Hours: mon("09:00", "17:00")}},
+		{"offer timeout too short", parley.GroupRouting{OfferTimeoutSeconds: 4, Hours: mon("09:00", "17:00")}},
+		{"offer timeout too long", parley.GroupRouting{OfferTimeoutSeconds: 3601, Hours: mon("09:00", "17:00")}},
+		{"negative offer timeout", parley.GroupRouting{OfferTimeoutSeconds: -1, Hours: mon("09:00", "17:00")}},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,6 +48,16 @@ func (c *Client) UpdateGroup(ctx context.Context, a1 *parley.Group) error {
 	return c.call(ctx, "UpdateGroup", []any{a1})
 }
 
+// DeleteTenant implements the store's method of that name on a core node.
+func (c *Client) DeleteTenant(ctx context.Context, a1 int64) error {
+	return c.call(ctx, "DeleteTenant", []any{a1})
+}
+
+// DeleteGroup implements the store's method of that name on a core node.
+func (c *Client) DeleteGroup(ctx context.Context, a1 int64) error {
+	return c.call(ctx, "DeleteGroup", []any{a1})
+}
+
 // Group implements the store's method of that name on a core node.
 func (c *Client) Group(ctx context.Context, a1 int64) (*parley.Group, error) {
 	var r0 *parley.Group
@@ -555,6 +565,8 @@ var storeMethods = []string{
 	"UpdateTenant",
 	"CreateGroup",
 	"UpdateGroup",
+	"DeleteTenant",
+	"DeleteGroup",
 	"Group",
 	"GroupByName",
 	"Groups",

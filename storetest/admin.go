@@ -148,3 +148,77 @@ func testAudit(t *testing.T, s parley.Store) {
 		t.Errorf("all tenants: %d entries, want 5", len(all))
 	}
 }
+
+// testDeleteGroup: a group no chat names goes with its memberships and its
+// own canned responses and triggers; one with a chat stays (ECONFLICT).
+func testDeleteGroup(t *testing.T, s parley.Store) {
+	ctx := t.Context()
+	f := newFixture(t, s, "Del")
+	spare := &parley.Group{TenantID: f.tenant, Name: "Del Spare"}
+	must(t, s.CreateGroup(ctx, spare), "create group")
+	a := newAgent(f.tenant, "del-carol", f.group.ID, spare.ID)
+	must(t, s.CreateAgent(ctx, a), "create agent")
+	own := &parley.CannedResponse{TenantID: f.tenant, GroupID: spare.ID, Title: "Own", Text: "own"}
+	shared := &parley.CannedResponse{TenantID: f.tenant, Title: "Shared", Text: "shared"}
+	must(t, s.CreateCanned(ctx, own), "create canned")
+	must(t, s.CreateCanned(ctx, shared), "create canned")
+	tr := &parley.Trigger{TenantID: f.tenant, GroupID: spare.ID, Name: "Spare", ChatOpened: true, Message: "Hi", CreatedAt: at(1)}
+	must(t, s.CreateTrigger(ctx, tr), "create trigger")
+	f.create(t, f.chat("del-chat", at(2)))
+
+	wantCode(t, s.DeleteGroup(ctx, f.group.ID), parley.ECONFLICT, "deleting a group with a chat")
+	if _, err := s.Group(ctx, f.group.ID); err != nil {
+		t.Fatalf("the refused group is gone: %v", err)
+	}
+	must(t, s.DeleteGroup(ctx, spare.ID), "delete the spare group")
+	_, err := s.Group(ctx, spare.ID)
+	wantCode(t, err, parley.ENOTFOUND, "the deleted group")
+	got, err := s.Agent(ctx, a.ID)
+	must(t, err, "agent")
+	if len(got.Groups) != 1 || got.Groups[0].GroupID != f.group.ID {
+		t.Errorf("carol's groups after the delete = %+v, want only %d", got.Groups, f.group.ID)
+	}
+	_, err = s.Canned(ctx, own.ID)
+	wantCode(t, err, parley.ENOTFOUND, "the group's own canned response")
+	if _, err := s.Canned(ctx, shared.ID); err != nil {
+		t.Errorf("the tenant's shared canned response went too: %v", err)
+	}
+	_, err = s.Trigger(ctx, tr.ID)
+	wantCode(t, err, parley.ENOTFOUND, "the group's trigger")
+	wantCode(t, s.DeleteGroup(ctx, spare.ID), parley.ENOTFOUND, "deleting it again")
+}
+
+// testDeleteTenant: a tenant without chats goes with its agents, groups,
+// visitors and settings; one with a chat stays (ECONFLICT); other
+// tenants are untouched.
+func testDeleteTenant(t *testing.T, s parley.Store) {
+	ctx := t.Context()
+	f := newFixture(t, s, "DelT")
+	busy := newFixture(t, s, "DelTBusy")
+	busy.create(t, busy.chat("delt-chat", at(1)))
+	must(t, s.CreateCanned(ctx, &parley.CannedResponse{TenantID: f.tenant, GroupID: f.group.ID, Title: "T", Text: "t"}), "create canned")
+	must(t, s.CreateTrigger(ctx, &parley.Trigger{TenantID: f.tenant, Name: "T", ChatOpened: true, Message: "Hi", CreatedAt: at(1)}), "create trigger")
+	must(t, s.SetRetentionPolicy(ctx, &parley.RetentionPolicy{TenantID: f.tenant, Days: 30, UpdatedAt: at(2)}), "set retention")
+	must(t, s.SetAgentPhoto(ctx, &parley.AgentPhoto{AgentID: f.agent.ID, ContentType: "image/png", Data: []byte("png"), UpdatedAt: at(3)}), "set photo")
+
+	wantCode(t, s.DeleteTenant(ctx, busy.tenant), parley.ECONFLICT, "deleting a tenant with a chat")
+	must(t, s.DeleteTenant(ctx, f.tenant), "delete the tenant")
+	_, err := s.Tenant(ctx, f.tenant)
+	wantCode(t, err, parley.ENOTFOUND, "the deleted tenant")
+	_, err = s.Agent(ctx, f.agent.ID)
+	wantCode(t, err, parley.ENOTFOUND, "the deleted tenant's agent")
+	_, err = s.Group(ctx, f.group.ID)
+	wantCode(t, err, parley.ENOTFOUND, "the deleted tenant's group")
+	_, err = s.Visitor(ctx, f.visitor.ID)
+	wantCode(t, err, parley.ENOTFOUND, "the deleted tenant's visitor")
+	if cs, err := s.CannedResponses(ctx, f.tenant); err != nil || len(cs) != 0 {
+		t.Errorf("canned responses of the deleted tenant: %v %v", cs, err)
+	}
+	if _, err := s.Group(ctx, busy.group.ID); err != nil {
+		t.Errorf("the other tenant's group: %v", err)
+	}
+	if _, err := s.Chat(ctx, "delt-chat"); err != nil {
+		t.Errorf("the other tenant's chat: %v", err)
+	}
+	wantCode(t, s.DeleteTenant(ctx, f.tenant), parley.ENOTFOUND, "deleting it again")
+}

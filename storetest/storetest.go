@@ -98,6 +98,8 @@ func Run(t *testing.T, open func(t *testing.T) parley.Store) {
 		{"AgentAdmin", testAgentAdmin},
 		{"Audit", testAudit},
 		{"ReadPositions", testReadPositions},
+		{"DeleteGroup", testDeleteGroup},
+		{"DeleteTenant", testDeleteTenant},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

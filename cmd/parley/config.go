@@ -89,6 +89,7 @@ type Config struct {
 
 	DirectoryURL        string
 	DirectoryAllowPlain bool
+	DirectoryNested     bool
 	DirectoryCAFile     string
 	DirectoryBindDN     string
 	DirectoryBindPW     string
@@ -331,6 +332,7 @@ var settings = []setting{
 		c.DirectoryURL = v
 		return nil
 	}},
+	{"directory-nested-groups", "false", "also take the members of groups nested in the mapped directory groups, at any depth", boolSetting(func(c *Config) *bool { return &c.DirectoryNested })},
 	{"directory-allow-plain", "false", "use an ldap:// directory without StartTLS: passwords cross the network in the clear (loopback and tests only)", boolSetting(func(c *Config) *bool { return &c.DirectoryAllowPlain })},
 	{"directory-ca-file", "", "PEM file of the certificates that sign the directory's TLS certificate; empty uses the system's", func(c *Config, v string) error { c.DirectoryCAFile = v; return nil }},
 	{"directory-bind-dn", "", "DN of the service account the directory sync reads with; empty reads anonymously", func(c *Config, v string) error { c.DirectoryBindDN = v; return nil }},
@@ -341,7 +343,7 @@ var settings = []setting{
 	{"directory-name-attribute", "displayName", "user attribute of the display name (cn when empty)", func(c *Config, v string) error { c.DirectoryNameAttr = v; return nil }},
 	{"directory-mail-attribute", "mail", "user attribute of the email address", func(c *Config, v string) error { c.DirectoryMailAttr = v; return nil }},
 	{"directory-phone-attribute", "telephoneNumber", "user attribute of the phone number or extension (names the agent to the telephony presence source)", func(c *Config, v string) error { c.DirectoryPhoneAttr = v; return nil }},
-	{"directory-photo-attribute", "", "user attribute holding an https address of the agent's photo (e.g. labeledURI); empty syncs no photo", func(c *Config, v string) error { c.DirectoryPhotoAttr = v; return nil }},
+	{"directory-photo-attribute", "", "user attribute holding the agent's photo: an https address (labeledURI) or an image (jpegPhoto, thumbnailPhoto); empty syncs no photo", func(c *Config, v string) error { c.DirectoryPhotoAttr = v; return nil }},
 	{"directory-groups", "", "directory groups whose members take chats, and the Parley group each becomes: group=>Parley name;… (group is a CN or a DN; without => the CN is the name)", func(c *Config, v string) error {
 		m, err := directory.ParseMappings(v)
 		c.DirectoryGroups = m

@@ -11,13 +11,18 @@ import (
 )
 
 // rocketChatWidgetConfig gives the Rocket.Chat dialect the server layer of
-// the widget configuration under dataDir, so both widgets look alike.
-func rocketChatWidgetConfig(dataDir string) func(context.Context, int64) (map[string]any, error) {
-	return func(_ context.Context, tenantID int64) (map[string]any, error) {
+// the widget configuration under dataDir with the tenant's appearance from
+// the admin console over it, so both widgets look alike.
+func rocketChatWidgetConfig(dataDir string, svc *conversation.Service) func(context.Context, int64) (map[string]any, error) {
+	return func(ctx context.Context, tenantID int64) (map[string]any, error) {
+		wa, err := svc.PublicWidgetAppearance(ctx, tenantID)
+		if err != nil {
+			return nil, err
+		}
 		if tenantID == parley.DefaultTenantID {
 			tenantID = 0 // the default tenant's file is <data>/widget/config.json
 		}
-		return web.ServerWidgetConfig(dataDir, tenantID)
+		return web.ServerWidgetConfig(dataDir, tenantID, wa)
 	}
 }
 

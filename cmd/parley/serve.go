@@ -208,7 +208,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, listening
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	rc := rocketchat.New(svc, rocketchat.Options{Prefix: cfg.RocketChatPrefix, WidgetDir: cfg.RocketChatWidgetDir, AllowedOrigins: cfg.AllowedOrigins, Logger: log,
-		WidgetConfig: rocketChatWidgetConfig(cfg.Data), Triggers: rocketChatTriggers(svc)})
+		WidgetConfig: rocketChatWidgetConfig(cfg.Data, svc), Triggers: rocketChatTriggers(svc)})
 	mux.Handle("/", rc.Wrap(integrationAPI.Wrap(genesys.Wrap(chatService.Wrap(api.Handler(web.Handler(web.Options{
 		Demo:           cfg.Demo,
 		Logger:         log,
@@ -438,7 +438,7 @@ func newDirectory(cfg *Config, svc *conversation.Service, log *slog.Logger) (*di
 		UserFilter: cfg.DirectoryFilter, LoginAttr: cfg.DirectoryLoginAttr, NameAttr: cfg.DirectoryNameAttr,
 		MailAttr: cfg.DirectoryMailAttr, PhoneAttr: cfg.DirectoryPhoneAttr, PhotoAttr: cfg.DirectoryPhotoAttr,
 		Groups: cfg.DirectoryGroups, Portal: cfg.DirectoryPortal, TenantID: cfg.DirectoryTenant,
-		Interval: cfg.DirectoryInterval,
+		Interval: cfg.DirectoryInterval, NestedGroups: cfg.DirectoryNested,
 	}
 	if cfg.DirectoryCAFile != "" {
 		roots, err := directory.LoadCA(cfg.DirectoryCAFile)

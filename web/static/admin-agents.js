@@ -12,7 +12,8 @@ const roles = [
   ["admin", "Admin", "Also runs this admin console."],
 ];
 
-function Face({ a, size }) {
+/** Face is an agent's photo, or its initials on a colour. */
+export function Face({ a, size }) {
   const name = a.display_name || a.login;
   if (a.photo_url && a.photo_url.startsWith("/")) return html`<img class=${"face face-" + (size || "md")} src=${a.photo_url} alt="" />`;
   return html`<span class=${"face face-" + (size || "md")} style=${{ background: avatarColor(a.id ?? name) }} aria-hidden="true">${initials(name)}</span>`;
@@ -33,17 +34,20 @@ export function Agents({ arg, me }) {
 function AgentList({ groups }) {
   const [st] = useLoad(() => call("GET", q("/api/v1/admin/agents")), []);
   const [filter, setFilter] = useState("");
+  const [showOff, setShowOff] = useState(false);
   const gname = (id) => ((groups.data || []).find((g) => g.id === id) || {}).name || `#${id}`;
-  const list = (st.data || []).filter((a) => !filter || `${a.login} ${a.display_name} ${a.email || ""}`.toLowerCase().includes(filter.toLowerCase()));
+  const off = (st.data || []).filter((a) => a.disabled).length;
+  const list = (st.data || []).filter((a) => (showOff || !a.disabled) && (!filter || `${a.login} ${a.display_name} ${a.email || ""}`.toLowerCase().includes(filter.toLowerCase())));
   return html`<${Page} title="Agents" lead="People who answer chats, supervise or administer."
-    actions=${html`<input class="search" type="search" placeholder="Filter" aria-label="Filter agents" value=${filter} onInput=${(e) => setFilter(e.currentTarget.value)} />
+    actions=${html`${off > 0 && html`<label class="check nowrap"><input type="checkbox" id="show-disabled" checked=${showOff} onChange=${(e) => setShowOff(e.currentTarget.checked)} /> Show ${off} disabled</label>`}
+      <input class="search" type="search" placeholder="Filter" aria-label="Filter agents" value=${filter} onInput=${(e) => setFilter(e.currentTarget.value)} />
       <a class="btn btn-primary" id="agent-new" href="#agents/new">Invite an agent</a>`}>
     ${st.error && html`<p class="alert">${st.error}</p>`}
     <ul class="people" id="agents-list">
       ${list.map((a) => html`<li class=${a.disabled ? "off" : ""} data-agent=${a.login}>
         <a href=${"#agents/" + a.id} class="person">
           <${Face} a=${a} />
-          <span class="pinfo"><b>${a.display_name || a.login}</b><span class="muted small">${a.login}${a.role !== "agent" ? " · " + a.role : ""}</span></span>
+          <span class="pinfo"><b>${a.display_name || a.login}</b><span class="muted small">${a.login}${a.role !== "agent" ? " · " + a.role : ""}${a.directory_dn ? html` · <span class="pill pill-dir" title="From the company directory">directory</span>` : ""}</span></span>
           <span class="pgroups small">${a.groups.length ? a.groups.map((m) => gname(m.group_id)).join(", ") : html`<span class="muted">No groups</span>`}</span>
           <span class="pstate small"><span class=${"sdot sdot-" + (a.disabled || a.presence === "offline" ? "offline" : a.status)}></span>${presenceText(a)}</span>
         </a>
@@ -151,19 +155,23 @@ function AgentEditor({ id, groups, me }) {
   if (loadErr) return html`<${Page} title="Agent"><p class="alert">${loadErr}</p><a href="#agents">Back to the agents</a><//>`;
   const E = f.errors;
   const self = agent && agent.id === me.id;
+  // The directory owns these agents' names, email, groups and password.
+  const fromDir = !!(agent && agent.directory_dn);
   return html`<${Page} id="agent-editor" title=${isNew && !agent ? "Invite an agent" : v.display_name || v.login} lead=${html`<a href="#agents">← All agents</a>`}
     actions=${html`<button class="btn btn-primary" form="agent-form" id="agent-save" disabled=${f.busy}>${f.busy ? "Saving…" : isNew && !agent ? "Create and invite" : "Save changes"}</button>`}>
     ${link && html`<${OneTimeLink} token=${link.token} expires=${link.expires_at} label=${link.label} />`}
     <div class="agent-layout">
       <form id="agent-form" class="adm-form" onSubmit=${save} novalidate>
         <${FormError} errors=${E} />
+        ${agent && agent.directory_dn && html`<p class="dir-note" id="agent-directory-note"><span class="pill pill-dir">directory</span>
+          This agent comes from the company directory (<span class="mono">${agent.directory_dn}</span>): names, email, phone, photo and groups follow it at every sync, and the password is the directory's. Role and capacity are set here.</p>`}
         <fieldset class="card sect"><legend>Person</legend>
           <div class="grid2">
             <${Field} label="Login" name="login" error=${E.login} hint=${isNew && !agent ? "They sign in with it; it cannot change later." : ""}>
               <input value=${v.login} disabled=${!isNew || !!agent} autocapitalize="none" spellcheck="false" onInput=${(e) => f.set("login", e.currentTarget.value)} /><//>
-            <${Field} label="Email" name="email" error=${E.email}><input type="email" value=${v.email} onInput=${(e) => f.set("email", e.currentTarget.value)} /><//>
+            <${Field} label="Email" name="email" error=${E.email}><input type="email" value=${v.email} disabled=${fromDir} onInput=${(e) => f.set("email", e.currentTarget.value)} /><//>
             <${Field} label="Display name (for colleagues)" name="display_name" error=${E.display_name} hint="Empty: the login.">
-              <input value=${v.display_name} onInput=${(e) => f.set("display_name", e.currentTarget.value)} /><//>
+              <input value=${v.display_name} disabled=${fromDir} onInput=${(e) => f.set("display_name", e.currentTarget.value)} /><//>
             <${Field} label="Chat name (for visitors)" name="chat_name" error=${E.chat_name} hint="Empty: the display name.">
               <input value=${v.chat_name} onInput=${(e) => f.set("chat_name", e.currentTarget.value)} /><//>
             <${Field} label="First name" name="first_name" error=${E.first_name}><input value=${v.first_name} onInput=${(e) => f.set("first_name", e.currentTarget.value)} /><//>
@@ -182,7 +190,7 @@ function AgentEditor({ id, groups, me }) {
             <ul class="memberships" data-field="groups" tabindex="-1">
               ${groups.map((g) => {
                 const m = member(g.id);
-                return html`<li><label class="check"><input type="checkbox" data-group=${g.name} checked=${!!m} onChange=${(e) => toggleGroup(g.id, e.currentTarget.checked)} /> ${g.name}</label>
+                return html`<li><label class="check"><input type="checkbox" data-group=${g.name} checked=${!!m} disabled=${fromDir} onChange=${(e) => toggleGroup(g.id, e.currentTarget.checked)} /> ${g.name}</label>
                   ${m && html`<label class="small muted gcap">own capacity <input type="number" min="0" max="50" class="narrow" aria-label=${"Capacity in " + g.name} value=${m.capacity || ""} placeholder="—" onInput=${(e) => groupCap(g.id, e.currentTarget.value)} /></label>`}</li>`;
               })}
               ${groups.length === 0 && html`<li class="muted small">The tenant has no groups yet.</li>`}
@@ -206,14 +214,17 @@ function AgentEditor({ id, groups, me }) {
           <h2>Access</h2>
           <p class="small"><span class=${"sdot sdot-" + (agent.disabled || agent.presence === "offline" ? "offline" : agent.status)}></span> ${presenceText(agent)}</p>
           <div class="stack">
-            <button type="button" class="btn btn-sm" id="act-invite" onClick=${() => act("invite")}>New invitation link</button>
+            <button type="button" class="btn btn-sm" id="act-invite" disabled=${fromDir} onClick=${() => act("invite")}>New invitation link</button>
             ${confirm === "reset"
               ? html`<div class="confirm"><p class="small">The current password stops working and every session ends.</p><div class="row"><button type="button" class="btn btn-sm btn-danger" id="act-reset-yes" onClick=${() => act("password-reset")}>Reset password</button><button type="button" class="btn btn-sm" onClick=${() => setConfirm("")}>Cancel</button></div></div>`
-              : html`<button type="button" class="btn btn-sm" id="act-reset" disabled=${self} onClick=${() => setConfirm("reset")}>Reset password…</button>`}
+              : html`<button type="button" class="btn btn-sm" id="act-reset" disabled=${self || !!agent.directory_dn} title=${agent.directory_dn ? "The password is the directory's" : undefined} onClick=${() => setConfirm("reset")}>Reset password…</button>`}
             <button type="button" class="btn btn-sm" id="act-signout" onClick=${() => act("sign-out")}>Sign out everywhere</button>
             ${agent.disabled
               ? html`<button type="button" class="btn btn-sm" id="act-enable" onClick=${() => act("enable")}>Enable</button>`
-              : html`<button type="button" class="btn btn-sm btn-danger-ghost" id="act-disable" disabled=${self} onClick=${() => act("disable")}>Disable</button>`}
+              : confirm === "disable"
+                ? html`<div class="confirm" id="disable-confirm"><p class="small">${agent.display_name || agent.login} is signed out everywhere, gets no chats and cannot sign in. Chats in the archive keep the name.</p>
+                    <div class="row"><button type="button" class="btn btn-sm btn-danger" id="act-disable-yes" onClick=${() => act("disable")}>Disable</button><button type="button" class="btn btn-sm" onClick=${() => setConfirm("")}>Cancel</button></div></div>`
+                : html`<button type="button" class="btn btn-sm btn-danger-ghost" id="act-disable" disabled=${self} onClick=${() => setConfirm("disable")}>Disable…</button>`}
           </div>
         </section>
       </aside>`}

@@ -180,6 +180,8 @@ function checkGroup(v) {
   const e = {};
   if (!v.name.trim()) e.name = "The group needs a name.";
   else if (v.name.length > 200) e.name = "At most 200 characters.";
+  const ot = v.routing.offer_timeout_seconds;
+  if (ot !== "" && ot != null && ot !== 0 && (!Number.isInteger(Number(ot)) || ot < 5 || ot > 3600)) e["routing.offer_timeout_seconds"] = "Between 5 and 3600 seconds, or empty for the server's.";
   const w = Number(v.routing.wrap_up_seconds);
   if (!Number.isInteger(w) || w < 0 || w > 3600) e["routing.wrap_up_seconds"] = "Between 0 and 3600 seconds.";
   const cap = v.limits.capacity;
@@ -197,10 +199,12 @@ function GroupEditor({ id }) {
   const f = useForm(blankGroup(), checkGroup);
   const [loadErr, setLoadErr] = useState("");
   const [holiday, setHoliday] = useState("");
+  const [cfg] = useLoad(() => call("GET", "/api/v1/config"), []);
+  const serverTimeout = (cfg.data && cfg.data.offer_timeout_seconds) || 0;
   useEffect(() => {
     if (isNew) return;
     call("GET", `/api/v1/admin/groups/${id}`).then(
-      (g) => f.setValues({ ...blankGroup(), ...g, limits: g.limits || {}, routing: { ...blankGroup().routing, hours: [], holidays: [], ...g.routing }, transcript: { ...blankGroup().transcript, ...g.transcript } }),
+      (g) => f.setValues({ ...blankGroup(), ...g, limits: g.limits || {}, routing: { ...blankGroup().routing, hours: [], holidays: [], time_zone: "UTC", ...g.routing }, transcript: { ...blankGroup().transcript, ...g.transcript } }),
       (err) => setLoadErr(err.message),
     );
   }, [id]);
@@ -216,7 +220,7 @@ function GroupEditor({ id }) {
       const body = {
         name: val.name.trim(), welcome_message: val.welcome_message, queue_message: val.queue_message, closed_message: val.closed_message,
         limits: { ...val.limits, capacity: cap === "" || cap == null ? undefined : Number(cap) },
-        routing: { ...val.routing, wrap_up_seconds: Number(val.routing.wrap_up_seconds) || 0 },
+        routing: { ...val.routing, wrap_up_seconds: Number(val.routing.wrap_up_seconds) || 0, offer_timeout_seconds: Number(val.routing.offer_timeout_seconds) || 0 },
         transcript: val.transcript,
       };
       if (isNew) {
@@ -250,9 +254,12 @@ function GroupEditor({ id }) {
             <input type="number" min="1" max="50" inputmode="numeric" value=${v.limits.capacity ?? ""} onInput=${(e) => setIn("limits", "capacity", num(e.currentTarget.value))} /><//>
           <${Field} label="Wrap-up time (seconds)" name="routing.wrap_up_seconds" error=${E["routing.wrap_up_seconds"]} hint="After a chat, the agent gets no new one for this long.">
             <input type="number" min="0" max="3600" inputmode="numeric" value=${v.routing.wrap_up_seconds || 0} onInput=${(e) => setIn("routing", "wrap_up_seconds", num(e.currentTarget.value))} /><//>
+          <${Field} label="Offer timeout (seconds)" name="routing.offer_timeout_seconds" error=${E["routing.offer_timeout_seconds"]}
+            hint=${v.routing.auto_accept ? "Not used: chats are assigned without an offer." : `An offer not taken in this time goes to the next agent. Empty: the server's ${serverTimeout ? serverTimeout + "\u00a0s" : "setting (offers wait)"}.`}>
+            <input type="number" min="5" max="3600" inputmode="numeric" placeholder=${serverTimeout ? String(serverTimeout) : ""} value=${v.routing.offer_timeout_seconds || ""}
+              onInput=${(e) => setIn("routing", "offer_timeout_seconds", num(e.currentTarget.value))} /><//>
         </div>
         <label class="check"><input type="checkbox" id="f-routing-auto_accept" checked=${!!v.routing.auto_accept} onChange=${(e) => setIn("routing", "auto_accept", e.currentTarget.checked)} /> Assign chats without an offer (auto-accept)</label>
-        <p class="fld-hint">An offer nobody answers is withdrawn after the server's offer timeout (the offer-timeout setting) and goes to the next agent.</p>
       </fieldset>
 
       <fieldset class="card sect"><legend>Business hours</legend>
@@ -294,7 +301,41 @@ function GroupEditor({ id }) {
 
       <${TranscriptSettings} v=${v} E=${E} setIn=${setIn} />
     </form>
+    ${!isNew && html`<${DeleteGroup} id=${id} name=${v.name} />`}
   <//>`;
+}
+
+/** DeleteGroup removes a group nobody chatted in, after a confirmation;
+ * the server refuses a group whose chats the archive keeps, and says so. */
+function DeleteGroup({ id, name }) {
+  const [confirm, setConfirm] = useState(false);
+  const [err, setErr] = useState("");
+  const [busy, setBusy] = useState(false);
+  const remove = async () => {
+    setBusy(true);
+    try {
+      await call("DELETE", `/api/v1/admin/groups/${id}`);
+      toast(`Group ${name} deleted.`);
+      location.hash = "#groups";
+    } catch (e) {
+      setErr(e.message);
+      setConfirm(false);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<section class="card sect danger-zone" id="group-delete">
+    <h2>Delete the group</h2>
+    ${confirm
+      ? html`<div class="confirm confirm-danger" id="group-delete-confirm" role="alertdialog" aria-labelledby="gd-q">
+          <p id="gd-q"><b>Delete ${name}?</b></p>
+          <p class="small">Its members leave it, and its own canned responses and triggers are deleted with it. It cannot be undone.</p>
+          <div class="row"><button type="button" class="btn btn-sm btn-danger" id="group-delete-yes" disabled=${busy} onClick=${remove}>Delete ${name}</button>
+            <button type="button" class="btn btn-sm" onClick=${() => setConfirm(false)}>Cancel</button></div></div>`
+      : html`<p class="small muted">Only a group nobody has chatted in can be deleted: the archive keeps every chat with its group until the retention period removes it.</p>
+          <button type="button" class="btn btn-sm btn-danger-ghost" id="group-delete-ask" onClick=${() => { setErr(""); setConfirm(true); }}>Delete group…</button>`}
+    ${err && html`<p class="fld-err" role="alert" id="group-delete-error">${err}</p>`}
+  </section>`;
 }
 
 const placeholders = ["$Customer$", "$Agent$", "$ServiceGroup$", "$Date$", "$Time$", "$Received$", "$Transcript$"];

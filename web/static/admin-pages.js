@@ -27,6 +27,24 @@ export function Tenants() {
     });
   };
   const [renaming, setRenaming] = useState(null);
+  // deleting is the tenant being deleted: its id, the name typed to
+  // confirm, and the server's answer.
+  const [deleting, setDeleting] = useState(null);
+  const remove = async (e) => {
+    e.preventDefault();
+    const t = (st.data || []).find((x) => x.id === deleting.id);
+    if (!t || deleting.typed.trim() !== t.name) return;
+    setDeleting({ ...deleting, busy: true, error: "" });
+    try {
+      const d = await call("DELETE", `/api/v1/admin/tenants/${t.id}`);
+      toast(`Tenant ${t.name} deleted: ${d.chats} chats, ${d.visitors} visitors.`);
+      if (session.tenant === t.id) sessionStorage.removeItem("parley.admin.tenant");
+      setDeleting(null);
+      reload();
+    } catch (err) {
+      setDeleting({ ...deleting, busy: false, error: err.message });
+    }
+  };
   const rename = async (e) => {
     e.preventDefault();
     try {
@@ -67,8 +85,19 @@ export function Tenants() {
                 ${renaming.error && html`<span class="fld-err" role="alert">${renaming.error}</span>`}</form>`
             : html`<b>${t.name}</b>${t.id === -1 ? html` <span class="muted small">default</span>` : ""}`}</td>
           <td class="muted">${when(t.created_at)}</td>
-          <td class="num"><button class="btn btn-sm" onClick=${() => setRenaming({ id: t.id, name: t.name })}>Rename</button></td>
-        </tr>`)}</tbody>
+          <td class="num nowrap"><button class="btn btn-sm" onClick=${() => setRenaming({ id: t.id, name: t.name })}>Rename</button>
+            ${t.id !== -1 && html` <button class="btn btn-sm btn-danger-ghost" data-delete=${t.name} aria-label=${"Delete " + t.name} onClick=${() => setDeleting({ id: t.id, typed: "", error: "" })}>Delete…</button>`}</td>
+        </tr>
+        ${deleting && deleting.id === t.id && html`<tr class="confirm-row"><td colspan="4">
+          <form class="confirm confirm-danger" id="tenant-delete-confirm" onSubmit=${remove} role="alertdialog" aria-labelledby="td-q">
+            <p id="td-q"><b>Delete ${t.name} and everything it holds?</b></p>
+            <p class="small">Its chats with their files, visitors, offline messages and mail, its agents (signed out at once), groups, canned responses, triggers, API keys, webhooks and settings are deleted. Refused while one of its chats goes on. It cannot be undone; the audit log keeps its entries.</p>
+            <div class="fld"><label for="td-name">Type <b>${t.name}</b> to confirm</label>
+              <input id="td-name" autocomplete="off" spellcheck="false" value=${deleting.typed} onInput=${(e) => setDeleting({ ...deleting, typed: e.currentTarget.value, error: "" })} /></div>
+            ${deleting.error && html`<p class="fld-err" role="alert" id="tenant-delete-error">${deleting.error}</p>`}
+            <div class="row"><button class="btn btn-sm btn-danger" id="tenant-delete-yes" disabled=${deleting.busy || deleting.typed.trim() !== t.name}>Delete ${t.name}</button>
+              <button type="button" class="btn btn-sm" onClick=${() => setDeleting(null)}>Cancel</button></div>
+          </form></td></tr>`}`)}</tbody>
       </table>
     </div>
   <//>`;

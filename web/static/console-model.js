@@ -435,11 +435,19 @@ export class Model {
     return (view.participants || []).some((p) => p.kind === "agent" && p.agent_id === this.me.id && !p.left_at);
   }
 
+  /** offerTimeout is how long an offer of the group's chats waits: the
+   * group's own timeout, else the server's (0: offers wait). */
+  offerTimeout(groupID) {
+    const g = this.groups.find((x) => x.id === groupID);
+    const own = g && g.routing && g.routing.offer_timeout_seconds;
+    return own || (this.config && this.config.offer_timeout_seconds) || 0;
+  }
+
   /** offered shows a new offer with its countdown and announces it. */
   offered(chat) {
     if (this.offers.has(chat.id)) return;
-    const secs = (this.config && this.config.offer_timeout_seconds) || 0;
-    this.offers.set(chat.id, { chat, at: Date.now(), deadline: secs ? Date.now() + secs * 1000 : 0 });
+    const secs = this.offerTimeout(chat.group_id);
+    this.offers.set(chat.id, { chat, at: Date.now(), secs, deadline: secs ? Date.now() + secs * 1000 : 0 });
     this.announce(chat);
   }
 

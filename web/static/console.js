@@ -174,7 +174,7 @@ function Offer({ id, offer }) {
   const chat = offer.chat;
   const name = (chat.visitor && chat.visitor.name) || "Visitor";
   const left = offer.deadline ? Math.max(0, Math.ceil((offer.deadline - Date.now()) / 1000)) : null;
-  const total = (model.config && model.config.offer_timeout_seconds) || 0;
+  const total = offer.secs || 0;
   const frac = left != null && total ? left / total : 1;
   const waited = since(chat.queued_at || chat.created_at);
   return html`<li class="offer" data-chat=${id}>

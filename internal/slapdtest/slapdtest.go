@@ -1,4 +1,7 @@
-package directory_test
+// Package slapdtest starts an OpenLDAP server (Debian's slapd) for a
+// test: its own configuration and database in a temporary directory,
+// listening on a loopback port with StartTLS.
+package slapdtest
 
 import (
 	"crypto/ecdsa"
@@ -21,10 +24,10 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
-// slapd is an OpenLDAP server the test started: its own configuration
+// Server is an OpenLDAP server the test started: its own configuration
 // and database in a temporary directory, listening on a loopback port
 // with StartTLS (a certificate made for the test).
-type slapd struct {
+type Server struct {
 	URL    string
 	Roots  *x509.CertPool
 	cmd    *exec.Cmd
@@ -32,11 +35,12 @@ type slapd struct {
 	RootPW string
 }
 
-const suffix = "dc=example,dc=org"
+// Suffix is the directory's root entry; the seed starts with it.
+const Suffix = "dc=example,dc=org"
 
-// startSlapd starts slapd with the seed entries. Without slapd installed
-// the test is skipped, except in CI, where it fails.
-func startSlapd(t *testing.T, seed string) *slapd {
+// Start starts slapd with the seed entries (LDIF). Without slapd
+// installed the test is skipped, except in CI, where it fails.
+func Start(t testing.TB, seed string) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("slapd")
 	if err != nil {
@@ -54,7 +58,7 @@ func startSlapd(t *testing.T, seed string) *slapd {
 	if err := os.Mkdir(filepath.Join(dir, "db"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	s := &slapd{Roots: roots, RootDN: "cn=admin," + suffix, RootPW: "root-secret-1234"}
+	s := &Server{Roots: roots, RootDN: "cn=admin," + Suffix, RootPW: "root-secret-1234"}
 	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
@@ -71,7 +75,7 @@ suffix "%[4]s"
 rootdn "%[5]s"
 rootpw %[6]s
 directory %[1]s/db
-`, dir, certFile, keyFile, suffix, s.RootDN, s.RootPW)
+`, dir, certFile, keyFile, Suffix, s.RootDN, s.RootPW)
 	confFile := filepath.Join(dir, "slapd.conf")
 	ldif := filepath.Join(dir, "seed.ldif")
 	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
@@ -115,7 +119,7 @@ directory %[1]s/db
 
 // Admin returns a connection bound as the directory's root, to change
 // entries during a test.
-func (s *slapd) Admin(t *testing.T) *ldap.Conn {
+func (s *Server) Admin(t testing.TB) *ldap.Conn {
 	t.Helper()
 	c, err := ldap.DialURL(s.URL)
 	if err != nil {
@@ -131,7 +135,7 @@ func (s *slapd) Admin(t *testing.T) *ldap.Conn {
 	return c
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -143,7 +147,7 @@ func freePort(t *testing.T) int {
 
 // makeCert writes a self-signed certificate for 127.0.0.1 and returns
 // its files and a pool that trusts it.
-func makeCert(t *testing.T, dir string) (certFile, keyFile string, roots *x509.CertPool) {
+func makeCert(t testing.TB, dir string) (certFile, keyFile string, roots *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
