@@ -225,8 +225,14 @@ func eventsWithCursor(t *testing.T, s *server, req string) ([]chatEvent, int64) 
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	// A client has a response once it has read it to its end: the server
+	// moves the stored position before it ends the response.
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var res struct{ Events []chatEvent }
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != 200 {
+	if err := json.Unmarshal(data, &res); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GetEvents = %d %v", resp.StatusCode, err)
 	}
 	cur, err := strconv.ParseInt(resp.Header.Get("X-Parley-Cursor"), 10, 64)
