@@ -23,18 +23,26 @@ import (
 // rtcProbe wraps RTCPeerConnection in a page: every connection is kept
 // for getStats() and forced to relay through TURN, as a visitor and an
 // agent behind strict NATs would be.
-const rtcProbe = `(() => {
-  if (window.__pcs) return true;
-  window.__pcs = [];
-  const Orig = window.RTCPeerConnection;
-  window.RTCPeerConnection = function (cfg) {
+var rtcProbe = rtcProbeOf("window")
+
+// rtcProbeOf is rtcProbe for the window win names (a same-origin frame's,
+// whose own policy forbids eval): its connections and getStats() are
+// reached from the page as window.__pcs and window.__stats().
+func rtcProbeOf(win string) string {
+	return `(() => {
+  const W = ` + win + `;
+  if (W.__pcs) return true;
+  const pcs = (W.__pcs = []);
+  if (W !== window) Object.defineProperty(window, "__pcs", { get: () => pcs, configurable: true });
+  const Orig = W.RTCPeerConnection;
+  W.RTCPeerConnection = function (cfg) {
     const pc = new Orig({ ...(cfg || {}), iceTransportPolicy: "relay" });
-    window.__pcs.push(pc);
+    pcs.push(pc);
     return pc;
   };
-  window.RTCPeerConnection.prototype = Orig.prototype;
+  W.RTCPeerConnection.prototype = Orig.prototype;
   window.__stats = async () => {
-    const pc = window.__pcs[window.__pcs.length - 1];
+    const pc = pcs[pcs.length - 1];
     const out = { inAudio: 0, inVideo: 0, outAudio: 0, relay: false, servers: 0 };
     if (!pc) return out;
     out.servers = (pc.getConfiguration().iceServers || []).length;
@@ -54,6 +62,7 @@ const rtcProbe = `(() => {
   };
   return true;
 })()`
+}
 
 type rtcStats struct {
 	InAudio  float64 `json:"inAudio"`
@@ -87,13 +96,10 @@ func pollStats(t *testing.T, ctx context.Context, what string, ok func(first, no
 	}
 }
 
-// TestBrowserCall: a visitor in the widget and an agent in the console,
-// two Chromium instances with fake cameras and microphones, talk by
-// video through Parley's built-in TURN server with relay-only ICE: media
-// flows both ways, muting stops the visitor's audio, hanging up ends the
-// call on both sides, and the chat's log and transcript show the call
-// with its length.
-func TestBrowserCall(t *testing.T) {
+// callStack is a stack whose calls relay through a built-in TURN server
+// on loopback, with audio and video calls on in the widget.
+func callStack(t *testing.T) *stack {
+	t.Helper()
 	var svc atomic.Pointer[conversation.Service]
 	const secret = "browser-call-secret"
 	turn, err := turnserver.Start(turnserver.Config{
@@ -119,6 +125,17 @@ func TestBrowserCall(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.data, "widget", "config.json"), []byte(`{"audioCalls": true, "videoCalls": true}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// TestBrowserCall: a visitor in the widget and an agent in the console,
+// two Chromium instances with fake cameras and microphones, talk by
+// video through Parley's built-in TURN server with relay-only ICE: media
+// flows both ways, muting stops the visitor's audio, hanging up ends the
+// call on both sides, and the chat's log and transcript show the call
+// with its length.
+func TestBrowserCall(t *testing.T) {
+	s := callStack(t)
 	s.page("/", hostPage(`group="1"`))
 
 	// The agent signs in to the console in one browser.
