@@ -118,6 +118,11 @@ func TestCallLifecycle(t *testing.T) {
 	if len(got) != 1 || callOf(t, &got[0]).Audio == nil || *callOf(t, &got[0]).Audio {
 		t.Fatalf("the visitor got %+v; want alice's microphone off (and not its own offer)", got)
 	}
+	f.signal(f.alice, chatID, `{"action":"media","call":"`+call+`","screen":true}`)
+	got = live(t, visitorCur)
+	if len(got) != 1 || callOf(t, &got[0]).Screen == nil || !*callOf(t, &got[0]).Screen {
+		t.Fatalf("the visitor got %+v; want alice sharing her screen", got)
+	}
 
 	clk.advance(4*time.Minute + 12*time.Second)
 	end := f.signal(visitor, chatID, `{"action":"hangup","call":"`+call+`"}`)

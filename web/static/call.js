@@ -10,6 +10,7 @@ const ICONS = {
   mic: "M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3zM5 11a7 7 0 0 0 14 0M12 18v3",
   cam: "M3 7h12v10H3zM15 10l6-3v10l-6-3",
   end: "M3 15c5-5 13-5 18 0l-2 3-4-2v-3c-2-1-4-1-6 0v3l-4 2z",
+  screen: "M3 4h18v12H3zM8 20h8M12 16v4",
 };
 
 /** The length of a call as "4:12" (or "1:02:03"). */
@@ -39,6 +40,7 @@ export function mediaProblem(err, media) {
  * ice(callId) resolves to {ice_servers}; t(key, fallback, ...args) words
  * things; mount is the element the call view fills; peer() names the
  * other side; policy is the iceTransportPolicy ("all" unless set);
+ * share offers screen sharing in video calls (the console's agents);
  * onChange(state) is told "ringing", "calling", "live" and "idle".
  */
 export class Calls {
@@ -121,6 +123,7 @@ export class Calls {
 
   async rtc(s) {
     if (s.action === "media") {
+      if (typeof s.screen === "boolean") this.remoteScreen = s.screen;
       if (typeof s.video === "boolean") this.remoteCamOff = !s.video;
       if (typeof s.audio === "boolean") this.remoteMuted = !s.audio;
       this.draw();
@@ -231,12 +234,53 @@ export class Calls {
   }
 
   // tracks turns the local track of a kind on or off: a muted microphone
-  // sends nothing at all (not even silence).
+  // sends nothing at all (not even silence). While the screen is shared,
+  // the camera's state waits for the sharing to stop.
   tracks(kind, on) {
     const tr = this.local && this.local.getTracks().find((x) => x.kind === kind);
     if (tr) tr.enabled = on;
     const s = this.senders && this.senders[kind];
-    if (s && tr) s.replaceTrack(on ? tr : null).catch(() => {});
+    if (s && tr && !(kind === "video" && this.screen)) s.replaceTrack(on ? tr : null).catch(() => {});
+    this.draw();
+  }
+
+  /**
+   * Shares the screen instead of the camera, or goes back to the camera.
+   * The screen's track replaces the camera's on the same sender, so the
+   * other side needs no new negotiation; the browser's own "Stop sharing"
+   * ends it too.
+   */
+  async toggleShare() {
+    if (this.screen) return this.stopShare();
+    const sender = this.senders && this.senders.video;
+    if (!sender || !navigator.mediaDevices.getDisplayMedia) return;
+    let screen;
+    try {
+      screen = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch {
+      return; // the agent chose nothing
+    }
+    const tr = screen.getVideoTracks()[0];
+    if (!this.call || !tr || !this.senders || this.senders.video !== sender) {
+      for (const x of screen.getTracks()) x.stop();
+      return;
+    }
+    this.screen = screen;
+    tr.onended = () => this.stopShare();
+    await sender.replaceTrack(tr);
+    this.tell({ screen: true });
+    this.draw();
+  }
+
+  stopShare() {
+    const screen = this.screen;
+    if (!screen) return;
+    this.screen = null;
+    for (const x of screen.getTracks()) x.stop();
+    const cam = this.local && this.local.getVideoTracks()[0];
+    const s = this.senders && this.senders.video;
+    if (s) s.replaceTrack(cam && !this.camOff ? cam : null).catch(() => {});
+    this.tell({ screen: false });
     this.draw();
   }
 
@@ -246,12 +290,14 @@ export class Calls {
   }
 
   end() {
+    if (this.screen) for (const tr of this.screen.getTracks()) tr.stop();
+    this.screen = null;
     if (this.pc) this.pc.close();
     if (this.local) for (const tr of this.local.getTracks()) tr.stop();
     clearInterval(this.tick);
     this.call = this.pc = this.local = this.remote = this.ready = this.senders = null;
     this.pending = [];
-    this.muted = this.camOff = this.remoteMuted = this.remoteCamOff = false;
+    this.muted = this.camOff = this.remoteMuted = this.remoteCamOff = this.remoteScreen = false;
     this.draw();
   }
 
@@ -295,12 +341,16 @@ export class Calls {
     const v = this.view;
     v.dataset.state = st;
     v.dataset.media = c.media;
+    v.dataset.screen = this.screen ? "local" : this.remoteScreen ? "remote" : "";
     if (this.remoteEl.srcObject !== this.remote) this.remoteEl.srcObject = this.remote || null;
-    if (this.localEl.srcObject !== this.local) this.localEl.srcObject = this.local || null;
+    const preview = this.screen || this.local;
+    if (this.localEl.srcObject !== preview) this.localEl.srcObject = preview || null;
     const who = this.env.peer ? this.env.peer(c) : "";
     let status;
     if (st === "ringing") status = this.t(c.media === "video" ? "callIncomingVideo" : "callIncomingAudio", c.media === "video" ? "{0} is calling you (video)" : "{0} is calling you", who);
     else if (st === "calling") status = this.t("callCalling", "Calling…");
+    else if (this.screen) status = this.t("callSharing", "You are sharing your screen");
+    else if (this.remoteScreen) status = this.t("callPeerSharing", "{0} is sharing the screen", who);
     else status = this.remoteMuted ? this.t("callPeerMuted", "{0} muted the microphone", who) : who;
     const btn = (cls, label, d, on, pressed) =>
       h("button", { type: "button", class: `call-btn ${cls}`, "aria-label": label, title: label, onclick: on, ...(pressed === undefined ? {} : { "aria-pressed": String(pressed) }) }, icon(d));
@@ -313,6 +363,9 @@ export class Calls {
         : [
             btn("call-mute", this.muted ? this.t("callUnmute", "Turn microphone on") : this.t("callMute", "Mute microphone"), ICONS.mic, () => this.toggleMute(), this.muted),
             ...(c.media === "video" ? [btn("call-camera", this.camOff ? this.t("callCameraOn", "Turn camera on") : this.t("callCameraOff", "Turn camera off"), ICONS.cam, () => this.toggleCamera(), this.camOff)] : []),
+            ...(c.media === "video" && this.env.share && st === "live" && navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia
+              ? [btn("call-share", this.screen ? this.t("callShareStop", "Stop sharing the screen") : this.t("callShare", "Share screen"), ICONS.screen, () => this.toggleShare(), !!this.screen)]
+              : []),
             btn("call-hangup", this.t("callHangup", "Hang up"), ICONS.end, () => this.hangup()),
           ];
     const time = h("span", { class: "call-timer", role: "timer" });

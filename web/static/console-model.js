@@ -128,6 +128,7 @@ export class Model {
           t: (k, f, ...a) => f.replace("{0}", a[0]),
           mount: () => document.querySelector(`section.column[data-chat="${c.id}"]`) || document.body,
           peer: () => c.title,
+          share: true,
           notify: (m) => this.toast(m, "error"),
           onChange: (st) => {
             c.callState = st;
