@@ -287,6 +287,21 @@ func (s *Service) CallLive(ctx context.Context, chatID, callID string) bool {
 	return err == nil && open != nil && open.id == callID
 }
 
+// callOverview describes the chat's open call for the supervisors'
+// overview, or returns nil. A node reads a chat's log once for its calls;
+// after that its table answers, kept current by the chat's events.
+func (s *Service) callOverview(ctx context.Context, chatID string) (*CallOverview, error) {
+	open, err := s.openCall(ctx, chatID)
+	if err != nil || open == nil {
+		return nil, err
+	}
+	co := &CallOverview{ChatID: chatID, Media: open.media, State: "ringing", Caller: open.caller.Kind, Since: open.invited}
+	if !open.accepted.IsZero() {
+		co.State, co.Since = "live", open.accepted
+	}
+	return co, nil
+}
+
 // callUser names a party of a call in its TURN credentials.
 func callUser(chatID, callID string, p parley.Party) string {
 	who := "v"

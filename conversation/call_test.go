@@ -296,3 +296,43 @@ func jsonInt(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestOverviewCalls: the supervisors' overview shows a chat's call while
+// it rings (since the invite) and while it is live (since the answer),
+// and no more once it ends.
+func TestOverviewCalls(t *testing.T) {
+	clk := &stepClock{}
+	f := newFixture(t, conversation.Config{Clock: clk})
+	ctx := context.Background()
+	sue := f.supervisor()
+	chatID, visitor := f.handled("Vera")
+	calls := func() []*conversation.CallOverview {
+		t.Helper()
+		ov, err := f.svc.Overview(ctx, sue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ov.Calls
+	}
+	if got := calls(); len(got) != 0 {
+		t.Fatalf("calls before any: %+v", got)
+	}
+
+	invite := f.signal(visitor, chatID, `{"action":"invite","media":"video"}`)
+	call := callOf(t, invite).Call
+	got := calls()
+	if len(got) != 1 || got[0].ChatID != chatID || got[0].Media != "video" || got[0].State != "ringing" ||
+		got[0].Caller != parley.PartyVisitor || !got[0].Since.Equal(invite.At) {
+		t.Fatalf("while ringing: %+v; want the visitor's video call ringing since %v", got, invite.At)
+	}
+	clk.advance(5 * time.Second)
+	accept := f.signal(f.alice, chatID, `{"action":"accept","call":"`+call+`"}`)
+	got = calls()
+	if len(got) != 1 || got[0].State != "live" || !got[0].Since.Equal(accept.At) {
+		t.Fatalf("once answered: %+v; want it live since %v", got, accept.At)
+	}
+	f.signal(f.alice, chatID, `{"action":"hangup","call":"`+call+`"}`)
+	if got := calls(); len(got) != 0 {
+		t.Fatalf("after the hang-up: %+v", got)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -107,15 +109,30 @@ func TestBrowserPortalCall(t *testing.T) {
 		t.Error("the call request is still pending after the call started")
 	}
 
+	// A supervisor sees the call in the live overview.
+	chatID := evalJS[string](t, agent, `document.querySelector(".column").dataset.chat`)
+	sup := supervisorOverview(t, s, vtab)
+	pill := fmt.Sprintf(`document.querySelector('#active-chats tr[data-chat=%q] .pill-call')`, chatID)
+	waitJS(t, sup, "the call in the overview", pill+`?.dataset.media === "video" && /^Video · \d+:\d\d$/.test(`+pill+`.textContent)`)
+	if shots {
+		shoot(t, sup, "supervisor-calls.png")
+		act(t, sup, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+		waitJS(t, sup, "phone width", `innerWidth <= 400`)
+		evalJS[bool](t, sup, `document.querySelector("#active-chats").scrollIntoView({ block: "center" }), true`)
+		shootView(t, sup, "supervisor-calls-phone.png")
+		act(t, sup, chromedp.EmulateViewport(1280, 800))
+	}
+
 	// The visitor hangs up: both sides end.
 	eval[bool](t, vtab, doc+`.querySelector(".call-view .call-hangup").click(), true`)
 	wWaitJS(t, vtab, "the visitor's call over", `!`+doc+`.querySelector(".call-view") && window.__pcs.at(-1).signalingState === "closed"`)
 	waitJS(t, agent, "Bob's call over", `!document.querySelector(".call-view") && window.__pcs.at(-1).signalingState === "closed"`)
 
+	waitJS(t, sup, "the call gone from the overview", `!`+pill+` && !!document.querySelector('#active-chats tr[data-chat=`+strconv.Quote(chatID)+`]')`)
+
 	// The chat is Bob's, and its log and transcript show the call.
 	wWaitJS(t, vtab, "the call in the visitor's log", `/Video call, (\d+ min )?\d+ s/.test(`+doc+`.querySelector("#log").textContent)`)
 	waitJS(t, agent, "the call in Bob's log", `/Video call, (\d+ min )?\d+ s/.test(document.querySelector(".column .log").textContent)`)
-	chatID := evalJS[string](t, agent, `document.querySelector(".column").dataset.chat`)
 	bob := mustAgent(t, s, "bob")
 	c, err := s.store.Chat(context.Background(), chatID)
 	if err != nil {
@@ -132,6 +149,41 @@ func TestBrowserPortalCall(t *testing.T) {
 		t.Errorf("transcript:\n%s\nwant the call by its length, hung up by Vera", text)
 	}
 	noViolations(t, agent, "console")
+}
+
+// shootView saves what the viewport shows into docs/img.
+func shootView(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "docs", "img", name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// supervisorOverview signs a supervisor in to the console in another tab
+// of tab's browser and opens the live overview.
+func supervisorOverview(t *testing.T, s *stack, tab context.Context) context.Context {
+	t.Helper()
+	sam := &parley.Agent{TenantID: parley.DefaultTenantID, Login: "sam", DisplayName: "Sam Super", Role: parley.RoleSupervisor,
+		Capacity: 3, Presence: parley.PresenceOffline, Status: parley.StatusReady, Groups: []parley.Membership{}}
+	if err := s.svc.Seed(context.Background(), nil, []*parley.Agent{sam}, agentPassword); err != nil {
+		t.Fatal(err)
+	}
+	sup := newTabIn(t, tab)
+	do(t, sup, "sign in the supervisor",
+		chromedp.Navigate(s.parley+"/agent/"),
+		chromedp.WaitVisible(chromedp.CSS("#login-name")),
+		chromedp.SendKeys(chromedp.CSS("#login-name"), "sam"),
+		chromedp.SendKeys(chromedp.CSS("#login-password"), agentPassword),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#nav-supervisor")),
+		chromedp.Click(chromedp.CSS("#nav-supervisor")),
+		chromedp.WaitVisible(chromedp.CSS("#kpis")),
+	)
+	return sup
 }
 
 // portalShots saves the contact portal and Bob's business card with their
