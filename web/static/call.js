@@ -13,6 +13,10 @@ const ICONS = {
   screen: "M3 4h18v12H3zM8 20h8M12 16v4",
 };
 
+// How long a call whose connection dropped waits for the other side to
+// come back (a page reload or a new network) before it ends.
+const GRACE_MS = 20000;
+
 /** The length of a call as "4:12" (or "1:02:03"). */
 export function timer(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -30,6 +34,22 @@ export function mediaProblem(err, media) {
   if (name === "NotReadableError") return ["callBusy", "Your microphone or camera is in use by another program. Close it and try again."];
   if (!navigator.mediaDevices) return ["callUnsupported", "This browser cannot make calls here. Try a current browser over https."];
   return ["callFailed", "The call could not start."];
+}
+
+/**
+ * openCall reads a chat's events for its open call: {id, media, caller
+ * (mine(from) rang), accepted (ms, 0 while ringing), from}, or null.
+ */
+export function openCall(events, mine) {
+  let open = null;
+  for (const e of events) {
+    const s = e.type === "signal" && e.signal;
+    if (!s) continue;
+    if (s.action === "invite") open = { id: s.call, media: s.media, caller: mine(e.from || {}), from: e.from, accepted: 0 };
+    else if (open && s.call === open.id && s.action === "accept") open.accepted = Date.parse(e.at) || Date.now();
+    else if (open && s.call === open.id) open = null;
+  }
+  return open;
 }
 
 /**
@@ -74,6 +94,34 @@ export class Calls {
       this.draw();
     } catch (err) {
       this.fail(err, media);
+    }
+  }
+
+  /**
+   * Picks up the call the chat's events show open, when this side's page
+   * changed during it (or while it rang). A live call starts over on a
+   * new connection: this side offers, the other side answers on a new
+   * connection of its own (see rtc).
+   */
+  async restore(events) {
+    const call = openCall(events, this.env.mine);
+    if (this.call || !call) return;
+    const c = (this.call = { ...call, ringing: !call.caller && !call.accepted });
+    this.draw();
+    if (c.ringing) return;
+    try {
+      await this.media(c.media);
+      if (this.call !== c || !c.accepted) return; // calling: the answer brings the offer
+      this.hold = []; // candidates wait for the offer
+      await this.connect();
+      const offer = await this.pc.createOffer();
+      await this.pc.setLocalDescription(offer);
+      await this.env.send({ action: "offer", call: c.id, sdp: offer.sdp });
+      for (const cand of this.hold.splice(0)) this.env.send({ action: "candidate", call: c.id, candidate: cand }).catch(() => {});
+      this.hold = null;
+      this.tell({ audio: true, ...(c.media === "video" ? { video: true } : {}) });
+    } catch (err) {
+      this.fail(err, c.media);
     }
   }
 
@@ -134,6 +182,12 @@ export class Calls {
       return;
     }
     await this.ready;
+    if (s.action === "offer" && this.pc && this.pc.remoteDescription) {
+      // The other side came back on a new connection (its page changed):
+      // start over on a new one too, with the same camera and microphone.
+      this.renew();
+      await this.connect();
+    }
     const pc = this.pc;
     if (s.action === "offer" && pc) {
       await pc.setRemoteDescription({ type: "offer", sdp: s.sdp });
@@ -147,6 +201,18 @@ export class Calls {
     } else if (s.action === "candidate" && s.candidate) {
       if (pc && pc.remoteDescription) await pc.addIceCandidate(s.candidate.candidate ? s.candidate : null);
       else this.pending.push(s.candidate);
+    }
+  }
+
+  // renew drops the call's connection (not its media) for a new one.
+  renew() {
+    const old = this.pc;
+    this.pc = this.ready = null;
+    this.pending = [];
+    clearTimeout(this.lost);
+    if (old) {
+      old.onconnectionstatechange = old.onicecandidate = old.ontrack = null;
+      old.close();
     }
   }
 
@@ -198,17 +264,29 @@ export class Calls {
     for (const tr of this.local.getTracks()) this.senders[tr.kind] = pc.addTrack(tr, this.local);
     pc.onicecandidate = (ev) => {
       const cand = ev.candidate ? ev.candidate.toJSON() : { candidate: "" };
-      this.env.send({ action: "candidate", call: c.id, candidate: cand }).catch(() => {});
+      if (this.hold) this.hold.push(cand);
+      else this.env.send({ action: "candidate", call: c.id, candidate: cand }).catch(() => {});
     };
     pc.ontrack = (ev) => {
       this.remote = ev.streams[0] || new MediaStream([ev.track]);
       this.draw();
     };
+    // A new connection (after renew) sends what the old one did.
+    const video = this.senders.video;
+    if (this.muted && this.senders.audio) this.senders.audio.replaceTrack(null).catch(() => {});
+    if (video && this.screen) video.replaceTrack(this.screen.getVideoTracks()[0]).catch(() => {});
+    else if (video && this.camOff) video.replaceTrack(null).catch(() => {});
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "failed") {
-        this.problem = this.t("callLost", "The connection was lost.");
-        this.hangup();
-      }
+      const st = pc.connectionState;
+      if (st === "failed" || st === "disconnected") {
+        // The other side may come back (a reload): wait for its offer.
+        clearTimeout(this.lost);
+        this.lost = setTimeout(() => {
+          if (this.pc !== pc || pc.connectionState === "connected") return;
+          this.problem = this.t("callLost", "The connection was lost.");
+          this.hangup();
+        }, GRACE_MS);
+      } else if (st === "connected") clearTimeout(this.lost);
       this.draw();
     };
   }
@@ -295,7 +373,8 @@ export class Calls {
     if (this.pc) this.pc.close();
     if (this.local) for (const tr of this.local.getTracks()) tr.stop();
     clearInterval(this.tick);
-    this.call = this.pc = this.local = this.remote = this.ready = this.senders = null;
+    clearTimeout(this.lost);
+    this.call = this.pc = this.local = this.remote = this.ready = this.senders = this.hold = null;
     this.pending = [];
     this.muted = this.camOff = this.remoteMuted = this.remoteCamOff = this.remoteScreen = false;
     this.draw();
@@ -349,6 +428,7 @@ export class Calls {
     let status;
     if (st === "ringing") status = this.t(c.media === "video" ? "callIncomingVideo" : "callIncomingAudio", c.media === "video" ? "{0} is calling you (video)" : "{0} is calling you", who);
     else if (st === "calling") status = this.t("callCalling", "Calling…");
+    else if (this.pc && /failed|disconnected/.test(this.pc.connectionState)) status = this.t("callReconnecting", "Reconnecting…");
     else if (this.screen) status = this.t("callSharing", "You are sharing your screen");
     else if (this.remoteScreen) status = this.t("callPeerSharing", "{0} is sharing the screen", who);
     else status = this.remoteMuted ? this.t("callPeerMuted", "{0} muted the microphone", who) : who;

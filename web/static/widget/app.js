@@ -317,6 +317,7 @@ function openChat(view) {
   $.leave.hidden = false;
   for (const e of saved.events || []) if (addEvent(c, e)) track(e);
   c.log.lastSeq = Math.max(c.log.lastSeq, saved.lastSeq || 0);
+  restoreCall(c, saved.events || []);
   if (view) applyView(view);
   else update();
   notifyHost({ parley: "chat" });
@@ -429,6 +430,12 @@ function ringRequested(c) {
   saved.call = "";
   persist(true);
   calls(c).then((k) => k.start(media));
+}
+
+// restoreCall picks up a call the chat's log shows open when the page
+// changed during it (call.js reads which).
+function restoreCall(c, events) {
+  if (c.state === "handling" && events.some((e) => e.type === "signal")) calls(c).then((k) => k.restore(events));
 }
 
 function callEvent(c, e) {
