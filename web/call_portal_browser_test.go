@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -71,6 +72,9 @@ func TestBrowserPortalCall(t *testing.T) {
 	if got := eval[string](t, vtab, doc+`.querySelector("#call-request").textContent`); !strings.Contains(got, "video call starts as soon as the chat is accepted") {
 		t.Errorf("the form says %q", got)
 	}
+	if shots {
+		shootView(t, vtab, "contact-portal-call-form.png")
+	}
 	// The probe goes into the widget's frame; the page reaches it.
 	eval[bool](t, vtab, rtcProbeOf(portalFrame+".contentWindow"))
 	eval[bool](t, vtab, `(() => { const d = `+doc+`;
@@ -80,6 +84,9 @@ func TestBrowserPortalCall(t *testing.T) {
 	// Bob accepts the chat; the visitor's details say what she asked for.
 	do(t, agent, "accept the chat", chromedp.WaitVisible(chromedp.CSS(".offer .accept")), chromedp.Click(chromedp.CSS(".offer .accept")))
 	waitJS(t, agent, "the call request in the details", `document.querySelector("#det-call dd")?.textContent === "a video call"`)
+	if shots {
+		shootView(t, agent, "call-console-request.png")
+	}
 
 	// The widget rings Bob at once; he accepts the call.
 	waitJS(t, agent, "the ringing prompt", `document.querySelector(".column .call-view")?.dataset.state === "ringing"`)
@@ -173,16 +180,16 @@ func supervisorOverview(t *testing.T, s *stack, tab context.Context) context.Con
 		t.Fatal(err)
 	}
 	sup := newTabIn(t, tab)
+	do(t, sup, "open the console", chromedp.Navigate(s.parley+"/agent/"), chromedp.WaitVisible(chromedp.CSS("#login-name")))
 	do(t, sup, "sign in the supervisor",
-		chromedp.Navigate(s.parley+"/agent/"),
-		chromedp.WaitVisible(chromedp.CSS("#login-name")),
 		chromedp.SendKeys(chromedp.CSS("#login-name"), "sam"),
 		chromedp.SendKeys(chromedp.CSS("#login-password"), agentPassword),
 		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#nav-supervisor")),
-		chromedp.Click(chromedp.CSS("#nav-supervisor")),
-		chromedp.WaitVisible(chromedp.CSS("#kpis")),
 	)
+	if _, err := chromedp.Run(sup, chromedp.Poll[chromedp.Void](`!!document.querySelector("#nav-supervisor")`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("the supervisor's console: %v; the page says: %s", err, evalJS[string](t, sup, `document.body.innerText.slice(0, 600)`))
+	}
+	do(t, sup, "open the supervisor view", chromedp.Click(chromedp.CSS("#nav-supervisor")), chromedp.WaitVisible(chromedp.CSS("#kpis")))
 	return sup
 }
 

@@ -37,7 +37,7 @@ function openChat(agent, call) {
   const w = document.createElement("parley-widget");
   w.setAttribute("group", String(agent.groups[0].id));
   w.setAttribute("agent", String(agent.id));
-  w.setAttribute("title", t("chatWith", agent.name));
+  w.setAttribute("title", t(call ? `${call}With` : "chatWith", agent.name));
   if (tenant) w.setAttribute("tenant", tenant);
   if (q.get("lang")) w.setAttribute("lang", q.get("lang"));
   if (call) w.setAttribute("call", call);
