@@ -74,6 +74,10 @@ func TestBrowserPortalCall(t *testing.T) {
 	}
 	if shots {
 		shootView(t, vtab, "contact-portal-call-form.png")
+		act(t, vtab, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+		wWaitJS(t, vtab, "the widget full screen at phone width", `innerWidth <= 400 && `+portalFrame+`.getBoundingClientRect().width >= innerWidth - 1`)
+		shootView(t, vtab, "contact-portal-call-form-phone.png")
+		act(t, vtab, chromedp.EmulateViewport(1280, 800))
 	}
 	// The probe goes into the widget's frame; the page reaches it.
 	eval[bool](t, vtab, rtcProbeOf(portalFrame+".contentWindow"))
