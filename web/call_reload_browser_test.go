@@ -77,6 +77,17 @@ func TestBrowserCallNavigation(t *testing.T) {
 	wWaitJS(t, app, "the agent's video moving on", playing+` > window.__t0`)
 	waitJS(t, agent, "the agent's view live", `document.querySelector(".call-view")?.dataset.state === "live" && !document.querySelector(".call-status").textContent.includes("Reconnecting")`)
 
+	// The agent reloads the console: the console picks the call up the
+	// same way, and the widget answers on a third connection.
+	eval[bool](t, app, rtcProbe)
+	do(t, agent, "reload the console", chromedp.Reload())
+	waitJS(t, agent, "the console's call view back, live", `document.querySelector(".column .call-view")?.dataset.state === "live"`)
+	wWaitJS(t, app, "the widget's new connection", `window.__pcs.length === 1 && window.__pcs[0].connectionState === "connected"`)
+	vbase := pollStats(t, app, "the visitor's inbound media after the agent's reload", func(_, now rtcStats) bool { return now.InAudio > 0 && now.InVideo > 0 })
+	pollStats(t, app, "the visitor's inbound media growing", func(_, now rtcStats) bool {
+		return now.InAudio > vbase.InAudio && now.InVideo > vbase.InVideo
+	})
+
 	// One call from start to end.
 	do(t, agent, "hang up", chromedp.Click(chromedp.CSS(".call-view .call-hangup")))
 	wWaitJS(t, app, "the visitor's call over", `!document.querySelector(".call-view")`)

@@ -38,7 +38,8 @@ export function mediaProblem(err, media) {
 
 /**
  * openCall reads a chat's events for its open call: {id, media, caller
- * (mine(from) rang), accepted (ms, 0 while ringing), from}, or null.
+ * (mine(from) rang), accepted (ms, 0 while ringing), from, by (who
+ * answered)}, or null.
  */
 export function openCall(events, mine) {
   let open = null;
@@ -46,7 +47,7 @@ export function openCall(events, mine) {
     const s = e.type === "signal" && e.signal;
     if (!s) continue;
     if (s.action === "invite") open = { id: s.call, media: s.media, caller: mine(e.from || {}), from: e.from, accepted: 0 };
-    else if (open && s.call === open.id && s.action === "accept") open.accepted = Date.parse(e.at) || Date.now();
+    else if (open && s.call === open.id && s.action === "accept") Object.assign(open, { accepted: Date.parse(e.at) || Date.now(), by: e.from || {} });
     else if (open && s.call === open.id) open = null;
   }
   return open;
@@ -101,12 +102,15 @@ export class Calls {
    * Picks up the call the chat's events show open, when this side's page
    * changed during it (or while it rang). A live call starts over on a
    * new connection: this side offers, the other side answers on a new
-   * connection of its own (see rtc).
+   * connection of its own (see rtc). A call this side is already
+   * connected in, or only watches (a supervisor), is left alone.
    */
   async restore(events) {
     const call = openCall(events, this.env.mine);
-    if (this.call || !call) return;
-    const c = (this.call = { ...call, ringing: !call.caller && !call.accepted });
+    if (!call || (this.call && (this.call.id !== call.id || this.ready))) return;
+    if (call.accepted && !call.caller && !this.env.mine(call.by)) return;
+    const c = Object.assign(this.call || {}, call, { ringing: !call.caller && !call.accepted });
+    this.call = c;
     this.draw();
     if (c.ringing) return;
     try {

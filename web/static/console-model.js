@@ -148,6 +148,12 @@ export class Model {
     if (c.calls || (ev.type === "signal" && ev.signal && ev.signal.action === "invite" && ev.from.kind === "visitor")) {
       this.calls(c).then((k) => k.event(ev));
     }
+    // A reloaded console replays the chat's log: once its call events
+    // settle, pick up a call this agent was in (call.js's restore).
+    if (ev.type === "signal") {
+      clearTimeout(c.callSettle);
+      c.callSettle = setTimeout(() => this.calls(c).then((k) => k.restore(c.events)), 400);
+    }
   }
 
   toast(text, kind = "info") {
