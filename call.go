@@ -29,7 +29,7 @@ const (
 	CallOffer     = "offer"     // an SDP offer (SDP)
 	CallAnswer    = "answer"    // an SDP answer (SDP)
 	CallCandidate = "candidate" // a trickled ICE candidate (Candidate)
-	CallMedia     = "media"     // the sender's microphone and camera state (Audio, Video)
+	CallMedia     = "media"     // the sender's microphone, camera and screen sharing state (Audio, Video, Screen)
 )
 
 // Call media.
@@ -71,9 +71,11 @@ type CallSignal struct {
 	// end of candidates.
 	Candidate *ICECandidate `json:"candidate,omitempty"`
 	// Audio and Video are set on media: whether the sender's microphone
-	// and camera are on.
-	Audio *bool `json:"audio,omitempty"`
-	Video *bool `json:"video,omitempty"`
+	// and camera are on. Screen says whether the sender's video is its
+	// screen (an agent sharing it) rather than its camera.
+	Audio  *bool `json:"audio,omitempty"`
+	Video  *bool `json:"video,omitempty"`
+	Screen *bool `json:"screen,omitempty"`
 }
 
 // ICECandidate is an RTCIceCandidateInit.
@@ -128,7 +130,7 @@ func (s *CallSignal) check() error {
 	only := func(want ...string) error {
 		set := map[string]bool{
 			"media": s.Media != "", "sdp": s.SDP != "", "candidate": s.Candidate != nil,
-			"audio": s.Audio != nil, "video": s.Video != nil,
+			"audio": s.Audio != nil, "video": s.Video != nil, "screen": s.Screen != nil,
 		}
 		for _, w := range want {
 			delete(set, w)
@@ -165,10 +167,10 @@ func (s *CallSignal) check() error {
 		}
 		return s.Candidate.check()
 	case CallMedia:
-		if s.Audio == nil && s.Video == nil {
-			return Errorf(EINVALID, "media needs audio or video")
+		if s.Audio == nil && s.Video == nil && s.Screen == nil {
+			return Errorf(EINVALID, "media needs audio, video or screen")
 		}
-		return only("audio", "video")
+		return only("audio", "video", "screen")
 	case "":
 		return Errorf(EINVALID, "the signal's action is missing")
 	default:

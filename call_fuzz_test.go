@@ -19,6 +19,8 @@ func FuzzDecodeCallSignal(f *testing.F) {
 		`{"action":"candidate","call":"c1","candidate":{"candidate":"candidate:1 1 udp 2122260223 10.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"aB3d"}}`,
 		`{"action":"candidate","call":"c1","candidate":{"candidate":""}}`,
 		`{"action":"media","call":"c1","audio":false,"video":true}`,
+		`{"action":"media","call":"c1","screen":true}`,
+		`{"action":"accept","call":"c1","screen":false}`,
 		`{"action":"offer","call":"c1","sdp":"v=0\n\u0000"}`,
 		`{"action":"hangup","call":"c1","outcome":"completed"}`,
 		`[]`, `null`, `{"action":"invite","media":"video"} {}`,

@@ -45,6 +45,10 @@ type ChatContext struct {
 	Language string `json:"language,omitempty"`
 	// TimeZone is the visitor's IANA time zone, e.g. "Europe/Berlin".
 	TimeZone string `json:"time_zone,omitempty"`
+	// Call is the call the visitor asked for with the chat (audio or
+	// video), from the contact portal's or a business card's "Audio" and
+	// "Video": the widget rings the agent once the chat is accepted.
+	Call string `json:"call,omitempty"`
 }
 
 // Limits of a ChatContext's fields.
@@ -80,6 +84,9 @@ func (c *ChatContext) Validate() error {
 		if u.value != "" && !WebURL(u.value) {
 			return Errorf(EINVALID, "context %s must be an absolute http or https address", u.name)
 		}
+	}
+	if c.Call != "" && c.Call != MediaAudio && c.Call != MediaVideo {
+		return Errorf(EINVALID, "context call must be audio or video")
 	}
 	if c.TimeZone != "" {
 		if !tzName(c.TimeZone) {

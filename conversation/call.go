@@ -43,30 +43,62 @@ func samePerson(a, b parley.Party) bool { return a.Kind == b.Kind && a.AgentID =
 
 // callTable caches each chat's open call on this node, like liveStore
 // caches active chats: filled from the log, changed with every stored
-// call event, dropped when the chat ends.
+// call event, dropped when the chat ends. In a cluster every node applies
+// the chat events the bus brings (noteCall), so a call opened on another
+// node is known here too; an entry that missed an event is dropped and
+// read from the log again.
 type callTable struct {
 	mu    sync.Mutex
-	calls map[string]*call // chat ID → open call; nil entry: known to have none
+	calls map[string]*callEntry // chat ID → what the log says
 }
 
-func (t *callTable) get(chatID string) (*call, bool) {
+type callEntry struct {
+	open *call // nil: no call open
+	seq  int64 // the last event of the chat's log applied
+}
+
+func (t *callTable) get(chatID string) (*call, int64, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c, ok := t.calls[chatID]
+	e, ok := t.calls[chatID]
+	if !ok {
+		return nil, 0, false
+	}
+	c := e.open
 	if c != nil {
 		cp := *c
 		c = &cp
 	}
-	return c, ok
+	return c, e.seq, true
 }
 
-func (t *callTable) put(chatID string, c *call) {
+// put records the chat's open call as of the event seq, unless the table
+// already knows a later event.
+func (t *callTable) put(chatID string, c *call, seq int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.calls == nil {
-		t.calls = map[string]*call{}
+		t.calls = map[string]*callEntry{}
 	}
-	t.calls[chatID] = c
+	if e, ok := t.calls[chatID]; ok && e.seq > seq {
+		return
+	}
+	t.calls[chatID] = &callEntry{open: c, seq: seq}
+}
+
+// note applies an event of a chat the table knows, in the log's order;
+// a gap drops the entry, so the next question reads the log.
+func (t *callTable) note(chatID string, ev *parley.Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.calls[chatID]
+	switch {
+	case !ok || ev.Seq <= e.seq:
+	case ev.Seq == e.seq+1:
+		e.open, e.seq = nextCall(e.open, ev), ev.Seq
+	default:
+		delete(t.calls, chatID)
+	}
 }
 
 func (t *callTable) forget(chatID string) {
@@ -75,24 +107,48 @@ func (t *callTable) forget(chatID string) {
 	delete(t.calls, chatID)
 }
 
+// clear forgets every chat: the bus lost notifications.
+func (t *callTable) clear() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.calls)
+}
+
+// noteCall applies a chat event another node (or this one) published.
+func (s *Service) noteCall(chatID string, ev *parley.Event) {
+	if ev.Type == parley.EventState && ev.State != nil && ev.State.State == parley.StateTerminated {
+		s.calls.forget(chatID)
+		return
+	}
+	s.calls.note(chatID, ev)
+}
+
 // openCall returns the chat's open call, or nil, reading the log when this
 // node has not seen the chat's calls yet.
 func (s *Service) openCall(ctx context.Context, chatID string) (*call, error) {
-	if c, ok := s.calls.get(chatID); ok {
+	if c, _, ok := s.calls.get(chatID); ok {
 		return c, nil
 	}
-	c, err := s.scanCall(ctx, chatID)
-	if err != nil {
-		return nil, err
-	}
-	s.calls.put(chatID, c)
-	return c, nil
+	return s.readCall(ctx, chatID)
 }
 
-// scanCall reads the chat's log for its open call.
-func (s *Service) scanCall(ctx context.Context, chatID string) (*call, error) {
-	var open *call
-	for after := int64(0); ; {
+// freshCall returns the chat's open call when it is callID; otherwise it
+// reads the log's events this node has not applied yet first (another
+// node may have opened or closed a call), and answers from them.
+func (s *Service) freshCall(ctx context.Context, chatID, callID string) (*call, error) {
+	open, err := s.openCall(ctx, chatID)
+	if err != nil || (open != nil && open.id == callID) {
+		return open, err
+	}
+	return s.readCall(ctx, chatID)
+}
+
+// readCall reads the chat's log after what the table applied (all of it
+// for a chat it does not know) and records the open call. A chat without
+// events (a made-up ID) is not recorded.
+func (s *Service) readCall(ctx context.Context, chatID string) (*call, error) {
+	open, after, _ := s.calls.get(chatID)
+	for {
 		events, err := s.store.Events(ctx, chatID, after, cursorPage)
 		if err != nil {
 			return nil, internal("read events", err)
@@ -102,9 +158,13 @@ func (s *Service) scanCall(ctx context.Context, chatID string) (*call, error) {
 			after = events[i].Seq
 		}
 		if len(events) < cursorPage {
-			return open, nil
+			break
 		}
 	}
+	if after > 0 {
+		s.calls.put(chatID, open, after)
+	}
+	return open, nil
 }
 
 // nextCall applies one stored event to the open call.
@@ -162,6 +222,11 @@ func (s *Service) callAction(ctx context.Context, actor Actor, chatID string, si
 		return nil, internal("drain", err)
 	}
 	open, err := s.openCall(ctx, chatID)
+	if err == nil && !fits(open, sig) {
+		// What this node knows disagrees with the request: another node
+		// may have stored a call event. Read the log's newer events.
+		open, err = s.readCall(ctx, chatID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -209,12 +274,21 @@ func (s *Service) callAction(ctx context.Context, actor Actor, chatID string, si
 		s.calls.forget(chatID)
 		return nil, internal("append event", err)
 	}
-	s.calls.put(chatID, nextCall(open, &stored[0]))
+	s.calls.put(chatID, nextCall(open, &stored[0]), stored[0].Seq)
 	s.publish(ctx, stored...)
 	if actor.IsVisitor() {
 		s.visitorActive(chatID)
 	}
 	return &stored[0], nil
+}
+
+// fits reports whether a lifecycle signal fits the open call: none open
+// for an invite, that call for the rest.
+func fits(open *call, sig parley.CallSignal) bool {
+	if sig.Action == parley.CallInvite {
+		return open == nil
+	}
+	return open != nil && open.id == sig.Call
 }
 
 // relay sends an offer, answer, candidate or media state to the call's
@@ -224,14 +298,7 @@ func (s *Service) relay(ctx context.Context, actor Actor, chatID string, sig par
 	if err != nil {
 		return err
 	}
-	open, err := s.openCall(ctx, chatID)
-	if err == nil && (open == nil || open.id != sig.Call) {
-		// Another node may have stored the call: read the log again.
-		open, err = s.scanCall(ctx, chatID)
-		if err == nil {
-			s.calls.put(chatID, open)
-		}
-	}
+	open, err := s.freshCall(ctx, chatID, sig.Call)
 	if err != nil {
 		return err
 	}
@@ -259,7 +326,7 @@ func (s *Service) relay(ctx context.Context, actor Actor, chatID string, sig par
 // without calls reads nothing more: a call left open across a restart
 // stays without its closing event (transcripts then show nothing of it).
 func (s *Service) endCall(chatID string, now time.Time) (parley.Event, bool) {
-	open, _ := s.calls.get(chatID)
+	open, _, _ := s.calls.get(chatID)
 	s.calls.forget(chatID)
 	if open == nil {
 		return parley.Event{}, false
@@ -276,15 +343,32 @@ func (s *Service) endCall(chatID string, now time.Time) (parley.Event, bool) {
 }
 
 // CallLive reports whether a call is open in a chat: TURN credentials
-// issued for it are honoured only then. The TURN server asks before it
-// has checked the credential's password, so a made-up name costs at most
-// one read of a chat's log, after which this node's table answers.
+// issued for it are honoured only then, whichever node of a cluster
+// issued them. The TURN server asks before it has checked the
+// credential's password: a name this node's table does not confirm costs
+// a read of the chat's events after those it applied (one indexed read,
+// empty for a made-up chat, which is not recorded).
 func (s *Service) CallLive(ctx context.Context, chatID, callID string) bool {
-	if !validID(chatID) {
+	if !validID(chatID) || callID == "" {
 		return false
 	}
-	open, err := s.openCall(ctx, chatID)
+	open, err := s.freshCall(ctx, chatID, callID)
 	return err == nil && open != nil && open.id == callID
+}
+
+// callOverview describes the chat's open call for the supervisors'
+// overview, or returns nil. A node reads a chat's log once for its calls;
+// after that its table answers, kept current by the chat's events.
+func (s *Service) callOverview(ctx context.Context, chatID string) (*CallOverview, error) {
+	open, err := s.openCall(ctx, chatID)
+	if err != nil || open == nil {
+		return nil, err
+	}
+	co := &CallOverview{ChatID: chatID, Media: open.media, State: "ringing", Caller: open.caller.Kind, Since: open.invited}
+	if !open.accepted.IsZero() {
+		co.State, co.Since = "live", open.accepted
+	}
+	return co, nil
 }
 
 // callUser names a party of a call in its TURN credentials.

@@ -118,6 +118,11 @@ func TestCallLifecycle(t *testing.T) {
 	if len(got) != 1 || callOf(t, &got[0]).Audio == nil || *callOf(t, &got[0]).Audio {
 		t.Fatalf("the visitor got %+v; want alice's microphone off (and not its own offer)", got)
 	}
+	f.signal(f.alice, chatID, `{"action":"media","call":"`+call+`","screen":true}`)
+	got = live(t, visitorCur)
+	if len(got) != 1 || callOf(t, &got[0]).Screen == nil || !*callOf(t, &got[0]).Screen {
+		t.Fatalf("the visitor got %+v; want alice sharing her screen", got)
+	}
 
 	clk.advance(4*time.Minute + 12*time.Second)
 	end := f.signal(visitor, chatID, `{"action":"hangup","call":"`+call+`"}`)
@@ -290,4 +295,44 @@ func mustUser(t *testing.T, ice *conversation.ICE) string {
 func jsonInt(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestOverviewCalls: the supervisors' overview shows a chat's call while
+// it rings (since the invite) and while it is live (since the answer),
+// and no more once it ends.
+func TestOverviewCalls(t *testing.T) {
+	clk := &stepClock{}
+	f := newFixture(t, conversation.Config{Clock: clk})
+	ctx := context.Background()
+	sue := f.supervisor()
+	chatID, visitor := f.handled("Vera")
+	calls := func() []*conversation.CallOverview {
+		t.Helper()
+		ov, err := f.svc.Overview(ctx, sue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ov.Calls
+	}
+	if got := calls(); len(got) != 0 {
+		t.Fatalf("calls before any: %+v", got)
+	}
+
+	invite := f.signal(visitor, chatID, `{"action":"invite","media":"video"}`)
+	call := callOf(t, invite).Call
+	got := calls()
+	if len(got) != 1 || got[0].ChatID != chatID || got[0].Media != "video" || got[0].State != "ringing" ||
+		got[0].Caller != parley.PartyVisitor || !got[0].Since.Equal(invite.At) {
+		t.Fatalf("while ringing: %+v; want the visitor's video call ringing since %v", got, invite.At)
+	}
+	clk.advance(5 * time.Second)
+	accept := f.signal(f.alice, chatID, `{"action":"accept","call":"`+call+`"}`)
+	got = calls()
+	if len(got) != 1 || got[0].State != "live" || !got[0].Since.Equal(accept.At) {
+		t.Fatalf("once answered: %+v; want it live since %v", got, accept.At)
+	}
+	f.signal(f.alice, chatID, `{"action":"hangup","call":"`+call+`"}`)
+	if got := calls(); len(got) != 0 {
+		t.Fatalf("after the hang-up: %+v", got)
+	}
 }

@@ -654,6 +654,7 @@ func (c *cluster) noteChat(subject string, n *note) {
 		return
 	}
 	c.s.live.appended(id, []parley.Event{ev}, nil)
+	c.s.noteCall(id, &ev)
 	if ev.From.Kind == parley.PartyVisitor && ev.Type == parley.EventMessage {
 		c.s.visitorActive(id)
 	}

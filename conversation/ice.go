@@ -51,13 +51,7 @@ func (s *Service) CallICE(ctx context.Context, actor Actor, chatID, callID strin
 	if err != nil {
 		return nil, err
 	}
-	open, err := s.openCall(ctx, c.ID)
-	if err == nil && (open == nil || open.id != callID) {
-		open, err = s.scanCall(ctx, c.ID)
-		if err == nil {
-			s.calls.put(c.ID, open)
-		}
-	}
+	open, err := s.freshCall(ctx, c.ID, callID)
 	if err != nil {
 		return nil, err
 	}

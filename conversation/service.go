@@ -320,7 +320,7 @@ func New(store parley.Store, bus Bus, cfg Config, log *slog.Logger) *Service {
 		s.router = s.cluster
 		s.hub.control = s.cluster.control
 		s.hub.chatNote = s.cluster.noteChat
-		s.hub.onLost = live.dropAll
+		s.hub.onLost = func() { live.dropAll(); s.calls.clear() }
 		live.changed = s.cluster.publishCache
 	} else {
 		s.router = s.newDispatcher()

@@ -281,6 +281,21 @@ type Overview struct {
 	At     time.Time        `json:"at"`
 	Groups []*QueueOverview `json:"groups"`
 	Agents []*AgentOverview `json:"agents"`
+	// Calls are the calls open in the chats in progress.
+	Calls []*CallOverview `json:"calls"`
+}
+
+// CallOverview is a call open in a chat in progress.
+type CallOverview struct {
+	ChatID string `json:"chat_id"`
+	// Media is audio or video.
+	Media string `json:"media"`
+	// State is ringing until the call is answered, then live.
+	State string `json:"state"`
+	// Caller is who rang: visitor or agent.
+	Caller parley.PartyKind `json:"caller"`
+	// Since is when the call rang, or was answered once live.
+	Since time.Time `json:"since"`
 }
 
 // Overview returns the tenant's queues and agents now.
@@ -301,7 +316,7 @@ func (s *Service) Overview(ctx context.Context, actor Actor) (*Overview, error) 
 		return nil, internal("list chats", err)
 	}
 	now := s.now().UTC()
-	ov := &Overview{At: now, Groups: []*QueueOverview{}, Agents: []*AgentOverview{}}
+	ov := &Overview{At: now, Groups: []*QueueOverview{}, Agents: []*AgentOverview{}, Calls: []*CallOverview{}}
 	byGroup := map[int64]*QueueOverview{}
 	s.router.Query(func(e routing.View) {
 		for _, g := range groups {
@@ -341,6 +356,15 @@ func (s *Service) Overview(ctx context.Context, actor Actor) (*Overview, error) 
 		}
 		if a := byAgent[c.AgentID]; a != nil && c.State == parley.StateHandling {
 			a.Chats = append(a.Chats, c.ID)
+		}
+		if c.State == parley.StateHandling {
+			co, err := s.callOverview(ctx, c.ID)
+			if err != nil {
+				return nil, err
+			}
+			if co != nil {
+				ov.Calls = append(ov.Calls, co)
+			}
 		}
 	}
 	return ov, nil

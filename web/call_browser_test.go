@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,18 +24,26 @@ import (
 // rtcProbe wraps RTCPeerConnection in a page: every connection is kept
 // for getStats() and forced to relay through TURN, as a visitor and an
 // agent behind strict NATs would be.
-const rtcProbe = `(() => {
-  if (window.__pcs) return true;
-  window.__pcs = [];
-  const Orig = window.RTCPeerConnection;
-  window.RTCPeerConnection = function (cfg) {
+var rtcProbe = rtcProbeOf("window")
+
+// rtcProbeOf is rtcProbe for the window win names (a same-origin frame's,
+// whose own policy forbids eval): its connections and getStats() are
+// reached from the page as window.__pcs and window.__stats().
+func rtcProbeOf(win string) string {
+	return `(() => {
+  const W = ` + win + `;
+  if (W.__pcs) return true;
+  const pcs = (W.__pcs = []);
+  if (W !== window) Object.defineProperty(window, "__pcs", { get: () => pcs, configurable: true });
+  const Orig = W.RTCPeerConnection;
+  W.RTCPeerConnection = function (cfg) {
     const pc = new Orig({ ...(cfg || {}), iceTransportPolicy: "relay" });
-    window.__pcs.push(pc);
+    pcs.push(pc);
     return pc;
   };
-  window.RTCPeerConnection.prototype = Orig.prototype;
+  W.RTCPeerConnection.prototype = Orig.prototype;
   window.__stats = async () => {
-    const pc = window.__pcs[window.__pcs.length - 1];
+    const pc = pcs[pcs.length - 1];
     const out = { inAudio: 0, inVideo: 0, outAudio: 0, relay: false, servers: 0 };
     if (!pc) return out;
     out.servers = (pc.getConfiguration().iceServers || []).length;
@@ -54,6 +63,7 @@ const rtcProbe = `(() => {
   };
   return true;
 })()`
+}
 
 type rtcStats struct {
 	InAudio  float64 `json:"inAudio"`
@@ -87,13 +97,10 @@ func pollStats(t *testing.T, ctx context.Context, what string, ok func(first, no
 	}
 }
 
-// TestBrowserCall: a visitor in the widget and an agent in the console,
-// two Chromium instances with fake cameras and microphones, talk by
-// video through Parley's built-in TURN server with relay-only ICE: media
-// flows both ways, muting stops the visitor's audio, hanging up ends the
-// call on both sides, and the chat's log and transcript show the call
-// with its length.
-func TestBrowserCall(t *testing.T) {
+// callStack is a stack whose calls relay through a built-in TURN server
+// on loopback, with audio and video calls on in the widget.
+func callStack(t *testing.T) *stack {
+	t.Helper()
 	var svc atomic.Pointer[conversation.Service]
 	const secret = "browser-call-secret"
 	turn, err := turnserver.Start(turnserver.Config{
@@ -119,10 +126,22 @@ func TestBrowserCall(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.data, "widget", "config.json"), []byte(`{"audioCalls": true, "videoCalls": true}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// TestBrowserCall: a visitor in the widget and an agent in the console,
+// two Chromium instances with fake cameras and microphones, talk by
+// video through Parley's built-in TURN server with relay-only ICE: media
+// flows both ways, muting stops the visitor's audio, hanging up ends the
+// call on both sides, and the chat's log and transcript show the call
+// with its length.
+func TestBrowserCall(t *testing.T) {
+	s := callStack(t)
 	s.page("/", hostPage(`group="1"`))
 
-	// The agent signs in to the console in one browser.
-	_, agent := browsertest.New(t, browsertest.FakeMedia...)
+	// The agent signs in to the console in one browser, whose screen
+	// sharing picks the whole (fake) screen without asking.
+	_, agent := browsertest.New(t, append([]chromedp.ExecAllocatorOption{chromedp.Flag("auto-select-desktop-capture-source", "Entire screen")}, browsertest.FakeMedia...)...)
 	do(t, agent, "sign in",
 		chromedp.Navigate(s.parley+"/agent/"),
 		chromedp.WaitVisible(chromedp.CSS("#login-name")),
@@ -221,6 +240,9 @@ func TestBrowserCall(t *testing.T) {
 	stillFor(agent, "the agent's inbound audio after the visitor muted", func(s rtcStats) float64 { return s.InAudio })
 	pollStats(t, agent, "the visitor's video while muted", func(first, now rtcStats) bool { return now.InVideo > first.InVideo })
 	waitJS(t, agent, "the agent is told", `document.querySelector(".call-view .call-status").textContent.includes("muted")`)
+	act(t, app, chromedp.Click(".call-mute"))
+
+	screenShare(t, vtab, app, agent, shots)
 
 	// The agent hangs up: both sides end.
 	do(t, agent, "hang up", chromedp.Click(chromedp.CSS(".call-view .call-hangup")))
@@ -240,6 +262,42 @@ func TestBrowserCall(t *testing.T) {
 		t.Errorf("transcript:\n%s\nwant the call by its length, hung up by Alice", text)
 	}
 	noViolations(t, agent, "console")
+}
+
+// screenShare: the agent shares the screen in the call and stops again.
+// The screen's track replaces the camera's on the same sender; the
+// visitor is told and keeps receiving video throughout.
+func screenShare(t *testing.T, vtab, app, agent context.Context, shots bool) {
+	t.Helper()
+	const sent = `(() => { const s = window.__pcs.at(-1).getSenders().find((s) => s.track && s.track.kind === "video"); return s ? s.track.label : ""; })()`
+	const frame = `(async () => { let w = 0, h = 0, n = 0; (await window.__pcs.at(-1).getStats()).forEach((x) => { if (x.type === "inbound-rtp" && x.kind === "video") { w = x.frameWidth || 0; h = x.frameHeight || 0; n = x.framesDecoded || 0; } }); return [w, h, n]; })()`
+	camera := evalJS[string](t, agent, sent)
+	if camera == "" || strings.HasPrefix(camera, "screen") {
+		t.Fatalf("the agent sends %q before sharing; want the camera", camera)
+	}
+	before := evalJS[[]float64](t, app, frame, chromedp.EvalAwaitPromise)
+	do(t, agent, "share the screen", chromedp.Click(chromedp.CSS(".call-view .call-share")))
+	waitJS(t, agent, "the screen on the sender", sent+`.startsWith("screen")`)
+	waitJS(t, agent, "the share button pressed", `document.querySelector(".call-share").getAttribute("aria-pressed") === "true" && document.querySelector(".call-view").dataset.screen === "local"`)
+	wWaitJS(t, app, "the visitor told", `document.querySelector(".call-view").dataset.screen === "remote" && document.querySelector(".call-status").textContent === "Alice is sharing the screen"`)
+	if eval[bool](t, app, `!!document.querySelector(".call-share")`) {
+		t.Error("the widget offers the visitor screen sharing")
+	}
+	pollStats(t, app, "the visitor's video while the agent shares", func(first, now rtcStats) bool { return now.InVideo > first.InVideo })
+	during := evalJS[[]float64](t, app, frame, chromedp.EvalAwaitPromise)
+	t.Logf("the visitor's inbound video: %vx%v (%v frames) from the camera, %vx%v (%v frames) while sharing", before[0], before[1], before[2], during[0], during[1], during[2])
+	if during[2] <= before[2] {
+		t.Errorf("the visitor decoded no frames while the agent shared: %v then %v", before, during)
+	}
+	if shots {
+		waitJS(t, agent, "the preview playing", `document.querySelector(".call-local").readyState >= 2`)
+		shoot(t, agent, "call-console-share.png")
+		shoot(t, vtab, "call-widget-share.png")
+	}
+	do(t, agent, "stop sharing", chromedp.Click(chromedp.CSS(".call-view .call-share")))
+	waitJS(t, agent, "the camera back on the sender", sent+` === `+strconv.Quote(camera))
+	wWaitJS(t, app, "the visitor told it stopped", `document.querySelector(".call-view").dataset.screen === "" && document.querySelector(".call-status").textContent === "Alice"`)
+	pollStats(t, app, "the visitor's video after sharing", func(first, now rtcStats) bool { return now.InVideo > first.InVideo })
 }
 
 // shotCall saves the call view of the widget and the console, at desktop

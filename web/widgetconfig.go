@@ -36,6 +36,7 @@ const (
 	kindColor    // CSS hex color
 	kindField    // pre-chat field: required, optional or off
 	kindOrigin   // a web origin
+	kindCall     // a call to ring with the chat: "", audio or video
 )
 
 // widgetKey is one setting of the widget; the table below is the source
@@ -101,6 +102,7 @@ func widgetKeys() []widgetKey {
 		{"transcript", "", kindBool, layersAll, true},
 		{"audioCalls", "", kindBool, layersAll, false},
 		{"videoCalls", "", kindBool, layersAll, false},
+		{"call", "", kindCall, layersAll, ""},
 	}
 }
 
@@ -338,6 +340,10 @@ func convertWidgetValue(k *widgetKey, v any, fromText bool) (any, error) {
 	case kindField:
 		if s != "required" && s != "optional" && s != "off" {
 			return nil, fmt.Errorf("must be required, optional or off")
+		}
+	case kindCall:
+		if s != "" && s != "audio" && s != "video" {
+			return nil, fmt.Errorf("must be audio or video")
 		}
 	case kindOrigin:
 		if s != "" && s != "*" && !originPattern.MatchString(s) {

@@ -240,7 +240,7 @@ export function visitorContext(events) {
   for (const e of events || []) {
     if (e.type !== "url" || !e.from || e.from.kind !== "visitor") continue;
     const c = e.context || { url: e.url };
-    for (const k of ["referrer", "user_agent", "language", "time_zone"]) if (c[k]) out[k] = c[k];
+    for (const k of ["referrer", "user_agent", "language", "time_zone", "call"]) if (c[k]) out[k] = c[k];
     out.url = c.url || e.url || "";
     out.title = c.title || "";
   }

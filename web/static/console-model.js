@@ -128,6 +128,7 @@ export class Model {
           t: (k, f, ...a) => f.replace("{0}", a[0]),
           mount: () => document.querySelector(`section.column[data-chat="${c.id}"]`) || document.body,
           peer: () => c.title,
+          share: true,
           notify: (m) => this.toast(m, "error"),
           onChange: (st) => {
             c.callState = st;
@@ -146,6 +147,12 @@ export class Model {
   callEvent(c, ev) {
     if (c.calls || (ev.type === "signal" && ev.signal && ev.signal.action === "invite" && ev.from.kind === "visitor")) {
       this.calls(c).then((k) => k.event(ev));
+    }
+    // A reloaded console replays the chat's log: once its call events
+    // settle, pick up a call this agent was in (call.js's restore).
+    if (ev.type === "signal") {
+      clearTimeout(c.callSettle);
+      c.callSettle = setTimeout(() => this.calls(c).then((k) => k.restore(c.events)), 400);
     }
   }
 

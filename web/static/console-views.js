@@ -141,6 +141,15 @@ function GroupBars({ groups }) {
   </div>`;
 }
 
+/** CallPill shows a chat's open call: "Video · 2:13", or "Ringing (audio)". */
+function CallPill({ call }) {
+  const media = call.media === "video" ? "Video" : "Audio";
+  const s = Math.max(0, Math.floor(since(call.since)));
+  const mmss = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  const text = call.state === "live" ? `${media} · ${mmss}` : `Ringing (${media.toLowerCase()})`;
+  return html`<span class=${"pill pill-call pill-call-" + call.state} data-media=${call.media} title=${call.state === "live" ? `${media} call for ${mmss}` : `${media} call ringing for ${mmss}`}><${Icon} name=${call.media === "video" ? "video" : "phone"} size=${12} />${text}</span>`;
+}
+
 export function Supervisor({ model }) {
   const [data, setData] = useState(null);
   const [err, setErr] = useState("");
@@ -188,6 +197,7 @@ export function Supervisor({ model }) {
   const agents = ov.agents || [];
   const waitingNow = groups.reduce((n, g) => n + g.waiting, 0);
   const rows = [...data.queued, ...data.chats];
+  const calls = new Map((ov.calls || []).map((c) => [c.chat_id, c]));
   return html`<div class="sup">
     <div class="sup-head">
       <h1>Today</h1>
@@ -248,13 +258,14 @@ export function Supervisor({ model }) {
         ${rows.length === 0
           ? html`<p class="empty">No chats right now.</p>`
           : html`<table class="table" id="active-chats">
-              <thead><tr><th>Visitor</th><th>Group</th><th>Agent</th><th class="num">Time</th><th></th></tr></thead>
+              <thead><tr><th>Visitor</th><th>Group</th><th>Agent</th><th>Call</th><th class="num">Time</th><th></th></tr></thead>
               <tbody>
                 ${rows.map(
                   (c) => html`<tr data-chat=${c.id}>
                     <td><span class="who"><${Avatar} name=${(c.visitor && c.visitor.name) || "Visitor"} size="xs" />${(c.visitor && c.visitor.name) || "Visitor"}</span></td>
                     <td>${c.group_name}</td>
                     <td>${c.agent ? c.agent.name : html`<span class="pill pill-queued">waiting</span>`}</td>
+                    <td class="call-cell">${calls.has(c.id) ? html`<${CallPill} call=${calls.get(c.id)} />` : ""}</td>
                     <td class="num">${duration(since(c.accepted_at || c.queued_at || c.created_at))}</td>
                     <td class="num"><button class="btn btn-sm monitor" onClick=${async () => {
                       if (await model.monitor(c.id)) location.hash = "chats";

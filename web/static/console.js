@@ -633,6 +633,7 @@ function Details({ chat }) {
   const rating = ratingOf(chat.view, chat.events);
   const local = localTime(cx.time_zone, vis.tz_offset);
   const rows = [
+    ["Asks for", cx.call && (cx.call === "video" ? "a video call" : "an audio call"), "det-call"],
     ["Email", vis.email],
     ["Phone", vis.phone],
     ["Customer", vis.customer_id],
@@ -651,7 +652,7 @@ function Details({ chat }) {
       <div><b class="det-name">${chat.title}</b><span class="muted small">${chat.view.group_name}</span></div>
     </div>
     <dl class="det-list">
-      ${rows.map(([k, v, id]) => html`<div class="det-row" id=${id}><dt>${k}</dt><dd>${v || html`<span class="muted">—</span>`}</dd></div>`)}
+      ${rows.filter(([, v, id]) => v || id !== "det-call").map(([k, v, id]) => html`<div class="det-row" id=${id}><dt>${k}</dt><dd>${v || html`<span class="muted">—</span>`}</dd></div>`)}
     </dl>
     ${chat.view.transfer_note &&
     html`<div class="det-block" id="transfer-note-shown"><h3>Transfer note</h3><p class="det-quote">${chat.view.transfer_note}</p></div>`}

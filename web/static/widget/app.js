@@ -21,7 +21,7 @@ const $ = Object.fromEntries(
     "chat", "queue", "log", "typing", "composer", "file", "attach", "emoji", "emoji-grid", "text", "send", "counter",
     "post", "post-title", "ended-text", "rating", "stars", "rate-more", "rate-comment", "rate-result",
     "transcript", "transcript-open", "transcript-more", "transcript-email", "transcript-result", "restart", "unavailable",
-    "avatar", "guest-avatar", "call-audio", "call-video",
+    "avatar", "guest-avatar", "call-audio", "call-video", "call-request",
   ].map((id) => [id, byId(id)]),
 );
 
@@ -36,6 +36,9 @@ try {
 const cfg = { prechatName: "required", prechatEmail: "optional", prechatPhone: "off", prechatQuestion: "required", ...(ctx.cfg || {}) };
 const strings = ctx.strings || {};
 const hostOrigin = ctx.origin || "";
+// The call a new chat asks for (the contact portal's "Audio" and "Video"),
+// when the configuration allows that kind of call.
+const wantCall = cfg.call && cfg[`${cfg.call}Calls`] ? cfg.call : "";
 let limits = { max_message_length: 4000, max_attachment_kb: -1, allowed_attachment_types: [], restricted_attachment_types: [] };
 
 /** Returns the string for key with {0}, {1}… filled in. */
@@ -157,6 +160,8 @@ function showForm() {
     box.querySelector(".optional").hidden = mode !== "optional";
     $[id].required = mode === "required";
   }
+  $["call-request"].hidden = !wantCall;
+  if (wantCall) $["call-request"].textContent = t(wantCall === "video" ? "callRequestedVideo" : "callRequestedAudio");
   const preset = { name: store.name || cfg.customerName, email: store.email || cfg.customerEmail, phone: store.phone || cfg.customerPhone, question: cfg.initialMessage };
   for (const [id, v] of Object.entries(preset)) if (v && !$[id].value) $[id].value = v;
 }
@@ -220,14 +225,14 @@ async function startChat(ev) {
     session_id: cfg.sessionId || "",
     message_to_agent: cfg.initialMessageToAgent || "",
     tz_offset: -new Date().getTimezoneOffset(),
-    context: pageContext(),
+    context: { ...pageContext(), ...(wantCall ? { call: wantCall } : {}) },
   };
   if (cfg.idleTimeout > 0) body.idle_timeout_seconds = cfg.idleTimeout;
   if (cfg.agent > 0) body.agent_id = cfg.agent;
   if (greeting) body.trigger_id = greeting.id;
   try {
     const res = await api("POST", "/api/v1/chats", { token: store.token, body });
-    store = { token: res.visitor_token, name: v.name, email: v.email, phone: v.phone, chat: { id: res.chat.id, lastSeq: 0, events: [] }, page: body.context.url };
+    store = { token: res.visitor_token, name: v.name, email: v.email, phone: v.phone, chat: { id: res.chat.id, lastSeq: 0, events: [], call: wantCall }, page: body.context.url };
     persist(true);
     $.question.value = "";
     greet(null);
@@ -312,6 +317,7 @@ function openChat(view) {
   $.leave.hidden = false;
   for (const e of saved.events || []) if (addEvent(c, e)) track(e);
   c.log.lastSeq = Math.max(c.log.lastSeq, saved.lastSeq || 0);
+  restoreCall(c, saved.events || []);
   if (view) applyView(view);
   else update();
   notifyHost({ parley: "chat" });
@@ -415,6 +421,23 @@ function calls(c) {
   ));
 }
 
+// ringRequested starts the call the chat asked for, once, when an agent
+// has accepted it.
+function ringRequested(c) {
+  const saved = store.chat;
+  if (c.state !== "handling" || c.ended || !saved || saved.id !== c.id || !saved.call) return;
+  const media = saved.call;
+  saved.call = "";
+  persist(true);
+  calls(c).then((k) => k.start(media));
+}
+
+// restoreCall picks up a call the chat's log shows open when the page
+// changed during it (call.js reads which).
+function restoreCall(c, events) {
+  if (c.state === "handling" && events.some((e) => e.type === "signal")) calls(c).then((k) => k.restore(events));
+}
+
 function callEvent(c, e) {
   if (c.calls || (e.type === "signal" && e.signal.action === "invite" && e.from.kind === "agent")) calls(c).then((k) => k.event(e));
 }
@@ -483,6 +506,7 @@ function update() {
   $.queue.hidden = c.state !== "queued";
   $["call-audio"].hidden = !cfg.audioCalls || c.state !== "handling";
   $["call-video"].hidden = !cfg.videoCalls || c.state !== "handling";
+  ringRequested(c);
   $["chat-title"].textContent = title();
   if (c.state === "queued") {
     $["chat-status"].textContent = t("waiting");

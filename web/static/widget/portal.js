@@ -1,8 +1,10 @@
 // The contact portal (/contact?groups=1,2) and the business card
-// (/card/<agent id>): agents with live presence and a chat button that
-// opens the widget straight to that agent.
+// (/card/<agent id>): agents with live presence and "Chat", "Audio" and
+// "Video" buttons that open the widget straight to that agent; "Audio"
+// and "Video" also ask for the call, which the widget rings as soon as
+// the chat is accepted (when the widget configuration allows calls).
 
-import { h, byId } from "../dom.js";
+import { h, byId, icon } from "../dom.js";
 import { initials, avatarColor } from "../people.js";
 
 const q = new URLSearchParams(location.search);
@@ -11,6 +13,13 @@ const card = location.pathname.match(/^\/card\/(\d+)$/);
 const POLL_MS = 10000; // presence refresh
 
 let strings = {};
+let media = []; // the calls the widget configuration allows: "audio", "video"
+
+const ICONS = {
+  chat: "M4 5h16v11H8l-4 4z",
+  audio: "M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2",
+  video: "M3 7h12v10H3zM15 10l6-3v10l-6-3",
+};
 
 function t(key, ...args) {
   return (strings[key] || key).replace(/\{(\d+)\}/g, (m, i) => (args[i] !== undefined ? String(args[i]) : m));
@@ -23,14 +32,15 @@ async function getJSON(url) {
   return data;
 }
 
-function openChat(agent) {
+function openChat(agent, call) {
   const slot = byId("chat-slot");
   const w = document.createElement("parley-widget");
   w.setAttribute("group", String(agent.groups[0].id));
   w.setAttribute("agent", String(agent.id));
-  w.setAttribute("title", t("chatWith", agent.name));
+  w.setAttribute("title", t(call ? `${call}With` : "chatWith", agent.name));
   if (tenant) w.setAttribute("tenant", tenant);
   if (q.get("lang")) w.setAttribute("lang", q.get("lang"));
+  if (call) w.setAttribute("call", call);
   w.setAttribute("open", "");
   slot.replaceChildren(w);
 }
@@ -50,7 +60,19 @@ function render(agents) {
         h("h2", {}, card ? a.name : h("a", { href: `/card/${a.id}${location.search}`, text: a.name })),
         h("p", { class: "groups", text: a.groups.map((g) => g.name).join(" · ") }),
         h("p", { class: "presence", text: a.available ? t("agentAvailable") : t("agentAway") }),
-        h("button", { type: "button", class: "btn btn-primary", disabled: !a.available, onclick: () => openChat(a), text: t("chat"), "aria-label": t("chatWith", a.name) }),
+        h(
+          "div",
+          { class: "contact-actions" },
+          h("button", { type: "button", class: "btn btn-primary contact-chat", disabled: !a.available, onclick: () => openChat(a), "aria-label": t("chatWith", a.name) }, icon(ICONS.chat), t("chat")),
+          ...media.map((m) =>
+            h(
+              "button",
+              { type: "button", class: `btn contact-${m}`, disabled: !a.available, onclick: () => openChat(a, m), "aria-label": t(`${m}With`, a.name) },
+              icon(ICONS[m]),
+              t(m === "audio" ? "portalAudio" : "portalVideo"),
+            ),
+          ),
+        ),
       ),
     ),
   );
@@ -82,6 +104,7 @@ async function start() {
     const params = JSON.stringify(q.get("lang") ? { lang: q.get("lang") } : {});
     const res = await getJSON(`/widget/config?params=${encodeURIComponent(params)}&lang=${encodeURIComponent(navigator.language || "")}`);
     strings = res.strings;
+    media = ["audio", "video"].filter((m) => res.config && res.config[`${m}Calls`]);
     document.documentElement.lang = res.lang;
   } catch {
     // English keys stand in
