@@ -128,6 +128,7 @@ function Deliveries({ hook }) {
       <time class="small" datetime=${d.created_at}>${when(d.delivered_at || d.created_at)}</time>
       ${d.last_error && html`<span class="derr small">${d.last_error}${d.status === "pending" ? html` · next try ${when(d.next_attempt)}` : ""}</span>`}
     </li>`)}</ul>`}
+    ${list.length === 50 && html`<p class="small muted">The 50 newest are shown; the API pages further back with <code>before</code>.</p>`}
   </div>`;
 }
 
