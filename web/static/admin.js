@@ -1,7 +1,8 @@
 // The admin console at /admin/: tenants, groups with business hours,
 // agents, canned responses, the widget's appearance, triggers, the
-// company directory, data protection (retention, erasure) and the audit
-// log, one page per URL fragment. Every form checks what the API
+// integration API's keys, webhooks and bots, the company directory, data
+// protection (retention, erasure) and the audit log, one page per URL
+// fragment. Every form checks what the API
 // checks and shows the API's error next to the field. One-time password
 // links land at #invite/<token>. Rendered with Preact and htm.
 
@@ -12,6 +13,7 @@ import { Groups } from "./admin-groups.js";
 import { Agents } from "./admin-agents.js";
 import { Tenants, Canned, Widget, Triggers, Audit } from "./admin-pages.js";
 import { Directory, Privacy } from "./admin-data.js";
+import { Integrations } from "./admin-integrations.js";
 
 const storeKey = "parley.admin";
 
@@ -21,6 +23,7 @@ const pages = [
   { id: "canned", label: "Canned responses", icon: "M5 4h14v16l-7-4-7 4z", view: Canned },
   { id: "widget", label: "Widget", icon: "M4 6.5A2.5 2.5 0 0 1 6.5 4h11A2.5 2.5 0 0 1 20 6.5v8a2.5 2.5 0 0 1-2.5 2.5H11l-4.5 3.5V17A2.5 2.5 0 0 1 4 14.5z", view: Widget },
   { id: "triggers", label: "Triggers", icon: "M13 3 5 13h6l-1 8 8-10h-6z", view: Triggers },
+  { id: "integrations", label: "Integrations", icon: "M9 7V3M15 7V3M6 7h12v4a6 6 0 0 1-12 0zM12 17v4", view: Integrations },
   { id: "directory", label: "Directory", icon: "M4 5h16v14H4zM8 9h8M8 13h5M4 5l8 6 8-6", view: Directory },
   { id: "privacy", label: "Data protection", icon: "M12 3 5 6v5c0 4.5 3 8.3 7 10 4-1.7 7-5.5 7-10V6zM9 12l2 2 4-4", view: Privacy },
   { id: "audit", label: "Audit log", icon: "M6 3h8l4 4v14H6zM14 3v4h4M9 12h6M9 16h6", view: Audit },
