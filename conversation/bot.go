@@ -37,7 +37,11 @@ func (s *Service) SetGroupBot(ctx context.Context, actor Actor, groupID int64, n
 	if err := is.SetGroupBot(ctx, actor.TenantID, g.ID, name); err != nil {
 		return internal("set group bot", err)
 	}
-	return nil
+	detail := "bot " + name
+	if name == "" {
+		detail = "bot off"
+	}
+	return s.audit(ctx, actor, actor.TenantID, "group.bot", "group", g.ID, g.Name, detail)
 }
 
 // groupBot returns the name of the group's bot, "" when the group is not

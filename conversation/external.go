@@ -114,7 +114,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, actor Actor, name string) (*
 	if err := is.CreateAPIKey(ctx, k); err != nil {
 		return nil, "", internal("create api key", err)
 	}
-	return k, key, nil
+	return k, key, s.audit(ctx, actor, k.TenantID, "api_key.create", "api_key", k.ID, k.Name, "prefix "+k.Prefix)
 }
 
 // APIKeys lists the admin's tenant's keys, revoked ones included.
@@ -145,7 +145,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, actor Actor, id int64) error
 	if err := is.RevokeAPIKey(ctx, actor.TenantID, id, s.now().UTC()); err != nil {
 		return internal("revoke api key", err)
 	}
-	return nil
+	return s.audit(ctx, actor, actor.TenantID, "api_key.revoke", "api_key", id, "", "")
 }
 
 // Visibility levels of integration posts (Genesys): ALL is everyone, INT

@@ -105,6 +105,22 @@ func TestAccess(t *testing.T) {
 	if st, _ := ts.Do("DELETE", "/integration/v1/admin/api-keys/99999", admin, nil); st != http.StatusNotFound {
 		t.Fatalf("revoking an unknown key = %d", st)
 	}
+	// The audit log names who made and revoked the key; the refused
+	// attempts above left nothing.
+	entries, err := ts.Store.AuditLog(context.Background(), parley.AuditFilter{TenantID: parley.DefaultTenantID, Action: "api_key."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range entries {
+		if e.ActorLogin != "admin" || e.TargetID != kid && e.Action == "api_key.revoke" {
+			t.Fatalf("audit entry %+v", e)
+		}
+		actions = append(actions, e.Action)
+	}
+	if got := strings.Join(actions, " "); got != "api_key.revoke api_key.create" {
+		t.Fatalf("audit of the key: %q; want the revoke, then (older) the creation", got)
+	}
 
 	// Bad input is refused and changes nothing.
 	good = &client{t: t, base: ts.URL, key: apiKey(t, ts, "Second")}
@@ -145,6 +161,26 @@ func TestAccess(t *testing.T) {
 	ts.Must(http.StatusOK, "GET", "/integration/v1/admin/webhooks", admin, nil, &hooks)
 	if len(hooks) != 0 {
 		t.Fatalf("refused webhooks were stored: %v", hooks)
+	}
+	// A webhook made and deleted, and a group made bot first and back,
+	// are in the audit log; the refused ones are not.
+	var hook struct{ ID int64 }
+	ts.Must(http.StatusCreated, "POST", "/integration/v1/admin/webhooks", admin, map[string]any{"url": "https://example.com/h"}, &hook)
+	ts.Must(http.StatusNoContent, "DELETE", "/integration/v1/admin/webhooks/"+strconv.FormatInt(hook.ID, 10), admin, nil, nil)
+	ts.Must(http.StatusNoContent, "PUT", "/integration/v1/admin/groups/1/bot", admin, map[string]string{"name": "Helper"}, nil)
+	ts.Must(http.StatusNoContent, "PUT", "/integration/v1/admin/groups/1/bot", admin, map[string]string{"name": ""}, nil)
+	var logged []string
+	for _, action := range []string{"webhook.", "group.bot"} {
+		entries, err := ts.Store.AuditLog(context.Background(), parley.AuditFilter{TenantID: parley.DefaultTenantID, Action: action})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			logged = append(logged, e.Action+" "+e.TargetName+" "+e.Detail)
+		}
+	}
+	if got := strings.Join(logged, "|"); got != "webhook.delete  |webhook.create https://example.com/h |group.bot Support bot off|group.bot Support bot Helper" {
+		t.Fatalf("audit of webhooks and bots: %q", got)
 	}
 	// A handover without a bot, a bot twice.
 	if st, _ := good.do("POST", "/integration/v1/chats/"+id+"/handover", map[string]any{}, nil); st != http.StatusConflict {

@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleychat/parley"
@@ -268,6 +270,11 @@ func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request) (any, in
 		return nil, 0, err
 	}
 	sub, err := h.hooks.Create(r.Context(), a.TenantID, b.URL, b.Events)
+	if err != nil {
+		return nil, 0, err
+	}
+	err = h.svc.Audit(r.Context(), a, conversation.AuditEvent{Action: "webhook.create", TargetKind: "webhook",
+		TargetID: strconv.FormatInt(sub.ID, 10), TargetName: sub.URL, Detail: strings.Join(sub.Events, ", ")})
 	return sub, http.StatusCreated, err
 }
 
@@ -280,7 +287,11 @@ func (h *Handler) deleteWebhook(_ http.ResponseWriter, r *http.Request) (any, in
 	if err != nil {
 		return nil, 0, err
 	}
-	return nil, http.StatusNoContent, h.hooks.Delete(r.Context(), a.TenantID, id)
+	if err := h.hooks.Delete(r.Context(), a.TenantID, id); err != nil {
+		return nil, 0, err
+	}
+	return nil, http.StatusNoContent, h.svc.Audit(r.Context(), a, conversation.AuditEvent{Action: "webhook.delete",
+		TargetKind: "webhook", TargetID: strconv.FormatInt(id, 10)})
 }
 
 func (h *Handler) deliveries(_ http.ResponseWriter, r *http.Request) (any, int, error) {

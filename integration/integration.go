@@ -159,6 +159,10 @@ func (h *Handler) admin(r *http.Request) (conversation.Actor, error) {
 	if a.Agent == nil || a.Agent.Role != parley.RoleAdmin {
 		return a, parley.Errorf(parley.EFORBIDDEN, "this needs the admin role")
 	}
+	// The audit log says where a change came from.
+	if addr := conversation.ClientAddr(r.Context()); addr.IsValid() {
+		a.Addr = addr.String()
+	}
 	return a, nil
 }
 
