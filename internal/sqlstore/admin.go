@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,36 +11,36 @@ import (
 )
 
 // SetAgentPhoto stores or replaces the agent's photo.
-func (s *Store) SetAgentPhoto(ctx context.Context, p *parley.AgentPhoto) error {
+func (s *Tables) SetAgentPhoto(ctx context.Context, p *parley.AgentPhoto) error {
 	at := s.stamp(p.UpdatedAt)
 	_, err := s.db.ExecContext(ctx, `INSERT INTO agent_photos (agent_id, content_type, data, updated_at)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (agent_id) DO UPDATE SET
 		content_type = excluded.content_type, data = excluded.data, updated_at = excluded.updated_at`,
 		p.AgentID, p.ContentType, p.Data, at)
 	if err != nil {
-		return dbError(err, "set agent photo", "", fmt.Sprintf("agent %d does not exist", p.AgentID))
+		return s.dbError(err, "set agent photo", "", fmt.Sprintf("agent %d does not exist", p.AgentID))
 	}
 	p.UpdatedAt = at
 	return nil
 }
 
 // AgentPhoto returns the agent's photo.
-func (s *Store) AgentPhoto(ctx context.Context, agentID int64) (*parley.AgentPhoto, error) {
+func (s *Tables) AgentPhoto(ctx context.Context, agentID int64) (*parley.AgentPhoto, error) {
 	p := parley.AgentPhoto{AgentID: agentID}
 	err := s.rdb.QueryRowContext(ctx, `SELECT content_type, data, updated_at FROM agent_photos WHERE agent_id = $1`, agentID).
 		Scan(&p.ContentType, &p.Data, &p.UpdatedAt)
 	if err != nil {
-		return nil, notFound(err, "select agent photo", "the agent has no photo")
+		return nil, s.notFound(err, "select agent photo", "the agent has no photo")
 	}
 	p.UpdatedAt = p.UpdatedAt.UTC()
 	return &p, nil
 }
 
 // DeleteAgentPhoto removes the agent's photo.
-func (s *Store) DeleteAgentPhoto(ctx context.Context, agentID int64) error {
+func (s *Tables) DeleteAgentPhoto(ctx context.Context, agentID int64) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM agent_photos WHERE agent_id = $1`, agentID)
 	if err != nil {
-		return fmt.Errorf("sqlite: delete agent photo: %w", err)
+		return s.wrap("delete agent photo", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "the agent has no photo")
@@ -49,20 +49,20 @@ func (s *Store) DeleteAgentPhoto(ctx context.Context, agentID int64) error {
 }
 
 // CreateInvite stores inv in place of the agent's earlier invites.
-func (s *Store) CreateInvite(ctx context.Context, inv *parley.Invite) error {
+func (s *Tables) CreateInvite(ctx context.Context, inv *parley.Invite) error {
 	if len(inv.TokenHash) == 0 {
 		return parley.Errorf(parley.EINVALID, "invite token hash is required")
 	}
 	created := s.stamp(inv.CreatedAt)
 	err := s.write(ctx, "create invite", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM agent_invites WHERE agent_id = $1`, inv.AgentID); err != nil {
-			return fmt.Errorf("sqlite: delete invites: %w", err)
+			return s.wrap("delete invites", err)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO agent_invites (token_hash, agent_id, tenant_id, purpose, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
 			inv.TokenHash, inv.AgentID, inv.TenantID, string(inv.Purpose), created, inv.ExpiresAt.UTC())
 		if err != nil {
-			return dbError(err, "insert invite", "the invite already exists", "the invite's agent or tenant does not exist")
+			return s.dbError(err, "insert invite", "the invite already exists", "the invite's agent or tenant does not exist")
 		}
 		return nil
 	})
@@ -74,14 +74,14 @@ func (s *Store) CreateInvite(ctx context.Context, inv *parley.Invite) error {
 }
 
 // UseInvite deletes the invite and returns it if it is still valid.
-func (s *Store) UseInvite(ctx context.Context, tokenHash []byte, now time.Time) (*parley.Invite, error) {
+func (s *Tables) UseInvite(ctx context.Context, tokenHash []byte, now time.Time) (*parley.Invite, error) {
 	var inv parley.Invite
 	var purpose string
 	err := s.db.QueryRowContext(ctx, `DELETE FROM agent_invites WHERE token_hash = $1
-		RETURNING token_hash, agent_id, tenant_id, purpose, created_at, expires_at`, nullBytes(tokenHash)).
+		RETURNING token_hash, agent_id, tenant_id, purpose, created_at, expires_at`, NullBytes(tokenHash)).
 		Scan(&inv.TokenHash, &inv.AgentID, &inv.TenantID, &purpose, &inv.CreatedAt, &inv.ExpiresAt)
 	if err != nil {
-		return nil, notFound(err, "use invite", "the link is unknown, used or expired")
+		return nil, s.notFound(err, "use invite", "the link is unknown, used or expired")
 	}
 	inv.Purpose = parley.InvitePurpose(purpose)
 	inv.CreatedAt, inv.ExpiresAt = inv.CreatedAt.UTC(), inv.ExpiresAt.UTC()
@@ -92,20 +92,20 @@ func (s *Store) UseInvite(ctx context.Context, tokenHash []byte, now time.Time) 
 }
 
 // AppendAudit adds an entry to the audit log.
-func (s *Store) AppendAudit(ctx context.Context, e *parley.AuditEntry) error {
+func (s *Tables) AppendAudit(ctx context.Context, e *parley.AuditEntry) error {
 	at := s.stamp(e.At)
 	err := s.db.QueryRowContext(ctx, `INSERT INTO audit_log (tenant_id, at, actor_id, actor_login, remote_addr,
 		action, target_kind, target_id, target_name, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 		e.TenantID, at, e.ActorID, e.ActorLogin, e.RemoteAddr, e.Action, e.TargetKind, e.TargetID, e.TargetName, e.Detail).Scan(&e.ID)
 	if err != nil {
-		return fmt.Errorf("sqlite: insert audit entry: %w", err)
+		return s.wrap("insert audit entry", err)
 	}
 	e.At = at
 	return nil
 }
 
 // AuditLog lists the entries matching f, newest first.
-func (s *Store) AuditLog(ctx context.Context, f parley.AuditFilter) ([]*parley.AuditEntry, error) {
+func (s *Tables) AuditLog(ctx context.Context, f parley.AuditFilter) ([]*parley.AuditEntry, error) {
 	var where []string
 	var args []any
 	arg := func(clause string, v any) {
@@ -151,7 +151,7 @@ func (s *Store) AuditLog(ctx context.Context, f parley.AuditFilter) ([]*parley.A
 	q += fmt.Sprintf(" ORDER BY id DESC LIMIT %d", limit)
 	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: select audit log: %w", err)
+		return nil, s.wrap("select audit log", err)
 	}
 	defer rows.Close()
 	out := []*parley.AuditEntry{}
@@ -159,13 +159,13 @@ func (s *Store) AuditLog(ctx context.Context, f parley.AuditFilter) ([]*parley.A
 		var e parley.AuditEntry
 		if err := rows.Scan(&e.ID, &e.TenantID, &e.At, &e.ActorID, &e.ActorLogin, &e.RemoteAddr, &e.Action,
 			&e.TargetKind, &e.TargetID, &e.TargetName, &e.Detail); err != nil {
-			return nil, fmt.Errorf("sqlite: scan audit entry: %w", err)
+			return nil, s.wrap("scan audit entry", err)
 		}
 		e.At = e.At.UTC()
 		out = append(out, &e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: select audit log: %w", err)
+		return nil, s.wrap("select audit log", err)
 	}
 	return out, nil
 }
